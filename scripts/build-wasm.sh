@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds crates/m2m-wasm with wasm-pack for Node (build/wasm-node) and for the
+# web (build/wasm-web), then size-optimises each .wasm with wasm-opt.
+#
+# The wasm32 standard library comes from Debian's Rust 1.63 (rustup cannot
+# download one here; DESIGN §4), so cargo and rustc are Debian's: /usr/bin goes
+# first on PATH. Debian's cargo cannot reach the sparse crates.io index, so the
+# crate's dependencies are vendored first by the rustup cargo.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+crate="$root/crates/m2m-wasm"
+vendor="$root/target/wasm-vendor"
+# Written by this script (git-ignored); cargo finds it from the working
+# directory, so wasm-pack runs in the crate's folder.
+config="$crate/.cargo/config.toml"
+
+if [ ! -f "$vendor/.lock-hash" ] || [ "$(cat "$vendor/.lock-hash")" != "$(sha256sum < "$crate/Cargo.lock")" ]; then
+  echo "==> vendoring wasm dependencies"
+  rm -f "$config"
+  (cd "$crate" && cargo vendor --locked --quiet "$vendor" > /dev/null)
+  sha256sum < "$crate/Cargo.lock" > "$vendor/.lock-hash"
+fi
+mkdir -p "$(dirname "$config")"
+printf '[source.crates-io]\nreplace-with = "vendored-sources"\n\n[source.vendored-sources]\ndirectory = "%s"\n' "$vendor" > "$config"
+
+export CARGO_TARGET_DIR="$root/target/wasm"
+cd "$crate"
+for target in nodejs web; do
+  out="$root/build/wasm-$([ $target = nodejs ] && echo node || echo web)"
+  echo "==> wasm-pack ($target) -> ${out#"$root"/}"
+  PATH="/usr/bin:$PATH" wasm-pack --quiet build . --release --mode no-install \
+    --target "$target" --out-dir "$out" --out-name m2m_wasm --no-pack \
+    -- --frozen
+  # wasm-pack's nodejs glue is CommonJS, its web glue an ES module; say so,
+  # since the package root is "type": "module".
+  printf '{ "type": "%s" }\n' "$([ $target = nodejs ] && echo commonjs || echo module)" > "$out/package.json"
+  wasm-opt -Os --strip-debug --strip-producers "$out/m2m_wasm_bg.wasm" -o "$out/m2m_wasm_bg.wasm"
+done

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds everything: the native addon, the two wasm packages and the TS package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "==> native addon (napi-rs)"
+npx napi build --manifest-path crates/m2m-napi/Cargo.toml --platform --release \
+  --output-dir build/native --js index.cjs --dts index.d.cts > /dev/null
+bash scripts/build-wasm.sh
+echo "==> TypeScript"
+npx tsc -p tsconfig.build.json

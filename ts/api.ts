@@ -1,0 +1,15 @@
+// The API shared by the Node and the browser entry points.
+export type { Backend, BackendKind } from './backend.js';
+export { type Encoding, ENCODINGS } from './encoding.js';
+export { CORE_ERROR_CODES, M2MError } from './errors.js';
+export {
+  base64Decode,
+  base64Encode,
+  packTokenNative,
+  packTokenNativeBinary,
+  type TokenIds,
+  unpackTokenNative,
+  unpackTokenNativeBinary,
+  varintDecode,
+  varintEncode,
+} from './wire.js';

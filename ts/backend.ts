@@ -1,0 +1,98 @@
+import { M2MError, toM2MError } from './errors.js';
+
+/** Which implementation of the Rust core is in use. */
+export type BackendKind = 'native' | 'wasm';
+
+/** Token ids with the name of their encoding, as the core returns them. */
+export interface RawTokenIds {
+  encoding: string;
+  ids: Uint32Array;
+}
+
+/**
+ * The functions both bindings export, with the same names, argument order and
+ * results. `ts/` talks to the core only through this interface.
+ */
+export interface CoreFunctions {
+  varintEncode(ids: Uint32Array): Uint8Array;
+  varintDecode(bytes: Uint8Array): Uint32Array;
+  base64Encode(bytes: Uint8Array): string;
+  base64Decode(text: string): Uint8Array;
+  packTokenNative(ids: Uint32Array, encoding: string): string;
+  unpackTokenNative(wire: string): RawTokenIds;
+  packTokenNativeBinary(ids: Uint32Array, encoding: string): Uint8Array;
+  unpackTokenNativeBinary(bytes: Uint8Array): RawTokenIds;
+}
+
+/** A loaded core: its functions, with errors normalised to `M2MError`. */
+export interface Backend extends CoreFunctions {
+  readonly kind: BackendKind;
+}
+
+const CORE_FUNCTION_NAMES = [
+  'varintEncode',
+  'varintDecode',
+  'base64Encode',
+  'base64Decode',
+  'packTokenNative',
+  'unpackTokenNative',
+  'packTokenNativeBinary',
+  'unpackTokenNativeBinary',
+] as const satisfies readonly (keyof CoreFunctions)[];
+
+/** Node's Buffer is a Uint8Array subclass; hand out plain views of the same memory. */
+function plain<T>(value: T): T {
+  if (value instanceof Uint8Array && value.constructor !== Uint8Array) {
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength) as T;
+  }
+  return value;
+}
+
+/**
+ * Wraps a binding module as a `Backend`: checks that it exports every core
+ * function, converts thrown errors to `M2MError` and Buffers to Uint8Arrays.
+ */
+export function wrapBinding(kind: BackendKind, binding: Record<string, unknown>): Backend {
+  const backend: Record<string, unknown> = { kind };
+  for (const name of CORE_FUNCTION_NAMES) {
+    const fn = binding[name];
+    if (typeof fn !== 'function') {
+      throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend does not export ${name}()`);
+    }
+    backend[name] = (...args: unknown[]) => {
+      try {
+        return plain(fn(...args));
+      } catch (err) {
+        throw toM2MError(err);
+      }
+    };
+  }
+  return backend as unknown as Backend;
+}
+
+let active: Backend | undefined;
+let defaultLoader: (() => Backend) | undefined;
+
+/** Sets how the backend is loaded when none was chosen (per entry point). */
+export function setDefaultBackendLoader(loader: () => Backend): void {
+  defaultLoader = loader;
+}
+
+/** Makes `backend` the one every API call uses. */
+export function installBackend(backend: Backend): void {
+  active = backend;
+}
+
+/** The backend in use, loading the default one on first use. */
+export function backend(): Backend {
+  if (active === undefined) {
+    if (defaultLoader === undefined) {
+      throw new M2MError(
+        'BACKEND_UNAVAILABLE',
+        'no m2m backend is loaded: in a browser, await init() before calling m2m',
+      );
+    }
+    active = defaultLoader();
+  }
+  return active;
+}
