@@ -1,6 +1,6 @@
 // The API shared by the Node and the browser entry points.
 export type { Backend, BackendKind } from './backend.js';
-export { type Encoding, ENCODINGS } from './encoding.js';
+export { ENCODINGS, type Encoding } from './encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './errors.js';
 export {
   base64Decode,

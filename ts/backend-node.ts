@@ -32,11 +32,9 @@ export function loadNodeBackend(kind: BackendKind): Backend {
     if (!existsSync(path)) throw new Error(`${path} does not exist (run the set-up command)`);
     binding = require(path);
   } catch (err) {
-    throw new M2MError(
-      'BACKEND_UNAVAILABLE',
-      `the ${kind} backend could not be loaded: ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend could not be loaded: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const backend = wrapBinding(kind, binding);
   loaded.set(kind, backend);

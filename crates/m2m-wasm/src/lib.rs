@@ -55,7 +55,9 @@ pub fn pack_token_native(ids: &[u32], encoding: &str) -> Result<String, JsValue>
 /// Unpacks `#TK|<C|O|L>|<base64>` into `{ encoding, ids }`.
 #[wasm_bindgen(js_name = unpackTokenNative)]
 pub fn unpack_token_native(wire: &str) -> Result<JsValue, JsValue> {
-    token_native::unpack_text(wire).map(token_ids_to_js).map_err(to_js)
+    token_native::unpack_text(wire)
+        .map(token_ids_to_js)
+        .map_err(to_js)
 }
 
 /// Packs ids into the binary form `<0|1|2><varints>`.
@@ -68,5 +70,7 @@ pub fn pack_token_native_binary(ids: &[u32], encoding: &str) -> Result<Vec<u8>, 
 /// Unpacks the binary form `<0|1|2><varints>` into `{ encoding, ids }`.
 #[wasm_bindgen(js_name = unpackTokenNativeBinary)]
 pub fn unpack_token_native_binary(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    token_native::unpack_binary(bytes).map(token_ids_to_js).map_err(to_js)
+    token_native::unpack_binary(bytes)
+        .map(token_ids_to_js)
+        .map_err(to_js)
 }
