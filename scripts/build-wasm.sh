@@ -10,9 +10,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 crate="$root/crates/m2m-wasm"
 vendor="$root/target/wasm-vendor"
-# Written by this script (git-ignored); cargo finds it from the working
-# directory, so wasm-pack runs in the crate's folder.
+# Written by this script for the build only (cargo finds it from the working
+# directory, so wasm-pack runs in the crate's folder), removed on exit so that
+# `cargo update` and clippy there use crates.io as usual.
 config="$crate/.cargo/config.toml"
+trap 'rm -f "$config"' EXIT
 
 if [ ! -f "$vendor/.lock-hash" ] || [ "$(cat "$vendor/.lock-hash")" != "$(sha256sum < "$crate/Cargo.lock")" ]; then
   echo "==> vendoring wasm dependencies"

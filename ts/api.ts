@@ -1,7 +1,24 @@
 // The API shared by the Node and the browser entry points.
 export type { Backend, BackendKind } from './backend.js';
+export {
+  ALGORITHMS,
+  type Algorithm,
+  type AlgorithmReport,
+  type Analysis,
+  analyze,
+  type CompressOptions,
+  type CompressResult,
+  compress,
+  compressBinary,
+  type DecompressOptions,
+  type DecompressResult,
+  decompress,
+  decompressBinary,
+  decompressDetailed,
+} from './codec.js';
 export { ENCODINGS, type Encoding } from './encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './errors.js';
+export { countTokens, decode, type EncodeOptions, encode } from './tokenizer.js';
 export {
   base64Decode,
   base64Encode,

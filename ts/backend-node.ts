@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type Backend, type BackendKind, wrapBinding } from './backend.js';
@@ -13,6 +13,20 @@ const BINDING_PATHS: Record<BackendKind, string> = {
 };
 
 const loaded = new Map<BackendKind, Backend>();
+
+/** Reads an encoding's rank data from `build/ranks/` (made by the set-up). */
+export function readRankFile(encoding: string): Uint8Array {
+  const path = fileURLToPath(new URL(`../build/ranks/${encoding}.bpe`, import.meta.url));
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new M2MError(
+      'RANK_DATA_UNAVAILABLE',
+      `the rank data of ${encoding} could not be read from ${path} (run the set-up command): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
 
 /**
  * Loads one backend in Node.
@@ -36,7 +50,7 @@ export function loadNodeBackend(kind: BackendKind): Backend {
       cause: err,
     });
   }
-  const backend = wrapBinding(kind, binding);
+  const backend = wrapBinding(kind, binding, readRankFile);
   loaded.set(kind, backend);
   return backend;
 }

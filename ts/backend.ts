@@ -14,6 +14,7 @@ export interface RawTokenIds {
  * results. `ts/` talks to the core only through this interface.
  */
 export interface CoreFunctions {
+  // Wire primitives.
   varintEncode(ids: Uint32Array): Uint8Array;
   varintDecode(bytes: Uint8Array): Uint32Array;
   base64Encode(bytes: Uint8Array): string;
@@ -22,12 +23,41 @@ export interface CoreFunctions {
   unpackTokenNative(wire: string): RawTokenIds;
   packTokenNativeBinary(ids: Uint32Array, encoding: string): Uint8Array;
   unpackTokenNativeBinary(bytes: Uint8Array): RawTokenIds;
+  // Tokenizers.
+  loadEncoding(encoding: string, rankData: Uint8Array): void;
+  isEncodingLoaded(encoding: string): boolean;
+  encodeOrdinary(text: string, encoding: string): Uint32Array;
+  /** `allowedSpecial` null: every special token of the encoding. */
+  encodeWithSpecial(text: string, encoding: string, allowedSpecial: string[] | null): Uint32Array;
+  decodeTokens(ids: Uint32Array, encoding: string): string;
+  countTokens(text: string, encoding: string): number;
+  // Codecs.
+  compressTokenNative(text: string, encoding: string): string;
+  compressTokenNativeBinary(text: string, encoding: string): Uint8Array;
+  decompressTokenNativeBinary(bytes: Uint8Array): string;
+  compressBrotli(text: string, quality: number, session: boolean): string;
+  compressDictionary(text: string): string;
+  decompress(wire: string): RawDecompressed;
+  hasWirePrefix(text: string): boolean;
+}
+
+/** What the core's `decompress` returns. */
+export interface RawDecompressed {
+  text: string;
+  algorithm: string;
+  /** The deprecated prefix the wire string used, if any. */
+  deprecated?: string | null;
 }
 
 /** A loaded core: its functions, with errors normalised to `M2MError`. */
 export interface Backend extends CoreFunctions {
   readonly kind: BackendKind;
+  /** Loads an encoding's rank data into this backend if it is not loaded yet. */
+  ensureEncoding(encoding: string): void;
 }
+
+/** Supplies an encoding's rank data (a `build/ranks/<name>.bpe` file). */
+export type RankSource = (encoding: string) => Uint8Array;
 
 const CORE_FUNCTION_NAMES = [
   'varintEncode',
@@ -38,6 +68,19 @@ const CORE_FUNCTION_NAMES = [
   'unpackTokenNative',
   'packTokenNativeBinary',
   'unpackTokenNativeBinary',
+  'loadEncoding',
+  'isEncodingLoaded',
+  'encodeOrdinary',
+  'encodeWithSpecial',
+  'decodeTokens',
+  'countTokens',
+  'compressTokenNative',
+  'compressTokenNativeBinary',
+  'decompressTokenNativeBinary',
+  'compressBrotli',
+  'compressDictionary',
+  'decompress',
+  'hasWirePrefix',
 ] as const satisfies readonly (keyof CoreFunctions)[];
 
 /** Node's Buffer is a Uint8Array subclass; hand out plain views of the same memory. */
@@ -50,10 +93,20 @@ function plain<T>(value: T): T {
 
 /**
  * Wraps a binding module as a `Backend`: checks that it exports every core
- * function, converts thrown errors to `M2MError` and Buffers to Uint8Arrays.
+ * function, converts thrown errors to `M2MError` and Buffers to Uint8Arrays,
+ * and loads rank data from `ranks` the first time an encoding is used.
  */
-export function wrapBinding(kind: BackendKind, binding: Record<string, unknown>): Backend {
-  const backend: Record<string, unknown> = { kind };
+export function wrapBinding(kind: BackendKind, binding: Record<string, unknown>, ranks: RankSource): Backend {
+  const loaded = new Set<string>();
+  const backend: Record<string, unknown> = {
+    kind,
+    ensureEncoding(encoding: string): void {
+      if (loaded.has(encoding)) return;
+      const self = backend as unknown as Backend;
+      if (!self.isEncodingLoaded(encoding)) self.loadEncoding(encoding, ranks(encoding));
+      loaded.add(encoding);
+    },
+  };
   for (const name of CORE_FUNCTION_NAMES) {
     const fn = binding[name];
     if (typeof fn !== 'function') {

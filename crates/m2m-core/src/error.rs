@@ -54,6 +54,53 @@ pub enum Error {
         /// The size that was seen (at least this large).
         actual: usize,
     },
+    /// A token id that the encoding does not define (a gap, or past its end).
+    UnknownToken {
+        /// The offending id.
+        id: u32,
+    },
+    /// Decoded token bytes are not valid UTF-8 (e.g. ids that split a
+    /// multi-byte character). Nothing is returned in that case.
+    InvalidUtf8 {
+        /// Length of the longest valid UTF-8 prefix, in bytes.
+        valid_up_to: usize,
+    },
+    /// The encoding's rank data has not been loaded into this process yet.
+    EncodingNotLoaded {
+        /// Name of the encoding (`cl100k_base`, `o200k_base`, `llama3`).
+        encoding: &'static str,
+    },
+    /// Rank data does not match the expected checksum or is malformed.
+    RankDataCorrupt {
+        /// Name of the encoding the data was given for.
+        encoding: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The compressor failed (should not happen for in-memory input).
+    CompressionFailed {
+        /// What the compressor reported.
+        detail: String,
+    },
+    /// The payload of a recognised wire format could not be decompressed
+    /// (corrupt, truncated, or followed by extra data).
+    DecompressionFailed {
+        /// What went wrong, naming the format.
+        detail: String,
+    },
+    /// The wire string names an algorithm or version this implementation does
+    /// not support.
+    UnsupportedAlgorithm {
+        /// The algorithm or prefix as seen.
+        name: String,
+    },
+    /// An option value is out of its allowed range.
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// What is allowed and what was given.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -68,6 +115,14 @@ impl Error {
             Error::MissingSeparator { .. } => "MISSING_SEPARATOR",
             Error::InvalidPrefix { .. } => "INVALID_PREFIX",
             Error::ContentTooLarge { .. } => "CONTENT_TOO_LARGE",
+            Error::UnknownToken { .. } => "UNKNOWN_TOKEN",
+            Error::InvalidUtf8 { .. } => "INVALID_UTF8",
+            Error::EncodingNotLoaded { .. } => "ENCODING_NOT_LOADED",
+            Error::RankDataCorrupt { .. } => "RANK_DATA_CORRUPT",
+            Error::CompressionFailed { .. } => "COMPRESSION_FAILED",
+            Error::DecompressionFailed { .. } => "DECOMPRESSION_FAILED",
+            Error::UnsupportedAlgorithm { .. } => "UNSUPPORTED_ALGORITHM",
+            Error::InvalidOption { .. } => "INVALID_OPTION",
         }
     }
 }
@@ -97,6 +152,22 @@ impl fmt::Display for Error {
                 f,
                 "content too large: {limit} is limited to {max}, got {actual}"
             ),
+            Error::UnknownToken { id } => write!(f, "unknown token id {id}"),
+            Error::InvalidUtf8 { valid_up_to } => write!(
+                f,
+                "decoded content is not valid UTF-8 (valid up to byte {valid_up_to})"
+            ),
+            Error::EncodingNotLoaded { encoding } => write!(
+                f,
+                "the rank data of encoding {encoding} has not been loaded"
+            ),
+            Error::RankDataCorrupt { encoding, detail } => {
+                write!(f, "rank data for {encoding} is corrupt: {detail}")
+            }
+            Error::CompressionFailed { detail } => write!(f, "compression failed: {detail}"),
+            Error::DecompressionFailed { detail } => write!(f, "decompression failed: {detail}"),
+            Error::UnsupportedAlgorithm { name } => write!(f, "unsupported algorithm {name:?}"),
+            Error::InvalidOption { option, detail } => write!(f, "invalid option {option}: {detail}"),
         }
     }
 }

@@ -18,6 +18,8 @@
 #![deny(missing_docs)]
 
 pub mod base64;
+pub mod bpe;
+pub mod codec;
 pub mod encoding;
 pub mod error;
 pub mod limits;

@@ -3,6 +3,8 @@
 //! here. Errors reach JavaScript with `err.code` set to the core's stable code.
 #![deny(clippy::all)]
 
+use m2m_core::bpe::{self, AllowedSpecial};
+use m2m_core::codec::{self, BrotliFraming};
 use m2m_core::{base64, token_native, varint, Encoding};
 use napi::bindgen_prelude::{Buffer, Uint32Array};
 use napi_derive::napi;
@@ -82,4 +84,118 @@ pub fn pack_token_native_binary(ids: Uint32Array, encoding: String) -> Result<Bu
 #[napi]
 pub fn unpack_token_native_binary(bytes: &[u8]) -> Result<TokenIds> {
     Ok(token_native::unpack_binary(bytes).map_err(to_js)?.into())
+}
+
+fn encoding(name: &str) -> Result<Encoding> {
+    Encoding::from_name(name).map_err(to_js)
+}
+
+/// Loads an encoding's rank data (a `build/ranks/<name>.bpe` file) into the core.
+#[napi]
+pub fn load_encoding(encoding_name: String, rank_data: &[u8]) -> Result<()> {
+    bpe::load(encoding(&encoding_name)?, rank_data).map_err(to_js)
+}
+
+/// True when the encoding's rank data is loaded.
+#[napi]
+pub fn is_encoding_loaded(encoding_name: String) -> Result<bool> {
+    Ok(bpe::is_loaded(encoding(&encoding_name)?))
+}
+
+/// Tokenizes text, special-token text as plain text.
+#[napi]
+pub fn encode_ordinary(text: String, encoding_name: String) -> Result<Uint32Array> {
+    let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
+    Ok(tokenizer.encode_ordinary(&text).into())
+}
+
+/// Tokenizes text, recognising the named special tokens (all of them for `null`).
+#[napi]
+pub fn encode_with_special(
+    text: String,
+    encoding_name: String,
+    allowed_special: Option<Vec<String>>,
+) -> Result<Uint32Array> {
+    let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
+    let allowed = allowed_special.map_or(AllowedSpecial::All, AllowedSpecial::from_names);
+    Ok(tokenizer.encode(&text, &allowed).into())
+}
+
+/// Turns ids back into text.
+#[napi]
+pub fn decode_tokens(ids: Uint32Array, encoding_name: String) -> Result<String> {
+    let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
+    tokenizer.decode(&ids).map_err(to_js)
+}
+
+/// Counts the tokens of text.
+#[napi]
+pub fn count_tokens(text: String, encoding_name: String) -> Result<u32> {
+    let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
+    Ok(tokenizer.count(&text) as u32)
+}
+
+/// Tokenizes text into `#TK|<C|O|L>|<base64>`.
+#[napi]
+pub fn compress_token_native(text: String, encoding_name: String) -> Result<String> {
+    codec::compress_token_native(&text, encoding(&encoding_name)?).map_err(to_js)
+}
+
+/// Tokenizes text into the binary form `<0|1|2><varints>`.
+#[napi]
+pub fn compress_token_native_binary(text: String, encoding_name: String) -> Result<Buffer> {
+    Ok(codec::compress_token_native_binary(&text, encoding(&encoding_name)?)
+        .map_err(to_js)?
+        .into())
+}
+
+/// Decodes the binary TokenNative form to text.
+#[napi]
+pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String> {
+    codec::decompress_token_native_binary(bytes).map_err(to_js)
+}
+
+/// Brotli-compresses text as `#BR|…` (or `#M2M[v3.0]|DATA:…` in a session).
+#[napi]
+pub fn compress_brotli(text: String, quality: u32, session: bool) -> Result<String> {
+    let framing = if session {
+        BrotliFraming::Session
+    } else {
+        BrotliFraming::Stateless
+    };
+    codec::compress_brotli(&text, quality, framing).map_err(to_js)
+}
+
+/// Dictionary-codes text as `#DI|…`.
+#[napi]
+pub fn compress_dictionary(text: String) -> Result<String> {
+    codec::compress_dictionary(&text).map_err(to_js)
+}
+
+/// What `decompress` returns.
+#[napi(object)]
+pub struct Decompressed {
+    /// The original content.
+    pub text: String,
+    /// `token-native`, `brotli`, `dictionary` or `none`.
+    pub algorithm: String,
+    /// The deprecated prefix the wire string used, if any.
+    pub deprecated: Option<String>,
+}
+
+/// Decodes any wire string the core handles (all but `#T1|`).
+#[napi]
+pub fn decompress(wire: String) -> Result<Decompressed> {
+    let d = codec::decompress(&wire).map_err(to_js)?;
+    Ok(Decompressed {
+        text: d.text,
+        algorithm: d.algorithm.name().to_owned(),
+        deprecated: d.deprecated.map(str::to_owned),
+    })
+}
+
+/// True when text starts with a prefix a decoder would interpret.
+#[napi]
+pub fn has_wire_prefix(text: String) -> bool {
+    codec::has_wire_prefix(&text)
 }

@@ -4,6 +4,8 @@
 //! `Error`s whose `code` is the core's stable code.
 
 use js_sys::{Error as JsError, Object, Reflect, Uint32Array};
+use m2m_core::bpe::{self, AllowedSpecial};
+use m2m_core::codec::{self, BrotliFraming};
 use m2m_core::{base64, token_native, varint, Encoding};
 use wasm_bindgen::prelude::*;
 
@@ -73,4 +75,107 @@ pub fn unpack_token_native_binary(bytes: &[u8]) -> Result<JsValue, JsValue> {
     token_native::unpack_binary(bytes)
         .map(token_ids_to_js)
         .map_err(to_js)
+}
+
+fn encoding(name: &str) -> Result<Encoding, JsValue> {
+    Encoding::from_name(name).map_err(to_js)
+}
+
+/// Loads an encoding's rank data (a `build/ranks/<name>.bpe` file) into the core.
+#[wasm_bindgen(js_name = loadEncoding)]
+pub fn load_encoding(encoding_name: &str, rank_data: &[u8]) -> Result<(), JsValue> {
+    bpe::load(encoding(encoding_name)?, rank_data).map_err(to_js)
+}
+
+/// True when the encoding's rank data is loaded.
+#[wasm_bindgen(js_name = isEncodingLoaded)]
+pub fn is_encoding_loaded(encoding_name: &str) -> Result<bool, JsValue> {
+    Ok(bpe::is_loaded(encoding(encoding_name)?))
+}
+
+/// Tokenizes text, special-token text as plain text.
+#[wasm_bindgen(js_name = encodeOrdinary)]
+pub fn encode_ordinary(text: &str, encoding_name: &str) -> Result<Vec<u32>, JsValue> {
+    let tokenizer = bpe::get(encoding(encoding_name)?).map_err(to_js)?;
+    Ok(tokenizer.encode_ordinary(text))
+}
+
+/// Tokenizes text, recognising the named special tokens (all of them for `null`).
+#[wasm_bindgen(js_name = encodeWithSpecial)]
+pub fn encode_with_special(
+    text: &str,
+    encoding_name: &str,
+    allowed_special: Option<Vec<String>>,
+) -> Result<Vec<u32>, JsValue> {
+    let tokenizer = bpe::get(encoding(encoding_name)?).map_err(to_js)?;
+    let allowed = allowed_special.map_or(AllowedSpecial::All, AllowedSpecial::from_names);
+    Ok(tokenizer.encode(text, &allowed))
+}
+
+/// Turns ids back into text.
+#[wasm_bindgen(js_name = decodeTokens)]
+pub fn decode_tokens(ids: &[u32], encoding_name: &str) -> Result<String, JsValue> {
+    let tokenizer = bpe::get(encoding(encoding_name)?).map_err(to_js)?;
+    tokenizer.decode(ids).map_err(to_js)
+}
+
+/// Counts the tokens of text.
+#[wasm_bindgen(js_name = countTokens)]
+pub fn count_tokens(text: &str, encoding_name: &str) -> Result<u32, JsValue> {
+    let tokenizer = bpe::get(encoding(encoding_name)?).map_err(to_js)?;
+    Ok(tokenizer.count(text) as u32)
+}
+
+/// Tokenizes text into `#TK|<C|O|L>|<base64>`.
+#[wasm_bindgen(js_name = compressTokenNative)]
+pub fn compress_token_native(text: &str, encoding_name: &str) -> Result<String, JsValue> {
+    codec::compress_token_native(text, encoding(encoding_name)?).map_err(to_js)
+}
+
+/// Tokenizes text into the binary form `<0|1|2><varints>`.
+#[wasm_bindgen(js_name = compressTokenNativeBinary)]
+pub fn compress_token_native_binary(text: &str, encoding_name: &str) -> Result<Vec<u8>, JsValue> {
+    codec::compress_token_native_binary(text, encoding(encoding_name)?).map_err(to_js)
+}
+
+/// Decodes the binary TokenNative form to text.
+#[wasm_bindgen(js_name = decompressTokenNativeBinary)]
+pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String, JsValue> {
+    codec::decompress_token_native_binary(bytes).map_err(to_js)
+}
+
+/// Brotli-compresses text as `#BR|…` (or `#M2M[v3.0]|DATA:…` in a session).
+#[wasm_bindgen(js_name = compressBrotli)]
+pub fn compress_brotli(text: &str, quality: u32, session: bool) -> Result<String, JsValue> {
+    let framing = if session {
+        BrotliFraming::Session
+    } else {
+        BrotliFraming::Stateless
+    };
+    codec::compress_brotli(text, quality, framing).map_err(to_js)
+}
+
+/// Dictionary-codes text as `#DI|…`.
+#[wasm_bindgen(js_name = compressDictionary)]
+pub fn compress_dictionary(text: &str) -> Result<String, JsValue> {
+    codec::compress_dictionary(text).map_err(to_js)
+}
+
+/// Decodes any wire string the core handles (all but `#T1|`) into
+/// `{ text, algorithm, deprecated }`.
+#[wasm_bindgen]
+pub fn decompress(wire: &str) -> Result<JsValue, JsValue> {
+    let d = codec::decompress(wire).map_err(to_js)?;
+    let obj = Object::new();
+    let deprecated = d.deprecated.map_or(JsValue::NULL, JsValue::from);
+    let _ = Reflect::set(&obj, &"text".into(), &d.text.into());
+    let _ = Reflect::set(&obj, &"algorithm".into(), &d.algorithm.name().into());
+    let _ = Reflect::set(&obj, &"deprecated".into(), &deprecated);
+    Ok(obj.into())
+}
+
+/// True when text starts with a prefix a decoder would interpret.
+#[wasm_bindgen(js_name = hasWirePrefix)]
+pub fn has_wire_prefix(text: &str) -> bool {
+    codec::has_wire_prefix(text)
 }

@@ -1,0 +1,198 @@
+//! Byte-pair merging of one pre-tokenized piece, with tiktoken's semantics:
+//! start from single bytes, repeatedly merge the adjacent pair whose
+//! concatenation has the lowest rank (the leftmost such pair on a tie) until
+//! no adjacent pair is a token.
+//
+// Performance notes
+// -----------------
+// - Most pieces are whole tokens; the caller tries that single lookup first
+//   (tiktoken does the same, and it changes results: a piece that is a token
+//   is that token even when merging would split it differently).
+// - Short pieces (< HEAP_THRESHOLD bytes, i.e. nearly all real text) use
+//   tiktoken's own algorithm: a flat array of (start, rank of the pair that
+//   starts here), a linear scan for the minimum and `Vec::remove`. On tiny n
+//   this quadratic loop beats anything clever: it is branch-light and stays
+//   in one or two cache lines. The array is a scratch buffer reused across
+//   pieces, so the steady state allocates nothing.
+// - Long pieces (1 MB of one letter, a minified blob without spaces) would be
+//   quadratic that way. They use a doubly linked list over byte positions
+//   plus a binary min-heap of packed `(rank << 32) | position` keys with lazy
+//   deletion: an entry is stale when the pair at that position no longer has
+//   that rank (a pair only grows, and distinct byte strings have distinct
+//   ranks, so a stale entry can never look current again). Ties on rank pop
+//   the lowest position first, which is tiktoken's leftmost rule. Each merge
+//   pushes at most two entries: O(n log n) overall.
+// - The rank of a merged token is the rank of the pair just merged, so the
+//   heap path never looks a final token up again.
+// - Rank lookups go through `RankTable` (FxHash-like hash, open addressing,
+//   32-bit hash tags in the slots so misses rarely touch token bytes), and
+//   keys longer than the longest token are rejected before hashing.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::tokenizer::Vocab;
+
+/// Pieces at least this long use the heap-based merge.
+pub(crate) const HEAP_THRESHOLD: usize = 128;
+
+const NONE: u32 = u32::MAX;
+
+/// Reusable buffers for [`merge`]; keeping one per encode call avoids
+/// allocating per piece.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    parts: Vec<(u32, u32)>,
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    rank: Vec<u32>,
+    token: Vec<u32>,
+    heap: BinaryHeap<Reverse<u64>>,
+}
+
+/// Emits the tokens of `piece` (which must be at least 2 bytes long and not
+/// itself a token) in order.
+pub(crate) fn merge<F: FnMut(u32)>(vocab: &Vocab, piece: &[u8], scratch: &mut Scratch, emit: &mut F) {
+    if piece.len() < HEAP_THRESHOLD {
+        merge_small(vocab, piece, &mut scratch.parts, emit)
+    } else {
+        merge_large(vocab, piece, scratch, emit)
+    }
+}
+
+fn merge_small<F: FnMut(u32)>(
+    vocab: &Vocab,
+    piece: &[u8],
+    parts: &mut Vec<(u32, u32)>,
+    emit: &mut F,
+) {
+    let rank_of = |start: usize, end: usize| vocab.rank(&piece[start..end]).unwrap_or(NONE);
+    parts.clear();
+    let mut min = (NONE, usize::MAX);
+    for i in 0..piece.len() - 1 {
+        let r = vocab.pair_rank(piece[i], piece[i + 1]);
+        if r < min.0 {
+            min = (r, i);
+        }
+        parts.push((i as u32, r));
+    }
+    parts.push(((piece.len() - 1) as u32, NONE));
+    parts.push((piece.len() as u32, NONE));
+
+    while min.0 != NONE {
+        let i = min.1;
+        // parts[i] and parts[i + 1] merge: recompute the ranks of the pairs
+        // that now start at parts[i - 1] and at parts[i].
+        if i > 0 {
+            parts[i - 1].1 = if i + 2 < parts.len() {
+                rank_of(parts[i - 1].0 as usize, parts[i + 2].0 as usize)
+            } else {
+                NONE
+            };
+        }
+        parts[i].1 = if i + 3 < parts.len() {
+            rank_of(parts[i].0 as usize, parts[i + 3].0 as usize)
+        } else {
+            NONE
+        };
+        parts.remove(i + 1);
+        min = (NONE, usize::MAX);
+        for (j, &(_, r)) in parts[..parts.len() - 1].iter().enumerate() {
+            if r < min.0 {
+                min = (r, j);
+            }
+        }
+    }
+    for w in parts.windows(2) {
+        let token = &piece[w[0].0 as usize..w[1].0 as usize];
+        // Every part is a single byte or the result of a merge, so a token.
+        emit(vocab.rank(token).unwrap_or(NONE));
+    }
+}
+
+fn merge_large<F: FnMut(u32)>(vocab: &Vocab, piece: &[u8], s: &mut Scratch, emit: &mut F) {
+    let n = piece.len();
+    s.next.clear();
+    s.prev.clear();
+    s.rank.clear();
+    s.token.clear();
+    s.heap.clear();
+    // Node i starts at byte i while it is alive; next[i] is where it ends.
+    s.next.extend((1..=n).map(|i| i as u32));
+    s.prev.extend((0..n).map(|i| if i == 0 { NONE } else { i as u32 - 1 }));
+    s.token.extend(piece.iter().map(|&b| vocab.byte_rank(b)));
+    for i in 0..n {
+        let r = if i + 1 < n {
+            vocab.pair_rank(piece[i], piece[i + 1])
+        } else {
+            NONE
+        };
+        s.rank.push(r);
+        if r != NONE {
+            s.heap.push(Reverse(((r as u64) << 32) | i as u64));
+        }
+    }
+    let (next, prev, rank, token) = (&mut s.next, &mut s.prev, &mut s.rank, &mut s.token);
+    let rank_of = |start: usize, end: usize| vocab.rank(&piece[start..end]).unwrap_or(NONE);
+    while let Some(Reverse(key)) = s.heap.pop() {
+        let r = (key >> 32) as u32;
+        let i = key as u32 as usize;
+        if rank[i] != r {
+            continue; // stale
+        }
+        // Merge node i with its successor j.
+        let j = next[i] as usize;
+        let k = next[j] as usize;
+        next[i] = k as u32;
+        if k < n {
+            prev[k] = i as u32;
+        }
+        rank[j] = NONE;
+        token[i] = r;
+        // The pair starting at i now ends where node k ends.
+        let ri = if k < n {
+            rank_of(i, next[k] as usize)
+        } else {
+            NONE
+        };
+        rank[i] = ri;
+        if ri != NONE {
+            s.heap.push(Reverse(((ri as u64) << 32) | i as u64));
+        }
+        // The pair starting at the predecessor now ends at k.
+        let p = prev[i];
+        if p != NONE {
+            let p = p as usize;
+            let rp = rank_of(p, k);
+            rank[p] = rp;
+            if rp != NONE {
+                s.heap.push(Reverse(((rp as u64) << 32) | p as u64));
+            }
+        }
+    }
+    let mut i = 0;
+    while i < n {
+        emit(token[i]);
+        i = next[i] as usize;
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn merge_small_for_test<F: FnMut(u32)>(
+    vocab: &Vocab,
+    piece: &[u8],
+    scratch: &mut Scratch,
+    emit: &mut F,
+) {
+    merge_small(vocab, piece, &mut scratch.parts, emit)
+}
+
+#[cfg(test)]
+pub(crate) fn merge_large_for_test<F: FnMut(u32)>(
+    vocab: &Vocab,
+    piece: &[u8],
+    scratch: &mut Scratch,
+    emit: &mut F,
+) {
+    merge_large(vocab, piece, scratch, emit)
+}

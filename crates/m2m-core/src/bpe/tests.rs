@@ -1,0 +1,398 @@
+//! Tests of the BPE tokenizers against the real rank files and against
+//! fixtures produced by the reference implementations.
+//!
+//! Needs `node scripts/gen-ranks.mjs` (rank files) and
+//! `node scripts/gen-bpe-fixtures.mjs` (differential fixtures); a missing file
+//! fails the test with that instruction, it never skips.
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+
+use super::merge::{self, Scratch};
+use super::{AllowedSpecial, Tokenizer};
+use crate::{base64, bpe, Encoding, Error};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read(rel: &str, how: &str) -> Vec<u8> {
+    let path = root().join(rel);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("cannot read {} ({e}): run `{how}` first", path.display()))
+}
+
+fn tok(encoding: Encoding) -> &'static Tokenizer {
+    let data = read(
+        &format!("build/ranks/{}.bpe", encoding.name()),
+        "node scripts/gen-ranks.mjs",
+    );
+    bpe::load(encoding, &data).unwrap();
+    bpe::get(encoding).unwrap()
+}
+
+struct Case {
+    mode: char,
+    names: Vec<String>,
+    text: String,
+    ids: Vec<u32>,
+}
+
+fn fixtures(name: &str) -> Vec<Case> {
+    let data = read(
+        &format!("build/fixtures/bpe/{name}.tsv"),
+        "node scripts/gen-ranks.mjs && node scripts/gen-bpe-fixtures.mjs",
+    );
+    let text = String::from_utf8(data).unwrap();
+    let b64 = |s: &str| String::from_utf8(base64::decode(s).unwrap()).unwrap();
+    text.lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 4, "bad fixture line {line:?}");
+            let names = b64(f[1]);
+            Case {
+                mode: f[0].chars().next().unwrap(),
+                names: if names.is_empty() {
+                    vec![]
+                } else {
+                    names.split('\n').map(str::to_owned).collect()
+                },
+                text: b64(f[2]),
+                ids: f[3]
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.parse().unwrap())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn differential(encoding: Encoding, fixture: &str) {
+    let t = tok(encoding);
+    let cases = fixtures(fixture);
+    assert!(cases.len() > 1000, "too few cases in {fixture}");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let allowed = match case.mode {
+            'O' => AllowedSpecial::None,
+            'A' => AllowedSpecial::All,
+            'S' => AllowedSpecial::from_names(case.names.iter().cloned()),
+            m => panic!("bad mode {m}"),
+        };
+        let got = if case.mode == 'O' {
+            t.encode_ordinary(&case.text)
+        } else {
+            t.encode(&case.text, &allowed)
+        };
+        let count = if case.mode == 'O' {
+            t.count(&case.text)
+        } else {
+            t.count_with_special(&case.text, &allowed)
+        };
+        if got != case.ids || count != case.ids.len() {
+            failures.push(format!(
+                "{} {:?} {:?}\n  expected {:?}\n  got      {:?} (count {count})",
+                case.mode, case.names, case.text, case.ids, got
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}: {} of {} cases differ; first ones:\n{}",
+        fixture,
+        failures.len(),
+        cases.len(),
+        failures[..failures.len().min(10)].join("\n")
+    );
+}
+
+#[test]
+fn cl100k_matches_tiktoken() {
+    differential(Encoding::Cl100kBase, "cl100k_base");
+}
+
+#[test]
+fn o200k_matches_tiktoken() {
+    differential(Encoding::O200kBase, "o200k_base");
+}
+
+#[test]
+fn llama3_matches_meta_reference() {
+    differential(Encoding::Llama3, "llama3");
+}
+
+#[test]
+fn llama3_matches_llama3_tokenizer_js() {
+    differential(Encoding::Llama3, "llama3-js");
+}
+
+#[test]
+fn known_vectors() {
+    let cl = tok(Encoding::Cl100kBase);
+    let o = tok(Encoding::O200kBase);
+    let l = tok(Encoding::Llama3);
+    assert_eq!(cl.encode_ordinary("hello world"), vec![15339, 1917]);
+    assert_eq!(cl.encode_ordinary("Hello, World!"), vec![9906, 11, 4435, 0]);
+    assert_eq!(cl.encode_ordinary("I'M here"), vec![40, 28703, 1618]);
+    assert_eq!(cl.encode_ordinary("  x"), vec![220, 865]);
+    assert_eq!(o.encode_ordinary("hello world"), vec![24912, 2375]);
+    assert_eq!(o.encode_ordinary("Hello, World!"), vec![13225, 11, 5922, 0]);
+    assert_eq!(o.encode_ordinary("I'M here"), vec![40, 95346, 2105]);
+    assert_eq!(l.encode_ordinary("hello world"), vec![15339, 1917]);
+    assert_eq!(cl.encode_ordinary(""), Vec::<u32>::new());
+    assert_eq!(cl.count(""), 0);
+
+    let eot = "<|endoftext|>";
+    assert_eq!(cl.encode_ordinary(eot), vec![27, 91, 8862, 728, 428, 91, 29]);
+    assert_eq!(cl.encode(eot, &AllowedSpecial::None), vec![27, 91, 8862, 728, 428, 91, 29]);
+    assert_eq!(cl.encode(eot, &AllowedSpecial::All), vec![100257]);
+    assert_eq!(
+        cl.encode(eot, &AllowedSpecial::from_names(["<|endoftext|>"])),
+        vec![100257]
+    );
+    assert_eq!(
+        cl.encode(eot, &AllowedSpecial::from_names(["<|fim_prefix|>"])),
+        vec![27, 91, 8862, 728, 428, 91, 29]
+    );
+    assert_eq!(o.encode(eot, &AllowedSpecial::All), vec![199999]);
+    assert_eq!(o.encode("<|endofprompt|>", &AllowedSpecial::All), vec![200018]);
+}
+
+#[test]
+fn special_tokens_and_sizes() {
+    let cl = tok(Encoding::Cl100kBase);
+    let o = tok(Encoding::O200kBase);
+    let l = tok(Encoding::Llama3);
+    let cl_specials: Vec<(u32, &str)> = cl.special_tokens().collect();
+    assert_eq!(
+        cl_specials,
+        vec![
+            (100257, "<|endoftext|>"),
+            (100258, "<|fim_prefix|>"),
+            (100259, "<|fim_middle|>"),
+            (100260, "<|fim_suffix|>"),
+            (100276, "<|endofprompt|>"),
+        ]
+    );
+    assert_eq!((cl.n_ranks(), cl.vocab_size()), (100_256, 100_277));
+    assert_eq!((o.n_ranks(), o.vocab_size()), (199_998, 200_019));
+    assert_eq!((l.n_ranks(), l.vocab_size()), (128_000, 128_256));
+    let l_specials: Vec<(u32, &str)> = l.special_tokens().collect();
+    assert_eq!(l_specials.len(), 256);
+    assert_eq!(l_specials[0], (128000, "<|begin_of_text|>"));
+    assert_eq!(l_specials[1], (128001, "<|end_of_text|>"));
+    assert_eq!(l_specials[5], (128005, "<|reserved_special_token_3|>"));
+    assert_eq!(l_specials[6], (128006, "<|start_header_id|>"));
+    assert_eq!(l_specials[7], (128007, "<|end_header_id|>"));
+    assert_eq!(l_specials[8], (128008, "<|reserved_special_token_4|>"));
+    assert_eq!(l_specials[9], (128009, "<|eot_id|>"));
+    assert_eq!(l_specials[10], (128010, "<|reserved_special_token_5|>"));
+    assert_eq!(l_specials[255], (128255, "<|reserved_special_token_250|>"));
+    assert_eq!(l.special_token_id("<|eot_id|>"), Some(128009));
+    assert_eq!(l.special_token_id("<|eom_id|>"), None);
+    // Llama 3's first 100,256 ranks are cl100k's.
+    for id in (0..100_256).step_by(97) {
+        assert_eq!(cl.token_bytes(id), l.token_bytes(id));
+    }
+    assert_eq!(cl.encoding(), Encoding::Cl100kBase);
+}
+
+#[test]
+fn decode_and_errors() {
+    let cl = tok(Encoding::Cl100kBase);
+    let o = tok(Encoding::O200kBase);
+    let l = tok(Encoding::Llama3);
+    assert_eq!(cl.decode(&[15339, 1917]).unwrap(), "hello world");
+    assert_eq!(cl.decode(&[100257, 15339]).unwrap(), "<|endoftext|>hello");
+    assert_eq!(cl.decode(&[]).unwrap(), "");
+    for (t, bad) in [(cl, 100_256), (cl, 100_261), (cl, 100_277), (o, 199_998), (o, 200_019), (l, 128_256), (l, u32::MAX)] {
+        let err = t.decode(&[15339, bad]).unwrap_err();
+        assert_eq!(err, Error::UnknownToken { id: bad });
+        assert_eq!(err.code(), "UNKNOWN_TOKEN");
+        assert_eq!(t.decode_bytes(&[bad]).unwrap_err().code(), "UNKNOWN_TOKEN");
+    }
+    // "é" is two byte tokens in cl100k when split: ids of its bytes alone.
+    let e_acute = cl.encode_ordinary("\u{1F600}");
+    assert!(e_acute.len() > 1, "emoji should be several byte tokens");
+    let err = cl.decode(&e_acute[..1]).unwrap_err();
+    assert_eq!(err, Error::InvalidUtf8 { valid_up_to: 0 });
+    assert_eq!(err.code(), "INVALID_UTF8");
+    assert_eq!(cl.decode_bytes(&e_acute).unwrap(), "\u{1F600}".as_bytes());
+}
+
+#[test]
+fn round_trips_on_corpus() {
+    let cases = fixtures("cl100k_base");
+    for encoding in Encoding::ALL {
+        let t = tok(encoding);
+        for case in cases.iter().step_by(3) {
+            let ids = t.encode_ordinary(&case.text);
+            assert_eq!(t.decode(&ids).unwrap(), case.text);
+            let ids = t.encode(&case.text, &AllowedSpecial::All);
+            assert_eq!(t.decode(&ids).unwrap(), case.text);
+        }
+    }
+}
+
+#[test]
+fn pieces_tile_the_text() {
+    let t = tok(Encoding::O200kBase);
+    let text = "Hello  world\r\n\r\n  x\t\ty 123456 don't";
+    let mut pos = 0;
+    for r in t.pieces(text) {
+        assert_eq!(r.start, pos);
+        assert!(r.end > r.start);
+        pos = r.end;
+    }
+    assert_eq!(pos, text.len());
+}
+
+#[test]
+fn patterns_are_tiktokens() {
+    let read_pat = |name: &str| -> String {
+        let json = String::from_utf8(read(
+            &format!("node_modules/tiktoken/encoders/{name}.json"),
+            "npm install",
+        ))
+        .unwrap();
+        // `"pat_str":"..."` is the first field; unescape JSON's `\\`.
+        let start = json.find("\"pat_str\":\"").unwrap() + 11;
+        let end = start + json[start..].find("\",").unwrap();
+        json[start..end].replace("\\\\", "\\")
+    };
+    assert_eq!(read_pat("cl100k_base"), bpe::CL100K_PATTERN);
+    assert_eq!(read_pat("o200k_base"), bpe::O200K_PATTERN);
+    for (original, compiled) in [
+        (bpe::CL100K_PATTERN, bpe::CL100K_COMPILED),
+        (bpe::O200K_PATTERN, bpe::O200K_COMPILED),
+    ] {
+        assert_eq!(original.replace(r"\s+(?!\S)|\s+", r"\s+"), compiled);
+    }
+}
+
+#[test]
+fn rank_data_is_verified() {
+    let data = read("build/ranks/cl100k_base.bpe", "node scripts/gen-ranks.mjs");
+    let err = Tokenizer::from_rank_data(Encoding::O200kBase, &data).unwrap_err();
+    assert_eq!(err.code(), "RANK_DATA_CORRUPT");
+    let mut bad = data.clone();
+    bad[100] ^= 1;
+    let err = Tokenizer::from_rank_data(Encoding::Cl100kBase, &bad).unwrap_err();
+    assert_eq!(err.code(), "RANK_DATA_CORRUPT");
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+    assert_eq!(
+        Tokenizer::from_rank_data(Encoding::Cl100kBase, &[]).unwrap_err().code(),
+        "RANK_DATA_CORRUPT"
+    );
+    // The parser itself rejects malformed data (checksum aside).
+    assert!(super::rank_file::parse(Encoding::Cl100kBase, &data[..data.len() - 1]).is_err());
+    assert!(super::rank_file::parse(Encoding::O200kBase, &data).is_err());
+    assert!(super::rank_file::parse(Encoding::Cl100kBase, &data).is_ok());
+}
+
+/// Runs both merge strategies on the same piece.
+fn both_merges(t: &Tokenizer, piece: &[u8]) -> (Vec<u32>, Vec<u32>) {
+    let mut scratch = Scratch::default();
+    let mut small = Vec::new();
+    let mut large = Vec::new();
+    merge::merge_small_for_test(&t.vocab, piece, &mut scratch, &mut |id| small.push(id));
+    merge::merge_large_for_test(&t.vocab, piece, &mut scratch, &mut |id| large.push(id));
+    (small, large)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn heap_merge_equals_tiktoken_merge(
+        s in proptest::collection::vec(
+            prop_oneof![
+                Just("a"), Just("b"), Just("ab"), Just("the"), Just("ing"), Just("é"),
+                Just("中"), Just(" "), Just("!"), Just("1"), Just("\u{1F600}"), Just("x"),
+                Just("tion"), Just("er"), Just("AB"),
+            ],
+            2..200,
+        ),
+        enc in 0u8..3,
+    ) {
+        let t = tok(Encoding::from_wire_byte(enc).unwrap());
+        let piece = s.concat();
+        let (small, large) = both_merges(t, piece.as_bytes());
+        prop_assert_eq!(&small, &large);
+        prop_assert_eq!(t.decode_bytes(&large).unwrap(), piece.as_bytes());
+    }
+
+    #[test]
+    fn any_string_round_trips(s in "\\PC{0,64}", enc in 0u8..3) {
+        let t = tok(Encoding::from_wire_byte(enc).unwrap());
+        let ids = t.encode_ordinary(&s);
+        prop_assert_eq!(t.count(&s), ids.len());
+        prop_assert_eq!(t.decode(&ids).unwrap(), s);
+    }
+}
+
+/// Release-mode throughput: `cargo test --release -p m2m-core -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    use std::time::Instant;
+    let mb = 1 << 20;
+    let prose = {
+        let cases = fixtures("cl100k_base");
+        let mut s = String::new();
+        for c in cases.iter().filter(|c| c.mode == 'O').take(120) {
+            s.push_str(&c.text);
+            s.push('\n');
+        }
+        let unit = s.clone();
+        while s.len() < mb {
+            s.push_str(&unit);
+        }
+        s
+    };
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let no_spaces: String = (0..mb).map(|_| (b'a' + (rnd() % 26) as u8) as char).collect();
+    let repeated = "a".repeat(mb);
+    let mut random_unicode = String::new();
+    while random_unicode.len() < mb {
+        if let Some(c) = char::from_u32((rnd() % 0x3_0000) as u32) {
+            random_unicode.push(c);
+        }
+    }
+    let inputs = [
+        ("mixed corpus text", prose),
+        ("1 MB without spaces", no_spaces),
+        ("1 MB one repeated char", repeated),
+        ("1 MB random Unicode", random_unicode),
+        ("1 MB spaces", " ".repeat(mb)),
+        ("1 MB digits", "7".repeat(mb)),
+    ];
+    for encoding in Encoding::ALL {
+        let t = tok(encoding);
+        for (name, text) in &inputs {
+            let runs = 3;
+            let start = Instant::now();
+            let mut n = 0;
+            for _ in 0..runs {
+                n = t.encode_ordinary(text).len();
+            }
+            let secs = start.elapsed().as_secs_f64() / runs as f64;
+            println!(
+                "{:<12} {:<24} {:>8.1} MB/s  ({} tokens, {:.1} ms)",
+                encoding.name(),
+                name,
+                text.len() as f64 / secs / 1e6,
+                n,
+                secs * 1e3
+            );
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! The tokenizer: pre-tokenization, BPE, special tokens, decoding.
+
+use std::collections::{HashMap, HashSet};
+
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
+use sha2::{Digest, Sha256};
+
+use super::merge::{self, Scratch};
+use super::rank_file;
+use super::table::RankTable;
+use crate::error::{Error, Result};
+use crate::Encoding;
+
+/// Which special tokens [`Tokenizer::encode`] recognises in the text.
+///
+/// Special-token text that is not allowed is encoded as ordinary text, as
+/// tiktoken's `encode(text, allowed_special)` does with an empty
+/// `disallowed_special`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AllowedSpecial {
+    /// No special tokens: the same as [`Tokenizer::encode_ordinary`].
+    #[default]
+    None,
+    /// Every special token of the encoding.
+    All,
+    /// Only the special tokens with these names (e.g. `<|endoftext|>`);
+    /// names the encoding does not have are ignored.
+    Set(HashSet<String>),
+}
+
+impl AllowedSpecial {
+    /// A [`AllowedSpecial::Set`] of the given names.
+    pub fn from_names<I, S>(names: I) -> AllowedSpecial
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        AllowedSpecial::Set(names.into_iter().map(Into::into).collect())
+    }
+
+    fn allows(&self, name: &str) -> bool {
+        match self {
+            AllowedSpecial::None => false,
+            AllowedSpecial::All => true,
+            AllowedSpecial::Set(set) => set.contains(name),
+        }
+    }
+}
+
+/// The rank vocabulary: token bytes by rank, and the reverse lookup.
+pub(crate) struct Vocab {
+    bytes: Vec<u8>,
+    offsets: Vec<u32>,
+    table: RankTable,
+    max_len: usize,
+    byte_ranks: [u32; 256],
+    /// Rank of every two-byte token, indexed by `(first << 8) | second`.
+    pair_ranks: Vec<u32>,
+}
+
+impl Vocab {
+    /// The rank of `key`, if it is a token.
+    #[inline]
+    pub(crate) fn rank(&self, key: &[u8]) -> Option<u32> {
+        match key.len() {
+            0 => None,
+            1 => Some(self.byte_rank(key[0])),
+            2 => {
+                let r = self.pair_rank(key[0], key[1]);
+                if r == u32::MAX {
+                    None
+                } else {
+                    Some(r)
+                }
+            }
+            n if n > self.max_len => None,
+            _ => self.table.get(&self.bytes, &self.offsets, key),
+        }
+    }
+
+    /// The rank of the single byte `b` (every byte is a token).
+    #[inline]
+    pub(crate) fn byte_rank(&self, b: u8) -> u32 {
+        self.byte_ranks[b as usize]
+    }
+
+    /// The rank of the two-byte token `a b`, or `u32::MAX`.
+    #[inline]
+    pub(crate) fn pair_rank(&self, a: u8, b: u8) -> u32 {
+        self.pair_ranks[((a as usize) << 8) | b as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn token(&self, rank: usize) -> &[u8] {
+        &self.bytes[self.offsets[rank] as usize..self.offsets[rank + 1] as usize]
+    }
+}
+
+/// A BPE tokenizer for one [`Encoding`], producing the same ids as
+/// tiktoken (`cl100k_base`, `o200k_base`) and Meta's Llama 3 tokenizer.
+///
+/// Obtain one with [`Tokenizer::from_rank_data`] or, process-wide, through
+/// [`crate::bpe::load`] and [`crate::bpe::get`].
+pub struct Tokenizer {
+    encoding: Encoding,
+    pub(super) vocab: Vocab,
+    /// Special tokens `(id, text)` in id order.
+    specials: Vec<(u32, String)>,
+    special_ids: HashMap<String, u32>,
+    max_special_len: usize,
+    regex: Regex,
+}
+
+impl std::fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokenizer")
+            .field("encoding", &self.encoding)
+            .field("ranks", &self.vocab.len())
+            .field("specials", &self.specials.len())
+            .finish()
+    }
+}
+
+impl Tokenizer {
+    /// Builds a tokenizer from a rank file written by `scripts/gen-ranks.mjs`
+    /// (format in [`crate::bpe`]'s `rank_file` module docs).
+    ///
+    /// # Errors
+    /// [`Error::RankDataCorrupt`] if the data's SHA-256 is not the one
+    /// expected for `encoding` (checked first) or the data is malformed.
+    pub fn from_rank_data(encoding: Encoding, data: &[u8]) -> Result<Tokenizer> {
+        let corrupt = |detail: String| Error::RankDataCorrupt {
+            encoding: encoding.name(),
+            detail,
+        };
+        let digest = Sha256::digest(data);
+        let expected = super::expected_sha256(encoding);
+        if digest[..] != expected[..] {
+            return Err(corrupt(format!(
+                "SHA-256 is {}, expected {} (regenerate with `node scripts/gen-ranks.mjs`)",
+                hex(&digest),
+                hex(&expected)
+            )));
+        }
+        let data = rank_file::parse(encoding, data)?;
+        let table = RankTable::build(&data.bytes, &data.offsets)
+            .map_err(|rank| corrupt(format!("rank {rank} duplicates an earlier token")))?;
+        let mut vocab = Vocab {
+            max_len: data.offsets.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0),
+            bytes: data.bytes,
+            offsets: data.offsets,
+            table,
+            byte_ranks: [u32::MAX; 256],
+            pair_ranks: vec![u32::MAX; 1 << 16],
+        };
+        for rank in 0..vocab.len() {
+            let token = vocab.token(rank);
+            match *token {
+                [b] => vocab.byte_ranks[b as usize] = rank as u32,
+                [a, b] => vocab.pair_ranks[((a as usize) << 8) | b as usize] = rank as u32,
+                _ => {}
+            }
+        }
+        if let Some(b) = vocab.byte_ranks.iter().position(|&r| r == u32::MAX) {
+            return Err(corrupt(format!("byte {b:#04x} is not a token")));
+        }
+        let mut special_ids = HashMap::new();
+        for (id, text) in &data.specials {
+            // The special-token scan relies on this shape: `<|`, then text
+            // without `|>`, then `|>`.
+            let well_formed = text.len() >= 4
+                && text.starts_with("<|")
+                && text[2..].find("|>") == Some(text.len() - 4);
+            if !well_formed {
+                return Err(corrupt(format!("special token {text:?} is not of the form <|...|>")));
+            }
+            special_ids.insert(text.clone(), *id);
+        }
+        let regex = Regex::new(super::pattern(encoding))
+            .map_err(|e| corrupt(format!("pre-tokenizer pattern: {e}")))?;
+        Ok(Tokenizer {
+            encoding,
+            vocab,
+            max_special_len: data.specials.iter().map(|(_, t)| t.len()).max().unwrap_or(0),
+            specials: data.specials,
+            special_ids,
+            regex,
+        })
+    }
+
+    /// The encoding this tokenizer implements.
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+
+    /// Number of ordinary (BPE) tokens; their ids are `0..n_ranks()`.
+    pub fn n_ranks(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// One past the largest token id, special tokens included (tiktoken's
+    /// `n_vocab`). Some ids below it may be unused.
+    pub fn vocab_size(&self) -> usize {
+        self.specials
+            .last()
+            .map_or(self.vocab.len(), |(id, _)| *id as usize + 1)
+    }
+
+    /// The special tokens, `(id, text)`, in id order.
+    pub fn special_tokens(&self) -> impl Iterator<Item = (u32, &str)> + '_ {
+        self.specials.iter().map(|(id, text)| (*id, text.as_str()))
+    }
+
+    /// The id of the special token with this text, e.g. `<|endoftext|>`.
+    pub fn special_token_id(&self, text: &str) -> Option<u32> {
+        self.special_ids.get(text).copied()
+    }
+
+    /// The bytes of one token (ordinary or special), if the id exists.
+    pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
+        let i = id as usize;
+        if i < self.vocab.len() {
+            return Some(self.vocab.token(i));
+        }
+        self.specials
+            .binary_search_by_key(&id, |(sid, _)| *sid)
+            .ok()
+            .map(|at| self.specials[at].1.as_bytes())
+    }
+
+    /// Encodes `text`, treating special-token text as plain text.
+    pub fn encode_ordinary(&self, text: &str) -> Vec<u32> {
+        let mut out = Vec::with_capacity(text.len() / 4 + 1);
+        let mut scratch = Scratch::default();
+        self.for_each_ordinary(text, &mut scratch, &mut |id| out.push(id));
+        out
+    }
+
+    /// Encodes `text`; special tokens in `allowed` become their ids, any other
+    /// special-token text is encoded as plain text.
+    pub fn encode(&self, text: &str, allowed: &AllowedSpecial) -> Vec<u32> {
+        let mut out = Vec::with_capacity(text.len() / 4 + 1);
+        self.for_each(text, allowed, &mut |id| out.push(id));
+        out
+    }
+
+    /// Number of tokens [`Tokenizer::encode_ordinary`] would return, without
+    /// building the vector.
+    pub fn count(&self, text: &str) -> usize {
+        let mut n = 0usize;
+        let mut scratch = Scratch::default();
+        self.for_each_ordinary(text, &mut scratch, &mut |_| n += 1);
+        n
+    }
+
+    /// Number of tokens [`Tokenizer::encode`] would return.
+    pub fn count_with_special(&self, text: &str, allowed: &AllowedSpecial) -> usize {
+        let mut n = 0usize;
+        self.for_each(text, allowed, &mut |_| n += 1);
+        n
+    }
+
+    /// Concatenated bytes of the tokens (special ids give their text).
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`] for an id the encoding does not define.
+    pub fn decode_bytes(&self, ids: &[u32]) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(ids.len() * 4);
+        for &id in ids {
+            match self.token_bytes(id) {
+                Some(bytes) => out.extend_from_slice(bytes),
+                None => return Err(Error::UnknownToken { id }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Decodes the tokens to text.
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`] for an unknown id, [`Error::InvalidUtf8`] when
+    /// the bytes are not UTF-8 (e.g. a character split across a cut).
+    pub fn decode(&self, ids: &[u32]) -> Result<String> {
+        String::from_utf8(self.decode_bytes(ids)?).map_err(|e| Error::InvalidUtf8 {
+            valid_up_to: e.utf8_error().valid_up_to(),
+        })
+    }
+
+    /// The pre-tokenizer's pieces of `text`, as byte ranges (ordinary text;
+    /// no special-token handling). Tokens never cross piece boundaries.
+    pub fn pieces<'t>(&'t self, text: &'t str) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
+        Pieces {
+            regex: &self.regex,
+            text,
+            pos: 0,
+        }
+    }
+
+    fn for_each<F: FnMut(u32)>(&self, text: &str, allowed: &AllowedSpecial, emit: &mut F) {
+        let mut scratch = Scratch::default();
+        if *allowed == AllowedSpecial::None {
+            return self.for_each_ordinary(text, &mut scratch, emit);
+        }
+        let mut start = 0;
+        let mut from = 0;
+        // Position of the first `|>` at or after `from + 2`, once searched.
+        let mut close: Option<usize> = None;
+        while let Some(at) = text[from..].find("<|").map(|i| from + i) {
+            let close_at = match close {
+                Some(c) if c >= at + 2 => c,
+                _ => match text[at + 2..].find("|>") {
+                    Some(i) => at + 2 + i,
+                    None => break, // no special token can follow
+                },
+            };
+            close = Some(close_at);
+            let end = close_at + 2;
+            let name = &text[at..end];
+            if end - at <= self.max_special_len && allowed.allows(name) {
+                if let Some(&id) = self.special_ids.get(name) {
+                    self.for_each_ordinary(&text[start..at], &mut scratch, emit);
+                    emit(id);
+                    start = end;
+                    from = end;
+                    continue;
+                }
+            }
+            from = at + 1;
+        }
+        self.for_each_ordinary(&text[start..], &mut scratch, emit);
+    }
+
+    fn for_each_ordinary<F: FnMut(u32)>(&self, text: &str, scratch: &mut Scratch, emit: &mut F) {
+        let bytes = text.as_bytes();
+        for range in self.pieces(text) {
+            let piece = &bytes[range];
+            match self.vocab.rank(piece) {
+                Some(id) => emit(id),
+                None => merge::merge(&self.vocab, piece, scratch, emit),
+            }
+        }
+    }
+}
+
+/// Iterator over pre-tokenizer pieces.
+///
+/// The patterns end in `\s+(?!\S)|\s+`; the regex engine has no look-ahead,
+/// so they are compiled with `\s+` instead, and the look-ahead's effect is
+/// restored here: a match that ends in whitespace other than `\r`/`\n` (only
+/// the `\s+` branch can produce one, and then it holds no `\r`/`\n` at all),
+/// is followed by more text and is at least two characters long gives back
+/// its last character, which starts the next match. Proof of equality in
+/// `crate::bpe` docs.
+struct Pieces<'r, 't> {
+    regex: &'r Regex,
+    text: &'t str,
+    pos: usize,
+}
+
+impl<'r, 't> Iterator for Pieces<'r, 't> {
+    type Item = std::ops::Range<usize>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let start = self.pos;
+        if start >= self.text.len() {
+            return None;
+        }
+        let input = Input::new(self.text)
+            .range(start..)
+            .anchored(Anchored::Yes);
+        // Every position starts a match (each character is covered by some
+        // branch), so an anchored search finds the same match as an
+        // unanchored one; it just skips the reverse scan.
+        let mut end = match self.regex.search_half(&input) {
+            Some(m) => m.offset(),
+            None => self.text.len(), // unreachable with the fixed patterns
+        };
+        if end < self.text.len() {
+            let matched = &self.text[start..end];
+            if let Some(last) = matched.chars().next_back() {
+                if last.is_whitespace()
+                    && last != '\r'
+                    && last != '\n'
+                    && matched.len() > last.len_utf8()
+                {
+                    end -= last.len_utf8();
+                }
+            }
+        }
+        if end == start {
+            // Cannot happen (no branch matches the empty string); never loop.
+            end = start + self.text[start..].chars().next().map_or(1, char::len_utf8);
+        }
+        self.pos = end;
+        Some(start..end)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

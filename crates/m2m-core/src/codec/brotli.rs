@@ -1,0 +1,120 @@
+//! Brotli (`#BR|<base64>`), the session framing `#M2M[v3.0]|DATA:<base64>`,
+//! and the deprecated zlib framing `#M2M[v2.0]|DATA:<base64>` (decode only).
+//!
+//! Decompression is bounded: output is produced in chunks and stops with
+//! [`Error::ContentTooLarge`] as soon as it would exceed the limit, so a
+//! compression bomb costs at most the limit in memory and the time to produce
+//! it.
+
+use std::io::Read;
+
+use crate::error::{Error, Result};
+use crate::limits::MAX_DECOMPRESSED_BYTES;
+
+/// Default Brotli quality: fast, and within a few percent of the best ratio on
+/// chat payloads (the spec asks for 4–6).
+pub const DEFAULT_QUALITY: u32 = 5;
+
+/// Brotli's window (log2 of bytes): 4 MiB, a common choice for messages.
+const LG_WINDOW: u32 = 22;
+
+/// Compresses bytes with Brotli at `quality` (0–11).
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a quality above 11.
+pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
+    if quality > 11 {
+        return Err(Error::InvalidOption {
+            option: "quality",
+            detail: format!("Brotli quality must be 0 to 11, got {quality}"),
+        });
+    }
+    let params = ::brotli::enc::BrotliEncoderParams {
+        quality: quality as i32,
+        lgwin: LG_WINDOW as i32,
+        size_hint: data.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(data.len() / 3 + 64);
+    let mut input = data;
+    // Writing into a Vec cannot fail.
+    ::brotli::BrotliCompress(&mut input, &mut out, &params).map_err(|e| Error::CompressionFailed {
+        detail: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+/// Decompresses a complete Brotli stream, refusing to produce more than
+/// [`MAX_DECOMPRESSED_BYTES`].
+///
+/// # Errors
+/// [`Error::DecompressionFailed`] for a corrupt or truncated stream or data after
+/// its end; [`Error::ContentTooLarge`] when the output would exceed the limit.
+pub fn decompress(data: &[u8]) -> Result<Vec<u8>> {
+    let mut reader = ::brotli::Decompressor::new(data, 64 * 1024);
+    read_bounded(&mut reader, "Brotli")
+}
+
+/// Inflates a zlib stream (the deprecated `#M2M[v2.0]` framing), bounded like
+/// [`decompress`].
+///
+/// # Errors
+/// As [`decompress`].
+pub fn inflate_zlib(data: &[u8]) -> Result<Vec<u8>> {
+    use miniz_oxide::inflate::stream::{inflate, InflateState};
+    use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
+
+    let mut state = InflateState::new_boxed(DataFormat::Zlib);
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut input = data;
+    loop {
+        let res = inflate(&mut state, input, &mut chunk, MZFlush::None);
+        input = &input[res.bytes_consumed..];
+        push_bounded(&mut out, &chunk[..res.bytes_written])?;
+        match res.status {
+            Ok(MZStatus::StreamEnd) => break,
+            Ok(_) if res.bytes_consumed == 0 && res.bytes_written == 0 => {
+                return Err(failed("zlib", "the stream is truncated"));
+            }
+            Ok(_) => {}
+            Err(MZError::Buf) => return Err(failed("zlib", "the stream is truncated")),
+            Err(e) => return Err(failed("zlib", &format!("{e:?}"))),
+        }
+    }
+    if !input.is_empty() {
+        return Err(failed("zlib", "data follows the end of the stream"));
+    }
+    Ok(out)
+}
+
+fn failed(format: &str, detail: &str) -> Error {
+    Error::DecompressionFailed {
+        detail: format!("{format}: {detail}"),
+    }
+}
+
+fn push_bounded(out: &mut Vec<u8>, chunk: &[u8]) -> Result<()> {
+    if out.len() + chunk.len() > MAX_DECOMPRESSED_BYTES {
+        return Err(Error::ContentTooLarge {
+            limit: "decompressed size",
+            max: MAX_DECOMPRESSED_BYTES,
+            actual: out.len() + chunk.len(),
+        });
+    }
+    out.extend_from_slice(chunk);
+    Ok(())
+}
+
+fn read_bounded<R: Read>(reader: &mut R, format: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(n) => push_bounded(&mut out, &chunk[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(failed(format, &e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn decode(wire: &str) -> Result<String> {
+    decompress(wire).map(|d| d.text)
+}
+
+#[test]
+fn brotli_round_trip_both_framings() {
+    let text = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}"#.repeat(20);
+    let wire = compress_brotli(&text, DEFAULT_BROTLI_QUALITY, BrotliFraming::Stateless).unwrap();
+    assert!(wire.starts_with("#BR|"));
+    assert!(wire.len() < text.len() / 4);
+    assert_eq!(decode(&wire).unwrap(), text);
+    let session = compress_brotli(&text, DEFAULT_BROTLI_QUALITY, BrotliFraming::Session).unwrap();
+    assert_eq!(&session["#M2M[v3.0]|DATA:".len()..], &wire["#BR|".len()..]);
+    let d = decompress(&session).unwrap();
+    assert_eq!((d.text.as_str(), d.algorithm), (text.as_str(), Algorithm::Brotli));
+}
+
+#[test]
+fn brotli_rejects_bad_quality_and_bad_streams() {
+    assert_eq!(compress_brotli("x", 12, BrotliFraming::Stateless).unwrap_err().code(), "INVALID_OPTION");
+    let wire = compress_brotli(&"abc".repeat(1000), 5, BrotliFraming::Stateless).unwrap();
+    let packed = base64::decode(&wire[4..]).unwrap();
+    // Truncated stream.
+    let cut = format!("#BR|{}", base64::encode(&packed[..packed.len() - 2]));
+    assert_eq!(decode(&cut).unwrap_err().code(), "DECOMPRESSION_FAILED");
+    // Garbage.
+    assert_eq!(decode("#BR|AAAAAAAA").unwrap_err().code(), "DECOMPRESSION_FAILED");
+    assert_eq!(decode("#BR|not base64!").unwrap_err().code(), "INVALID_BASE64");
+    // Valid stream, but the bytes are not UTF-8.
+    let latin1 = format!("#BR|{}", base64::encode(&brotli::compress(&[0xff, 0xfe], 5).unwrap()));
+    assert_eq!(decode(&latin1).unwrap_err().code(), "INVALID_UTF8");
+}
+
+#[test]
+fn brotli_bomb_is_stopped_at_the_limit() {
+    // 17 MiB of zeros compresses to a few bytes.
+    let bomb = brotli::compress(&vec![0u8; 17 * 1024 * 1024], 5).unwrap();
+    assert!(bomb.len() < 1024);
+    let err = decode(&format!("#BR|{}", base64::encode(&bomb))).unwrap_err();
+    assert_eq!(err.code(), "CONTENT_TOO_LARGE");
+    assert!(err.to_string().contains("decompressed size"), "{err}");
+}
+
+#[test]
+fn zlib_legacy_is_decoded_and_flagged() {
+    let text = "legacy v2 payload ".repeat(10);
+    let z = miniz_oxide::deflate::compress_to_vec_zlib(text.as_bytes(), 6);
+    let d = decompress(&format!("#M2M[v2.0]|DATA:{}", base64::encode(&z))).unwrap();
+    assert_eq!(d.text, text);
+    assert_eq!(d.deprecated, Some(prefix::ZLIB_LEGACY));
+    let cut = format!("#M2M[v2.0]|DATA:{}", base64::encode(&z[..z.len() - 3]));
+    assert_eq!(decode(&cut).unwrap_err().code(), "DECOMPRESSION_FAILED");
+    let extra = format!("#M2M[v2.0]|DATA:{}", base64::encode(&[&z[..], b"x"].concat()));
+    assert_eq!(decode(&extra).unwrap_err().code(), "DECOMPRESSION_FAILED");
+    let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![b'a'; 17 * 1024 * 1024], 6);
+    let err = decode(&format!("#M2M[v2.0]|DATA:{}", base64::encode(&bomb))).unwrap_err();
+    assert_eq!(err.code(), "CONTENT_TOO_LARGE");
+}
+
+#[test]
+fn dictionary_codes_and_escapes() {
+    let text = r#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}"#;
+    let wire = compress_dictionary(text).unwrap();
+    assert_eq!(wire, "#DI|\u{86}\u{80}Hi\u{84}\u{81}Hello\u{85}}");
+    assert_eq!(decode(&wire).unwrap(), text);
+    assert_eq!(decode(&format!("#M2M|{}", &wire[4..])).unwrap(), text);
+    // Reserved code points in the input survive.
+    let tricky = "\u{80}\u{87}\u{88}\u{89}é\"}";
+    let wire = compress_dictionary(tricky).unwrap();
+    assert_eq!(wire, "#DI|\u{88}\u{80}\u{88}\u{87}\u{88}\u{88}\u{89}é\u{83}");
+    assert_eq!(decode(&wire).unwrap(), tricky);
+    assert_eq!(decode("#DI|abc\u{88}").unwrap_err().code(), "DECOMPRESSION_FAILED");
+    assert_eq!(decode("#DI|\u{88}x").unwrap_err().code(), "DECOMPRESSION_FAILED");
+}
+
+#[test]
+fn dictionary_expansion_is_bounded() {
+    // Each code expands to up to 31 bytes: 1 MiB of codes would give 31 MiB.
+    let wire = format!("#DI|{}", "\u{81}".repeat(600_000));
+    assert_eq!(decode(&wire).unwrap_err().code(), "CONTENT_TOO_LARGE");
+}
+
+#[test]
+fn passthrough_and_prefix_detection() {
+    for text in ["", "hello", "#TX|x", "# heading", "#TK", "#M2", "TK|C|"] {
+        let d = decompress(text).unwrap();
+        assert_eq!((d.text.as_str(), d.algorithm), (text, Algorithm::None));
+        assert!(!has_wire_prefix(text), "{text}");
+    }
+    for text in ["#TK|", "#T1|{}", "#BR|", "#DI|", "#M2M|x", "#M2M[v3.0]|DATA:", "#M2M[v9.9]|DATA:x"] {
+        assert!(has_wire_prefix(text), "{text}");
+    }
+    assert_eq!(decode("#M2M[v9.9]|DATA:xx").unwrap_err().code(), "UNSUPPORTED_ALGORITHM");
+    assert_eq!(decode("#T1|{}").unwrap_err().code(), "UNSUPPORTED_ALGORITHM");
+}
+
+#[test]
+fn content_limit() {
+    let big = "a".repeat(MAX_DECOMPRESSED_BYTES + 1);
+    assert_eq!(compress_dictionary(&big).unwrap_err().code(), "CONTENT_TOO_LARGE");
+    assert_eq!(compress_brotli(&big, 1, BrotliFraming::Stateless).unwrap_err().code(), "CONTENT_TOO_LARGE");
+}
+
+proptest! {
+    #[test]
+    fn brotli_and_dictionary_round_trip(text in "\\PC*|[{}\"\\[\\],:a-z\u{80}-\u{8a}]*") {
+        let br = compress_brotli(&text, 4, BrotliFraming::Stateless).unwrap();
+        prop_assert_eq!(decode(&br).unwrap(), text.clone());
+        let di = compress_dictionary(&text).unwrap();
+        prop_assert_eq!(decode(&di).unwrap(), text);
+    }
+
+    #[test]
+    fn decompress_never_panics(body in "\\PC{0,40}", which in 0usize..8) {
+        let _ = decompress(&format!("{}{}", prefix::ALL[which], body));
+    }
+
+    #[test]
+    fn brotli_decoder_never_panics_on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = decompress(&format!("#BR|{}", base64::encode(&bytes)));
+        let _ = decompress(&format!("#M2M[v2.0]|DATA:{}", base64::encode(&bytes)));
+    }
+}

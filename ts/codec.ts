@@ -1,0 +1,300 @@
+import { type Backend, backend } from './backend.js';
+import { type Encoding, toEncoding } from './encoding.js';
+import { M2MError } from './errors.js';
+import { decodeT1, encodeT1 } from './t1.js';
+
+/** The protocol's compression algorithms. */
+export type Algorithm = 'token-native' | 'token' | 'brotli' | 'dictionary' | 'none';
+
+/** Every algorithm, in the order `analyze()` reports them. */
+export const ALGORITHMS: readonly Algorithm[] = ['token-native', 'token', 'brotli', 'dictionary', 'none'];
+
+/** Options of `compress()`. */
+export interface CompressOptions {
+  /** Algorithm to use; `'auto'` (default) picks one per message. */
+  algorithm?: Algorithm | 'auto';
+  /** Tokenizer for TokenNative and for token counts. Default `cl100k_base`. */
+  encoding?: Encoding;
+  /** Brotli quality, 0–11. Default 5. */
+  brotliQuality?: number;
+  /** Brotli inside a session: `#M2M[v3.0]|DATA:` instead of `#BR|`. Default false. */
+  session?: boolean;
+  /** What `'auto'` minimises: wire bytes (default) or wire tokens. */
+  optimize?: 'bytes' | 'tokens';
+  /** Also count original and wire tokens with `encoding`. Default false (true when optimising tokens). */
+  countTokens?: boolean;
+  /** T1: drop parameters equal to their documented default. Default true. */
+  omitDefaults?: boolean;
+}
+
+/** What `compress()` returns. */
+export interface CompressResult {
+  wire: string;
+  algorithm: Algorithm;
+  originalBytes: number;
+  wireBytes: number;
+  /** With `countTokens` (or `optimize: 'tokens'`). */
+  originalTokens?: number;
+  wireTokens?: number;
+}
+
+/** Options of `decompress()`. */
+export interface DecompressOptions {
+  /** T1: add documented defaults back. Default false. */
+  restoreDefaults?: boolean;
+  /** Called when the wire string uses a deprecated framing. Default: a process warning (Node) or console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+/** What `decompressDetailed()` returns. */
+export interface DecompressResult {
+  text: string;
+  algorithm: Algorithm;
+  /** The deprecated prefix the wire string used, if any. */
+  deprecated?: string;
+}
+
+const DEFAULT_ENCODING: Encoding = 'cl100k_base';
+const DEFAULT_BROTLI_QUALITY = 5;
+const T1_PREFIX = '#T1|';
+
+/** UTF-8 length of a JS string without allocating (lone surrogates count as U+FFFD). */
+export function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // the pair's two UTF-16 units make four bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+function checkQuality(quality: number): number {
+  if (!Number.isInteger(quality) || quality < 0 || quality > 11) {
+    throw new M2MError('INVALID_OPTION', `brotliQuality must be an integer from 0 to 11, got ${quality}`);
+  }
+  return quality;
+}
+
+function toAlgorithm(name: string): Algorithm | 'auto' {
+  if (name === 'auto' || (ALGORITHMS as readonly string[]).includes(name)) return name as Algorithm | 'auto';
+  throw new M2MError(
+    'UNSUPPORTED_ALGORITHM',
+    `unknown algorithm ${JSON.stringify(name)} (expected auto, ${ALGORITHMS.join(', ')})`,
+  );
+}
+
+/** Compresses with one given algorithm. */
+function compressWith(core: Backend, algorithm: Algorithm, content: string, options: CompressOptions): string {
+  switch (algorithm) {
+    case 'token-native': {
+      const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+      core.ensureEncoding(encoding);
+      return core.compressTokenNative(content, encoding);
+    }
+    case 'token':
+      return encodeT1(content, { omitDefaults: options.omitDefaults ?? true });
+    case 'brotli':
+      return core.compressBrotli(content, checkQuality(options.brotliQuality ?? DEFAULT_BROTLI_QUALITY), !!options.session);
+    case 'dictionary':
+      return core.compressDictionary(content);
+    case 'none':
+      if (core.hasWirePrefix(content)) {
+        throw new M2MError(
+          'AMBIGUOUS_PASSTHROUGH',
+          'the content starts with an M2M wire prefix, so passthrough would be misread by the receiver: use another algorithm',
+        );
+      }
+      return content;
+  }
+}
+
+interface Candidate {
+  algorithm: Algorithm;
+  wire: string;
+  bytes: number;
+  tokens?: number;
+}
+
+/**
+ * Picks an algorithm for `content` (spec §5.2, refined by measurement; see
+ * bench/auto.ts). Computes only the few candidates that can win for this
+ * size and kind of content, then keeps the smallest. Never returns output
+ * larger than the input (passthrough instead), except that content starting
+ * with a wire prefix is never passed through.
+ */
+function compressAuto(core: Backend, content: string, options: CompressOptions, originalBytes: number): Candidate {
+  const byTokens = options.optimize === 'tokens';
+  const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+  const prefixed = core.hasWirePrefix(content);
+  const tryAlgorithms: Algorithm[] = [];
+  if (originalBytes < 100 && !prefixed) tryAlgorithms.push('none');
+  else {
+    tryAlgorithms.push('token-native', 'dictionary');
+    if (originalBytes >= 256) tryAlgorithms.push('brotli');
+  }
+  let best: Candidate | undefined;
+  const measure = (wire: string) => (byTokens ? core.countTokens(wire, encoding) : utf8Length(wire));
+  for (const algorithm of tryAlgorithms) {
+    const wire = compressWith(core, algorithm, content, options);
+    const size = measure(wire);
+    if (best === undefined || size < (byTokens ? (best.tokens as number) : best.bytes)) {
+      best = { algorithm, wire, bytes: utf8Length(wire), ...(byTokens ? { tokens: size } : {}) };
+    }
+  }
+  const chosen = best as Candidate;
+  if (!prefixed && chosen.algorithm !== 'none') {
+    const original = byTokens ? core.countTokens(content, encoding) : originalBytes;
+    const size = byTokens ? (chosen.tokens as number) : chosen.bytes;
+    if (size >= original) return { algorithm: 'none', wire: content, bytes: originalBytes };
+  }
+  return chosen;
+}
+
+/**
+ * Compresses `content` into an M2M wire string. `decompress(result.wire)`
+ * gives `content` back byte for byte for every algorithm but `token` (T1),
+ * which keeps the JSON value and key order but may drop documented defaults
+ * and whitespace.
+ */
+export function compress(content: string, options: CompressOptions = {}): CompressResult {
+  const core = backend();
+  const algorithm = toAlgorithm(options.algorithm ?? 'auto');
+  const originalBytes = utf8Length(content);
+  const chosen =
+    algorithm === 'auto'
+      ? compressAuto(core, content, options, originalBytes)
+      : (() => {
+          const wire = compressWith(core, algorithm, content, options);
+          return { algorithm, wire, bytes: utf8Length(wire) };
+        })();
+  const result: CompressResult = {
+    wire: chosen.wire,
+    algorithm: chosen.algorithm,
+    originalBytes,
+    wireBytes: chosen.bytes,
+  };
+  if (options.countTokens || options.optimize === 'tokens') {
+    const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+    core.ensureEncoding(encoding);
+    result.originalTokens = core.countTokens(content, encoding);
+    result.wireTokens = core.countTokens(chosen.wire, encoding);
+  }
+  return result;
+}
+
+function defaultWarning(message: string): void {
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process;
+  if (proc?.emitWarning) proc.emitWarning(message, { type: 'DeprecationWarning', code: 'M2M_ZLIB_V2' });
+  else console.warn(message);
+}
+
+/** Decodes a wire string of any algorithm, reporting which one it was. */
+export function decompressDetailed(wire: string, options: DecompressOptions = {}): DecompressResult {
+  if (wire.startsWith(T1_PREFIX)) {
+    return { text: decodeT1(wire, { restoreDefaults: options.restoreDefaults ?? false }), algorithm: 'token' };
+  }
+  const core = backend();
+  if (wire.startsWith('#TK|')) {
+    // The encoding must be loaded before the core can detokenize.
+    core.ensureEncoding(encodingOfTokenNative(wire));
+  }
+  const raw = core.decompress(wire);
+  const result: DecompressResult = { text: raw.text, algorithm: raw.algorithm as Algorithm };
+  if (raw.deprecated) {
+    result.deprecated = raw.deprecated;
+    (options.onWarning ?? defaultWarning)(
+      `m2m: ${raw.deprecated} (zlib) is deprecated; senders should use #BR| or #M2M[v3.0]|DATA: (Brotli)`,
+    );
+  }
+  return result;
+}
+
+const WIRE_IDS: Record<string, Encoding> = { C: 'cl100k_base', O: 'o200k_base', L: 'llama3' };
+
+/** The encoding a `#TK|` string names; an unknown id is left for the core to report. */
+function encodingOfTokenNative(wire: string): Encoding {
+  return WIRE_IDS[wire.charAt(4)] ?? DEFAULT_ENCODING;
+}
+
+/**
+ * Decodes a wire string of any algorithm back to the original content.
+ * Content without a known prefix is returned as it is (passthrough).
+ */
+export function decompress(wire: string, options: DecompressOptions = {}): string {
+  return decompressDetailed(wire, options).text;
+}
+
+/** TokenNative in the binary form `<0|1|2><varint ids>`, for binary channels. */
+export function compressBinary(content: string, encoding: Encoding = DEFAULT_ENCODING): Uint8Array {
+  const core = backend();
+  const name = toEncoding(encoding);
+  core.ensureEncoding(name);
+  return core.compressTokenNativeBinary(content, name);
+}
+
+/** Decodes the binary TokenNative form. */
+export function decompressBinary(bytes: Uint8Array): string {
+  const core = backend();
+  const encoding = ['cl100k_base', 'o200k_base', 'llama3'][bytes[0] ?? -1];
+  if (encoding) core.ensureEncoding(encoding);
+  return core.decompressTokenNativeBinary(bytes);
+}
+
+/** One algorithm's outcome in `analyze()`. */
+export interface AlgorithmReport {
+  algorithm: Algorithm;
+  /** False when the algorithm cannot encode this content (e.g. T1 on non-JSON). */
+  ok: boolean;
+  wireBytes?: number;
+  wireTokens?: number;
+  /** Bytes saved, in percent of the original (negative when larger). */
+  savedBytesPercent?: number;
+  savedTokensPercent?: number;
+  error?: { code: string; message: string };
+}
+
+/** What `analyze()` returns. */
+export interface Analysis {
+  originalBytes: number;
+  originalTokens: number;
+  encoding: Encoding;
+  algorithms: AlgorithmReport[];
+  /** What `compress(content, { algorithm: 'auto', ...options })` picks. */
+  auto: Algorithm;
+}
+
+const percent = (saved: number, of: number) => (of === 0 ? 0 : Math.round((saved / of) * 1000) / 10);
+
+/** Runs every algorithm on `content` and reports bytes and tokens of each, and what auto picks. */
+export function analyze(content: string, options: CompressOptions = {}): Analysis {
+  const core = backend();
+  const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+  core.ensureEncoding(encoding);
+  const originalBytes = utf8Length(content);
+  const originalTokens = core.countTokens(content, encoding);
+  const algorithms = ALGORITHMS.map((algorithm): AlgorithmReport => {
+    try {
+      const wire = compressWith(core, algorithm, content, options);
+      const wireBytes = utf8Length(wire);
+      const wireTokens = core.countTokens(wire, encoding);
+      return {
+        algorithm,
+        ok: true,
+        wireBytes,
+        wireTokens,
+        savedBytesPercent: percent(originalBytes - wireBytes, originalBytes),
+        savedTokensPercent: percent(originalTokens - wireTokens, originalTokens),
+      };
+    } catch (err) {
+      if (!(err instanceof M2MError)) throw err;
+      return { algorithm, ok: false, error: { code: err.code, message: err.message } };
+    }
+  });
+  const auto = compress(content, { ...options, algorithm: 'auto' }).algorithm;
+  return { originalBytes, originalTokens, encoding, algorithms, auto };
+}
