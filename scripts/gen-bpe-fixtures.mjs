@@ -9,8 +9,8 @@
 //   tokens and cl100k's pattern, which is exactly how Meta's reference
 //   tokenizer (llama3's tokenizer.py) is built;
 // - llama3-js: llama3-tokenizer-js (a merges-based port) on ordinary text
-//   without "<|" (and without U+0085/U+FEFF, see below), as a second,
-//   independent opinion.
+//   without "<|" (and without characters a JavaScript RegExp classifies
+//   differently, see below), as a second, independent opinion.
 //
 // One case per line, tab-separated: mode, names, text, ids.
 //   mode   O = encode_ordinary, A = encode(all specials allowed),
@@ -225,6 +225,25 @@ for (let i = 0; i < 300; i++) {
   corpus.push(s);
 }
 
+// Code points new in Unicode 16.0 (the reference's tables; the Rust engine
+// has 15.0 plus crates/m2m-core/src/bpe/unicode_delta.rs), each in contexts
+// where its class changes the ids: before digits, before a contraction, in
+// mixed case, after a space. Plus some Unicode 17.0 code points, which the
+// reference does not know yet (they must stay unclassified).
+const delta = readFileSync(join(root, 'crates', 'm2m-core', 'src', 'bpe', 'unicode_delta.rs'), 'utf8');
+const newCps = new Set();
+for (const [, a, b] of delta.matchAll(/\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?/g)) {
+  const lo = Number.parseInt(a, 16);
+  const hi = b ? Number.parseInt(b, 16) : lo;
+  for (let c = lo; c <= hi; c += hi - lo > 40 ? 7 : 1) newCps.add(c);
+}
+if (newCps.size < 100) throw new Error('unicode_delta.rs not parsed');
+const probeCps = [...newCps, 0x11de0, 0x11de5, 0x10940, 0x10950, 0x11db0, 0x16ea0, 0x1e6c0, 0x323b0];
+for (let i = 0; i < probeCps.length; i += 4) {
+  const cs = probeCps.slice(i, i + 4).map((c) => String.fromCodePoint(c));
+  corpus.push(cs.map((c) => `${c}123 a${c}'s ${c}'S x${c}y ${c}A ${c}a 1${c}1 !${c}\n`).join(''));
+}
+
 // --------------------------------------------------------------- output
 
 const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
@@ -296,11 +315,30 @@ write('llama3', casesFor(llama.enc, llama.specials));
 llama.enc.free();
 // llama3-tokenizer-js runs the pattern as a JavaScript RegExp, whose \s
 // differs from Unicode White_Space (which tiktoken and Meta use): it lacks
-// U+0085 and adds U+FEFF. Texts with those are left out of its fixture; the
-// tiktoken-based `llama3` fixture covers them.
+// U+0085 and adds U+FEFF. And its \p{L}/\p{N} follow this Node's Unicode
+// version, not the reference's 16.0. Texts where either matters are left
+// out of its fixture (the tiktoken-based `llama3` fixture covers them): a
+// character's class is probed in tiktoken itself (cl100k_base) and compared.
+const probe = get_encoding('cl100k_base');
+const lastToken = (text) => {
+  const ids = probe.encode_ordinary(text);
+  return Buffer.from(probe.decode_single_token_bytes(ids[ids.length - 1])).toString('latin1');
+};
+const classCache = new Map();
+const sameClass = (ch) => {
+  let same = classCache.get(ch);
+  if (same === undefined) {
+    const refL = lastToken(`a${ch}'s`) === "'s"; // a letter ends the \p{L}+ piece before "'s"
+    const refN = lastToken(`${ch}123`) === '3'; // a number joins \p{N}{1,3}
+    same = refL === /\p{L}/u.test(ch) && refN === /\p{N}/u.test(ch);
+    classCache.set(ch, same);
+  }
+  return same;
+};
 write(
   'llama3-js',
   corpus
-    .filter((t) => !t.includes('<|') && !/[\u0085\ufeff]/.test(t))
+    .filter((t) => !t.includes('<|') && !/[\u0085\ufeff]/.test(t) && [...t].every(sameClass))
     .map((t) => ['O', [], t, llama3Js.encode(t, { bos: false, eos: false })]),
 );
+probe.free();

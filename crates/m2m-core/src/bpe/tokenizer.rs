@@ -180,7 +180,7 @@ impl Tokenizer {
             }
             special_ids.insert(text.clone(), *id);
         }
-        let regex = Regex::new(super::pattern(encoding))
+        let regex = Regex::new(&super::compiled_pattern(encoding))
             .map_err(|e| corrupt(format!("pre-tokenizer pattern: {e}")))?;
         Ok(Tokenizer {
             encoding,

@@ -6,8 +6,6 @@
 //! compression bomb costs at most the limit in memory and the time to produce
 //! it.
 
-use std::io::Read;
-
 use crate::error::{Error, Result};
 use crate::limits::MAX_DECOMPRESSED_BYTES;
 
@@ -44,15 +42,48 @@ pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Decompresses a complete Brotli stream, refusing to produce more than
-/// [`MAX_DECOMPRESSED_BYTES`].
+/// Decompresses one complete, standard (RFC 7932) Brotli stream, refusing to
+/// produce more than [`MAX_DECOMPRESSED_BYTES`]. Large-window streams are
+/// rejected, so the decoder's window stays within 16 MiB.
 ///
 /// # Errors
 /// [`Error::DecompressionFailed`] for a corrupt or truncated stream or data after
 /// its end; [`Error::ContentTooLarge`] when the output would exceed the limit.
 pub fn decompress(data: &[u8]) -> Result<Vec<u8>> {
-    let mut reader = ::brotli::Decompressor::new(data, 64 * 1024);
-    read_bounded(&mut reader, "Brotli")
+    use ::brotli::enc::StandardAlloc;
+    use ::brotli::{BrotliDecompressStream, BrotliResult, BrotliState};
+
+    let mut state = BrotliState::new_strict(
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+        StandardAlloc::default(),
+    );
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let (mut available_in, mut input_offset, mut total_out) = (data.len(), 0, 0);
+    loop {
+        let (mut available_out, mut output_offset) = (chunk.len(), 0);
+        let result = BrotliDecompressStream(
+            &mut available_in,
+            &mut input_offset,
+            data,
+            &mut available_out,
+            &mut output_offset,
+            &mut chunk,
+            &mut total_out,
+            &mut state,
+        );
+        push_bounded(&mut out, &chunk[..output_offset])?;
+        match result {
+            BrotliResult::NeedsMoreOutput => {}
+            BrotliResult::ResultSuccess if input_offset == data.len() => return Ok(out),
+            BrotliResult::ResultSuccess => {
+                return Err(failed("Brotli", "data follows the end of the stream"))
+            }
+            BrotliResult::NeedsMoreInput => return Err(failed("Brotli", "the stream is truncated")),
+            BrotliResult::ResultFailure => return Err(failed("Brotli", "the stream is corrupt")),
+        }
+    }
 }
 
 /// Inflates a zlib stream (the deprecated `#M2M[v2.0]` framing), bounded like
@@ -104,17 +135,4 @@ fn push_bounded(out: &mut Vec<u8>, chunk: &[u8]) -> Result<()> {
     }
     out.extend_from_slice(chunk);
     Ok(())
-}
-
-fn read_bounded<R: Read>(reader: &mut R, format: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        match reader.read(&mut chunk) {
-            Ok(0) => return Ok(out),
-            Ok(n) => push_bounded(&mut out, &chunk[..n])?,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(failed(format, &e.to_string())),
-        }
-    }
 }

@@ -125,3 +125,12 @@ proptest! {
         let _ = decompress(&format!("#M2M[v2.0]|DATA:{}", base64::encode(&bytes)));
     }
 }
+
+#[test]
+fn brotli_rejects_data_after_the_stream() {
+    let packed = brotli::compress(b"hello hello hello", 5).unwrap();
+    let mut extra = packed.clone();
+    extra.extend_from_slice(b"trailing");
+    let err = decode(&format!("#BR|{}", base64::encode(&extra))).unwrap_err();
+    assert_eq!(err.code(), "DECOMPRESSION_FAILED");
+}
