@@ -2,6 +2,8 @@
 # Builds everything: the native addon, the two wasm packages and the TS package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "==> BPE rank files (build/ranks)"
+node scripts/gen-ranks.mjs
 echo "==> native addon (napi-rs)"
 npx napi build --manifest-path crates/m2m-napi/Cargo.toml --platform --release \
   --output-dir build/native --js index.cjs --dts index.d.cts > /dev/null

@@ -251,7 +251,11 @@ describe('parseJson: limits', () => {
 
   it(`accepts depth ${JSON_LIMITS.maxDepth} and rejects ${JSON_LIMITS.maxDepth + 1}`, () => {
     expect(JSON_LIMITS.maxDepth).toBe(32);
-    for (const nest of [nestArrays, nestObjects, (n: number) => `${'[{"a":'.repeat(n / 2 - 1)}[{}]${'}]'.repeat(n / 2 - 1)}`]) {
+    for (const nest of [
+      nestArrays,
+      nestObjects,
+      (n: number) => `${'[{"a":'.repeat(n / 2 - 1)}[{}]${'}]'.repeat(n / 2 - 1)}`,
+    ]) {
       expect(() => parseJson(nest(32))).not.toThrow();
       expect(roundTrip(nest(32))).toBe(nest(32));
       const err = errorOf(() => parseJson(nest(34)));

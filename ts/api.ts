@@ -9,12 +9,15 @@ export {
   type CompressOptions,
   type CompressResult,
   compress,
+  compressAsync,
   compressBinary,
   type DecompressOptions,
   type DecompressResult,
   decompress,
+  decompressAsync,
   decompressBinary,
   decompressDetailed,
+  decompressDetailedAsync,
 } from './codec.js';
 export { ENCODINGS, type Encoding } from './encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './errors.js';

@@ -49,8 +49,32 @@ export interface RawDecompressed {
   deprecated?: string | null;
 }
 
+/**
+ * Heavy core calls as promises. The native backend runs them on libuv's
+ * thread pool, so the JavaScript thread stays free; the wasm backend runs
+ * them on the calling thread (in browsers, put m2m in a Web Worker).
+ */
+export interface AsyncCoreFunctions {
+  compressTokenNativeAsync(text: string, encoding: string): Promise<string>;
+  compressBrotliAsync(text: string, quality: number, session: boolean): Promise<string>;
+  decompressAsync(wire: string): Promise<RawDecompressed>;
+  countTokensAsync(text: string, encoding: string): Promise<number>;
+}
+
+const ASYNC_FUNCTION_NAMES = [
+  'compressTokenNativeAsync',
+  'compressBrotliAsync',
+  'decompressAsync',
+  'countTokensAsync',
+] as const satisfies readonly (keyof AsyncCoreFunctions)[];
+
+/** A core error the native addon's async calls settle with (instead of rejecting, to keep the code). */
+function isCoreFailure(value: unknown): value is { code: string; message: string } {
+  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value && !('text' in value);
+}
+
 /** A loaded core: its functions, with errors normalised to `M2MError`. */
-export interface Backend extends CoreFunctions {
+export interface Backend extends CoreFunctions, AsyncCoreFunctions {
   readonly kind: BackendKind;
   /** Loads an encoding's rank data into this backend if it is not loaded yet. */
   ensureEncoding(encoding: string): void;
@@ -119,6 +143,24 @@ export function wrapBinding(kind: BackendKind, binding: Record<string, unknown>,
         throw toM2MError(err);
       }
     };
+  }
+  for (const name of ASYNC_FUNCTION_NAMES) {
+    const fn = binding[name];
+    const syncName = name.slice(0, -'Async'.length) as keyof CoreFunctions;
+    const sync = backend[syncName] as (...args: unknown[]) => unknown;
+    backend[name] =
+      typeof fn === 'function'
+        ? async (...args: unknown[]) => {
+            let result: unknown;
+            try {
+              result = await fn(...args);
+            } catch (err) {
+              throw toM2MError(err);
+            }
+            if (isCoreFailure(result)) throw toM2MError(Object.assign(new Error(result.message), { code: result.code }));
+            return result;
+          }
+        : async (...args: unknown[]) => sync(...args);
   }
   return backend as unknown as Backend;
 }

@@ -1,4 +1,4 @@
-import { type Backend, backend } from './backend.js';
+import { type Backend, backend, type RawDecompressed } from './backend.js';
 import { type Encoding, toEncoding } from './encoding.js';
 import { M2MError } from './errors.js';
 import { decodeT1, encodeT1 } from './t1.js';
@@ -117,74 +117,128 @@ interface Candidate {
   algorithm: Algorithm;
   wire: string;
   bytes: number;
-  tokens?: number;
 }
 
 /**
- * Picks an algorithm for `content` (spec §5.2, refined by measurement; see
- * bench/auto.ts). Computes only the few candidates that can win for this
- * size and kind of content, then keeps the smallest. Never returns output
- * larger than the input (passthrough instead), except that content starting
- * with a wire prefix is never passed through.
+ * The candidates `'auto'` tries for this content (spec §5.2, refined by
+ * measurement: bench/auto.ts). Only algorithms that can win for this size and
+ * kind of content are computed; the smallest result is kept.
  */
-function compressAuto(core: Backend, content: string, options: CompressOptions, originalBytes: number): Candidate {
+function autoPlan(originalBytes: number, prefixed: boolean): Algorithm[] {
+  if (originalBytes < 100 && !prefixed) return ['none'];
+  if (originalBytes < 256) return ['token-native', 'dictionary'];
+  return ['token-native', 'dictionary', 'brotli'];
+}
+
+function keepSmallest(
+  core: Backend,
+  candidates: Candidate[],
+  content: string,
+  originalBytes: number,
+  options: CompressOptions,
+  prefixed: boolean,
+): Candidate {
   const byTokens = options.optimize === 'tokens';
   const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
-  const prefixed = core.hasWirePrefix(content);
-  const tryAlgorithms: Algorithm[] = [];
-  if (originalBytes < 100 && !prefixed) tryAlgorithms.push('none');
-  else {
-    tryAlgorithms.push('token-native', 'dictionary');
-    if (originalBytes >= 256) tryAlgorithms.push('brotli');
+  if (byTokens) core.ensureEncoding(encoding);
+  const size = (c: Candidate) => (byTokens ? core.countTokens(c.wire, encoding) : c.bytes);
+  let best = candidates[0] as Candidate;
+  let bestSize = size(best);
+  for (const c of candidates.slice(1)) {
+    const s = size(c);
+    if (s < bestSize) [best, bestSize] = [c, s];
   }
-  let best: Candidate | undefined;
-  const measure = (wire: string) => (byTokens ? core.countTokens(wire, encoding) : utf8Length(wire));
-  for (const algorithm of tryAlgorithms) {
-    const wire = compressWith(core, algorithm, content, options);
-    const size = measure(wire);
-    if (best === undefined || size < (byTokens ? (best.tokens as number) : best.bytes)) {
-      best = { algorithm, wire, bytes: utf8Length(wire), ...(byTokens ? { tokens: size } : {}) };
-    }
-  }
-  const chosen = best as Candidate;
-  if (!prefixed && chosen.algorithm !== 'none') {
+  // Never larger than the input, unless passthrough would be misread.
+  if (!prefixed && best.algorithm !== 'none') {
     const original = byTokens ? core.countTokens(content, encoding) : originalBytes;
-    const size = byTokens ? (chosen.tokens as number) : chosen.bytes;
-    if (size >= original) return { algorithm: 'none', wire: content, bytes: originalBytes };
+    if (bestSize >= original) return { algorithm: 'none', wire: content, bytes: originalBytes };
   }
-  return chosen;
+  return best;
+}
+
+function withTokens(core: Backend, result: CompressResult, content: string, options: CompressOptions): CompressResult {
+  if (options.countTokens || options.optimize === 'tokens') {
+    const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+    core.ensureEncoding(encoding);
+    result.originalTokens = core.countTokens(content, encoding);
+    result.wireTokens = core.countTokens(result.wire, encoding);
+  }
+  return result;
 }
 
 /**
  * Compresses `content` into an M2M wire string. `decompress(result.wire)`
  * gives `content` back byte for byte for every algorithm but `token` (T1),
  * which keeps the JSON value and key order but may drop documented defaults
- * and whitespace.
+ * and whitespace. `'auto'` never picks T1 unless its result decodes to
+ * exactly the input.
  */
 export function compress(content: string, options: CompressOptions = {}): CompressResult {
   const core = backend();
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
   const originalBytes = utf8Length(content);
-  const chosen =
-    algorithm === 'auto'
-      ? compressAuto(core, content, options, originalBytes)
-      : (() => {
-          const wire = compressWith(core, algorithm, content, options);
-          return { algorithm, wire, bytes: utf8Length(wire) };
-        })();
-  const result: CompressResult = {
-    wire: chosen.wire,
-    algorithm: chosen.algorithm,
-    originalBytes,
-    wireBytes: chosen.bytes,
-  };
-  if (options.countTokens || options.optimize === 'tokens') {
-    const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
-    core.ensureEncoding(encoding);
-    result.originalTokens = core.countTokens(content, encoding);
-    result.wireTokens = core.countTokens(chosen.wire, encoding);
+  let chosen: Candidate;
+  if (algorithm === 'auto') {
+    const prefixed = core.hasWirePrefix(content);
+    const candidates = autoPlan(originalBytes, prefixed).map((a) => {
+      const wire = compressWith(core, a, content, options);
+      return { algorithm: a, wire, bytes: utf8Length(wire) };
+    });
+    chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
+  } else {
+    const wire = compressWith(core, algorithm, content, options);
+    chosen = { algorithm, wire, bytes: utf8Length(wire) };
   }
-  return result;
+  const result = { wire: chosen.wire, algorithm: chosen.algorithm, originalBytes, wireBytes: chosen.bytes };
+  return withTokens(core, result, content, options);
+}
+
+/** As `compressWith`, with the heavy core calls off the JavaScript thread where the backend can. */
+async function compressWithAsync(
+  core: Backend,
+  algorithm: Algorithm,
+  content: string,
+  options: CompressOptions,
+): Promise<string> {
+  switch (algorithm) {
+    case 'token-native': {
+      const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+      core.ensureEncoding(encoding);
+      return core.compressTokenNativeAsync(content, encoding);
+    }
+    case 'brotli':
+      return core.compressBrotliAsync(
+        content,
+        checkQuality(options.brotliQuality ?? DEFAULT_BROTLI_QUALITY),
+        !!options.session,
+      );
+    default:
+      return compressWith(core, algorithm, content, options);
+  }
+}
+
+/**
+ * `compress()` for servers: tokenizing and Brotli run on libuv's thread pool
+ * with the native backend, so a large payload does not block the event loop.
+ * Same results as `compress()`.
+ */
+export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
+  const core = backend();
+  const algorithm = toAlgorithm(options.algorithm ?? 'auto');
+  const originalBytes = utf8Length(content);
+  let chosen: Candidate;
+  if (algorithm === 'auto') {
+    const prefixed = core.hasWirePrefix(content);
+    const plan = autoPlan(originalBytes, prefixed);
+    const wires = await Promise.all(plan.map((a) => compressWithAsync(core, a, content, options)));
+    const candidates = plan.map((a, i) => ({ algorithm: a, wire: wires[i] as string, bytes: utf8Length(wires[i] as string) }));
+    chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
+  } else {
+    const wire = await compressWithAsync(core, algorithm, content, options);
+    chosen = { algorithm, wire, bytes: utf8Length(wire) };
+  }
+  const result = { wire: chosen.wire, algorithm: chosen.algorithm, originalBytes, wireBytes: chosen.bytes };
+  return withTokens(core, result, content, options);
 }
 
 function defaultWarning(message: string): void {
@@ -203,7 +257,10 @@ export function decompressDetailed(wire: string, options: DecompressOptions = {}
     // The encoding must be loaded before the core can detokenize.
     core.ensureEncoding(encodingOfTokenNative(wire));
   }
-  const raw = core.decompress(wire);
+  return settle(core.decompress(wire), options);
+}
+
+function settle(raw: RawDecompressed, options: DecompressOptions): DecompressResult {
   const result: DecompressResult = { text: raw.text, algorithm: raw.algorithm as Algorithm };
   if (raw.deprecated) {
     result.deprecated = raw.deprecated;
@@ -219,6 +276,19 @@ const WIRE_IDS: Record<string, Encoding> = { C: 'cl100k_base', O: 'o200k_base', 
 /** The encoding a `#TK|` string names; an unknown id is left for the core to report. */
 function encodingOfTokenNative(wire: string): Encoding {
   return WIRE_IDS[wire.charAt(4)] ?? DEFAULT_ENCODING;
+}
+
+/** `decompressDetailed()` with the core's work on libuv's thread pool (native backend). */
+export async function decompressDetailedAsync(wire: string, options: DecompressOptions = {}): Promise<DecompressResult> {
+  if (wire.startsWith(T1_PREFIX) || utf8Length(wire) < 64 * 1024) return decompressDetailed(wire, options);
+  const core = backend();
+  if (wire.startsWith('#TK|')) core.ensureEncoding(encodingOfTokenNative(wire));
+  return settle(await core.decompressAsync(wire), options);
+}
+
+/** `decompress()` with the core's work on libuv's thread pool (native backend). */
+export async function decompressAsync(wire: string, options: DecompressOptions = {}): Promise<string> {
+  return (await decompressDetailedAsync(wire, options)).text;
 }
 
 /**

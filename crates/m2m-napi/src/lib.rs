@@ -6,7 +6,8 @@
 use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::codec::{self, BrotliFraming};
 use m2m_core::{base64, token_native, varint, Encoding};
-use napi::bindgen_prelude::{Buffer, Uint32Array};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, ToNapiValue, TypeName, Uint32Array};
+use napi::{Env, Task};
 use napi_derive::napi;
 
 /// A JavaScript error whose `code` is the core error's stable code.
@@ -183,19 +184,106 @@ pub struct Decompressed {
     pub deprecated: Option<String>,
 }
 
+impl From<codec::Decompressed> for Decompressed {
+    fn from(d: codec::Decompressed) -> Self {
+        Decompressed {
+            text: d.text,
+            algorithm: d.algorithm.name().to_owned(),
+            deprecated: d.deprecated.map(str::to_owned),
+        }
+    }
+}
+
 /// Decodes any wire string the core handles (all but `#T1|`).
 #[napi]
 pub fn decompress(wire: String) -> Result<Decompressed> {
-    let d = codec::decompress(&wire).map_err(to_js)?;
-    Ok(Decompressed {
-        text: d.text,
-        algorithm: d.algorithm.name().to_owned(),
-        deprecated: d.deprecated.map(str::to_owned),
-    })
+    Ok(codec::decompress(&wire).map_err(to_js)?.into())
 }
 
 /// True when text starts with a prefix a decoder would interpret.
 #[napi]
 pub fn has_wire_prefix(text: String) -> bool {
     codec::has_wire_prefix(&text)
+}
+
+// --- Work on the libuv thread pool -------------------------------------------
+
+/// A core error carried as data, so an async call keeps its stable code.
+#[napi(object)]
+pub struct CoreFailure {
+    /// The core's stable error code.
+    pub code: String,
+    /// The core's message.
+    pub message: String,
+}
+
+type Work<T> = Box<dyn FnOnce() -> m2m_core::Result<T> + Send>;
+
+/// One core call run off the JavaScript thread; settles with the value or a
+/// [`CoreFailure`].
+pub struct CoreJob<T> {
+    work: Option<Work<T>>,
+}
+
+fn job<T>(work: impl FnOnce() -> m2m_core::Result<T> + Send + 'static) -> AsyncTask<CoreJob<T>>
+where
+    CoreJob<T>: Task,
+{
+    AsyncTask::new(CoreJob {
+        work: Some(Box::new(work)),
+    })
+}
+
+impl<T: Send + ToNapiValue + TypeName + 'static> Task for CoreJob<T> {
+    type Output = m2m_core::Result<T>;
+    type JsValue = Either<T, CoreFailure>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let work = self
+            .work
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("an m2m task ran twice"))?;
+        Ok(work())
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(match output {
+            Ok(value) => Either::A(value),
+            Err(err) => Either::B(CoreFailure {
+                code: err.code().to_owned(),
+                message: err.to_string(),
+            }),
+        })
+    }
+}
+
+/// `compressTokenNative` on the thread pool.
+#[napi(ts_return_type = "Promise<string | CoreFailure>")]
+pub fn compress_token_native_async(text: String, encoding_name: String) -> Result<AsyncTask<CoreJob<String>>> {
+    let encoding = encoding(&encoding_name)?;
+    Ok(job(move || codec::compress_token_native(&text, encoding)))
+}
+
+/// `compressBrotli` on the thread pool.
+#[napi(ts_return_type = "Promise<string | CoreFailure>")]
+pub fn compress_brotli_async(text: String, quality: u32, session: bool) -> AsyncTask<CoreJob<String>> {
+    let framing = if session {
+        BrotliFraming::Session
+    } else {
+        BrotliFraming::Stateless
+    };
+    job(move || codec::compress_brotli(&text, quality, framing))
+}
+
+/// `decompress` on the thread pool.
+#[napi(ts_return_type = "Promise<Decompressed | CoreFailure>")]
+pub fn decompress_async(wire: String) -> AsyncTask<CoreJob<Decompressed>> {
+    job(move || codec::decompress(&wire).map(Decompressed::from))
+}
+
+/// `countTokens` on the thread pool.
+#[napi(ts_return_type = "Promise<number | CoreFailure>")]
+pub fn count_tokens_async(text: String, encoding_name: String) -> Result<AsyncTask<CoreJob<u32>>> {
+    let encoding = encoding(&encoding_name)?;
+    Ok(job(move || bpe::get(encoding).map(|t| t.count(&text) as u32)))
 }

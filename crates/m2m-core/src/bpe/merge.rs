@@ -52,7 +52,12 @@ pub(crate) struct Scratch {
 
 /// Emits the tokens of `piece` (which must be at least 2 bytes long and not
 /// itself a token) in order.
-pub(crate) fn merge<F: FnMut(u32)>(vocab: &Vocab, piece: &[u8], scratch: &mut Scratch, emit: &mut F) {
+pub(crate) fn merge<F: FnMut(u32)>(
+    vocab: &Vocab,
+    piece: &[u8],
+    scratch: &mut Scratch,
+    emit: &mut F,
+) {
     if piece.len() < HEAP_THRESHOLD {
         merge_small(vocab, piece, &mut scratch.parts, emit)
     } else {
@@ -116,11 +121,13 @@ fn merge_large<F: FnMut(u32)>(vocab: &Vocab, piece: &[u8], s: &mut Scratch, emit
     s.prev.clear();
     s.rank.clear();
     s.token.clear();
-    s.heap.clear();
     // Node i starts at byte i while it is alive; next[i] is where it ends.
     s.next.extend((1..=n).map(|i| i as u32));
-    s.prev.extend((0..n).map(|i| if i == 0 { NONE } else { i as u32 - 1 }));
+    s.prev
+        .extend((0..n).map(|i| if i == 0 { NONE } else { i as u32 - 1 }));
     s.token.extend(piece.iter().map(|&b| vocab.byte_rank(b)));
+    let mut initial = std::mem::take(&mut s.heap).into_vec();
+    initial.clear();
     for i in 0..n {
         let r = if i + 1 < n {
             vocab.pair_rank(piece[i], piece[i + 1])
@@ -129,9 +136,11 @@ fn merge_large<F: FnMut(u32)>(vocab: &Vocab, piece: &[u8], s: &mut Scratch, emit
         };
         s.rank.push(r);
         if r != NONE {
-            s.heap.push(Reverse(((r as u64) << 32) | i as u64));
+            initial.push(Reverse(((r as u64) << 32) | i as u64));
         }
     }
+    // Heapify in O(n) rather than n pushes.
+    s.heap = BinaryHeap::from(initial);
     let (next, prev, rank, token) = (&mut s.next, &mut s.prev, &mut s.rank, &mut s.token);
     let rank_of = |start: usize, end: usize| vocab.rank(&piece[start..end]).unwrap_or(NONE);
     while let Some(Reverse(key)) = s.heap.pop() {

@@ -16,6 +16,20 @@
 //! assert_eq!(tok.encode_ordinary("hello world"), vec![15339, 1917]);
 //! ```
 //!
+//! # Rank file format (version 1)
+//!
+//! Integers little-endian, `varint` = unsigned LEB128; parsed by the private
+//! `rank_file` module, written by `scripts/gen-ranks.mjs`:
+//!
+//! ```text
+//! "M2MB"  u8 version=1  u8 name_len  name (ASCII, e.g. "cl100k_base")
+//! u32 N (ranks are 0..N)  u32 S (special tokens)
+//! N x { varint byte_len, bytes }            token bytes in rank order
+//! S x { u32 id, varint byte_len, UTF-8 }    special tokens in id order
+//! ```
+//!
+//! Nothing may follow. The file's SHA-256 must equal [`expected_sha256`].
+//!
 //! # Pre-tokenization without look-ahead
 //!
 //! Both tiktoken patterns end in `\s*[\r\n]+|\s+(?!\S)|\s+`. The regex engine

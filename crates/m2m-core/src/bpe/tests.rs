@@ -145,8 +145,14 @@ fn known_vectors() {
     assert_eq!(cl.count(""), 0);
 
     let eot = "<|endoftext|>";
-    assert_eq!(cl.encode_ordinary(eot), vec![27, 91, 8862, 728, 428, 91, 29]);
-    assert_eq!(cl.encode(eot, &AllowedSpecial::None), vec![27, 91, 8862, 728, 428, 91, 29]);
+    assert_eq!(
+        cl.encode_ordinary(eot),
+        vec![27, 91, 8862, 728, 428, 91, 29]
+    );
+    assert_eq!(
+        cl.encode(eot, &AllowedSpecial::None),
+        vec![27, 91, 8862, 728, 428, 91, 29]
+    );
     assert_eq!(cl.encode(eot, &AllowedSpecial::All), vec![100257]);
     assert_eq!(
         cl.encode(eot, &AllowedSpecial::from_names(["<|endoftext|>"])),
@@ -157,7 +163,10 @@ fn known_vectors() {
         vec![27, 91, 8862, 728, 428, 91, 29]
     );
     assert_eq!(o.encode(eot, &AllowedSpecial::All), vec![199999]);
-    assert_eq!(o.encode("<|endofprompt|>", &AllowedSpecial::All), vec![200018]);
+    assert_eq!(
+        o.encode("<|endofprompt|>", &AllowedSpecial::All),
+        vec![200018]
+    );
 }
 
 #[test]
@@ -207,7 +216,15 @@ fn decode_and_errors() {
     assert_eq!(cl.decode(&[15339, 1917]).unwrap(), "hello world");
     assert_eq!(cl.decode(&[100257, 15339]).unwrap(), "<|endoftext|>hello");
     assert_eq!(cl.decode(&[]).unwrap(), "");
-    for (t, bad) in [(cl, 100_256), (cl, 100_261), (cl, 100_277), (o, 199_998), (o, 200_019), (l, 128_256), (l, u32::MAX)] {
+    for (t, bad) in [
+        (cl, 100_256),
+        (cl, 100_261),
+        (cl, 100_277),
+        (o, 199_998),
+        (o, 200_019),
+        (l, 128_256),
+        (l, u32::MAX),
+    ] {
         let err = t.decode(&[15339, bad]).unwrap_err();
         assert_eq!(err, Error::UnknownToken { id: bad });
         assert_eq!(err.code(), "UNKNOWN_TOKEN");
@@ -265,7 +282,10 @@ fn patterns_are_tiktokens() {
     assert_eq!(read_pat("cl100k_base"), bpe::CL100K_PATTERN);
     assert_eq!(read_pat("o200k_base"), bpe::O200K_PATTERN);
     let cl = bpe::compiled_pattern(Encoding::Cl100kBase);
-    assert!(cl.starts_with(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n[\p{L}\x{1C89}"), "{cl}");
+    assert!(
+        cl.starts_with(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n[\p{L}\x{1C89}"),
+        "{cl}"
+    );
     assert!(cl.ends_with(r"\s*[\r\n]+|\s+"), "{cl}");
     assert!(!cl.contains("(?!"));
     assert_eq!(bpe::compiled_pattern(Encoding::Llama3), cl);
@@ -282,7 +302,9 @@ fn rank_data_is_verified() {
     assert_eq!(err.code(), "RANK_DATA_CORRUPT");
     assert!(err.to_string().contains("SHA-256"), "{err}");
     assert_eq!(
-        Tokenizer::from_rank_data(Encoding::Cl100kBase, &[]).unwrap_err().code(),
+        Tokenizer::from_rank_data(Encoding::Cl100kBase, &[])
+            .unwrap_err()
+            .code(),
         "RANK_DATA_CORRUPT"
     );
     // The parser itself rejects malformed data (checksum aside).
@@ -338,19 +360,31 @@ proptest! {
 fn throughput() {
     use std::time::Instant;
     let mb = 1 << 20;
-    let prose = {
-        let cases = fixtures("cl100k_base");
-        let mut s = String::new();
-        for c in cases.iter().filter(|c| c.mode == 'O').take(120) {
-            s.push_str(&c.text);
-            s.push('\n');
-        }
-        let unit = s.clone();
+    let cases = fixtures("cl100k_base");
+    let repeat = |unit: String| {
+        let mut s = String::with_capacity(mb + unit.len());
         while s.len() < mb {
             s.push_str(&unit);
         }
         s
     };
+    // The hand-written part of the corpus: prose in many scripts, code, JSON,
+    // emoji, whitespace runs.
+    let fixed: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.mode == 'O')
+        .take(90)
+        .map(|c| c.text.as_str())
+        .collect();
+    let english = repeat(
+        fixed
+            .iter()
+            .filter(|t| t.is_ascii() && t.len() < 200)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let prose = repeat(fixed.join("\n"));
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut rnd = move || {
         seed ^= seed << 13;
@@ -358,7 +392,9 @@ fn throughput() {
         seed ^= seed << 17;
         seed
     };
-    let no_spaces: String = (0..mb).map(|_| (b'a' + (rnd() % 26) as u8) as char).collect();
+    let no_spaces: String = (0..mb)
+        .map(|_| (b'a' + (rnd() % 26) as u8) as char)
+        .collect();
     let repeated = "a".repeat(mb);
     let mut random_unicode = String::new();
     while random_unicode.len() < mb {
@@ -367,7 +403,8 @@ fn throughput() {
         }
     }
     let inputs = [
-        ("mixed corpus text", prose),
+        ("ASCII prose/code/JSON", english),
+        ("multilingual corpus", prose),
         ("1 MB without spaces", no_spaces),
         ("1 MB one repeated char", repeated),
         ("1 MB random Unicode", random_unicode),

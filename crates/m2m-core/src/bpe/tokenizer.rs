@@ -127,7 +127,7 @@ impl std::fmt::Debug for Tokenizer {
 
 impl Tokenizer {
     /// Builds a tokenizer from a rank file written by `scripts/gen-ranks.mjs`
-    /// (format in [`crate::bpe`]'s `rank_file` module docs).
+    /// (format in the [`crate::bpe`] module docs).
     ///
     /// # Errors
     /// [`Error::RankDataCorrupt`] if the data's SHA-256 is not the one
@@ -150,7 +150,12 @@ impl Tokenizer {
         let table = RankTable::build(&data.bytes, &data.offsets)
             .map_err(|rank| corrupt(format!("rank {rank} duplicates an earlier token")))?;
         let mut vocab = Vocab {
-            max_len: data.offsets.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0),
+            max_len: data
+                .offsets
+                .windows(2)
+                .map(|w| (w[1] - w[0]) as usize)
+                .max()
+                .unwrap_or(0),
             bytes: data.bytes,
             offsets: data.offsets,
             table,
@@ -176,7 +181,9 @@ impl Tokenizer {
                 && text.starts_with("<|")
                 && text[2..].find("|>") == Some(text.len() - 4);
             if !well_formed {
-                return Err(corrupt(format!("special token {text:?} is not of the form <|...|>")));
+                return Err(corrupt(format!(
+                    "special token {text:?} is not of the form <|...|>"
+                )));
             }
             special_ids.insert(text.clone(), *id);
         }
@@ -185,7 +192,12 @@ impl Tokenizer {
         Ok(Tokenizer {
             encoding,
             vocab,
-            max_special_len: data.specials.iter().map(|(_, t)| t.len()).max().unwrap_or(0),
+            max_special_len: data
+                .specials
+                .iter()
+                .map(|(_, t)| t.len())
+                .max()
+                .unwrap_or(0),
             specials: data.specials,
             special_ids,
             regex,
@@ -292,7 +304,10 @@ impl Tokenizer {
 
     /// The pre-tokenizer's pieces of `text`, as byte ranges (ordinary text;
     /// no special-token handling). Tokens never cross piece boundaries.
-    pub fn pieces<'t>(&'t self, text: &'t str) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
+    pub fn pieces<'t>(
+        &'t self,
+        text: &'t str,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
         Pieces {
             regex: &self.regex,
             text,
@@ -370,9 +385,7 @@ impl<'r, 't> Iterator for Pieces<'r, 't> {
         if start >= self.text.len() {
             return None;
         }
-        let input = Input::new(self.text)
-            .range(start..)
-            .anchored(Anchored::Yes);
+        let input = Input::new(self.text).range(start..).anchored(Anchored::Yes);
         // Every position starts a match (each character is covered by some
         // branch), so an anchored search finds the same match as an
         // unanchored one; it just skips the reverse scan.

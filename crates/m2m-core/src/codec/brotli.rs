@@ -13,32 +13,68 @@ use crate::limits::MAX_DECOMPRESSED_BYTES;
 /// chat payloads (the spec asks for 4–6).
 pub const DEFAULT_QUALITY: u32 = 5;
 
-/// Brotli's window (log2 of bytes): 4 MiB, a common choice for messages.
-const LG_WINDOW: u32 = 22;
+/// Largest window (log2 of bytes) the encoder uses: 4 MiB. Smaller inputs get
+/// the smallest window that holds them, as C Brotli's one-shot encoder does,
+/// which saves allocating and clearing tables sized for 4 MiB.
+const MAX_LG_WINDOW: u32 = 22;
+const MIN_LG_WINDOW: u32 = 18;
 
-/// Compresses bytes with Brotli at `quality` (0–11).
+fn window_for(len: usize) -> u32 {
+    let mut lgwin = MIN_LG_WINDOW;
+    while lgwin < MAX_LG_WINDOW && (1usize << lgwin) - 16 < len {
+        lgwin += 1;
+    }
+    lgwin
+}
+
+/// Compresses bytes with Brotli at `quality` (0–11), in one pass over the
+/// whole input into a buffer of the worst-case size.
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for a quality above 11.
 pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
+    use ::brotli::enc::encode::{
+        BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
+        BrotliEncoderStateStruct,
+    };
+    use ::brotli::enc::StandardAlloc;
+
     if quality > 11 {
         return Err(Error::InvalidOption {
             option: "quality",
             detail: format!("Brotli quality must be 0 to 11, got {quality}"),
         });
     }
-    let params = ::brotli::enc::BrotliEncoderParams {
-        quality: quality as i32,
-        lgwin: LG_WINDOW as i32,
-        size_hint: data.len(),
-        ..Default::default()
-    };
-    let mut out = Vec::with_capacity(data.len() / 3 + 64);
-    let mut input = data;
-    // Writing into a Vec cannot fail.
-    ::brotli::BrotliCompress(&mut input, &mut out, &params).map_err(|e| Error::CompressionFailed {
-        detail: e.to_string(),
-    })?;
+    let mut state = BrotliEncoderStateStruct::new(StandardAlloc::default());
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality);
+    state.set_parameter(
+        BrotliEncoderParameter::BROTLI_PARAM_LGWIN,
+        window_for(data.len()),
+    );
+    state.set_parameter(
+        BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
+        data.len() as u32,
+    );
+    let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
+    let (mut available_in, mut in_offset) = (data.len(), 0);
+    let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
+    let finished = state.compress_stream(
+        BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
+        &mut available_in,
+        data,
+        &mut in_offset,
+        &mut available_out,
+        &mut out,
+        &mut out_offset,
+        &mut total_out,
+        &mut |_, _, _, _| (),
+    ) && state.is_finished();
+    if !finished {
+        return Err(Error::CompressionFailed {
+            detail: "the Brotli encoder did not finish in the worst-case output size".to_owned(),
+        });
+    }
+    out.truncate(out_offset);
     Ok(out)
 }
 
@@ -80,7 +116,9 @@ pub fn decompress(data: &[u8]) -> Result<Vec<u8>> {
             BrotliResult::ResultSuccess => {
                 return Err(failed("Brotli", "data follows the end of the stream"))
             }
-            BrotliResult::NeedsMoreInput => return Err(failed("Brotli", "the stream is truncated")),
+            BrotliResult::NeedsMoreInput => {
+                return Err(failed("Brotli", "the stream is truncated"))
+            }
             BrotliResult::ResultFailure => return Err(failed("Brotli", "the stream is corrupt")),
         }
     }

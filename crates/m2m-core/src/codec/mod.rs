@@ -222,10 +222,19 @@ pub fn decompress(wire: &str) -> Result<Decompressed> {
         deprecated: None,
     };
     if wire.starts_with(prefix::TOKEN_NATIVE) {
-        return Ok(done(detokenize(token_native::unpack_text(wire)?)?, Algorithm::TokenNative));
+        return Ok(done(
+            detokenize(token_native::unpack_text(wire)?)?,
+            Algorithm::TokenNative,
+        ));
     }
-    if let Some(b64) = wire.strip_prefix(prefix::BROTLI).or_else(|| wire.strip_prefix(prefix::BROTLI_SESSION)) {
-        return Ok(done(utf8(brotli::decompress(&base64::decode(b64)?)?)?, Algorithm::Brotli));
+    if let Some(b64) = wire
+        .strip_prefix(prefix::BROTLI)
+        .or_else(|| wire.strip_prefix(prefix::BROTLI_SESSION))
+    {
+        return Ok(done(
+            utf8(brotli::decompress(&base64::decode(b64)?)?)?,
+            Algorithm::Brotli,
+        ));
     }
     if let Some(b64) = wire.strip_prefix(prefix::ZLIB_LEGACY) {
         let text = utf8(brotli::inflate_zlib(&base64::decode(b64)?)?)?;
@@ -236,10 +245,16 @@ pub fn decompress(wire: &str) -> Result<Decompressed> {
         });
     }
     if let Some(body) = wire.strip_prefix(prefix::DICTIONARY) {
-        return Ok(done(dictionary::decode(body, MAX_DECOMPRESSED_BYTES)?, Algorithm::Dictionary));
+        return Ok(done(
+            dictionary::decode(body, MAX_DECOMPRESSED_BYTES)?,
+            Algorithm::Dictionary,
+        ));
     }
     if let Some(body) = wire.strip_prefix(prefix::DICTIONARY_LEGACY) {
-        return Ok(done(dictionary::decode(body, MAX_DECOMPRESSED_BYTES)?, Algorithm::Dictionary));
+        return Ok(done(
+            dictionary::decode(body, MAX_DECOMPRESSED_BYTES)?,
+            Algorithm::Dictionary,
+        ));
     }
     if wire.starts_with(prefix::TOKEN) {
         return Err(Error::UnsupportedAlgorithm {

@@ -16,22 +16,39 @@ fn brotli_round_trip_both_framings() {
     let session = compress_brotli(&text, DEFAULT_BROTLI_QUALITY, BrotliFraming::Session).unwrap();
     assert_eq!(&session["#M2M[v3.0]|DATA:".len()..], &wire["#BR|".len()..]);
     let d = decompress(&session).unwrap();
-    assert_eq!((d.text.as_str(), d.algorithm), (text.as_str(), Algorithm::Brotli));
+    assert_eq!(
+        (d.text.as_str(), d.algorithm),
+        (text.as_str(), Algorithm::Brotli)
+    );
 }
 
 #[test]
 fn brotli_rejects_bad_quality_and_bad_streams() {
-    assert_eq!(compress_brotli("x", 12, BrotliFraming::Stateless).unwrap_err().code(), "INVALID_OPTION");
+    assert_eq!(
+        compress_brotli("x", 12, BrotliFraming::Stateless)
+            .unwrap_err()
+            .code(),
+        "INVALID_OPTION"
+    );
     let wire = compress_brotli(&"abc".repeat(1000), 5, BrotliFraming::Stateless).unwrap();
     let packed = base64::decode(&wire[4..]).unwrap();
     // Truncated stream.
     let cut = format!("#BR|{}", base64::encode(&packed[..packed.len() - 2]));
     assert_eq!(decode(&cut).unwrap_err().code(), "DECOMPRESSION_FAILED");
     // Garbage.
-    assert_eq!(decode("#BR|AAAAAAAA").unwrap_err().code(), "DECOMPRESSION_FAILED");
-    assert_eq!(decode("#BR|not base64!").unwrap_err().code(), "INVALID_BASE64");
+    assert_eq!(
+        decode("#BR|AAAAAAAA").unwrap_err().code(),
+        "DECOMPRESSION_FAILED"
+    );
+    assert_eq!(
+        decode("#BR|not base64!").unwrap_err().code(),
+        "INVALID_BASE64"
+    );
     // Valid stream, but the bytes are not UTF-8.
-    let latin1 = format!("#BR|{}", base64::encode(&brotli::compress(&[0xff, 0xfe], 5).unwrap()));
+    let latin1 = format!(
+        "#BR|{}",
+        base64::encode(&brotli::compress(&[0xff, 0xfe], 5).unwrap())
+    );
     assert_eq!(decode(&latin1).unwrap_err().code(), "INVALID_UTF8");
 }
 
@@ -54,7 +71,10 @@ fn zlib_legacy_is_decoded_and_flagged() {
     assert_eq!(d.deprecated, Some(prefix::ZLIB_LEGACY));
     let cut = format!("#M2M[v2.0]|DATA:{}", base64::encode(&z[..z.len() - 3]));
     assert_eq!(decode(&cut).unwrap_err().code(), "DECOMPRESSION_FAILED");
-    let extra = format!("#M2M[v2.0]|DATA:{}", base64::encode(&[&z[..], b"x"].concat()));
+    let extra = format!(
+        "#M2M[v2.0]|DATA:{}",
+        base64::encode(&[&z[..], b"x"].concat())
+    );
     assert_eq!(decode(&extra).unwrap_err().code(), "DECOMPRESSION_FAILED");
     let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![b'a'; 17 * 1024 * 1024], 6);
     let err = decode(&format!("#M2M[v2.0]|DATA:{}", base64::encode(&bomb))).unwrap_err();
@@ -63,7 +83,8 @@ fn zlib_legacy_is_decoded_and_flagged() {
 
 #[test]
 fn dictionary_codes_and_escapes() {
-    let text = r#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}"#;
+    let text =
+        r#"{"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"}]}"#;
     let wire = compress_dictionary(text).unwrap();
     assert_eq!(wire, "#DI|\u{86}\u{80}Hi\u{84}\u{81}Hello\u{85}}");
     assert_eq!(decode(&wire).unwrap(), text);
@@ -71,10 +92,19 @@ fn dictionary_codes_and_escapes() {
     // Reserved code points in the input survive.
     let tricky = "\u{80}\u{87}\u{88}\u{89}é\"}";
     let wire = compress_dictionary(tricky).unwrap();
-    assert_eq!(wire, "#DI|\u{88}\u{80}\u{88}\u{87}\u{88}\u{88}\u{89}é\u{83}");
+    assert_eq!(
+        wire,
+        "#DI|\u{88}\u{80}\u{88}\u{87}\u{88}\u{88}\u{89}é\u{83}"
+    );
     assert_eq!(decode(&wire).unwrap(), tricky);
-    assert_eq!(decode("#DI|abc\u{88}").unwrap_err().code(), "DECOMPRESSION_FAILED");
-    assert_eq!(decode("#DI|\u{88}x").unwrap_err().code(), "DECOMPRESSION_FAILED");
+    assert_eq!(
+        decode("#DI|abc\u{88}").unwrap_err().code(),
+        "DECOMPRESSION_FAILED"
+    );
+    assert_eq!(
+        decode("#DI|\u{88}x").unwrap_err().code(),
+        "DECOMPRESSION_FAILED"
+    );
 }
 
 #[test]
@@ -91,18 +121,40 @@ fn passthrough_and_prefix_detection() {
         assert_eq!((d.text.as_str(), d.algorithm), (text, Algorithm::None));
         assert!(!has_wire_prefix(text), "{text}");
     }
-    for text in ["#TK|", "#T1|{}", "#BR|", "#DI|", "#M2M|x", "#M2M[v3.0]|DATA:", "#M2M[v9.9]|DATA:x"] {
+    for text in [
+        "#TK|",
+        "#T1|{}",
+        "#BR|",
+        "#DI|",
+        "#M2M|x",
+        "#M2M[v3.0]|DATA:",
+        "#M2M[v9.9]|DATA:x",
+    ] {
         assert!(has_wire_prefix(text), "{text}");
     }
-    assert_eq!(decode("#M2M[v9.9]|DATA:xx").unwrap_err().code(), "UNSUPPORTED_ALGORITHM");
-    assert_eq!(decode("#T1|{}").unwrap_err().code(), "UNSUPPORTED_ALGORITHM");
+    assert_eq!(
+        decode("#M2M[v9.9]|DATA:xx").unwrap_err().code(),
+        "UNSUPPORTED_ALGORITHM"
+    );
+    assert_eq!(
+        decode("#T1|{}").unwrap_err().code(),
+        "UNSUPPORTED_ALGORITHM"
+    );
 }
 
 #[test]
 fn content_limit() {
     let big = "a".repeat(MAX_DECOMPRESSED_BYTES + 1);
-    assert_eq!(compress_dictionary(&big).unwrap_err().code(), "CONTENT_TOO_LARGE");
-    assert_eq!(compress_brotli(&big, 1, BrotliFraming::Stateless).unwrap_err().code(), "CONTENT_TOO_LARGE");
+    assert_eq!(
+        compress_dictionary(&big).unwrap_err().code(),
+        "CONTENT_TOO_LARGE"
+    );
+    assert_eq!(
+        compress_brotli(&big, 1, BrotliFraming::Stateless)
+            .unwrap_err()
+            .code(),
+        "CONTENT_TOO_LARGE"
+    );
 }
 
 proptest! {
@@ -133,4 +185,28 @@ fn brotli_rejects_data_after_the_stream() {
     extra.extend_from_slice(b"trailing");
     let err = decode(&format!("#BR|{}", base64::encode(&extra))).unwrap_err();
     assert_eq!(err.code(), "DECOMPRESSION_FAILED");
+}
+
+#[test]
+fn brotli_every_quality_round_trips() {
+    let samples = [
+        String::new(),
+        "a".to_owned(),
+        r#"{"role":"user","content":"Hello"}"#.repeat(3),
+        "The quick brown fox 🦊 jumps over the lazy dog. ".repeat(200),
+        (0..5000u32)
+            .map(|i| char::from_u32(0x4e00 + (i * 7919) % 20000).unwrap_or('x'))
+            .collect(),
+    ];
+    for quality in 0..=11 {
+        for text in &samples {
+            let wire = compress_brotli(text, quality, BrotliFraming::Stateless).unwrap();
+            assert_eq!(
+                &decode(&wire).unwrap(),
+                text,
+                "quality {quality}, {} bytes",
+                text.len()
+            );
+        }
+    }
 }

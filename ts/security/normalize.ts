@@ -1,0 +1,412 @@
+/**
+ * Folds text into a "skeleton" that the phrase rules match against, undoing the
+ * usual tricks used to slip instructions past keyword filters.
+ *
+ * The skeleton holds only lower-case letters, digits and single spaces:
+ * - NFKD per code point, combining marks dropped, lower-cased: `ＩＧＮＯＲＥ`,
+ *   `𝐢𝐠𝐧𝐨𝐫𝐞` and `ïgnörë` all become `ignore` (rules are written unaccented).
+ * - Format characters (zero-width spaces and joiners, bidi controls, tag
+ *   characters, variation selectors, soft hyphens, Hangul fillers) are removed.
+ * - Homoglyphs: a word that mixes Latin with Cyrillic/Greek letters has its
+ *   lookalikes mapped to Latin (`ignоre` with a Cyrillic `о`); Latin lookalikes
+ *   (small capitals, dotless i, ...) are always mapped. Pure Cyrillic or Greek
+ *   words are kept, so Russian rules still match Russian text.
+ * - Leetspeak inside words that mix letters with `0 1 3 4 5 7 @ $`.
+ * - One punctuation character between two letters is dropped (`ign.ore`,
+ *   `i-g-n-o-r-e`); longer punctuation runs and whitespace become one space.
+ * - Three or more one-letter words in a row are joined (`i g n o r e`).
+ *
+ * Every skeleton character remembers the span of the source it came from and
+ * whether an evasion transform produced it. One pass, linear in the input;
+ * per-code-point results for non-ASCII characters are cached.
+ */
+
+/** Character classes of the skeleton builder. */
+const DROP = 0;
+const LETTER = 1;
+const DIGIT = 2;
+const SPACE = 3;
+const PUNCT = 4;
+const LEET = 5; // '@' or '$': a letter inside a leet word, else punctuation
+
+const SCRIPT_OTHER = 0;
+const SCRIPT_LATIN = 1;
+const SCRIPT_CYRILLIC_GREEK = 2;
+
+/** Lookalikes from other scripts (used only inside mixed-script words), as source/target pairs. */
+const CROSS_SCRIPT =
+  'аaеeоoрpсcуyхxіiїiјjѕsԁdһhӏlԛqԝwкkмmтtпnгrьbѵvԍgАaВbЕeКkМmНhОoРpСcТtХxУyІiЈjЅsԌg' +
+  'αaοoρpνvιiκkτtυuχxεeβbγyηnμuΑaΒbΕeΖzΗhΙiΚkΜmΝnΟoΡpΤtΥyΧx' +
+  'օoսuհhոnցgզq';
+/** Latin-script lookalikes, always mapped. */
+const SAME_SCRIPT = 'ıiȷjɑaɡgɩiʟlɪiᴀaʙbᴄcᴅdᴇeɢgʜhᴊjᴋkᴍmɴnᴏoᴘpʀrꜱsᴛtᴜuᴠvᴡwʏyᴢzƖlǀlɵoꞷwɯmʋu';
+
+const crossScript = new Map<number, number>();
+const sameScript = new Map<number, number>();
+for (const [table, map] of [
+  [CROSS_SCRIPT, crossScript],
+  [SAME_SCRIPT, sameScript],
+] as const) {
+  const cps = Array.from(table);
+  for (let i = 0; i + 1 < cps.length; i += 2) {
+    map.set((cps[i] as string).codePointAt(0) as number, (cps[i + 1] as string).charCodeAt(0));
+  }
+}
+
+/** Leetspeak digits and symbols and the letters they stand for. */
+const LEET_MAP: Record<number, number> = {
+  48: 111, // 0 -> o
+  49: 105, // 1 -> i
+  51: 101, // 3 -> e
+  52: 97, // 4 -> a
+  53: 115, // 5 -> s
+  55: 116, // 7 -> t
+  64: 97, // @ -> a
+  36: 115, // $ -> s
+};
+
+/** Class of each ASCII code unit. */
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) ASCII_CLASS[c] = LETTER;
+  else if (c >= 48 && c <= 57) ASCII_CLASS[c] = DIGIT;
+  else if (c <= 32 || c === 127) ASCII_CLASS[c] = SPACE;
+  else if (c === 64 || c === 36) ASCII_CLASS[c] = LEET;
+  else ASCII_CLASS[c] = PUNCT;
+}
+
+/** Punctuation that joins two letters without being an evasion sign (`don't`). */
+const APOSTROPHES = new Set([39, 0x2019, 0x2018, 0x02bc]);
+
+interface CharInfo {
+  /** Normalized output (possibly empty or several characters). */
+  out: string;
+  /** Class of each output character. */
+  classes: number[];
+  script: number;
+  /** Latin letter this character imitates when inside a mixed-script word, else -1. */
+  cross: number;
+  /** Set when a compatibility mapping or a Latin lookalike produced the output (fullwidth, math letters...). */
+  evasive: boolean;
+}
+
+const cache = new Map<number, CharInfo>();
+const MAX_CACHE = 1 << 16;
+
+const MARKS = /\p{M}/gu;
+const IS_LETTER = /\p{L}/u;
+const IS_DIGIT = /\p{N}/u;
+const IS_SPACE = /[\p{White_Space}\p{Cc}\p{Zl}\p{Zp}]/u;
+const IS_FORMAT = /\p{Cf}/u;
+
+function isInvisible(cp: number): boolean {
+  return (
+    (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    (cp >= 0xe0100 && cp <= 0xe01ef) ||
+    cp === 0x115f ||
+    cp === 0x1160 ||
+    cp === 0x3164 ||
+    cp === 0xffa0 ||
+    cp === 0x034f ||
+    cp === 0x17b4 ||
+    cp === 0x17b5
+  );
+}
+
+function scriptOf(code: number): number {
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) ? SCRIPT_LATIN : SCRIPT_OTHER;
+  if ((code >= 0xc0 && code <= 0x24f) || (code >= 0x1e00 && code <= 0x1eff)) return SCRIPT_LATIN;
+  if ((code >= 0x370 && code <= 0x52f) || (code >= 0x1f00 && code <= 0x1fff) || (code >= 0xa640 && code <= 0xa69f))
+    return SCRIPT_CYRILLIC_GREEK;
+  if (code >= 0x530 && code <= 0x58f) return SCRIPT_CYRILLIC_GREEK; // Armenian lookalikes behave the same way
+  return SCRIPT_OTHER;
+}
+
+function classify(ch: string): number {
+  if (IS_LETTER.test(ch)) return LETTER;
+  if (IS_DIGIT.test(ch)) return DIGIT;
+  if (IS_SPACE.test(ch)) return SPACE;
+  return PUNCT;
+}
+
+function infoFor(cp: number): CharInfo {
+  const hit = cache.get(cp);
+  if (hit) return hit;
+  const ch = String.fromCodePoint(cp);
+  let info: CharInfo;
+  if (IS_FORMAT.test(ch) || isInvisible(cp)) {
+    info = { out: '', classes: [], script: SCRIPT_OTHER, cross: -1, evasive: true };
+  } else {
+    const same = sameScript.get(cp);
+    if (same !== undefined) {
+      info = { out: String.fromCharCode(same), classes: [LETTER], script: SCRIPT_LATIN, cross: -1, evasive: true };
+    } else {
+      const decomposed = ch.normalize('NFKD').replace(MARKS, '');
+      const out = decomposed.toLowerCase();
+      const plain = ch.normalize('NFD').replace(MARKS, '').toLowerCase();
+      const classes: number[] = [];
+      for (let i = 0; i < out.length; i++) {
+        const c = out.charCodeAt(i);
+        classes.push(c < 128 ? (ASCII_CLASS[c] as number) : classify(out[i] as string));
+      }
+      const first = out.charCodeAt(0);
+      const script = out.length === 0 ? SCRIPT_OTHER : scriptOf(first);
+      const cross = crossScript.get(cp) ?? (out.length === 1 ? (crossScript.get(first) ?? -1) : -1);
+      info = { out, classes, script, cross, evasive: out !== plain };
+    }
+  }
+  if (cache.size < MAX_CACHE) cache.set(cp, info);
+  return info;
+}
+
+/** The skeleton of a text and the way back to the source. */
+export interface Skeleton {
+  /** Lower-case letters, digits and single spaces. */
+  text: string;
+  /** Source UTF-16 offset where the source of each skeleton character starts. */
+  starts: Int32Array;
+  /** Source UTF-16 offset where the source of each skeleton character ends. */
+  ends: Int32Array;
+  /** 1 where an evasion transform (homoglyph, leetspeak, hidden characters, split letters) produced the character. */
+  evasion: Uint8Array;
+  /** The text has letters outside Latin/Cyrillic/Greek (CJK rules are only run then). */
+  hasOtherScript: boolean;
+}
+
+class Builder {
+  codes: Uint16Array;
+  starts: Int32Array;
+  ends: Int32Array;
+  evasion: Uint8Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.codes = new Uint16Array(capacity);
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+    this.evasion = new Uint8Array(capacity);
+  }
+
+  push(code: number, start: number, end: number, evasive: number): void {
+    if (this.length === this.codes.length) this.grow();
+    const i = this.length++;
+    this.codes[i] = code;
+    this.starts[i] = start;
+    this.ends[i] = end;
+    this.evasion[i] = evasive;
+  }
+
+  private grow(): void {
+    const size = this.codes.length * 2 + 16;
+    const codes = new Uint16Array(size);
+    codes.set(this.codes);
+    this.codes = codes;
+    const starts = new Int32Array(size);
+    starts.set(this.starts);
+    this.starts = starts;
+    const ends = new Int32Array(size);
+    ends.set(this.ends);
+    this.ends = ends;
+    const evasion = new Uint8Array(size);
+    evasion.set(this.evasion);
+    this.evasion = evasion;
+  }
+
+  text(): string {
+    const parts: string[] = [];
+    for (let i = 0; i < this.length; i += 8192) {
+      parts.push(String.fromCharCode.apply(null, this.codes.subarray(i, Math.min(this.length, i + 8192)) as never));
+    }
+    return parts.join('');
+  }
+}
+
+/** Builds the skeleton of `input`. Linear time; the result is at most a small multiple of the input's length. */
+export function skeletonize(input: string): Skeleton {
+  const out = new Builder(input.length + 16);
+  let hasOtherScript = false;
+
+  // The word being read: parallel arrays of output characters.
+  let wCodes: number[] = [];
+  let wClass: number[] = [];
+  let wStart: number[] = [];
+  let wEnd: number[] = [];
+  let wEvasive: number[] = [];
+  let wCross: number[] = [];
+  let wLatin = false;
+  let wCyrGreek = false;
+  let wLetters = 0;
+  let wLeet = 0;
+  let nextEvasive = 0; // a hidden character or a joining punctuation preceded the next word character
+
+  // Pending one-letter words (joined when three or more follow each other).
+  const singles: number[] = []; // triples: code, start, end
+  let singleEvasive = 0;
+
+  // Punctuation seen right after a word character.
+  let punctCount = 0;
+  let punctApostrophe = false;
+  let sawSpaceSinceWord = false;
+
+  const emitSpace = (at: number) => {
+    if (out.length > 0 && out.codes[out.length - 1] !== 32) out.push(32, at, at, 0);
+  };
+
+  const flushSingles = () => {
+    const n = singles.length / 3;
+    if (n === 0) return;
+    if (n >= 3) {
+      emitSpace(singles[1] as number);
+      for (let i = 0; i < singles.length; i += 3) {
+        out.push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, 1);
+      }
+    } else {
+      for (let i = 0; i < singles.length; i += 3) {
+        emitSpace(singles[i + 1] as number);
+        out.push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, singleEvasive);
+      }
+    }
+    singles.length = 0;
+    singleEvasive = 0;
+  };
+
+  const flushWord = () => {
+    const n = wCodes.length;
+    if (n === 0) return;
+    const mixed = wLatin && wCyrGreek;
+    const leet = wLetters > 0 && wLeet > 0;
+    // Final characters of the word, after homoglyph and leet mapping.
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      let code = wCodes[i] as number;
+      let ev = wEvasive[i] as number;
+      const cls = wClass[i] as number;
+      if (mixed && (wCross[i] as number) >= 0) {
+        code = wCross[i] as number;
+        ev = 1;
+      }
+      if ((cls === DIGIT || cls === LEET) && leet) {
+        const mapped = LEET_MAP[code];
+        if (mapped !== undefined) {
+          code = mapped;
+          ev = 1;
+        }
+      }
+      if (cls === LEET && code !== 97 && code !== 115) continue; // a lone '@' or '$' is punctuation
+      wCodes[kept] = code;
+      wStart[kept] = wStart[i] as number;
+      wEnd[kept] = wEnd[i] as number;
+      wEvasive[kept] = ev;
+      wClass[kept] = cls === LEET ? LETTER : cls;
+      kept++;
+    }
+    if (kept === 1 && wClass[0] === LETTER) {
+      singles.push(wCodes[0] as number, wStart[0] as number, wEnd[0] as number);
+      singleEvasive |= wEvasive[0] as number;
+    } else if (kept > 0) {
+      flushSingles();
+      emitSpace(wStart[0] as number);
+      for (let i = 0; i < kept; i++) {
+        out.push(wCodes[i] as number, wStart[i] as number, wEnd[i] as number, wEvasive[i] as number);
+      }
+    }
+    wCodes = [];
+    wClass = [];
+    wStart = [];
+    wEnd = [];
+    wEvasive = [];
+    wCross = [];
+    wLatin = false;
+    wCyrGreek = false;
+    wLetters = 0;
+    wLeet = 0;
+  };
+
+  const addWordChar = (code: number, cls: number, start: number, end: number, evasive: number, cross: number) => {
+    if (wCodes.length > 0 && punctCount > 0) {
+      // Punctuation between two word characters: one character joins, more separate.
+      if (punctCount === 1 && !sawSpaceSinceWord) {
+        if (!punctApostrophe) evasive = 1;
+      } else {
+        flushWord();
+      }
+    } else if (sawSpaceSinceWord) {
+      flushWord();
+    }
+    punctCount = 0;
+    punctApostrophe = false;
+    sawSpaceSinceWord = false;
+    wCodes.push(code);
+    wClass.push(cls);
+    wStart.push(start);
+    wEnd.push(end);
+    wEvasive.push(evasive | nextEvasive);
+    wCross.push(cross);
+    nextEvasive = 0;
+    if (cls === LETTER) {
+      wLetters++;
+      const script = scriptOf(code);
+      if (script === SCRIPT_LATIN) wLatin = true;
+      else if (script === SCRIPT_CYRILLIC_GREEK) wCyrGreek = true;
+      else if (code >= 0x2e80) hasOtherScript = true;
+    } else if (cls === LEET || (cls === DIGIT && LEET_MAP[code] !== undefined)) {
+      wLeet++;
+    }
+  };
+
+  const addSeparator = (cls: number, code: number) => {
+    if (cls === PUNCT && !sawSpaceSinceWord && wCodes.length > 0) {
+      punctCount++;
+      punctApostrophe = APOSTROPHES.has(code);
+    } else {
+      sawSpaceSinceWord = true;
+      if (cls !== SPACE) punctCount += 2; // punctuation after a space: a separator
+    }
+  };
+
+  const n = input.length;
+  for (let i = 0; i < n; i++) {
+    const c = input.charCodeAt(i);
+    if (c < 128) {
+      const cls = ASCII_CLASS[c] as number;
+      if (cls === LETTER) addWordChar(c | 32, LETTER, i, i + 1, 0, -1);
+      else if (cls === DIGIT || cls === LEET) addWordChar(c, cls, i, i + 1, 0, -1);
+      else addSeparator(cls, c);
+      continue;
+    }
+    let cp = c;
+    let end = i + 1;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const d = input.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        end = i + 2;
+      }
+    }
+    if (cp >= 0xd800 && cp <= 0xdfff) {
+      addSeparator(SPACE, 32); // lone surrogate
+      continue;
+    }
+    const info = infoFor(cp);
+    if (info.out.length === 0) {
+      if (wCodes.length > 0) nextEvasive = 1; // hidden character inside a word
+    } else {
+      for (let k = 0; k < info.out.length; k++) {
+        const oc = info.out.charCodeAt(k);
+        const cls = info.classes[k] as number;
+        if (cls === LETTER || cls === DIGIT) addWordChar(oc, cls, i, end, info.evasive ? 1 : 0, info.cross);
+        else addSeparator(cls, oc);
+      }
+    }
+    i = end - 1;
+  }
+  flushWord();
+  flushSingles();
+  return {
+    text: out.text(),
+    starts: out.starts.subarray(0, out.length),
+    ends: out.ends.subarray(0, out.length),
+    evasion: out.evasion.subarray(0, out.length),
+    hasOtherScript,
+  };
+}
