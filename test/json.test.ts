@@ -247,7 +247,7 @@ describe('parseJson: malformed input', () => {
 
 describe('parseJson: limits', () => {
   const nestArrays = (n: number) => '['.repeat(n) + ']'.repeat(n);
-  const nestObjects = (n: number) => '{"a":'.repeat(n - 1) + '{}' + '}'.repeat(n - 1);
+  const nestObjects = (n: number) => `${'{"a":'.repeat(n - 1)}{}${'}'.repeat(n - 1)}`;
 
   it(`accepts depth ${JSON_LIMITS.maxDepth} and rejects ${JSON_LIMITS.maxDepth + 1}`, () => {
     expect(JSON_LIMITS.maxDepth).toBe(32);

@@ -33,3 +33,4 @@ export {
   varintDecode,
   varintEncode,
 } from './wire.js';
+export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './sse.js';

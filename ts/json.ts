@@ -501,8 +501,22 @@ export function parseJson(text: string): JsonValue {
   return v;
 }
 
+// Characters a JSON string cannot hold raw. Lone surrogates need escaping too:
+// `isWellFormed` finds them where it exists (Node 20+), a regex elsewhere.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings must escape control characters
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings must escape control characters
+const NEEDS_ESCAPE_OR_SURROGATE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+
 /** The compact JSON form of a string: same escaping as `JSON.stringify` (lone surrogates as `\uXXXX`). */
-export const quoteJsonString: (s: string) => string = JSON.stringify;
+export function quoteJsonString(s: string): string {
+  // Checking is cheaper than JSON.stringify for the common case of nothing to escape.
+  const plain = hasIsWellFormed
+    ? !NEEDS_ESCAPE.test(s) && (s as string & { isWellFormed(): boolean }).isWellFormed()
+    : !NEEDS_ESCAPE_OR_SURROGATE.test(s);
+  return plain ? `"${s}"` : JSON.stringify(s);
+}
 
 /**
  * Serializes the model as compact JSON text.
@@ -514,7 +528,7 @@ export function stringifyJson(value: JsonValue): string {
 }
 
 function write(v: JsonValue, depth: number): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoteJsonString(v);
   if (v === null) return 'null';
   if (v === true) return 'true';
   if (v === false) return 'false';
@@ -532,7 +546,7 @@ function write(v: JsonValue, depth: number): string {
     let out = '{';
     for (let i = 0; i < keys.length; i++) {
       if (i > 0) out += ',';
-      out += `${JSON.stringify(keys[i])}:${write(values[i] as JsonValue, depth)}`;
+      out += `${quoteJsonString(keys[i] as string)}:${write(values[i] as JsonValue, depth)}`;
     }
     return `${out}}`;
   }

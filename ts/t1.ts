@@ -81,6 +81,7 @@ import {
   type JsonValue,
   numberEqualsInteger,
   parseJson,
+  quoteJsonString,
   stringifyJson,
 } from './json.js';
 
@@ -381,7 +382,7 @@ const DEFAULT_RULES: readonly Rule[] = T1_DEFAULT_PARAMETERS.map((k) => ROOT.byK
 // Encoder
 
 const TILDE = 0x7e;
-const quote: (s: string) => string = JSON.stringify;
+const quote = quoteJsonString;
 
 function isChatRequest(o: JsonObject): boolean {
   return Array.isArray(o.get('messages'));

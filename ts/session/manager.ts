@@ -1,0 +1,912 @@
+/**
+ * The server side of the session protocol, independent of the transport:
+ * negotiation and REJECT policies, the session store, per-session ordering,
+ * DATA handling, keep-alive and closing for connections (WebSocket), and
+ * request/response processing (HTTP).
+ *
+ * Error handling (spec §6.8.2):
+ * - a malformed message (`INVALID_MESSAGE`, `MESSAGE_TOO_LARGE`), a wrong
+ *   `session_id` (`SESSION_MISMATCH`) or a stale/future timestamp
+ *   (`TIMESTAMP_SKEW`) closes the session: on a connection with CLOSE ERROR,
+ *   over HTTP by deleting it (the response carries the error);
+ * - before a session exists, any of those — or a message other than HELLO —
+ *   is answered with REJECT UNKNOWN (the message names the error) and the
+ *   connection is closed;
+ * - an unknown message type is ignored (reported to `onError`);
+ * - a message not valid in the current state (`INVALID_STATE`), and DATA
+ *   that fails its checks (decompression, `SIZE_MISMATCH`,
+ *   `SECURITY_VIOLATION`, ...), is refused without ending the session.
+ * Every error reaches `onError`; none escapes as an exception from a
+ * transport callback.
+ */
+import type { Algorithm } from '../codec.js';
+import { ALGORITHMS } from '../codec.js';
+import { ENCODINGS, type Encoding } from '../encoding.js';
+import { M2MError } from '../errors.js';
+import { decodeBinaryFrame, encodeBinaryFrame } from './binary.js';
+import { type Clock, systemClock, Timer } from './clock.js';
+import { decodeData, encodeData, type ScanResult, type Scanner, type SecurityOptions } from './data.js';
+import { generateSessionId, SESSION_ID_PATTERN } from './ids.js';
+import { KeepAlive } from './keepalive.js';
+import {
+  type AcceptMessage,
+  ALGORITHM_WIRE_NAMES,
+  type CloseReason,
+  createMessage,
+  type DataMessage,
+  ENCODING_WIRE_NAMES,
+  type HelloMessage,
+  type Message,
+  type MessageLimits,
+  PROTOCOL_VERSION,
+  parseMessage,
+  type RejectCode,
+  type RejectMessage,
+  resolveLimits,
+  serializeMessage,
+  validateMessage,
+} from './messages.js';
+import {
+  acceptPayload,
+  checkAlgorithms,
+  checkEncodings,
+  negotiate,
+  resolveTiming,
+  type ServerCapabilities,
+  type SessionParams,
+  type TimingOptions,
+} from './negotiate.js';
+import { StateMachine, type SessionState, transition } from './state.js';
+import { MemorySessionStore, type SessionRecord, type SessionStore } from './store.js';
+
+export type Transport = 'websocket' | 'http';
+
+/** Where a request or connection comes from. */
+export interface PeerInfo {
+  transport: Transport;
+  /** Remote address, if known. */
+  peer?: string;
+}
+
+/** What the DATA handler is told about a message. */
+export interface DataContext extends PeerInfo {
+  /** Null in stateless mode. */
+  sessionId: string | null;
+  params?: SessionParams;
+  message: DataMessage;
+  /** The local scan of the content, when the manager has a scanner. */
+  scan?: ScanResult;
+}
+
+/** Handles received content; a returned string is sent back as DATA. */
+export type DataHandler = (
+  content: string,
+  context: DataContext,
+) => string | undefined | undefined | Promise<string | undefined | undefined>;
+
+/** Asked before a HELLO (`kind: 'hello'`) and before each message in a session; false refuses with RATE_LIMITED. */
+export type RateLimiter = (context: PeerInfo & { kind: 'hello' | 'message'; sessionId?: string }) => boolean | Promise<boolean>;
+
+/** Options of {@link SessionManager}. */
+export interface SessionManagerOptions extends Partial<Omit<TimingOptions, 'helloTimeoutMs'>> {
+  /** Default: a {@link MemorySessionStore} on the manager's clock. */
+  store?: SessionStore;
+  clock?: Clock;
+  /** Protocol versions accepted. Default ['1.0']. */
+  versions?: string[];
+  /** Algorithms offered. Default: all five. */
+  algorithms?: Algorithm[];
+  /** Tokenizer encodings offered (cl100k_base is always added). Default: all three. */
+  encodings?: Encoding[];
+  limits?: Partial<MessageLimits>;
+  /** Offer binary frames on WebSocket connections. Default true. */
+  binaryFrames?: boolean;
+  /** Scans received content (and sent content when security scanning is negotiated). */
+  scanner?: Scanner;
+  /** When the scanner does not say `blocked`: refuse unsafe content. Default true. */
+  securityBlocking?: boolean;
+  /** REJECT SECURITY_POLICY for clients that do not offer security_scanning. Needs a scanner. */
+  requireSecurityScanning?: boolean;
+  /** REJECT SERVER_BUSY when this many sessions are live in the store. */
+  maxSessions?: number;
+  rateLimiter?: RateLimiter;
+  /** What to do with received content. Default: nothing (no reply). */
+  onData?: DataHandler;
+  /** Answer DATA with a null session_id before any HELLO on a connection (spec §4.7.3). Default true. */
+  allowStateless?: boolean;
+  /** Messages queued on one connection before it is closed as abusive. Default 256. */
+  maxPendingMessages?: number;
+  /** PING idle WebSocket clients. Default true. */
+  keepAlive?: boolean;
+  /** How many issued ids are remembered to guarantee no reuse (beyond the live ones in the store). Default 65,536. */
+  idHistorySize?: number;
+  /** Receives every error that is handled internally (for logging). */
+  onError?: (error: M2MError, info: PeerInfo & { sessionId?: string }) => void;
+}
+
+/** A session as `GET /session/:id` shows it. */
+export interface SessionInfo {
+  session_id: string;
+  state: SessionState;
+  transport: Transport;
+  version: string;
+  algorithms: string[];
+  encoding: string;
+  security_scanning: boolean;
+  max_payload_size: number;
+  session_timeout_ms: number;
+  ping_interval_ms: number;
+  ping_timeout_ms: number;
+  binary_frames: boolean;
+  created_at: number;
+  last_activity: number;
+  expires_at: number;
+  messages_received: number;
+  messages_sent: number;
+}
+
+/** What a transport must provide to carry a connection. */
+export interface ConnectionSink {
+  sendText(text: string): void;
+  sendBinary(bytes: Uint8Array): void;
+  /** Closes the underlying connection (WebSocket close code and reason). */
+  close(code: number, reason: string): void;
+}
+
+/** A message to send, with its binary form when it travels as a binary frame. */
+export interface Outgoing {
+  message: Message;
+  binary?: Uint8Array;
+}
+
+/** The result of processing one message in a session. */
+interface Processed {
+  replies: Outgoing[];
+  /** The session ended (CLOSED) while processing. */
+  closed: boolean;
+  /** A PONG was received. */
+  pong?: boolean;
+}
+
+/** Codes that end a live session (spec §6.8.2: invalid format, invalid session_id). */
+const FATAL_CODES: ReadonlySet<string> = new Set([
+  'INVALID_MESSAGE',
+  'MESSAGE_TOO_LARGE',
+  'SESSION_MISMATCH',
+  'TIMESTAMP_SKEW',
+  'UNKNOWN_SESSION',
+]);
+
+function asM2MError(err: unknown): M2MError {
+  if (err instanceof M2MError) return err;
+  return new M2MError('INTERNAL_ERROR', `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+const WS_NORMAL = 1000;
+const WS_PROTOCOL_ERROR = 1002;
+const WS_TRY_AGAIN = 1013;
+
+let managerCounter = 0;
+
+/**
+ * Server-side sessions. One manager serves any number of WebSocket
+ * connections ({@link SessionManager.openConnection}) and HTTP requests
+ * ({@link SessionManager.handleHello}, {@link SessionManager.handleMessage}).
+ */
+export class SessionManager {
+  /** Identifies this manager's sessions in a shared store. */
+  readonly instanceId: string;
+  readonly store: SessionStore;
+  readonly clock: Clock;
+  readonly limits: MessageLimits;
+  readonly timing: TimingOptions;
+  readonly capabilities: ServerCapabilities;
+  readonly security: SecurityOptions;
+  readonly #options: SessionManagerOptions;
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #connections = new Set<ServerConnection>();
+  readonly #bySession = new Map<string, ServerConnection>();
+  readonly #issued = new Set<string>();
+  readonly #idHistorySize: number;
+  readonly #maxPending: number;
+  #shuttingDown = false;
+
+  constructor(options: SessionManagerOptions = {}) {
+    this.#options = options;
+    this.clock = options.clock ?? systemClock;
+    this.store = options.store ?? new MemorySessionStore({ clock: this.clock });
+    this.limits = resolveLimits(options.limits);
+    this.timing = resolveTiming(options);
+    this.instanceId = `mgr_${++managerCounter}_${generateSessionId().slice(5, 13)}`;
+    const algorithms = checkAlgorithms(options.algorithms ?? [...ALGORITHMS], 'algorithms');
+    const encodings = checkEncodings(options.encodings ?? [...ENCODINGS], 'encodings');
+    const versions = options.versions ?? [PROTOCOL_VERSION];
+    if (versions.length === 0) throw new M2MError('INVALID_OPTION', 'versions must not be empty');
+    if (options.requireSecurityScanning && !options.scanner) {
+      throw new M2MError('INVALID_OPTION', 'requireSecurityScanning needs a scanner');
+    }
+    if (options.maxSessions !== undefined && !(Number.isSafeInteger(options.maxSessions) && options.maxSessions >= 0)) {
+      throw new M2MError('INVALID_OPTION', `maxSessions must be a non-negative integer, got ${options.maxSessions}`);
+    }
+    this.#idHistorySize = options.idHistorySize ?? 65_536;
+    this.#maxPending = options.maxPendingMessages ?? 256;
+    this.security = { scanner: options.scanner, blocking: options.securityBlocking ?? true };
+    this.capabilities = {
+      versions,
+      algorithms,
+      encodings,
+      securityScanning: options.scanner !== undefined,
+      requireSecurityScanning: options.requireSecurityScanning ?? false,
+      maxPayloadSize: this.timing.maxPayloadSize,
+      binaryFrames: options.binaryFrames ?? true,
+      sessionTimeoutMs: this.timing.sessionTimeoutMs,
+      pingIntervalMs: this.timing.pingIntervalMs,
+      pingTimeoutMs: this.timing.pingTimeoutMs,
+    };
+  }
+
+  /** Open connections (WebSocket), including those still before HELLO. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Sessions being processed right now (for leak checks: 0 when idle). */
+  get pendingLocks(): number {
+    return this.#locks.size;
+  }
+
+  // -------------------------------------------------------------------------
+  // Handshake
+
+  /**
+   * Processes a HELLO (text or parsed value) and registers the session:
+   * ACCEPT, or REJECT for a version or algorithm mismatch and the policies.
+   *
+   * @throws M2MError for a malformed message, or `INVALID_STATE` for a message other than HELLO.
+   */
+  async handleHello(
+    input: unknown,
+    info: PeerInfo = { transport: 'http' },
+    binaryTransport = false,
+  ): Promise<AcceptMessage | RejectMessage> {
+    const message = this.#parse(input);
+    if (message.type !== 'HELLO') {
+      throw new M2MError('INVALID_STATE', `a session starts with HELLO, not ${message.type}`);
+    }
+    const result = await this.#negotiate(message, info, binaryTransport);
+    if (!result.ok) return this.#reject(result.code, result.message);
+    const record = await this.#register(result.params, info);
+    return createMessage('ACCEPT', record.id, acceptPayload(result.params), this.clock.now());
+  }
+
+  async #negotiate(message: HelloMessage, info: PeerInfo, binaryTransport: boolean) {
+    const opt = this.#options;
+    if (this.#shuttingDown) {
+      return { ok: false as const, code: 'SERVER_BUSY' as RejectCode, message: 'the server is shutting down' };
+    }
+    if (opt.rateLimiter && !(await opt.rateLimiter({ ...info, kind: 'hello' }))) {
+      return { ok: false as const, code: 'RATE_LIMITED' as RejectCode, message: 'too many new sessions; retry later' };
+    }
+    if (opt.maxSessions !== undefined && (await this.store.list()).length >= opt.maxSessions) {
+      return { ok: false as const, code: 'SERVER_BUSY' as RejectCode, message: 'the server is at capacity' };
+    }
+    return negotiate(message.payload, this.capabilities, binaryTransport);
+  }
+
+  #reject(code: RejectCode, text: string): RejectMessage {
+    return createMessage('REJECT', null, { code, message: text }, this.clock.now());
+  }
+
+  /** A fresh id: never one issued before by this manager, nor one live in the store. */
+  async #allocateId(): Promise<string> {
+    for (;;) {
+      const id = generateSessionId();
+      if (this.#issued.has(id) || (await this.store.get(id)) !== undefined) continue;
+      this.#issued.add(id);
+      if (this.#issued.size > this.#idHistorySize) {
+        const oldest = this.#issued.values().next().value;
+        if (oldest !== undefined) this.#issued.delete(oldest);
+      }
+      return id;
+    }
+  }
+
+  async #register(params: SessionParams, info: PeerInfo): Promise<SessionRecord> {
+    const id = await this.#allocateId();
+    const now = this.clock.now();
+    // INITIAL --process_hello--> ESTABLISHED
+    const state = transition('server', 'INITIAL', 'process_hello');
+    const record: SessionRecord = {
+      id,
+      state,
+      transport: info.transport,
+      params,
+      owner: this.instanceId,
+      createdAt: now,
+      lastActivity: now,
+      expiresAt: now + params.sessionTimeoutMs,
+      messagesReceived: 1,
+      messagesSent: 1,
+      bytesReceived: 0,
+      bytesSent: 0,
+    };
+    if (info.peer !== undefined) record.peer = info.peer;
+    await this.store.set(id, record, params.sessionTimeoutMs);
+    return record;
+  }
+
+  // -------------------------------------------------------------------------
+  // Messages in a session
+
+  #parse(input: unknown, binary?: Uint8Array): Message {
+    const options = { limits: this.limits, now: this.clock.now() };
+    if (binary !== undefined) return decodeBinaryFrame(binary, options).message;
+    return typeof input === 'string' ? parseMessage(input, options) : validateMessage(input, options);
+  }
+
+  /** Runs `fn` after every earlier call for the same session id has finished. */
+  async #withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#locks.set(id, tail);
+    void tail.then(() => {
+      if (this.#locks.get(id) === tail) this.#locks.delete(id);
+    });
+    return run;
+  }
+
+  /**
+   * Processes one message of an HTTP session (text or parsed value) and
+   * returns the replies (DATA, PONG, or the CLOSE acknowledgement).
+   *
+   * @throws M2MError — `UNKNOWN_SESSION` if it does not exist (or expired);
+   *   a fatal error (see the module comment) closes the session first.
+   */
+  async handleMessage(sessionId: string, input: unknown, info: PeerInfo = { transport: 'http' }): Promise<Message[]> {
+    if (!SESSION_ID_PATTERN.test(sessionId)) throw new M2MError('UNKNOWN_SESSION', 'no such session');
+    return this.#withLock(sessionId, async () => {
+      let message: Message;
+      try {
+        message = this.#parse(input);
+      } catch (err) {
+        const error = asM2MError(err);
+        if (FATAL_CODES.has(error.code) && (await this.store.get(sessionId))?.transport === 'http') {
+          await this.store.delete(sessionId);
+        }
+        throw error;
+      }
+      try {
+        const out = await this.#process(sessionId, message, undefined, info);
+        return out.replies.map((r) => r.message);
+      } catch (err) {
+        const error = asM2MError(err);
+        if (FATAL_CODES.has(error.code) && error.code !== 'UNKNOWN_SESSION') await this.store.delete(sessionId);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * The core of message processing for an established session. The caller
+   * holds the session's lock (or is its connection's queue).
+   */
+  async #process(id: string, message: Message, binary: Uint8Array | undefined, info: PeerInfo): Promise<Processed> {
+    const record = await this.store.get(id);
+    if (record === undefined) throw new M2MError('UNKNOWN_SESSION', 'no such session (closed or expired)');
+    if (record.transport !== info.transport) {
+      throw new M2MError('INVALID_STATE', `session ${id} belongs to a ${record.transport} connection`);
+    }
+    if (message.session_id !== id) {
+      throw new M2MError('SESSION_MISMATCH', `message is for session ${String(message.session_id)}, not ${id}`);
+    }
+    const state = record.state;
+    const now = this.clock.now();
+    const out: Processed = { replies: [], closed: false };
+    switch (message.type) {
+      case 'HELLO':
+        transition('server', state, 'process_hello');
+        break;
+      case 'ACCEPT':
+        transition('server', state, 'process_accept');
+        break;
+      case 'REJECT':
+        transition('server', state, 'process_reject');
+        break;
+      case 'PING':
+        transition('server', state, 'receive_ping');
+        out.replies.push({ message: createMessage('PONG', id, {}, now) });
+        break;
+      case 'PONG':
+        transition('server', state, 'receive_pong');
+        out.pong = true;
+        break;
+      case 'CLOSE': {
+        record.state = transition('server', state, 'receive_close');
+        out.closed = true;
+        await this.store.delete(id);
+        if (info.transport === 'http') {
+          out.replies.push({ message: createMessage('CLOSE', id, { reason: message.payload.reason ?? 'NORMAL' }, now) });
+        }
+        return out;
+      }
+      case 'DATA': {
+        transition('server', state, 'receive_data');
+        await this.#checkRate(info, id);
+        const decoded = decodeData(message.payload, record.params, this.security, binary);
+        const reply = await this.#callHandler(decoded.content, {
+          ...info,
+          sessionId: id,
+          params: record.params,
+          message,
+          ...(decoded.scan ? { scan: decoded.scan } : {}),
+        });
+        if (reply !== undefined) {
+          transition('server', record.state, 'send_data');
+          const encoded = encodeData(reply, record.params, this.security);
+          const data = createMessage('DATA', id, encoded.payload, this.clock.now());
+          out.replies.push(encoded.binary ? { message: data, binary: encodeBinaryFrame(data, encoded.binary) } : { message: data });
+          record.bytesSent += encoded.binary?.length ?? encoded.payload.content.length;
+        }
+        record.bytesReceived += binary?.length ?? message.payload.content.length;
+        break;
+      }
+    }
+    record.messagesReceived++;
+    record.messagesSent += out.replies.length;
+    record.lastActivity = now;
+    record.expiresAt = now + record.params.sessionTimeoutMs;
+    await this.store.set(id, record, record.params.sessionTimeoutMs);
+    return out;
+  }
+
+  async #checkRate(info: PeerInfo, sessionId: string): Promise<void> {
+    const limiter = this.#options.rateLimiter;
+    if (limiter && !(await limiter({ ...info, kind: 'message', sessionId }))) {
+      throw new M2MError('RATE_LIMITED', 'rate limit exceeded for this session');
+    }
+  }
+
+  async #callHandler(content: string, context: DataContext): Promise<string | undefined> {
+    const handler = this.#options.onData;
+    if (!handler) return undefined;
+    let reply: unknown;
+    try {
+      reply = await handler(content, context);
+    } catch (err) {
+      throw asM2MError(err);
+    }
+    if (reply === undefined || reply === null) return undefined;
+    if (typeof reply !== 'string') throw new M2MError('INTERNAL_ERROR', 'the DATA handler must return a string or nothing');
+    return reply;
+  }
+
+  /** Stateless DATA (spec §4.7.3): decoded, handled, answered with a null session_id. */
+  async handleStateless(message: DataMessage, info: PeerInfo): Promise<Outgoing[]> {
+    await this.#checkRate(info, '');
+    const decoded = decodeData(message.payload, undefined, this.security);
+    const reply = await this.#callHandler(decoded.content, {
+      ...info,
+      sessionId: null,
+      message,
+      ...(decoded.scan ? { scan: decoded.scan } : {}),
+    });
+    if (reply === undefined) return [];
+    const encoded = encodeData(reply, undefined, this.security);
+    return [{ message: createMessage('DATA', null, encoded.payload, this.clock.now()) }];
+  }
+
+  // -------------------------------------------------------------------------
+  // Queries and administration
+
+  /** A session's public view, or undefined if there is none. */
+  async getSession(id: string): Promise<SessionInfo | undefined> {
+    if (!SESSION_ID_PATTERN.test(id)) return undefined;
+    const r = await this.store.get(id);
+    if (r === undefined) return undefined;
+    return {
+      session_id: r.id,
+      state: r.state,
+      transport: r.transport,
+      version: r.params.version,
+      algorithms: r.params.algorithms.map((a) => ALGORITHM_WIRE_NAMES[a]),
+      encoding: ENCODING_WIRE_NAMES[r.params.encoding],
+      security_scanning: r.params.securityScanning,
+      max_payload_size: r.params.maxPayloadSize,
+      session_timeout_ms: r.params.sessionTimeoutMs,
+      ping_interval_ms: r.params.pingIntervalMs,
+      ping_timeout_ms: r.params.pingTimeoutMs,
+      binary_frames: r.params.binaryFrames,
+      created_at: r.createdAt,
+      last_activity: r.lastActivity,
+      expires_at: r.expiresAt,
+      messages_received: r.messagesReceived,
+      messages_sent: r.messagesSent,
+    };
+  }
+
+  /** Ids of the live sessions in the store. */
+  listSessions(): Promise<string[]> {
+    return this.store.list();
+  }
+
+  /**
+   * Ends a session from the server side. A WebSocket session is sent CLOSE
+   * with `reason` and goes through CLOSING; an HTTP session (which has no
+   * channel to tell) is deleted at once. False if there was no such session.
+   */
+  async closeSession(id: string, reason: CloseReason = 'NORMAL', text?: string): Promise<boolean> {
+    const connection = this.#bySession.get(id);
+    if (connection) {
+      await connection.close(reason, text);
+      return true;
+    }
+    if (!SESSION_ID_PATTERN.test(id)) return false;
+    return this.#withLock(id, async () => {
+      const record = await this.store.get(id);
+      if (record === undefined || record.transport !== 'http') return false;
+      return this.store.delete(id);
+    });
+  }
+
+  /**
+   * Stops accepting sessions (HELLO gets REJECT SERVER_BUSY), closes every
+   * connection with CLOSE `reason` and waits for them (at most the closing
+   * timeout), then deletes the remaining sessions this manager created.
+   */
+  async shutdown(reason: CloseReason = 'SERVER_SHUTDOWN'): Promise<void> {
+    this.#shuttingDown = true;
+    await Promise.all([...this.#connections].map((c) => c.close(reason)));
+    for (const id of await this.store.list()) {
+      const record = await this.store.get(id);
+      if (record?.owner === this.instanceId) await this.store.delete(id);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Connections
+
+  /**
+   * Starts a connection (e.g. one WebSocket). Feed it what arrives with
+   * {@link ServerConnection.receive} and call
+   * {@link ServerConnection.transportClosed} when the transport closes.
+   */
+  openConnection(sink: ConnectionSink, info: Omit<PeerInfo, 'transport'> = {}): ServerConnection {
+    const connection = new ServerConnection(this, sink, { ...info, transport: 'websocket' }, this.#maxPending);
+    this.#connections.add(connection);
+    return connection;
+  }
+
+  /** @internal */
+  _report(err: unknown, info: PeerInfo & { sessionId?: string }): void {
+    const error = asM2MError(err);
+    try {
+      this.#options.onError?.(error, info);
+    } catch {
+      // A logging hook must not break the session.
+    }
+  }
+
+  /** @internal */
+  _bind(connection: ServerConnection, id: string): void {
+    this.#bySession.set(id, connection);
+  }
+
+  /** @internal */
+  _forget(connection: ServerConnection): void {
+    this.#connections.delete(connection);
+    const id = connection.sessionId;
+    if (id !== undefined && this.#bySession.get(id) === connection) this.#bySession.delete(id);
+  }
+
+  /** @internal */
+  _hello(message: HelloMessage, info: PeerInfo) {
+    return this.handleHello(message, info, true);
+  }
+
+  /** @internal */
+  _process(id: string, message: Message, binary: Uint8Array | undefined, info: PeerInfo): Promise<Processed> {
+    return this.#withLock(id, () => this.#process(id, message, binary, info));
+  }
+
+  /** @internal */
+  _parse(data: string | Uint8Array): { message: Message; body?: Uint8Array } {
+    const options = { limits: this.limits, now: this.clock.now() };
+    if (typeof data === 'string') return { message: parseMessage(data, options) };
+    return decodeBinaryFrame(data, options);
+  }
+
+  /** @internal Moves a session to CLOSING in the store (TTL: the closing timeout). */
+  async _markClosing(id: string, reason: string): Promise<void> {
+    await this.#withLock(id, async () => {
+      const record = await this.store.get(id);
+      if (record === undefined) return;
+      record.state = 'CLOSING';
+      record.closeReason = reason;
+      record.expiresAt = this.clock.now() + this.timing.closingTimeoutMs;
+      await this.store.set(id, record, this.timing.closingTimeoutMs);
+    });
+  }
+
+  /** @internal */
+  async _delete(id: string): Promise<void> {
+    await this.#withLock(id, () => this.store.delete(id));
+  }
+
+  /** @internal */
+  get _options(): SessionManagerOptions {
+    return this.#options;
+  }
+}
+
+/**
+ * One connection (a WebSocket) on the server: INITIAL until its HELLO is
+ * accepted, then one session, with keep-alive and the closing handshake.
+ * Messages are processed strictly one after another.
+ */
+export class ServerConnection {
+  readonly #manager: SessionManager;
+  readonly #sink: ConnectionSink;
+  readonly #info: PeerInfo;
+  readonly #machine = new StateMachine('server');
+  readonly #maxPending: number;
+  readonly #closingTimer: Timer;
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+  #keepAlive: KeepAlive | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #pending = 0;
+  #sessionId: string | undefined;
+  #transportOpen = true;
+
+  constructor(manager: SessionManager, sink: ConnectionSink, info: PeerInfo, maxPending: number) {
+    this.#manager = manager;
+    this.#sink = sink;
+    this.#info = info;
+    this.#maxPending = maxPending;
+    this.#closingTimer = new Timer(manager.clock, () => this.#enqueue(() => this.#finish('closing_timeout')));
+    this.#closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  get state(): SessionState {
+    return this.#machine.state;
+  }
+
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  /** Resolves when the connection reaches CLOSED. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** A text frame (string) or a binary frame (bytes) arrived. */
+  receive(data: string | Uint8Array): void {
+    if (this.state === 'CLOSED') return;
+    if (this.#pending >= this.#maxPending) {
+      this.#pending = 0;
+      this.#report(new M2MError('RATE_LIMITED', 'too many messages queued on this connection'));
+      this.#enqueue(() => this.#fail(new M2MError('RATE_LIMITED', 'too many messages queued on this connection')));
+      return;
+    }
+    this.#pending++;
+    this.#enqueue(async () => {
+      this.#pending = Math.max(0, this.#pending - 1);
+      await this.#handle(data);
+    });
+  }
+
+  /** The transport closed (by the peer or after our close). */
+  transportClosed(): void {
+    this.#transportOpen = false;
+    this.#enqueue(() => this.#finish('connection_lost'));
+  }
+
+  /** Server-initiated close: CLOSE `reason`, then CLOSING until the peer answers or the closing timeout. */
+  close(reason: CloseReason = 'NORMAL', text?: string): Promise<void> {
+    this.#enqueue(async () => {
+      if (this.state === 'INITIAL') {
+        this.#closeTransport(WS_TRY_AGAIN, reason);
+        await this.#finish('connection_lost');
+      } else if (this.state === 'ESTABLISHED') {
+        await this.#startClosing(reason, text);
+      }
+    });
+    return this.#closed;
+  }
+
+  #enqueue(fn: () => Promise<void>): Promise<void> {
+    const next = this.#queue.then(fn).catch((err) => this.#report(err));
+    this.#queue = next;
+    return next;
+  }
+
+  #report(err: unknown): void {
+    this.#manager._report(err, { ...this.#info, ...(this.#sessionId ? { sessionId: this.#sessionId } : {}) });
+  }
+
+  #send(out: Outgoing): void {
+    if (!this.#transportOpen) return;
+    try {
+      if (out.binary) this.#sink.sendBinary(out.binary);
+      else this.#sink.sendText(serializeMessage(out.message));
+    } catch (err) {
+      this.#report(err);
+    }
+  }
+
+  #closeTransport(code: number, reason: string): void {
+    if (!this.#transportOpen) return;
+    this.#transportOpen = false;
+    try {
+      this.#sink.close(code, reason);
+    } catch (err) {
+      this.#report(err);
+    }
+  }
+
+  async #handle(data: string | Uint8Array): Promise<void> {
+    if (this.state === 'CLOSED') return;
+    let message: Message;
+    let body: Uint8Array | undefined;
+    try {
+      ({ message, body } = this.#manager._parse(data));
+    } catch (err) {
+      await this.#protocolError(asM2MError(err));
+      return;
+    }
+    this.#keepAlive?.received();
+    if (this.state === 'INITIAL') {
+      await this.#handleInitial(message, body);
+      return;
+    }
+    const id = this.#sessionId as string;
+    try {
+      if (message.type === 'CLOSE' || this.state === 'ESTABLISHED') {
+        const out = await this.#manager._process(id, message, body, this.#info);
+        if (out.closed) {
+          // receive_close: ESTABLISHED or CLOSING → CLOSED; acknowledge by closing the connection.
+          this.#machine.apply('receive_close');
+          this.#closeTransport(WS_NORMAL, 'closed');
+          this.#end();
+          return;
+        }
+        for (const reply of out.replies) this.#send(reply);
+      } else {
+        // CLOSING: nothing but the peer's CLOSE is processed.
+        this.#machine.check(`receive_${message.type.toLowerCase()}` as 'receive_data');
+      }
+    } catch (err) {
+      await this.#protocolError(asM2MError(err));
+    }
+  }
+
+  async #handleInitial(message: Message, body: Uint8Array | undefined): Promise<void> {
+    if (message.type === 'HELLO') {
+      const reply = await this.#manager._hello(message, this.#info);
+      this.#send({ message: reply });
+      if (reply.type === 'REJECT') {
+        this.#closeTransport(WS_NORMAL, reply.payload.code);
+        await this.#finish('connection_lost');
+        return;
+      }
+      this.#machine.apply('process_hello');
+      this.#sessionId = reply.session_id;
+      this.#manager._bind(this, reply.session_id);
+      if (!this.#transportOpen) {
+        // The peer went away while we negotiated.
+        await this.#finish('connection_lost');
+        return;
+      }
+      const record = await this.#manager.store.get(reply.session_id);
+      const params = record?.params;
+      if (params === undefined) return;
+      this.#keepAlive = new KeepAlive(
+        this.#manager.clock,
+        {
+          pingIntervalMs: params.pingIntervalMs,
+          pingTimeoutMs: params.pingTimeoutMs,
+          maxMissedPongs: this.#manager.timing.maxMissedPongs,
+          sessionTimeoutMs: params.sessionTimeoutMs,
+          ping: this.#manager._options.keepAlive ?? true,
+        },
+        {
+          sendPing: () =>
+            this.#enqueue(async () => {
+              if (this.state !== 'ESTABLISHED' || this.#sessionId === undefined) return;
+              this.#machine.check('send_ping');
+              this.#send({ message: createMessage('PING', this.#sessionId, {}, this.#manager.clock.now()) });
+            }),
+          onDead: () => this.#enqueue(() => this.#timeout('no PONG to the last PINGs')),
+          onExpired: () => this.#enqueue(() => this.#timeout('session timeout')),
+        },
+      );
+      this.#keepAlive.start();
+      return;
+    }
+    if (message.type === 'DATA' && message.session_id === null && (this.#manager._options.allowStateless ?? true)) {
+      try {
+        for (const reply of await this.#manager.handleStateless(message, this.#info)) this.#send(reply);
+      } catch (err) {
+        this.#report(err);
+      }
+      return;
+    }
+    void body;
+    await this.#protocolError(new M2MError('INVALID_STATE', `expected HELLO, got ${message.type}`));
+  }
+
+  async #protocolError(error: M2MError): Promise<void> {
+    this.#report(error);
+    if (error.code === 'UNKNOWN_MESSAGE_TYPE') return; // spec §6.8.2: ignore
+    if (this.state === 'INITIAL') {
+      this.#send({
+        message: createMessage('REJECT', null, { code: 'UNKNOWN', message: `${error.code}: ${error.message}` }, this.#manager.clock.now()),
+      });
+      this.#closeTransport(WS_NORMAL, 'rejected');
+      await this.#finish('connection_lost');
+    } else if (this.state === 'ESTABLISHED' && FATAL_CODES.has(error.code)) {
+      await this.#startClosing('ERROR', `${error.code}: ${error.message}`);
+    } else if (this.state === 'ESTABLISHED' && error.code === 'INTERNAL_ERROR' && !this.#transportOpen) {
+      await this.#finish('connection_lost');
+    }
+  }
+
+  async #fail(error: M2MError): Promise<void> {
+    if (this.state === 'ESTABLISHED') await this.#startClosing('ERROR', `${error.code}: ${error.message}`);
+    else {
+      this.#closeTransport(WS_PROTOCOL_ERROR, error.code);
+      await this.#finish('connection_lost');
+    }
+  }
+
+  /** ESTABLISHED --close--> CLOSING: send CLOSE, wait for the peer (closing timeout). */
+  async #startClosing(reason: string, text?: string): Promise<void> {
+    if (this.state !== 'ESTABLISHED' || this.#sessionId === undefined) return;
+    this.#machine.apply('close');
+    this.#keepAlive?.stop();
+    const payload = text === undefined ? { reason } : { reason, message: text.slice(0, 4096) };
+    this.#send({ message: createMessage('CLOSE', this.#sessionId, payload, this.#manager.clock.now()) });
+    await this.#manager._markClosing(this.#sessionId, reason);
+    if (!this.#transportOpen) {
+      await this.#finish('connection_lost');
+      return;
+    }
+    this.#closingTimer.start(this.#manager.timing.closingTimeoutMs);
+  }
+
+  /** ESTABLISHED --timeout--> CLOSED, telling the peer with CLOSE TIMEOUT. */
+  async #timeout(text: string): Promise<void> {
+    if (this.state !== 'ESTABLISHED' || this.#sessionId === undefined) return;
+    this.#machine.apply('timeout');
+    this.#send({
+      message: createMessage('CLOSE', this.#sessionId, { reason: 'TIMEOUT', message: text }, this.#manager.clock.now()),
+    });
+    this.#closeTransport(WS_NORMAL, 'timeout');
+    await this.#manager._delete(this.#sessionId);
+    this.#end();
+  }
+
+  /** connection_lost / closing_timeout → CLOSED. */
+  async #finish(event: 'connection_lost' | 'closing_timeout'): Promise<void> {
+    if (this.state === 'CLOSED') return;
+    if (!this.#machine.can(event)) return;
+    this.#machine.apply(event);
+    this.#closeTransport(WS_NORMAL, event === 'closing_timeout' ? 'closing timeout' : 'closed');
+    if (this.#sessionId !== undefined) await this.#manager._delete(this.#sessionId);
+    this.#end();
+  }
+
+  #end(): void {
+    this.#keepAlive?.stop();
+    this.#closingTimer.stop();
+    this.#manager._forget(this);
+    this.#resolveClosed();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Where a server keeps its sessions. The interface is async and the values
+ * are plain JSON data (no timers, sockets or class instances), so a shared
+ * store (e.g. Redis) can let several processes serve one session over HTTP.
+ */
+import { type Clock, systemClock } from './clock.js';
+import type { SessionParams } from './negotiate.js';
+import type { SessionState } from './state.js';
+
+/** A server-side session, as stored. Plain JSON data. */
+export interface SessionRecord {
+  id: string;
+  /** ESTABLISHED or CLOSING; a closed session is deleted. */
+  state: SessionState;
+  transport: 'websocket' | 'http';
+  params: SessionParams;
+  /** The manager instance that created it. */
+  owner: string;
+  createdAt: number;
+  lastActivity: number;
+  /** When the current TTL ends. */
+  expiresAt: number;
+  messagesReceived: number;
+  messagesSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Set while CLOSING. */
+  closeReason?: string;
+  peer?: string;
+}
+
+/**
+ * An async key-value store with expiry. `set` replaces the value and its TTL;
+ * an expired entry behaves as deleted. Implementations must store a copy (a
+ * caller mutating the object afterwards must not change the stored value).
+ */
+export interface SessionStore<T = SessionRecord> {
+  get(id: string): Promise<T | undefined>;
+  set(id: string, value: T, ttlMs: number): Promise<void>;
+  /** True if an entry was removed. */
+  delete(id: string): Promise<boolean>;
+  /** Ids of the live entries. */
+  list(): Promise<string[]>;
+}
+
+/**
+ * The default store: a Map of JSON strings in this process. Values go
+ * through `JSON.stringify`/`JSON.parse`, as they would with an external
+ * store, so anything that is not plain data fails here first. Expired
+ * entries are dropped when touched and by a sweep every `sweepEveryMs`
+ * (run from `set`, so the store needs no timer of its own).
+ */
+export class MemorySessionStore<T = SessionRecord> implements SessionStore<T> {
+  readonly #entries = new Map<string, { json: string; expiresAt: number }>();
+  readonly #clock: Clock;
+  readonly #sweepEveryMs: number;
+  #lastSweep: number;
+
+  constructor(options: { clock?: Clock; sweepEveryMs?: number } = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#sweepEveryMs = options.sweepEveryMs ?? 10_000;
+    this.#lastSweep = this.#clock.now();
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.#clock.now()) {
+      this.#entries.delete(id);
+      return undefined;
+    }
+    return JSON.parse(entry.json) as T;
+  }
+
+  async set(id: string, value: T, ttlMs: number): Promise<void> {
+    const now = this.#clock.now();
+    if (now - this.#lastSweep >= this.#sweepEveryMs) this.#sweep(now);
+    this.#entries.set(id, { json: JSON.stringify(value), expiresAt: now + Math.max(0, ttlMs) });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const entry = this.#entries.get(id);
+    this.#entries.delete(id);
+    return entry !== undefined && entry.expiresAt > this.#clock.now();
+  }
+
+  async list(): Promise<string[]> {
+    this.#sweep(this.#clock.now());
+    return [...this.#entries.keys()];
+  }
+
+  /** Live entries (after dropping expired ones). */
+  get size(): number {
+    this.#sweep(this.#clock.now());
+    return this.#entries.size;
+  }
+
+  #sweep(now: number): void {
+    this.#lastSweep = now;
+    for (const [id, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(id);
+  }
+}
