@@ -189,7 +189,7 @@ export function checkUtf8Size(text: string, maxBytes: number, what: string): voi
   if (bytes > maxBytes) {
     throw new M2MError(
       'CONTENT_TOO_LARGE',
-      `${what} exceeds the limit of ${formatBytes(maxBytes)} (${text.length > maxBytes ? 'more than ' : ''}${bytes} bytes)`,
+      `${what} exceeds the limit of ${formatBytes(maxBytes)} (${text.length > maxBytes ? 'at least ' : ''}${bytes} bytes)`,
     );
   }
 }
@@ -324,7 +324,7 @@ class Parser {
       if (c === QUOTE) {
         this.pos = pos + 1;
         const s = src.slice(start, pos);
-        if (s.length * 3 > MAX_STRING_BYTES) this.checkString(s);
+        if (s.length * 3 > MAX_STRING_BYTES) this.checkString(s, start - 1);
         return s;
       }
       if (c === BACKSLASH) break;
@@ -339,7 +339,7 @@ class Parser {
       if (c === QUOTE) {
         out += src.slice(runStart, pos);
         this.pos = pos + 1;
-        if (out.length * 3 > MAX_STRING_BYTES) this.checkString(out);
+        if (out.length * 3 > MAX_STRING_BYTES) this.checkString(out, start - 1);
         return out;
       }
       if (c === BACKSLASH) {
@@ -388,7 +388,7 @@ class Parser {
         pos += 2;
         runStart = pos;
         // Keep intermediate results bounded even for pathological inputs.
-        if (out.length > MAX_STRING_BYTES) this.checkString(out);
+        if (out.length > MAX_STRING_BYTES) this.checkString(out, start - 1);
         continue;
       }
       if (c < 0x20 || Number.isNaN(c)) return this.badStringChar(pos, c);
@@ -401,12 +401,12 @@ class Parser {
     return invalid(pos, "a string character (control characters must be escaped) or '\"'", c);
   }
 
-  checkString(s: string): void {
+  checkString(s: string, quotePos: number): void {
     const bytes = s.length > MAX_STRING_BYTES ? s.length : utf8Length(s);
     if (bytes > MAX_STRING_BYTES) {
       throw new M2MError(
         'CONTENT_TOO_LARGE',
-        `JSON string exceeds the limit of ${formatBytes(MAX_STRING_BYTES)} (string starting at offset ${this.pos})`,
+        `JSON string exceeds the limit of ${formatBytes(MAX_STRING_BYTES)} (the string at offset ${quotePos})`,
       );
     }
   }

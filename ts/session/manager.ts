@@ -56,7 +56,7 @@ import {
   type SessionParams,
   type TimingOptions,
 } from './negotiate.js';
-import { StateMachine, type SessionState, transition } from './state.js';
+import { type SessionEvent, type SessionState, StateMachine, transition } from './state.js';
 import { MemorySessionStore, type SessionRecord, type SessionStore } from './store.js';
 
 export type Transport = 'websocket' | 'http';
@@ -82,7 +82,8 @@ export interface DataContext extends PeerInfo {
 export type DataHandler = (
   content: string,
   context: DataContext,
-) => string | undefined | undefined | Promise<string | undefined | undefined>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing sends no reply
+) => string | undefined | void | Promise<string | undefined | void>;
 
 /** Asked before a HELLO (`kind: 'hello'`) and before each message in a session; false refuses with RATE_LIMITED. */
 export type RateLimiter = (context: PeerInfo & { kind: 'hello' | 'message'; sessionId?: string }) => boolean | Promise<boolean>;
@@ -182,6 +183,26 @@ function asM2MError(err: unknown): M2MError {
   return new M2MError('INTERNAL_ERROR', `internal error: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
+/** The state-table event for receiving a message of `type`. */
+export function receiveEvent(type: Message['type']): SessionEvent {
+  switch (type) {
+    case 'HELLO':
+      return 'process_hello';
+    case 'ACCEPT':
+      return 'process_accept';
+    case 'REJECT':
+      return 'process_reject';
+    case 'DATA':
+      return 'receive_data';
+    case 'PING':
+      return 'receive_ping';
+    case 'PONG':
+      return 'receive_pong';
+    case 'CLOSE':
+      return 'receive_close';
+  }
+}
+
 const WS_NORMAL = 1000;
 const WS_PROTOCOL_ERROR = 1002;
 const WS_TRY_AGAIN = 1013;
@@ -273,10 +294,21 @@ export class SessionManager {
     if (message.type !== 'HELLO') {
       throw new M2MError('INVALID_STATE', `a session starts with HELLO, not ${message.type}`);
     }
+    return (await this.#hello(message, info, binaryTransport)).reply;
+  }
+
+  async #hello(
+    message: HelloMessage,
+    info: PeerInfo,
+    binaryTransport: boolean,
+  ): Promise<{ reply: AcceptMessage | RejectMessage; params?: SessionParams }> {
     const result = await this.#negotiate(message, info, binaryTransport);
-    if (!result.ok) return this.#reject(result.code, result.message);
+    if (!result.ok) return { reply: this.#reject(result.code, result.message) };
     const record = await this.#register(result.params, info);
-    return createMessage('ACCEPT', record.id, acceptPayload(result.params), this.clock.now());
+    return {
+      reply: createMessage('ACCEPT', record.id, acceptPayload(result.params), this.clock.now()),
+      params: result.params,
+    };
   }
 
   async #negotiate(message: HelloMessage, info: PeerInfo, binaryTransport: boolean) {
@@ -400,32 +432,23 @@ export class SessionManager {
     if (record.transport !== info.transport) {
       throw new M2MError('INVALID_STATE', `session ${id} belongs to a ${record.transport} connection`);
     }
+    const state = record.state;
+    // Out-of-order or duplicated messages are INVALID_STATE before anything else.
+    const next = transition('server', state, receiveEvent(message.type));
     if (message.session_id !== id) {
       throw new M2MError('SESSION_MISMATCH', `message is for session ${String(message.session_id)}, not ${id}`);
     }
-    const state = record.state;
     const now = this.clock.now();
     const out: Processed = { replies: [], closed: false };
     switch (message.type) {
-      case 'HELLO':
-        transition('server', state, 'process_hello');
-        break;
-      case 'ACCEPT':
-        transition('server', state, 'process_accept');
-        break;
-      case 'REJECT':
-        transition('server', state, 'process_reject');
-        break;
       case 'PING':
-        transition('server', state, 'receive_ping');
         out.replies.push({ message: createMessage('PONG', id, {}, now) });
         break;
       case 'PONG':
-        transition('server', state, 'receive_pong');
         out.pong = true;
         break;
       case 'CLOSE': {
-        record.state = transition('server', state, 'receive_close');
+        record.state = next;
         out.closed = true;
         await this.store.delete(id);
         if (info.transport === 'http') {
@@ -434,7 +457,6 @@ export class SessionManager {
         return out;
       }
       case 'DATA': {
-        transition('server', state, 'receive_data');
         await this.#checkRate(info, id);
         const decoded = decodeData(message.payload, record.params, this.security, binary);
         const reply = await this.#callHandler(decoded.content, {
@@ -604,7 +626,7 @@ export class SessionManager {
 
   /** @internal */
   _hello(message: HelloMessage, info: PeerInfo) {
-    return this.handleHello(message, info, true);
+    return this.#hello(message, info, true);
   }
 
   /** @internal */
@@ -690,9 +712,9 @@ export class ServerConnection {
   receive(data: string | Uint8Array): void {
     if (this.state === 'CLOSED') return;
     if (this.#pending >= this.#maxPending) {
-      this.#pending = 0;
-      this.#report(new M2MError('RATE_LIMITED', 'too many messages queued on this connection'));
-      this.#enqueue(() => this.#fail(new M2MError('RATE_LIMITED', 'too many messages queued on this connection')));
+      const error = new M2MError('RATE_LIMITED', `more than ${this.#maxPending} messages queued on this connection`);
+      this.#report(error);
+      this.#enqueue(() => this.#fail(error));
       return;
     }
     this.#pending++;
@@ -763,7 +785,7 @@ export class ServerConnection {
     }
     this.#keepAlive?.received();
     if (this.state === 'INITIAL') {
-      await this.#handleInitial(message, body);
+      await this.#handleInitial(message);
       return;
     }
     const id = this.#sessionId as string;
@@ -780,16 +802,16 @@ export class ServerConnection {
         for (const reply of out.replies) this.#send(reply);
       } else {
         // CLOSING: nothing but the peer's CLOSE is processed.
-        this.#machine.check(`receive_${message.type.toLowerCase()}` as 'receive_data');
+        this.#machine.check(receiveEvent(message.type));
       }
     } catch (err) {
       await this.#protocolError(asM2MError(err));
     }
   }
 
-  async #handleInitial(message: Message, body: Uint8Array | undefined): Promise<void> {
+  async #handleInitial(message: Message): Promise<void> {
     if (message.type === 'HELLO') {
-      const reply = await this.#manager._hello(message, this.#info);
+      const { reply, params } = await this.#manager._hello(message, this.#info);
       this.#send({ message: reply });
       if (reply.type === 'REJECT') {
         this.#closeTransport(WS_NORMAL, reply.payload.code);
@@ -804,8 +826,6 @@ export class ServerConnection {
         await this.#finish('connection_lost');
         return;
       }
-      const record = await this.#manager.store.get(reply.session_id);
-      const params = record?.params;
       if (params === undefined) return;
       this.#keepAlive = new KeepAlive(
         this.#manager.clock,
@@ -838,7 +858,6 @@ export class ServerConnection {
       }
       return;
     }
-    void body;
     await this.#protocolError(new M2MError('INVALID_STATE', `expected HELLO, got ${message.type}`));
   }
 
@@ -853,8 +872,6 @@ export class ServerConnection {
       await this.#finish('connection_lost');
     } else if (this.state === 'ESTABLISHED' && FATAL_CODES.has(error.code)) {
       await this.#startClosing('ERROR', `${error.code}: ${error.message}`);
-    } else if (this.state === 'ESTABLISHED' && error.code === 'INTERNAL_ERROR' && !this.#transportOpen) {
-      await this.#finish('connection_lost');
     }
   }
 

@@ -44,7 +44,7 @@ export const SESSION_RANGES = Object.freeze({
 });
 
 export type TimingOptions = {
-  [K in keyof typeof SESSION_DEFAULTS]: number;
+  -readonly [K in keyof typeof SESSION_DEFAULTS]: number;
 };
 
 /** Fills in defaults and checks ranges: an out-of-range value is `INVALID_OPTION`. */

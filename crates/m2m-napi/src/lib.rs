@@ -145,9 +145,11 @@ pub fn compress_token_native(text: String, encoding_name: String) -> Result<Stri
 /// Tokenizes text into the binary form `<0|1|2><varints>`.
 #[napi]
 pub fn compress_token_native_binary(text: String, encoding_name: String) -> Result<Buffer> {
-    Ok(codec::compress_token_native_binary(&text, encoding(&encoding_name)?)
-        .map_err(to_js)?
-        .into())
+    Ok(
+        codec::compress_token_native_binary(&text, encoding(&encoding_name)?)
+            .map_err(to_js)?
+            .into(),
+    )
 }
 
 /// Decodes the binary TokenNative form to text.
@@ -259,14 +261,21 @@ impl<T: Send + ToNapiValue + TypeName + 'static> Task for CoreJob<T> {
 
 /// `compressTokenNative` on the thread pool.
 #[napi(ts_return_type = "Promise<string | CoreFailure>")]
-pub fn compress_token_native_async(text: String, encoding_name: String) -> Result<AsyncTask<CoreJob<String>>> {
+pub fn compress_token_native_async(
+    text: String,
+    encoding_name: String,
+) -> Result<AsyncTask<CoreJob<String>>> {
     let encoding = encoding(&encoding_name)?;
     Ok(job(move || codec::compress_token_native(&text, encoding)))
 }
 
 /// `compressBrotli` on the thread pool.
 #[napi(ts_return_type = "Promise<string | CoreFailure>")]
-pub fn compress_brotli_async(text: String, quality: u32, session: bool) -> AsyncTask<CoreJob<String>> {
+pub fn compress_brotli_async(
+    text: String,
+    quality: u32,
+    session: bool,
+) -> AsyncTask<CoreJob<String>> {
     let framing = if session {
         BrotliFraming::Session
     } else {
@@ -285,5 +294,7 @@ pub fn decompress_async(wire: String) -> AsyncTask<CoreJob<Decompressed>> {
 #[napi(ts_return_type = "Promise<number | CoreFailure>")]
 pub fn count_tokens_async(text: String, encoding_name: String) -> Result<AsyncTask<CoreJob<u32>>> {
     let encoding = encoding(&encoding_name)?;
-    Ok(job(move || bpe::get(encoding).map(|t| t.count(&text) as u32)))
+    Ok(job(move || {
+        bpe::get(encoding).map(|t| t.count(&text) as u32)
+    }))
 }

@@ -1,0 +1,31 @@
+import { Bench } from 'tinybench';
+
+/** One row of a comparison: a task's name, its mean time and ops/s. */
+export interface Row {
+  name: string;
+  meanUs: number;
+  opsPerSec: number;
+}
+
+/** Runs tasks in one process on the same input and returns their rows (tinybench). */
+export async function measure(tasks: Record<string, () => unknown>, time = 300): Promise<Row[]> {
+  const bench = new Bench({ time, warmupTime: 100 });
+  for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
+  await bench.run();
+  return bench.tasks.map((t) => {
+    const r = t.result as { latency?: { mean: number }; throughput?: { mean: number } } | undefined;
+    const meanMs = r?.latency?.mean ?? Number.NaN;
+    return { name: t.name, meanUs: meanMs * 1000, opsPerSec: 1000 / meanMs };
+  });
+}
+
+/** Prints rows as a table with each row's speed relative to `baseline` (×, higher is faster). */
+export function report(title: string, rows: Row[], baseline: string, bytes?: number): void {
+  const base = rows.find((r) => r.name === baseline);
+  console.log(`\n${title}`);
+  for (const r of rows) {
+    const ratio = base ? base.meanUs / r.meanUs : Number.NaN;
+    const mbs = bytes ? `  ${((bytes / r.meanUs) * 1e6 / 1e6).toFixed(1).padStart(7)} MB/s` : '';
+    console.log(`  ${r.name.padEnd(28)} ${r.meanUs.toFixed(2).padStart(10)} µs${mbs}  ${ratio.toFixed(2).padStart(6)}× vs ${baseline}`);
+  }
+}
