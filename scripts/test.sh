@@ -16,6 +16,7 @@ step "biome + tsc"
 npx biome check .
 npx tsc -p tsconfig.json --noEmit
 step "cargo test"
+node scripts/gen-bpe-fixtures.mjs > /dev/null # reference ids from tiktoken and llama3-tokenizer-js
 cargo test --quiet --workspace --locked
 for backend in native wasm; do
   step "vitest (M2M_BACKEND=$backend)"

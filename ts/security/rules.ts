@@ -753,6 +753,7 @@ export const STRUCTURAL_RULES = [
   'malformed.null-byte',
   'malformed.control-char',
   'malformed.ansi-escape',
+  'malformed.formfeed',
   'malformed.c1-control',
   'malformed.lone-surrogate',
   'malformed.replacement-char',
