@@ -9,7 +9,11 @@ import { ALGORITHMS, type Algorithm, compress, decompress, useBackend } from '..
 import { traffic } from './corpus.js';
 
 const { values } = parseArgs({
-  options: { backend: { type: 'string', default: 'native' }, tokens: { type: 'boolean', default: false }, count: { type: 'string', default: '2000' } },
+  options: {
+    backend: { type: 'string', default: 'native' },
+    tokens: { type: 'boolean', default: false },
+    count: { type: 'string', default: '2000' },
+  },
 });
 useBackend(values.backend as 'native' | 'wasm');
 const optimize = values.tokens ? 'tokens' : 'bytes';
@@ -35,7 +39,9 @@ function oracle(content: string) {
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[s.length >> 1] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return s.length % 2
+    ? (s[s.length >> 1] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
 const autoSaved: number[] = [];
@@ -45,7 +51,10 @@ let agree = 0;
 let tAuto = 0;
 let tOracle = 0;
 for (const { content } of items) {
-  const original = optimize === 'tokens' ? (compress(content, { algorithm: 'none', countTokens: true }).wireTokens as number) : compress(content, { algorithm: 'none' }).wireBytes;
+  const original =
+    optimize === 'tokens'
+      ? (compress(content, { algorithm: 'none', countTokens: true }).wireTokens as number)
+      : compress(content, { algorithm: 'none' }).wireBytes;
   let t = performance.now();
   const auto = compress(content, { algorithm: 'auto', optimize });
   tAuto += performance.now() - t;
@@ -53,16 +62,26 @@ for (const { content } of items) {
   t = performance.now();
   const best = oracle(content);
   tOracle += performance.now() - t;
-  const autoSize = optimize === 'tokens' ? (compress(content, { algorithm: auto.algorithm, countTokens: true }).wireTokens as number) : auto.wireBytes;
+  const autoSize =
+    optimize === 'tokens'
+      ? (compress(content, { algorithm: auto.algorithm, countTokens: true }).wireTokens as number)
+      : auto.wireBytes;
   autoSaved.push((100 * (original - autoSize)) / original);
   oracleSaved.push((100 * (original - best.size)) / original);
-  picks.set(`${auto.algorithm} (oracle ${best.algorithm})`, (picks.get(`${auto.algorithm} (oracle ${best.algorithm})`) ?? 0) + 1);
+  picks.set(
+    `${auto.algorithm} (oracle ${best.algorithm})`,
+    (picks.get(`${auto.algorithm} (oracle ${best.algorithm})`) ?? 0) + 1,
+  );
   if (auto.algorithm === best.algorithm) agree++;
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 console.log(`backend ${values.backend}, optimise ${optimize}, ${items.length} messages`);
-console.log(`median saved: auto ${median(autoSaved).toFixed(2)}%  oracle ${median(oracleSaved).toFixed(2)}%  gap ${(median(oracleSaved) - median(autoSaved)).toFixed(2)} points`);
+console.log(
+  `median saved: auto ${median(autoSaved).toFixed(2)}%  oracle ${median(oracleSaved).toFixed(2)}%  gap ${(median(oracleSaved) - median(autoSaved)).toFixed(2)} points`,
+);
 console.log(`mean saved:   auto ${mean(autoSaved).toFixed(2)}%  oracle ${mean(oracleSaved).toFixed(2)}%`);
 console.log(`auto picked the oracle's algorithm for ${((100 * agree) / items.length).toFixed(1)}% of messages`);
-console.log(`time: auto ${((1000 * tAuto) / items.length).toFixed(1)} µs/msg, oracle (all algorithms + checks) ${((1000 * tOracle) / items.length).toFixed(1)} µs/msg`);
+console.log(
+  `time: auto ${((1000 * tAuto) / items.length).toFixed(1)} µs/msg, oracle (all algorithms + checks) ${((1000 * tOracle) / items.length).toFixed(1)} µs/msg`,
+);
 for (const [k, v] of [...picks].sort((a, b) => b[1] - a[1])) console.log(`  ${String(v).padStart(5)}  ${k}`);

@@ -41,11 +41,19 @@ const SENTENCES = [
 const CODE = [
   'function debounce(fn, ms) {\n  let t;\n  return (...args) => {\n    clearTimeout(t);\n    t = setTimeout(() => fn(...args), ms);\n  };\n}',
   'def fib(n: int) -> int:\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a',
-  'SELECT user_id, COUNT(*) AS orders\nFROM orders\nWHERE created_at > NOW() - INTERVAL \'30 days\'\nGROUP BY user_id\nORDER BY orders DESC;',
+  "SELECT user_id, COUNT(*) AS orders\nFROM orders\nWHERE created_at > NOW() - INTERVAL '30 days'\nGROUP BY user_id\nORDER BY orders DESC;",
   'fn main() {\n    let v: Vec<u32> = (0..10).map(|x| x * x).collect();\n    println!("{:?}", v);\n}',
 ];
 
-const MODELS = ['gpt-4o', 'gpt-4o-mini', 'gpt-4-turbo', 'gpt-3.5-turbo', 'o1-mini', 'claude-3-5-sonnet-20241022', 'llama-3.1-70b'];
+const MODELS = [
+  'gpt-4o',
+  'gpt-4o-mini',
+  'gpt-4-turbo',
+  'gpt-3.5-turbo',
+  'o1-mini',
+  'claude-3-5-sonnet-20241022',
+  'llama-3.1-70b',
+];
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)] as T;
@@ -110,7 +118,9 @@ function streamChunk(r: () => number) {
     object: 'chat.completion.chunk',
     created: 1_730_000_000,
     model: 'gpt-4o',
-    choices: [{ index: 0, delta: { content: pick(r, SENTENCES).slice(0, 1 + Math.floor(r() * 20)) }, finish_reason: null }],
+    choices: [
+      { index: 0, delta: { content: pick(r, SENTENCES).slice(0, 1 + Math.floor(r() * 20)) }, finish_reason: null },
+    ],
   };
 }
 
@@ -130,10 +140,12 @@ export function traffic(count: number, seed = 42): TrafficItem[] {
     let value: unknown;
     if (x < 0.2) [kind, value] = ['chunk', streamChunk(r)];
     else if (x < 0.45) [kind, value] = ['request-small', chatRequest(r, 1, 1 + Math.floor(r() * 2), 0)];
-    else if (x < 0.6) [kind, value] = ['request-tools', chatRequest(r, 1 + Math.floor(r() * 2), 2, 1 + Math.floor(r() * 3))];
+    else if (x < 0.6)
+      [kind, value] = ['request-tools', chatRequest(r, 1 + Math.floor(r() * 2), 2, 1 + Math.floor(r() * 3))];
     else if (x < 0.75) [kind, value] = ['request-multiturn', chatRequest(r, 2 + Math.floor(r() * 6), 3, 0)];
     else if (x < 0.9) [kind, value] = ['response', chatResponse(r, 1 + Math.floor(r() * 12))];
-    else if (x < 0.95) [kind, value] = ['embeddings', { model: 'text-embedding-3-small', input: prose(r, 2 + Math.floor(r() * 5)) }];
+    else if (x < 0.95)
+      [kind, value] = ['embeddings', { model: 'text-embedding-3-small', input: prose(r, 2 + Math.floor(r() * 5)) }];
     else [kind, value] = ['document', chatRequest(r, 1, 40 + Math.floor(r() * 400), 0)];
     items.push({ kind, content: JSON.stringify(value) });
   }

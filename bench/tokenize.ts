@@ -6,8 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { Tiktoken as JsTiktoken } from 'js-tiktoken/lite';
-import { get_encoding } from 'tiktoken';
 import llama3 from 'llama3-tokenizer-js';
+import { get_encoding } from 'tiktoken';
 import { loadBackend } from '../ts/index.js';
 import { chatPayloadOfSize } from './corpus.js';
 import { measure, report } from './util.js';
@@ -31,7 +31,8 @@ const peers = {
   },
 };
 
-const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((x, i) => x === b[i]);
+const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  a.length === b.length && Array.from(a).every((x, i) => x === b[i]);
 const sizes = quick ? [1_000, 100_000] : [100, 1_000, 10_000, 100_000];
 
 for (const size of sizes) {
@@ -45,7 +46,8 @@ for (const size of sizes) {
       'js-tiktoken': p.jsTiktoken.encode(text),
       'gpt-tokenizer': p.gptTokenizer.encode(text),
     };
-    for (const [name, other] of Object.entries(checks)) if (!same(ids, other)) throw new Error(`${name} ids differ (${encoding}, ${size} B)`);
+    for (const [name, other] of Object.entries(checks))
+      if (!same(ids, other)) throw new Error(`${name} ids differ (${encoding}, ${size} B)`);
     const rows = await measure({
       'm2m native': () => native.encodeOrdinary(text, encoding),
       'm2m wasm': () => wasm.encodeOrdinary(text, encoding),

@@ -25,7 +25,9 @@ export function report(title: string, rows: Row[], baseline: string, bytes?: num
   console.log(`\n${title}`);
   for (const r of rows) {
     const ratio = base ? base.meanUs / r.meanUs : Number.NaN;
-    const mbs = bytes ? `  ${((bytes / r.meanUs) * 1e6 / 1e6).toFixed(1).padStart(7)} MB/s` : '';
-    console.log(`  ${r.name.padEnd(28)} ${r.meanUs.toFixed(2).padStart(10)} µs${mbs}  ${ratio.toFixed(2).padStart(6)}× vs ${baseline}`);
+    const mbs = bytes ? `  ${(((bytes / r.meanUs) * 1e6) / 1e6).toFixed(1).padStart(7)} MB/s` : '';
+    console.log(
+      `  ${r.name.padEnd(28)} ${r.meanUs.toFixed(2).padStart(10)} µs${mbs}  ${ratio.toFixed(2).padStart(6)}× vs ${baseline}`,
+    );
   }
 }

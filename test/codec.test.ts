@@ -3,9 +3,9 @@
 import { brotliCompressSync, deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { chatPayloadOfSize, traffic } from '../bench/corpus.js';
 import * as m2m from '../ts/index.js';
 import { type Algorithm, M2MError } from '../ts/index.js';
-import { chatPayloadOfSize, traffic } from '../bench/corpus.js';
 
 const LOSSLESS: Algorithm[] = ['token-native', 'brotli', 'dictionary'];
 const initial = m2m.backendKind();
@@ -30,7 +30,12 @@ const anyText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),
   fc.json({ maxDepth: 4 }),
   fc.string({ unit: fc.constantFrom(...'{}[]":,\u0080\u0081\u0087\u0088\u0089 \n\r\tab'.split('')), maxLength: 80 }),
-  fc.tuple(fc.constantFrom('#TK|C|', '#T1|', '#BR|', '#DI|', '#M2M|', '#M2M[v3.0]|DATA:', '#M2M[v2.0]|DATA:'), fc.string()).map(([p, s]) => p + s),
+  fc
+    .tuple(
+      fc.constantFrom('#TK|C|', '#T1|', '#BR|', '#DI|', '#M2M|', '#M2M[v3.0]|DATA:', '#M2M[v2.0]|DATA:'),
+      fc.string(),
+    )
+    .map(([p, s]) => p + s),
 );
 
 for (const kind of ['native', 'wasm'] as const) {
@@ -121,7 +126,8 @@ for (const kind of ['native', 'wasm'] as const) {
     it('rejects content above 16 MiB with CONTENT_TOO_LARGE', () => {
       m2m.useBackend(kind);
       const big = 'x'.repeat(16 * 1024 * 1024 + 1);
-      for (const algorithm of LOSSLESS) expect(codeOf(() => m2m.compress(big, { algorithm }))).toBe('CONTENT_TOO_LARGE');
+      for (const algorithm of LOSSLESS)
+        expect(codeOf(() => m2m.compress(big, { algorithm }))).toBe('CONTENT_TOO_LARGE');
       expect(codeOf(() => m2m.decompress(`#DI|${big}`))).toBe('CONTENT_TOO_LARGE');
     });
 
@@ -129,16 +135,22 @@ for (const kind of ['native', 'wasm'] as const) {
       m2m.useBackend(kind);
       const valid = LOSSLESS.map((algorithm) => m2m.compress(chatPayloadOfSize(400), { algorithm }).wire);
       fc.assert(
-        fc.property(fc.constantFrom(...valid), fc.nat(), fc.string({ maxLength: 4 }), fc.nat(), (wire, at, insert, cut) => {
-          const i = at % wire.length;
-          for (const mutated of [wire.slice(0, i) + insert + wire.slice(i + 1), wire.slice(0, cut % wire.length)]) {
-            try {
-              expect(typeof m2m.decompress(mutated)).toBe('string');
-            } catch (err) {
-              expect(err).toBeInstanceOf(M2MError);
+        fc.property(
+          fc.constantFrom(...valid),
+          fc.nat(),
+          fc.string({ maxLength: 4 }),
+          fc.nat(),
+          (wire, at, insert, cut) => {
+            const i = at % wire.length;
+            for (const mutated of [wire.slice(0, i) + insert + wire.slice(i + 1), wire.slice(0, cut % wire.length)]) {
+              try {
+                expect(typeof m2m.decompress(mutated)).toBe('string');
+              } catch (err) {
+                expect(err).toBeInstanceOf(M2MError);
+              }
             }
-          }
-        }),
+          },
+        ),
         { numRuns: 1500 },
       );
     });

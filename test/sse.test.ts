@@ -43,16 +43,20 @@ describe('SSE streams', () => {
   it('works as a TransformStream whatever the chunking, for text and bytes', async () => {
     const whole = m2m.compressSse(STREAM, { algorithm: 'dictionary' });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat({ max: STREAM.length }), { maxLength: 8 }), fc.boolean(), async (cuts, asBytes) => {
-        const points = [0, ...cuts.sort((a, b) => a - b), STREAM.length];
-        const chunks = points.slice(1).map((p, i) => STREAM.slice(points[i], p));
-        const input = asBytes ? chunks.map((c) => new TextEncoder().encode(c)) : chunks;
-        const out = await pipe(input, m2m.createSseCompressStream({ algorithm: 'dictionary' }));
-        expect(out.join('')).toBe(whole);
-        expect(out).toHaveLength(5); // one chunk per event
-        const back = await pipe(out, m2m.createSseDecompressStream());
-        expect(back.join('')).toBe(STREAM);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.nat({ max: STREAM.length }), { maxLength: 8 }),
+        fc.boolean(),
+        async (cuts, asBytes) => {
+          const points = [0, ...cuts.sort((a, b) => a - b), STREAM.length];
+          const chunks = points.slice(1).map((p, i) => STREAM.slice(points[i], p));
+          const input = asBytes ? chunks.map((c) => new TextEncoder().encode(c)) : chunks;
+          const out = await pipe(input, m2m.createSseCompressStream({ algorithm: 'dictionary' }));
+          expect(out.join('')).toBe(whole);
+          expect(out).toHaveLength(5); // one chunk per event
+          const back = await pipe(out, m2m.createSseDecompressStream());
+          expect(back.join('')).toBe(STREAM);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { get_encoding } from 'tiktoken';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Encoding, M2MError } from '../ts/index.js';
 import * as m2m from '../ts/index.js';
-import { type Encoding, M2MError } from '../ts/index.js';
 import { BACKENDS } from './helpers.js';
 
 const initial = m2m.backendKind();
@@ -72,7 +72,13 @@ for (const kind of ['native', 'wasm'] as const) {
       const ref = { cl100k_base: get_encoding('cl100k_base'), o200k_base: get_encoding('o200k_base') };
       fc.assert(
         fc.property(
-          fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom(' ', '\n', '\r', '\t', 'a', 'A', "'", 'é', '1', '🙂', '\u200d', '\u00a0', 's') })),
+          fc.oneof(
+            fc.string({ unit: 'grapheme' }),
+            fc.string({ unit: 'binary' }),
+            fc.string({
+              unit: fc.constantFrom(' ', '\n', '\r', '\t', 'a', 'A', "'", 'é', '1', '🙂', '\u200d', '\u00a0', 's'),
+            }),
+          ),
           fc.constantFrom('cl100k_base', 'o200k_base') as fc.Arbitrary<'cl100k_base' | 'o200k_base'>,
           (text, encoding) => {
             const ids = m2m.encode(text, encoding);
@@ -125,7 +131,10 @@ describe('worst cases stay fast (no quadratic blow-up)', () => {
   const inputs: [string, string][] = [
     ['no spaces', 'abcdefghij'.repeat(MB / 10)],
     ['one repeated character', 'a'.repeat(MB)],
-    ['random code points', Array.from({ length: MB / 4 }, (_, i) => String.fromCodePoint(0x20 + ((i * 2654435761) % 0xd000))).join('')],
+    [
+      'random code points',
+      Array.from({ length: MB / 4 }, (_, i) => String.fromCodePoint(0x20 + ((i * 2654435761) % 0xd000))).join(''),
+    ],
   ];
   for (const [name, text] of inputs) {
     it(name, () => {

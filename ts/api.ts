@@ -21,6 +21,7 @@ export {
 } from './codec.js';
 export { ENCODINGS, type Encoding } from './encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './errors.js';
+export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './sse.js';
 export { countTokens, decode, type EncodeOptions, encode } from './tokenizer.js';
 export {
   base64Decode,
@@ -33,4 +34,3 @@ export {
   varintDecode,
   varintEncode,
 } from './wire.js';
-export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './sse.js';

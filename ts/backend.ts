@@ -157,7 +157,8 @@ export function wrapBinding(kind: BackendKind, binding: Record<string, unknown>,
             } catch (err) {
               throw toM2MError(err);
             }
-            if (isCoreFailure(result)) throw toM2MError(Object.assign(new Error(result.message), { code: result.code }));
+            if (isCoreFailure(result))
+              throw toM2MError(Object.assign(new Error(result.message), { code: result.code }));
             return result;
           }
         : async (...args: unknown[]) => sync(...args);

@@ -99,7 +99,11 @@ function compressWith(core: Backend, algorithm: Algorithm, content: string, opti
     case 'token':
       return encodeT1(content, { omitDefaults: options.omitDefaults ?? true });
     case 'brotli':
-      return core.compressBrotli(content, checkQuality(options.brotliQuality ?? DEFAULT_BROTLI_QUALITY), !!options.session);
+      return core.compressBrotli(
+        content,
+        checkQuality(options.brotliQuality ?? DEFAULT_BROTLI_QUALITY),
+        !!options.session,
+      );
     case 'dictionary':
       return core.compressDictionary(content);
     case 'none':
@@ -120,14 +124,35 @@ interface Candidate {
 }
 
 /**
- * The candidates `'auto'` tries for this content (spec §5.2, refined by
- * measurement: bench/auto.ts). Only algorithms that can win for this size and
- * kind of content are computed; the smallest result is kept.
+ * The candidates `'auto'` tries for content of this size (spec §5.2, refined
+ * by measurement on realistic traffic, see bench/auto.ts): only algorithms
+ * that can win at this size are computed, and the smallest result is kept.
+ * Optimising bytes: T1 wins most small JSON messages, TokenNative the
+ * mid-sized ones, Brotli everything from ~2 KB. Optimising tokens: base64
+ * forms cost many tokens, so only the text-preserving codecs compete.
  */
-function autoPlan(originalBytes: number, prefixed: boolean): Algorithm[] {
+function autoPlan(originalBytes: number, prefixed: boolean, byTokens: boolean): Algorithm[] {
   if (originalBytes < 100 && !prefixed) return ['none'];
-  if (originalBytes < 256) return ['token-native', 'dictionary'];
-  return ['token-native', 'dictionary', 'brotli'];
+  if (byTokens) return originalBytes < 4096 ? ['token', 'dictionary'] : ['token', 'dictionary', 'brotli'];
+  if (originalBytes < 512) return ['token', 'token-native', 'dictionary'];
+  if (originalBytes < 2048) return ['token-native', 'brotli'];
+  return ['brotli'];
+}
+
+/**
+ * T1 for `'auto'`: only when the content is JSON and its T1 form decodes to
+ * exactly the same text (compact JSON, nothing dropped); otherwise undefined.
+ */
+function losslessT1(content: string): string | undefined {
+  const first = content.charCodeAt(0);
+  if (first !== 0x7b && first !== 0x5b) return undefined; // '{' or '['
+  try {
+    const wire = encodeT1(content, { omitDefaults: false });
+    return decodeT1(wire) === content ? wire : undefined;
+  } catch (err) {
+    if (err instanceof M2MError) return undefined;
+    throw err;
+  }
 }
 
 function keepSmallest(
@@ -142,7 +167,9 @@ function keepSmallest(
   const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
   if (byTokens) core.ensureEncoding(encoding);
   const size = (c: Candidate) => (byTokens ? core.countTokens(c.wire, encoding) : c.bytes);
-  let best = candidates[0] as Candidate;
+  // Passthrough is the fallback when nothing applies (and is never larger).
+  let best: Candidate = candidates[0] ?? { algorithm: 'none', wire: content, bytes: originalBytes };
+  if (best.algorithm === 'none' && prefixed) best = dictionaryOf(core, content);
   let bestSize = size(best);
   for (const c of candidates.slice(1)) {
     const s = size(c);
@@ -154,6 +181,12 @@ function keepSmallest(
     if (bestSize >= original) return { algorithm: 'none', wire: content, bytes: originalBytes };
   }
   return best;
+}
+
+/** Dictionary coding always applies; the candidate of last resort for prefixed text. */
+function dictionaryOf(core: Backend, content: string): Candidate {
+  const wire = core.compressDictionary(content);
+  return { algorithm: 'dictionary', wire, bytes: utf8Length(wire) };
 }
 
 function withTokens(core: Backend, result: CompressResult, content: string, options: CompressOptions): CompressResult {
@@ -180,10 +213,11 @@ export function compress(content: string, options: CompressOptions = {}): Compre
   let chosen: Candidate;
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
-    const candidates = autoPlan(originalBytes, prefixed).map((a) => {
-      const wire = compressWith(core, a, content, options);
-      return { algorithm: a, wire, bytes: utf8Length(wire) };
-    });
+    const candidates: Candidate[] = [];
+    for (const a of autoPlan(originalBytes, prefixed, options.optimize === 'tokens')) {
+      const wire = a === 'token' ? losslessT1(content) : compressWith(core, a, content, options);
+      if (wire !== undefined) candidates.push({ algorithm: a, wire, bytes: utf8Length(wire) });
+    }
     chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
   } else {
     const wire = compressWith(core, algorithm, content, options);
@@ -229,9 +263,15 @@ export async function compressAsync(content: string, options: CompressOptions = 
   let chosen: Candidate;
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
-    const plan = autoPlan(originalBytes, prefixed);
-    const wires = await Promise.all(plan.map((a) => compressWithAsync(core, a, content, options)));
-    const candidates = plan.map((a, i) => ({ algorithm: a, wire: wires[i] as string, bytes: utf8Length(wires[i] as string) }));
+    const plan = autoPlan(originalBytes, prefixed, options.optimize === 'tokens');
+    const wires = await Promise.all(
+      plan.map((a) => (a === 'token' ? losslessT1(content) : compressWithAsync(core, a, content, options))),
+    );
+    const candidates: Candidate[] = [];
+    plan.forEach((a, i) => {
+      const wire = wires[i];
+      if (wire !== undefined) candidates.push({ algorithm: a, wire, bytes: utf8Length(wire) });
+    });
     chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
   } else {
     const wire = await compressWithAsync(core, algorithm, content, options);
@@ -279,7 +319,10 @@ function encodingOfTokenNative(wire: string): Encoding {
 }
 
 /** `decompressDetailed()` with the core's work on libuv's thread pool (native backend). */
-export async function decompressDetailedAsync(wire: string, options: DecompressOptions = {}): Promise<DecompressResult> {
+export async function decompressDetailedAsync(
+  wire: string,
+  options: DecompressOptions = {},
+): Promise<DecompressResult> {
   if (wire.startsWith(T1_PREFIX) || utf8Length(wire) < 64 * 1024) return decompressDetailed(wire, options);
   const core = backend();
   if (wire.startsWith('#TK|')) core.ensureEncoding(encodingOfTokenNative(wire));

@@ -170,7 +170,17 @@ const DIRECTIVES = alt(
   'mandates?',
   'protocols?',
 );
-const SOFT_OBJECTS = alt('messages?', 'text', 'input', 'content', 'conversation', 'context', 'emails?', 'tasks?', 'requests?');
+const SOFT_OBJECTS = alt(
+  'messages?',
+  'text',
+  'input',
+  'content',
+  'conversation',
+  'context',
+  'emails?',
+  'tasks?',
+  'requests?',
+);
 const AI = alt(
   'ai',
   'assistant',
@@ -685,7 +695,25 @@ const DEFS: RuleDef[] = [
     },
     questionable: true,
     negatable: true,
-    stems: ['/etc/', '.ssh', '.aws', '/proc/', '.env', '.git-cred', '.npmrc', '.pgpass', '.netrc', '.docker', '/var/run', 'system32', 'wp-config', '.kube', 'id_rsa', 'id_ed25519', '_history'],
+    stems: [
+      '/etc/',
+      '.ssh',
+      '.aws',
+      '/proc/',
+      '.env',
+      '.git-cred',
+      '.npmrc',
+      '.pgpass',
+      '.netrc',
+      '.docker',
+      '/var/run',
+      'system32',
+      'wp-config',
+      '.kube',
+      'id_rsa',
+      'id_ed25519',
+      '_history',
+    ],
   },
   {
     id: 'exfiltration.env-dump',

@@ -61,7 +61,8 @@ const isZeroWidth = (c: number): boolean =>
   c === 0x3164 ||
   c === 0xffa0;
 
-const OVERLONG = /%c0%[89ab][0-9a-f]|%c1%[89ab][0-9a-f]|%e0%[89][0-9a-f]%[89ab][0-9a-f]|%f0%8[0-9a-f]%[89ab][0-9a-f]|\\xc0\\xaf|\\xc1\\x9c/gi;
+const OVERLONG =
+  /%c0%[89ab][0-9a-f]|%c1%[89ab][0-9a-f]|%e0%[89][0-9a-f]%[89ab][0-9a-f]|%f0%8[0-9a-f]%[89ab][0-9a-f]|\\xc0\\xaf|\\xc1\\x9c/gi;
 
 const MAX_HIDDEN = 64 * 1024;
 

@@ -47,14 +47,20 @@ export function encodeBinaryFrame(message: DataMessage, body: Uint8Array): Uint8
 }
 
 /** Splits and checks a binary frame. @throws M2MError `INVALID_MESSAGE` (or a header's parse error) */
-export function decodeBinaryFrame(frame: Uint8Array, options: ParseOptions = {}): { message: DataMessage; body: Uint8Array } {
+export function decodeBinaryFrame(
+  frame: Uint8Array,
+  options: ParseOptions = {},
+): { message: DataMessage; body: Uint8Array } {
   const max = options.limits?.maxMessageBytes;
   if (max !== undefined && frame.length > max) {
     throw new M2MError('MESSAGE_TOO_LARGE', `message exceeds the limit of ${max} bytes`);
   }
   if (frame.length < 6) throw new M2MError('INVALID_MESSAGE', 'binary frame is too short');
   if (frame[0] !== BINARY_FRAME_DATA) {
-    throw new M2MError('INVALID_MESSAGE', `unknown binary frame kind 0x${(frame[0] ?? 0).toString(16).padStart(2, '0')}`);
+    throw new M2MError(
+      'INVALID_MESSAGE',
+      `unknown binary frame kind 0x${(frame[0] ?? 0).toString(16).padStart(2, '0')}`,
+    );
   }
   const n = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1, false);
   if (n > MAX_BINARY_HEADER_BYTES || 5 + n >= frame.length) {

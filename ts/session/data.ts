@@ -99,9 +99,13 @@ export function scanContent(content: string, security: SecurityOptions, side: st
   try {
     result = security.scanner(content);
   } catch (err) {
-    throw new M2MError('SECURITY_SCAN_FAILED', `the security scanner failed: ${(err as Error)?.message ?? String(err)}`, {
-      cause: err,
-    });
+    throw new M2MError(
+      'SECURITY_SCAN_FAILED',
+      `the security scanner failed: ${(err as Error)?.message ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (isBlocked(result, security)) {
     const top = topThreat(result);
@@ -130,7 +134,11 @@ function compressOne(content: string, algorithm: Algorithm, encoding: Encoding):
 }
 
 /** Picks and applies an algorithm from the negotiated set. */
-function compressInSession(content: string, allowed: readonly Algorithm[], encoding: Encoding): { algorithm: Algorithm; wire: string } {
+function compressInSession(
+  content: string,
+  allowed: readonly Algorithm[],
+  encoding: Encoding,
+): { algorithm: Algorithm; wire: string } {
   if (SESSION_AUTO_SET.every((a) => allowed.includes(a))) {
     const r = compress(content, { algorithm: 'auto', encoding, session: true });
     return { algorithm: r.algorithm, wire: r.wire };
@@ -231,11 +239,17 @@ export function decodeData(
   let content: string;
   if (binary !== undefined) {
     if (algorithm !== 'token-native' || (params && !params.binaryFrames)) {
-      throw new M2MError('INVALID_MESSAGE', 'binary DATA frames need TOKEN_NATIVE and the negotiated binary_frames extension');
+      throw new M2MError(
+        'INVALID_MESSAGE',
+        'binary DATA frames need TOKEN_NATIVE and the negotiated binary_frames extension',
+      );
     }
     const encoding = ENCODINGS[binary[0] ?? -1];
     if (params && encoding !== params.encoding) {
-      throw new M2MError('ENCODING_MISMATCH', `TokenNative content uses ${encoding ?? 'an unknown encoding'}, negotiated ${params.encoding}`);
+      throw new M2MError(
+        'ENCODING_MISMATCH',
+        `TokenNative content uses ${encoding ?? 'an unknown encoding'}, negotiated ${params.encoding}`,
+      );
     }
     if (limit !== undefined && binary.length > limit) {
       throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
@@ -248,7 +262,10 @@ export function decodeData(
     if (algorithm === 'token-native' && params && payload.content.startsWith('#TK|')) {
       const encoding = TK_IDS[payload.content.charAt(4)];
       if (encoding !== params.encoding) {
-        throw new M2MError('ENCODING_MISMATCH', `TokenNative content uses ${encoding ?? 'an unknown encoding'}, negotiated ${params.encoding}`);
+        throw new M2MError(
+          'ENCODING_MISMATCH',
+          `TokenNative content uses ${encoding ?? 'an unknown encoding'}, negotiated ${params.encoding}`,
+        );
       }
     }
     const decoded = decompressDetailed(payload.content);

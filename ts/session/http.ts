@@ -17,8 +17,8 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { M2MError } from '../errors.js';
-import { CLOSE_REASONS, type CloseReason, createMessage, type Message, serializeMessage } from './messages.js';
 import type { SessionManager } from './manager.js';
+import { CLOSE_REASONS, type CloseReason, createMessage, type Message, serializeMessage } from './messages.js';
 
 /** Options of {@link registerSessionRoutes}. */
 export interface SessionRoutesOptions {
@@ -100,7 +100,8 @@ export function registerSessionRoutes(
       scope.post('/session', async (req, reply) => {
         const result = await manager.handleHello(req.body ?? '', { transport: 'http', peer: req.ip });
         if (result.type === 'REJECT') {
-          const status = result.payload.code === 'RATE_LIMITED' ? 429 : result.payload.code === 'SERVER_BUSY' ? 503 : 200;
+          const status =
+            result.payload.code === 'RATE_LIMITED' ? 429 : result.payload.code === 'SERVER_BUSY' ? 503 : 200;
           return sendMessage(reply, result, status);
         }
         return sendMessage(reply, result);

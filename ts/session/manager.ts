@@ -25,7 +25,7 @@ import { ENCODINGS, type Encoding } from '../encoding.js';
 import { M2MError } from '../errors.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from './binary.js';
 import { type Clock, systemClock, Timer } from './clock.js';
-import { decodeData, encodeData, type ScanResult, type Scanner, type SecurityOptions } from './data.js';
+import { decodeData, encodeData, type Scanner, type ScanResult, type SecurityOptions } from './data.js';
 import { generateSessionId, SESSION_ID_PATTERN } from './ids.js';
 import { KeepAlive } from './keepalive.js';
 import {
@@ -86,7 +86,9 @@ export type DataHandler = (
 ) => string | undefined | void | Promise<string | undefined | void>;
 
 /** Asked before a HELLO (`kind: 'hello'`) and before each message in a session; false refuses with RATE_LIMITED. */
-export type RateLimiter = (context: PeerInfo & { kind: 'hello' | 'message'; sessionId?: string }) => boolean | Promise<boolean>;
+export type RateLimiter = (
+  context: PeerInfo & { kind: 'hello' | 'message'; sessionId?: string },
+) => boolean | Promise<boolean>;
 
 /** Options of {@link SessionManager}. */
 export interface SessionManagerOptions extends Partial<Omit<TimingOptions, 'helloTimeoutMs'>> {
@@ -452,7 +454,9 @@ export class SessionManager {
         out.closed = true;
         await this.store.delete(id);
         if (info.transport === 'http') {
-          out.replies.push({ message: createMessage('CLOSE', id, { reason: message.payload.reason ?? 'NORMAL' }, now) });
+          out.replies.push({
+            message: createMessage('CLOSE', id, { reason: message.payload.reason ?? 'NORMAL' }, now),
+          });
         }
         return out;
       }
@@ -470,7 +474,9 @@ export class SessionManager {
           transition('server', record.state, 'send_data');
           const encoded = encodeData(reply, record.params, this.security);
           const data = createMessage('DATA', id, encoded.payload, this.clock.now());
-          out.replies.push(encoded.binary ? { message: data, binary: encodeBinaryFrame(data, encoded.binary) } : { message: data });
+          out.replies.push(
+            encoded.binary ? { message: data, binary: encodeBinaryFrame(data, encoded.binary) } : { message: data },
+          );
           record.bytesSent += encoded.binary?.length ?? encoded.payload.content.length;
         }
         record.bytesReceived += binary?.length ?? message.payload.content.length;
@@ -502,7 +508,8 @@ export class SessionManager {
       throw asM2MError(err);
     }
     if (reply === undefined || reply === null) return undefined;
-    if (typeof reply !== 'string') throw new M2MError('INTERNAL_ERROR', 'the DATA handler must return a string or nothing');
+    if (typeof reply !== 'string')
+      throw new M2MError('INTERNAL_ERROR', 'the DATA handler must return a string or nothing');
     return reply;
   }
 
@@ -866,7 +873,12 @@ export class ServerConnection {
     if (error.code === 'UNKNOWN_MESSAGE_TYPE') return; // spec §6.8.2: ignore
     if (this.state === 'INITIAL') {
       this.#send({
-        message: createMessage('REJECT', null, { code: 'UNKNOWN', message: `${error.code}: ${error.message}` }, this.#manager.clock.now()),
+        message: createMessage(
+          'REJECT',
+          null,
+          { code: 'UNKNOWN', message: `${error.code}: ${error.message}` },
+          this.#manager.clock.now(),
+        ),
       });
       this.#closeTransport(WS_NORMAL, 'rejected');
       await this.#finish('connection_lost');

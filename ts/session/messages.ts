@@ -16,10 +16,10 @@
  */
 import { z } from 'zod';
 import type { Algorithm } from '../codec.js';
+import { utf8Length } from '../codec.js';
 import type { Encoding } from '../encoding.js';
 import { M2MError } from '../errors.js';
 import { JSON_LIMITS } from '../json.js';
-import { utf8Length } from '../codec.js';
 import { PEER_SESSION_ID_PATTERN } from './ids.js';
 
 /** The protocol version this implementation speaks. */
@@ -302,10 +302,7 @@ export function validateMessage(value: unknown, options: ParseOptions = {}): Mes
   }
   const message = result.data;
   if (message.type === 'DATA' && utf8Length(message.payload.content) > limits.maxStringBytes) {
-    throw new M2MError(
-      'MESSAGE_TOO_LARGE',
-      `DATA content exceeds the string limit of ${limits.maxStringBytes} bytes`,
-    );
+    throw new M2MError('MESSAGE_TOO_LARGE', `DATA content exceeds the string limit of ${limits.maxStringBytes} bytes`);
   }
   const now = options.now ?? Date.now();
   if (Math.abs(now - message.timestamp) > limits.maxClockSkewMs) {

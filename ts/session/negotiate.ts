@@ -7,8 +7,8 @@ import { ALGORITHMS, type Algorithm } from '../codec.js';
 import { ENCODINGS, type Encoding } from '../encoding.js';
 import { M2MError } from '../errors.js';
 import {
-  ALGORITHM_WIRE_NAMES,
   type AcceptPayload,
+  ALGORITHM_WIRE_NAMES,
   algorithmFromWire,
   ENCODING_WIRE_NAMES,
   encodingFromWire,
@@ -134,7 +134,11 @@ export function checkEncodings(list: readonly string[], what: string): Encoding[
  * The server side of negotiation: an ACCEPT's parameters, or a REJECT code.
  * `binaryTransport` says whether the connection can carry binary frames.
  */
-export function negotiate(hello: HelloPayload, server: ServerCapabilities, binaryTransport: boolean): NegotiationResult {
+export function negotiate(
+  hello: HelloPayload,
+  server: ServerCapabilities,
+  binaryTransport: boolean,
+): NegotiationResult {
   if (!server.versions.includes(hello.version)) {
     return {
       ok: false,
@@ -234,7 +238,10 @@ export function paramsFromAccept(
   timing: Pick<TimingOptions, 'pingIntervalMs' | 'pingTimeoutMs'>,
 ): SessionParams {
   if (accept.version !== client.version) {
-    throw new M2MError('INVALID_MESSAGE', `ACCEPT names version ${JSON.stringify(accept.version)}, offered ${client.version}`);
+    throw new M2MError(
+      'INVALID_MESSAGE',
+      `ACCEPT names version ${JSON.stringify(accept.version)}, offered ${client.version}`,
+    );
   }
   const algorithms: Algorithm[] = [];
   for (const name of accept.algorithms) {
@@ -248,7 +255,10 @@ export function paramsFromAccept(
   if (accept.encoding !== undefined) {
     const e = encodingFromWire(accept.encoding);
     if (e === undefined || !client.encodings.includes(e)) {
-      throw new M2MError('INVALID_MESSAGE', `ACCEPT names encoding ${JSON.stringify(accept.encoding)}, which was not offered`);
+      throw new M2MError(
+        'INVALID_MESSAGE',
+        `ACCEPT names encoding ${JSON.stringify(accept.encoding)}, which was not offered`,
+      );
     }
     encoding = e;
   }
@@ -261,7 +271,8 @@ export function paramsFromAccept(
     sessionTimeoutMs: accept.session_timeout_ms,
     pingIntervalMs: timing.pingIntervalMs,
     pingTimeoutMs: timing.pingTimeoutMs,
-    binaryFrames: client.binaryFrames && accept.extensions?.binary_frames === true && algorithms.includes('token-native'),
+    binaryFrames:
+      client.binaryFrames && accept.extensions?.binary_frames === true && algorithms.includes('token-native'),
   };
 }
 

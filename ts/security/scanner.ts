@@ -1,0 +1,590 @@
+/**
+ * The scanner: runs the character checks, the phrase rules and the decoders
+ * over a text (or the text fields of a JSON payload, or a list of messages)
+ * and turns rule hits into threats with a combined confidence.
+ *
+ * Confidence of a hit:
+ *   1. the rule's weight, adjusted by its context: a negation just before it
+ *      (`never reveal your system prompt`) or a how-to question (`how do I
+ *      print environment variables`) weakens it, a command just before a
+ *      sensitive path (`cat /etc/passwd`) strengthens it, a quoted phrase in
+ *      a sentence about detection/examples weakens it;
+ *   2. combined (noisy-OR) with the other rules that fired nearby: fully for
+ *      rules of the same threat type (scaled by 0.8), partly (0.4) across the
+ *      prompt-injection / jailbreak / exfiltration family;
+ *   3. raised when the text had to be de-obfuscated to match (homoglyphs,
+ *      leetspeak, hidden characters, split letters, split messages), when it
+ *      was hidden in an encoding, and for injections inside tool results
+ *      (indirect injection).
+ * No hit reaches 1; every step is bounded so a scan is linear in the input.
+ */
+import { M2MError } from '../errors.js';
+import { type DecodeBudget, findEncoded } from './decode.js';
+import { skeletonize } from './normalize.js';
+import { RULES, type Rule } from './rules.js';
+import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
+import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
+import { SCAN_MODES } from './types.js';
+import { scanCharacters, visible } from './unicode.js';
+
+/** Bounds on the work and output of one scan. */
+export const SCAN_LIMITS = Object.freeze({
+  /** Longest evidence excerpt, in UTF-16 code units. */
+  maxExcerpt: 120,
+  /** Hits collected per rule per scanned text. */
+  maxHitsPerRule: 16,
+  /** Threats reported per rule per scan. */
+  maxThreatsPerRule: 8,
+  /** Threats reported per scan. */
+  maxThreats: 100,
+  /** Decoded text per scan (base64/hex/URL payloads), in UTF-16 code units. */
+  maxDecodedChars: 1 << 20,
+  /** Content longer than this (16 MiB, the protocol's message limit) is scanned only up to it. */
+  maxScanChars: 16 * 1024 * 1024,
+  /** Deepest `maxDecodeDepth` accepted. */
+  maxDecodeDepth: 8,
+  /** Distance (in source characters) within which hits support each other. */
+  supportWindow: 1000,
+});
+
+const DEFAULT_THRESHOLD = 0.8;
+const DEFAULT_DECODE_DEPTH = 2;
+
+const BASE_SEVERITY: Record<ThreatType, Severity> = {
+  PROMPT_INJECTION: 'high',
+  JAILBREAK: 'critical',
+  DATA_EXFILTRATION: 'high',
+  MALFORMED_INPUT: 'medium',
+  EXCESSIVE_NESTING: 'medium',
+};
+const LOWER: Record<Severity, Severity> = { low: 'low', medium: 'low', high: 'medium', critical: 'high' };
+
+const FAMILY = new Set<ThreatType>(['PROMPT_INJECTION', 'JAILBREAK', 'DATA_EXFILTRATION']);
+
+/** Negations right before an instruction (skeleton text). */
+const NEGATION =
+  /(?:^| )(?:never|not|dont|do not|does not|doesnt|cannot|cant|can not|wont|will not|must not|mustnt|should not|shouldnt|refuse to|avoid|no one should|nunca|jamais|ne pas|niemals|nicht|kein|никогда|не|нельзя)(?: [^ ]{1,12})? ?$|(?:不要|别|請勿|请勿|切勿|禁止|不得|不可|绝不|絕不)$/;
+/** A how-to question just before (skeleton text). */
+const QUESTION =
+  /(?:^| )(?:how|how do i|how can i|how to|how would i|where|is it safe to|should i|best way to|wie|como|comment|как|如何|怎么|怎樣|怎样)(?: |$)/;
+/** Sentences about detection or examples (skeleton text). */
+const META =
+  /(?:^| )(?:example|examples|such as|like|detect|detects|detection|classifier|filter|flag|flags|phrase|phrases|called|known as|attack|attacks|injection|injections|pattern|patterns|regex|means|meaning|test case|dataset|string|strings|block|blocks|blocked|contains?|e g|eg|for instance)(?: |$)/;
+const QUOTES = new Set(['"', "'", '`', '“', '”', '‘', '’', '«', '»', '„', '「', '『']);
+
+interface Hit {
+  rule: Rule;
+  weight: number;
+  start: number;
+  end: number;
+  evasion: number;
+}
+
+interface Context {
+  threshold: number;
+  maxDecodeDepth: number;
+  allowlist: ReadonlyArray<string | RegExp>;
+  disabled: readonly string[];
+  budget: DecodeBudget;
+}
+
+interface Unit {
+  field?: string;
+  role?: string;
+}
+
+function ruleOff(ctx: Context, id: string): boolean {
+  for (const d of ctx.disabled) if (id === d || (d.endsWith('.') && id.startsWith(d))) return true;
+  return false;
+}
+
+function excerpt(text: string, start: number, end: number): string {
+  const max = SCAN_LIMITS.maxExcerpt;
+  const s = visible(text.slice(start, Math.min(end, start + max)));
+  return s.length > max || end - start > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+function severityOf(type: ThreatType, confidence: number): Severity {
+  return confidence < 0.5 ? LOWER[BASE_SEVERITY[type]] : BASE_SEVERITY[type];
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const orCombine = (a: number, b: number) => 1 - (1 - a) * (1 - b);
+
+/** Replaces allowlisted content by spaces (offsets are kept). */
+function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
+  if (allowlist.length === 0) return text;
+  const spans: [number, number][] = [];
+  for (const entry of allowlist) {
+    if (typeof entry === 'string') {
+      if (entry.length === 0) continue;
+      for (let i = text.indexOf(entry), k = 0; i >= 0 && k < 10_000; i = text.indexOf(entry, i + entry.length), k++) {
+        spans.push([i, i + entry.length]);
+      }
+    } else {
+      const re = new RegExp(entry.source, entry.flags.includes('g') ? entry.flags : `${entry.flags}g`);
+      for (let m = re.exec(text), k = 0; m && k < 10_000; m = re.exec(text), k++) {
+        if (m[0].length === 0) re.lastIndex++;
+        else spans.push([m.index, m.index + m[0].length]);
+      }
+    }
+  }
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let at = 0;
+  for (const [s, e] of spans) {
+    if (e <= at) continue;
+    const from = Math.max(s, at);
+    out += text.slice(at, from) + ' '.repeat(e - from);
+    at = e;
+  }
+  return out + text.slice(at);
+}
+
+/** Rule hits of the phrase rules over one text. */
+function phraseHits(text: string, ctx: Context): Hit[] {
+  const sk = skeletonize(text);
+  let lower: string | null = null;
+  const hits: Hit[] = [];
+  const cjk = sk.hasOtherScript;
+  for (const rule of RULES) {
+    if (ruleOff(ctx, rule.id)) continue;
+    const raw = rule.view === 'raw';
+    if (raw) {
+      lower ??= text.toLowerCase();
+      if (rule.stems && !rule.stems.some((s) => (lower as string).includes(s))) continue;
+    } else if (!cjk && /\.(?:zh|ja)$/.test(rule.id)) continue;
+    const subject = raw ? text : sk.text;
+    const re = rule.re;
+    re.lastIndex = 0;
+    for (let k = 0, m = re.exec(subject); m && k < SCAN_LIMITS.maxHitsPerRule; m = re.exec(subject)) {
+      const len = m[0].length;
+      if (len === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      k++;
+      let start: number;
+      let end: number;
+      let evasion = 0;
+      if (raw) {
+        // A raw match may begin with the newline or separator that anchors it.
+        const lead = m[0].search(/[^\s'"/]/);
+        start = m.index + Math.max(0, lead);
+        end = m.index + len;
+      } else {
+        start = sk.starts[m.index] as number;
+        end = sk.ends[m.index + len - 1] as number;
+        for (let i = m.index; i < m.index + len; i++) evasion += sk.evasion[i] as number;
+      }
+      hits.push({ rule, weight: adjust(rule, text, start, end), start, end, evasion });
+    }
+  }
+  return hits;
+}
+
+/** The rule's weight in its context. */
+function adjust(rule: Rule, text: string, start: number, _end: number): number {
+  let w = rule.weight;
+  if (!rule.negatable && !rule.questionable && !rule.before && rule.view === 'raw') return w;
+  const beforeRaw = text.slice(Math.max(0, start - 80), start);
+  const before = skeletonize(beforeRaw).text;
+  const near = before.slice(-28);
+  if (rule.before?.re.test(text.slice(Math.max(0, start - 60), start))) w = Math.max(w, rule.before.weight);
+  if (rule.negatable && NEGATION.test(near)) w *= 0.35;
+  if (rule.questionable && QUESTION.test(before.slice(-40))) w *= 0.6;
+  // A quoted phrase in a sentence about detection or examples.
+  let q = beforeRaw.length - 1;
+  while (q >= 0 && beforeRaw[q] === ' ') q--;
+  if (q >= 0 && QUOTES.has(beforeRaw[q] as string) && META.test(before)) w *= 0.7;
+  return w;
+}
+
+/** Threats from hits, with combined confidences. */
+function combine(hits: Hit[], unit: Unit, extraEvasion: number): Threat[] {
+  const threats: Threat[] = [];
+  const W = SCAN_LIMITS.supportWindow;
+  for (const h of hits) {
+    // Strongest hit of each other rule nearby.
+    const best = new Map<string, Hit>();
+    for (const o of hits) {
+      if (o.rule.id === h.rule.id || o.start > h.end + W || o.end < h.start - W) continue;
+      const prev = best.get(o.rule.id);
+      if (!prev || o.weight > prev.weight) best.set(o.rule.id, o);
+    }
+    let c = h.weight;
+    for (const o of best.values()) {
+      if (o.rule.type === h.rule.type) c = orCombine(c, 0.8 * o.weight);
+      else if (FAMILY.has(o.rule.type) && FAMILY.has(h.rule.type)) c = orCombine(c, 0.4 * o.weight);
+    }
+    const evasion = h.evasion + extraEvasion;
+    if (evasion >= 3) c = orCombine(c, 0.45);
+    else if (evasion > 0) c = orCombine(c, 0.3);
+    if (h.rule.type === 'PROMPT_INJECTION' && (unit.role === 'tool' || unit.role === 'function'))
+      c = orCombine(c, 0.25);
+    c = Math.min(0.99, c);
+    threats.push({
+      type: h.rule.type,
+      severity: 'low',
+      confidence: c,
+      rule: h.rule.id,
+      evidence: { match: '', offset: h.start, length: h.end - h.start },
+    });
+  }
+  return threats;
+}
+
+function finishEvidence(threats: Threat[], text: string, unit: Unit): void {
+  for (const t of threats) {
+    const e = t.evidence;
+    if (e.match === '') e.match = excerpt(text, e.offset, e.offset + e.length);
+    if (unit.field !== undefined && e.field === undefined) e.field = unit.field;
+  }
+}
+
+/** Scans one text: characters, phrases, nesting, encoded payloads (recursively). */
+function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat[] {
+  const threats: Threat[] = [];
+  const masked = mask(text, ctx.allowlist);
+  if (depth === 0) {
+    const chars = scanCharacters(masked);
+    for (const f of chars.findings) {
+      if (ruleOff(ctx, f.rule)) continue;
+      threats.push({
+        type: f.type,
+        severity: 'low',
+        confidence: f.confidence,
+        rule: f.rule,
+        evidence: {
+          match: excerpt(masked, f.offset, f.offset + Math.max(f.length, 1)),
+          offset: f.offset,
+          length: f.length,
+        },
+      });
+    }
+    for (const h of chars.hidden) {
+      if (ctx.maxDecodeDepth < 1) break;
+      for (const t of scanUnit(h.text, ctx, {}, depth + 1)) threats.push(hidden(t, h, 'unicode-tags'));
+    }
+  }
+  const phrase = combine(phraseHits(masked, ctx), unit, 0);
+  finishEvidence(phrase, masked, {});
+  threats.push(...phrase);
+
+  const trimmed = masked.trimStart();
+  if ((trimmed.startsWith('{') || trimmed.startsWith('[')) && !ruleOff(ctx, 'nesting.json-depth')) {
+    const d = jsonDepth(masked);
+    if (d.exceededAt >= 0) threats.push(nestingThreat(masked, d.maxDepth, d.exceededAt, 0.95));
+  }
+
+  if (depth < ctx.maxDecodeDepth && ctx.budget.remaining > 0) {
+    for (const run of findEncoded(masked, ctx.budget)) {
+      for (const t of scanUnit(run.text, ctx, {}, depth + 1)) threats.push(hidden(t, run, run.from));
+    }
+  }
+  for (const t of threats)
+    if (unit.field !== undefined && t.evidence.field === undefined) t.evidence.field = unit.field;
+  return threats;
+}
+
+/** A threat found in decoded text, moved to the encoded run it came from. */
+function hidden(t: Threat, run: { offset: number; length: number }, from: DecodedFrom): Threat {
+  return {
+    ...t,
+    confidence: Math.min(0.99, orCombine(t.confidence, 0.3)),
+    evidence: { match: t.evidence.match, offset: run.offset, length: run.length, decodedFrom: from },
+  };
+}
+
+function nestingThreat(text: string, maxDepth: number, at: number, confidence: number): Threat {
+  return {
+    type: 'EXCESSIVE_NESTING',
+    severity: 'low',
+    confidence,
+    rule: 'nesting.json-depth',
+    evidence: {
+      match: `depth ${maxDepth} > ${MAX_JSON_DEPTH}: ${excerpt(text, at, at + 40)}`.slice(0, SCAN_LIMITS.maxExcerpt),
+      offset: at,
+      length: 1,
+    },
+  };
+}
+
+// ------------------------------------------------------------------ split messages
+
+interface MessageText {
+  index: number;
+  text: string;
+  role?: string;
+}
+
+const SPLIT_TAIL = 300;
+const SPLIT_HEAD = 300;
+const SPLIT_MAX_MESSAGES = 8;
+const SPLIT_MAX_CHARS = 1200;
+
+/** Instructions split across consecutive messages: phrase hits that cross a message boundary. */
+function splitThreats(messages: MessageText[], ctx: Context): Threat[] {
+  const threats: Threat[] = [];
+  for (let i = 0; i + 1 < messages.length; i++) {
+    const first = messages[i] as MessageText;
+    const tail = first.text.slice(-SPLIT_TAIL);
+    const base = first.text.length - tail.length;
+    let joined = tail;
+    const bounds: { at: number; index: number }[] = [];
+    for (let j = i + 1; j < messages.length && j - i < SPLIT_MAX_MESSAGES; j++) {
+      const m = messages[j] as MessageText;
+      joined += '\n';
+      bounds.push({ at: joined.length, index: m.index });
+      joined += m.text.length <= SPLIT_HEAD ? m.text : m.text.slice(0, SPLIT_HEAD);
+      if (m.text.length > SPLIT_HEAD || joined.length > SPLIT_MAX_CHARS) break;
+    }
+    const b0 = (bounds[0] as { at: number }).at;
+    const hits = phraseHits(mask(joined, ctx.allowlist), ctx).filter((h) => h.start < b0 - 1 && h.end > b0);
+    if (hits.length === 0) continue;
+    const found = combine(hits, { role: first.role }, 1);
+    for (const t of found) {
+      let last = first.index;
+      for (const b of bounds) if (t.evidence.offset + t.evidence.length > b.at) last = b.index;
+      t.evidence.match = excerpt(joined, t.evidence.offset, t.evidence.offset + t.evidence.length).replace(/\\n/g, ' ');
+      t.evidence.field = `messages[${first.index}..${last}]`;
+      t.evidence.offset += base;
+      threats.push(t);
+    }
+  }
+  return threats;
+}
+
+// ------------------------------------------------------------------ public entry points
+
+interface Resolved {
+  mode: ScanMode;
+  threshold: number;
+  ctx: Context;
+  skipped?: ScanResult['skipped'];
+}
+
+function resolveOptions(options: ScanOptions | undefined): Resolved {
+  const o = options ?? {};
+  const mode = o.mode ?? 'monitor';
+  if (!(SCAN_MODES as readonly string[]).includes(mode)) {
+    throw new M2MError('INVALID_OPTION', `mode must be one of ${SCAN_MODES.join(', ')} (got ${JSON.stringify(mode)})`);
+  }
+  const threshold = o.threshold ?? DEFAULT_THRESHOLD;
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
+    throw new M2MError('INVALID_OPTION', `threshold must be a number from 0 to 1 (got ${String(threshold)})`);
+  }
+  const maxDecodeDepth = o.maxDecodeDepth ?? DEFAULT_DECODE_DEPTH;
+  if (!Number.isInteger(maxDecodeDepth) || maxDecodeDepth < 0 || maxDecodeDepth > SCAN_LIMITS.maxDecodeDepth) {
+    throw new M2MError(
+      'INVALID_OPTION',
+      `maxDecodeDepth must be an integer from 0 to ${SCAN_LIMITS.maxDecodeDepth} (got ${String(maxDecodeDepth)})`,
+    );
+  }
+  const json = o.json ?? 'auto';
+  if (json !== true && json !== false && json !== 'auto') {
+    throw new M2MError('INVALID_OPTION', `json must be true, false or 'auto' (got ${String(json)})`);
+  }
+  const allowlist = o.allowlist ?? [];
+  for (const a of allowlist) {
+    if (typeof a !== 'string' && !(a instanceof RegExp)) {
+      throw new M2MError('INVALID_OPTION', 'allowlist entries must be strings or RegExps');
+    }
+  }
+  let skipped: ScanResult['skipped'];
+  if (mode === 'disabled') skipped = 'disabled';
+  else if (o.source !== undefined && o.trustedSources?.includes(o.source)) skipped = 'trusted-source';
+  return {
+    mode,
+    threshold,
+    skipped,
+    ctx: {
+      threshold,
+      maxDecodeDepth,
+      allowlist,
+      disabled: o.disabledRules ?? [],
+      budget: { remaining: SCAN_LIMITS.maxDecodedChars },
+    },
+  };
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+function finish(r: Resolved, threats: Threat[], scannedBytes: number): ScanResult {
+  // Highest confidence first; identical findings (same rule, field, place) once; bounded output.
+  threats.sort((a, b) => b.confidence - a.confidence || a.evidence.offset - b.evidence.offset);
+  const seen = new Set<string>();
+  const perRule = new Map<string, number>();
+  const out: Threat[] = [];
+  for (const t of threats) {
+    const key = `${t.rule}|${t.evidence.field ?? ''}|${t.evidence.offset}|${t.evidence.decodedFrom ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const n = perRule.get(t.rule) ?? 0;
+    if (n >= SCAN_LIMITS.maxThreatsPerRule) continue;
+    perRule.set(t.rule, n + 1);
+    t.confidence = round(t.confidence);
+    t.severity = severityOf(t.type, t.confidence);
+    out.push(t);
+    if (out.length >= SCAN_LIMITS.maxThreats) break;
+  }
+  const safe = !out.some((t) => t.confidence >= r.threshold);
+  return {
+    safe,
+    blocked: r.mode === 'blocking' && !safe,
+    mode: r.mode,
+    threshold: r.threshold,
+    threats: out,
+    scannedBytes,
+  };
+}
+
+function skippedResult(r: Resolved): ScanResult {
+  return {
+    safe: true,
+    blocked: false,
+    mode: r.mode,
+    threshold: r.threshold,
+    threats: [],
+    scannedBytes: 0,
+    skipped: r.skipped,
+  };
+}
+
+function scanFields(fields: TextField[], ctx: Context): Threat[] {
+  const threats: Threat[] = [];
+  const byMessage = new Map<number, MessageText>();
+  for (const f of fields) {
+    threats.push(...scanUnit(f.value, ctx, { field: f.path, role: f.role }, 0));
+    if (f.message !== undefined) {
+      const m = byMessage.get(f.message);
+      if (m) m.text += `\n${f.value}`;
+      else byMessage.set(f.message, { index: f.message, text: f.value, role: f.role });
+    }
+  }
+  if (byMessage.size > 1) {
+    threats.push(
+      ...splitThreats(
+        [...byMessage.values()].sort((a, b) => a.index - b.index),
+        ctx,
+      ),
+    );
+  }
+  return threats;
+}
+
+/**
+ * Scans content for prompt injection, jailbreaks, data exfiltration, malformed
+ * input and excessive JSON nesting. Never throws for any content; throws
+ * `M2MError('INVALID_OPTION')` for invalid options.
+ */
+export function scan(content: string, options?: ScanOptions): ScanResult {
+  const r = resolveOptions(options);
+  if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
+  if (r.skipped) return skippedResult(r);
+  const ctx = r.ctx;
+  const threats: Threat[] = [];
+  let text = content;
+  if (text.length > SCAN_LIMITS.maxScanChars) {
+    text = text.slice(0, SCAN_LIMITS.maxScanChars);
+    threats.push({
+      type: 'MALFORMED_INPUT',
+      severity: 'low',
+      confidence: 0.9,
+      rule: 'malformed.oversize',
+      evidence: { match: `content longer than ${SCAN_LIMITS.maxScanChars} characters`, offset: text.length, length: 0 },
+    });
+  }
+  const scannedBytes = utf8Length(text);
+  const json = options?.json ?? 'auto';
+  const trimmed = text.trimStart();
+  let parsed: unknown;
+  let isJson = false;
+  if (json !== false && (trimmed.startsWith('{') || trimmed.startsWith('['))) {
+    const d = jsonDepth(text);
+    if (d.exceededAt >= 0) {
+      if (!ruleOff(ctx, 'nesting.json-depth')) threats.push(nestingThreat(text, d.maxDepth, d.exceededAt, 0.95));
+      // Too deep to walk: scan it as text (without reporting the nesting twice).
+      ctx.disabled = [...ctx.disabled, 'nesting.json-depth'];
+    } else {
+      try {
+        parsed = JSON.parse(text);
+        isJson = parsed !== null && typeof parsed === 'object';
+      } catch {
+        isJson = false;
+      }
+    }
+  }
+  if (json === true && !isJson && !ruleOff(ctx, 'malformed.invalid-json')) {
+    threats.push({
+      type: 'MALFORMED_INPUT',
+      severity: 'low',
+      confidence: 0.85,
+      rule: 'malformed.invalid-json',
+      evidence: { match: excerpt(text, 0, 40), offset: 0, length: 0 },
+    });
+  }
+  if (isJson) threats.push(...scanFields(textFields(parsed), ctx));
+  else threats.push(...scanUnit(text, ctx, {}, 0));
+  return finish(r, threats, scannedBytes);
+}
+
+/** A chat message: a string, or an object with a `role` and a `content` (string, content parts, anything JSON). */
+export type ScanMessage = string | { role?: string; content: unknown };
+
+/**
+ * Scans each message of a conversation, and the boundaries between
+ * consecutive messages for instructions split across them (a bounded window
+ * of up to 8 short messages, 300 characters each side of a boundary).
+ * Findings carry `field` = `messages[i].content...`, or `messages[i..j]` for
+ * a split finding (its offset is then in message i's text).
+ */
+export function scanMessages(messages: readonly ScanMessage[], options?: ScanOptions): ScanResult {
+  const r = resolveOptions(options);
+  if (!Array.isArray(messages)) throw new M2MError('INVALID_OPTION', 'messages must be an array');
+  if (r.skipped) return skippedResult(r);
+  const fields: TextField[] = [];
+  let bytes = 0;
+  messages.forEach((m, i) => {
+    const base = `messages[${i}].content`;
+    if (typeof m === 'string') {
+      fields.push({ path: `messages[${i}]`, value: m, message: i });
+      bytes += utf8Length(m);
+      return;
+    }
+    if (!m || typeof m !== 'object') return;
+    const role = typeof m.role === 'string' ? m.role : undefined;
+    if (typeof m.content === 'string') {
+      fields.push({ path: base, value: m.content, role, message: i });
+      bytes += utf8Length(m.content);
+      return;
+    }
+    for (const f of textFields(m.content)) {
+      const path = f.path === '$' ? base : f.path.startsWith('[') ? base + f.path : `${base}.${f.path}`;
+      fields.push({ path, value: f.value, role: f.role ?? role, message: i });
+      bytes += utf8Length(f.value);
+    }
+  });
+  return finish(r, scanFields(fields, r.ctx), bytes);
+}
+
+/** Options resolved with defaults (for callers that log or display them). */
+export function scanDefaults(): { mode: ScanMode; threshold: number; maxDecodeDepth: number } {
+  return { mode: 'monitor', threshold: DEFAULT_THRESHOLD, maxDecodeDepth: DEFAULT_DECODE_DEPTH };
+}
