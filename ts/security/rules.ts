@@ -35,6 +35,8 @@ export interface Rule {
   questionable: boolean;
   /** Raw-text context just before the hit that raises its weight (e.g. `cat` before `/etc/passwd`). */
   before: { re: RegExp; weight: number } | null;
+  /** Weight when the hit opens a sentence (an imperative aimed at the model rather than a clause). */
+  sentenceStart: number | null;
 }
 
 interface RuleDef {
@@ -47,6 +49,7 @@ interface RuleDef {
   negatable?: boolean;
   questionable?: boolean;
   before?: { re: RegExp; weight: number };
+  sentenceStart?: number;
 }
 
 /** Alternation of literals. */
@@ -494,7 +497,7 @@ const DEFS: RuleDef[] = [
   {
     id: 'jailbreak.bypass-safety-short',
     type: 'JAILBREAK',
-    weight: 0.62,
+    weight: 0.7,
     pattern: `<${alt('bypass', 'circumvent', 'disable', 'deactivate', 'turn off', 'remove', 'lift', 'override', 'evade')} ${alt('all ', 'any ', 'the ', '')}${alt('safety', 'restrictions', 'limitations', 'filters', 'guardrails', 'safeguards', 'censorship', 'content filters?', 'content moderation', 'moderation')}>`,
     negatable: true,
   },
@@ -637,6 +640,7 @@ const DEFS: RuleDef[] = [
     id: 'exfiltration.environment-weak',
     type: 'DATA_EXFILTRATION',
     weight: 0.55,
+    sentenceStart: 0.82,
     pattern: `<${alt('print', 'show', 'list', 'dump', 'output', 'display', 'reveal', 'echo', 'give me', 'tell me', 'send', 'leak', 'expose', 'disclose', 'exfiltrate', 'extract', 'steal', 'grab')}~1 ${alt('the ', '')}${alt('environment variables', 'env vars', 'env variables', 'api keys?', 'secret keys?', 'private keys?', 'ssh keys?', 'credentials', 'access tokens?', 'passwords', 'password hashes', 'aws keys', 'secrets')}>`,
     negatable: true,
     questionable: true,
@@ -770,6 +774,7 @@ function toRule(def: RuleDef): Rule {
     negatable: def.negatable ?? false,
     questionable: def.questionable ?? false,
     before: def.before ?? null,
+    sentenceStart: def.sentenceStart ?? null,
   };
 }
 

@@ -70,6 +70,8 @@ const QUESTION =
 /** Sentences about detection or examples (skeleton text). */
 const META =
   /(?:^| )(?:example|examples|such as|like|detect|detects|detection|classifier|filter|flag|flags|phrase|phrases|called|known as|attack|attacks|injection|injections|pattern|patterns|regex|means|meaning|test case|dataset|string|strings|block|blocks|blocked|contains?|e g|eg|for instance)(?: |$)/;
+/** Nothing but a sentence end (and perhaps a polite word) before the hit (raw text). */
+const SENTENCE_START = /(?:^|[.!?;:\n>*-])[\s"'`*]{0,4}(?:(?:now|please|then|also|and|ok|okay|next|finally|first)[\s,]{1,3}){0,2}$/i;
 const QUOTES = new Set(['"', "'", '`', '“', '”', '‘', '’', '«', '»', '„', '「', '『']);
 
 interface Hit {
@@ -187,8 +189,9 @@ function phraseHits(text: string, ctx: Context): Hit[] {
 /** The rule's weight in its context. */
 function adjust(rule: Rule, text: string, start: number, _end: number): number {
   let w = rule.weight;
-  if (!rule.negatable && !rule.questionable && !rule.before && rule.view === 'raw') return w;
+  if (!rule.negatable && !rule.questionable && !rule.before && !rule.sentenceStart && rule.view === 'raw') return w;
   const beforeRaw = text.slice(Math.max(0, start - 80), start);
+  if (rule.sentenceStart !== null && SENTENCE_START.test(beforeRaw)) w = Math.max(w, rule.sentenceStart);
   const before = skeletonize(beforeRaw).text;
   const near = before.slice(-28);
   if (rule.before?.re.test(text.slice(Math.max(0, start - 60), start))) w = Math.max(w, rule.before.weight);
@@ -208,11 +211,19 @@ function combine(hits: Hit[], unit: Unit, extraEvasion: number): Threat[] {
   for (const h of hits) {
     // Strongest hit of each other rule nearby.
     const best = new Map<string, Hit>();
+    let covered = false;
     for (const o of hits) {
       if (o.rule.id === h.rule.id || o.start > h.end + W || o.end < h.start - W) continue;
+      if (o.start < h.end && o.end > h.start) {
+        // The same words matched by another rule: not independent evidence.
+        if (o.rule.type === h.rule.type && (o.weight > h.weight || (o.weight === h.weight && o.rule.id < h.rule.id)))
+          covered = true;
+        continue;
+      }
       const prev = best.get(o.rule.id);
       if (!prev || o.weight > prev.weight) best.set(o.rule.id, o);
     }
+    if (covered) continue;
     let c = h.weight;
     for (const o of best.values()) {
       if (o.rule.type === h.rule.type) c = orCombine(c, 0.8 * o.weight);

@@ -478,6 +478,7 @@ export class M2MClient {
         this.#params = params;
         this.#startKeepAlive(params);
         this.#handshake?.resolve(params);
+        this.#handshake = undefined;
         return;
       }
       case 'REJECT': {
@@ -587,8 +588,9 @@ export class M2MClient {
   ): void {
     this.#helloTimer.stop();
     const handshake = this.#handshake;
-    this.#toClosed(event, info);
+    this.#handshake = undefined;
     handshake?.reject(error);
+    this.#toClosed(event, info);
   }
 
   #transportClosed(code: number, reason: string): void {
@@ -623,6 +625,7 @@ export class M2MClient {
     channel?.close(1000, final.reason);
     for (const w of this.#pongWaiters.splice(0)) w.reject(new M2MError('CLOSED', 'the session closed'));
     this.#handshake?.reject(new M2MError('CLOSED', 'the session closed'));
+    this.#handshake = undefined;
     this.#closed.resolve(final);
     this.#emit(this.#closeListeners, final);
   }

@@ -76,6 +76,7 @@
 //! text segment, as tiktoken does (so `\s+(?!\S)` sees the segment's end).
 
 mod merge;
+mod pretok;
 mod rank_file;
 mod table;
 mod tokenizer;

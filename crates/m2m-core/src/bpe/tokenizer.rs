@@ -7,6 +7,7 @@ use regex_automata::{Anchored, Input};
 use sha2::{Digest, Sha256};
 
 use super::merge::{self, Scratch};
+use super::pretok::{self, Pattern};
 use super::rank_file;
 use super::table::RankTable;
 use crate::error::{Error, Result};
@@ -113,6 +114,7 @@ pub struct Tokenizer {
     special_ids: HashMap<String, u32>,
     max_special_len: usize,
     regex: Regex,
+    pattern: Pattern,
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -201,6 +203,10 @@ impl Tokenizer {
             specials: data.specials,
             special_ids,
             regex,
+            pattern: match encoding {
+                Encoding::Cl100kBase | Encoding::Llama3 => Pattern::Cl100k,
+                Encoding::O200kBase => Pattern::O200k,
+            },
         })
     }
 
@@ -310,6 +316,22 @@ impl Tokenizer {
     ) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
         Pieces {
             regex: &self.regex,
+            fast: Some(self.pattern),
+            text,
+            pos: 0,
+        }
+    }
+
+    /// [`Tokenizer::pieces`] by the regex alone (the reference the ASCII fast
+    /// path is tested against).
+    #[cfg(test)]
+    pub(super) fn pieces_regex_only<'t>(
+        &'t self,
+        text: &'t str,
+    ) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
+        Pieces {
+            regex: &self.regex,
+            fast: None,
             text,
             pos: 0,
         }
@@ -363,6 +385,10 @@ impl Tokenizer {
 
 /// Iterator over pre-tokenizer pieces.
 ///
+/// Each piece is first tried with the ASCII fast path (`pretok`), which
+/// gives up when the piece depends on a non-ASCII character; then the regex
+/// finds it.
+///
 /// The patterns end in `\s+(?!\S)|\s+`; the regex engine has no look-ahead,
 /// so they are compiled with `\s+` instead, and the look-ahead's effect is
 /// restored here: a match that ends in whitespace other than `\r`/`\n` (only
@@ -372,6 +398,7 @@ impl Tokenizer {
 /// `crate::bpe` docs.
 struct Pieces<'r, 't> {
     regex: &'r Regex,
+    fast: Option<Pattern>,
     text: &'t str,
     pos: usize,
 }
@@ -384,6 +411,12 @@ impl<'r, 't> Iterator for Pieces<'r, 't> {
         let start = self.pos;
         if start >= self.text.len() {
             return None;
+        }
+        if let Some(pattern) = self.fast {
+            if let Some(end) = pretok::next_piece(pattern, self.text.as_bytes(), start) {
+                self.pos = end;
+                return Some(start..end);
+            }
         }
         let input = Input::new(self.text).range(start..).anchored(Anchored::Yes);
         // Every position starts a match (each character is covered by some
