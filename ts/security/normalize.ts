@@ -226,18 +226,39 @@ export function skeletonize(input: string): Skeleton {
   const out = new Builder(input.length + 16);
   let hasOtherScript = false;
 
-  // The word being read: parallel arrays of output characters.
-  let wCodes: number[] = [];
-  let wClass: number[] = [];
-  let wStart: number[] = [];
-  let wEnd: number[] = [];
-  let wEvasive: number[] = [];
-  let wCross: number[] = [];
+  // The word being read: parallel arrays of output characters (reused; `wLen` is the length).
+  let cap = 64;
+  let wCodes = new Int32Array(cap);
+  let wClass = new Uint8Array(cap);
+  let wStart = new Int32Array(cap);
+  let wEnd = new Int32Array(cap);
+  let wEvasive = new Uint8Array(cap);
+  let wCross = new Int32Array(cap);
+  let wLen = 0;
   let wLatin = false;
   let wCyrGreek = false;
   let wLetters = 0;
   let wLeet = 0;
   let nextEvasive = 0; // a hidden character or a joining punctuation preceded the next word character
+  const growWord = () => {
+    cap *= 2;
+    const grow32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    const grow8 = (a: Uint8Array) => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    wCodes = grow32(wCodes);
+    wClass = grow8(wClass);
+    wStart = grow32(wStart);
+    wEnd = grow32(wEnd);
+    wEvasive = grow8(wEvasive);
+    wCross = grow32(wCross);
+  };
 
   // Pending one-letter words (joined when three or more follow each other).
   const singles: number[] = []; // triples: code, start, end
@@ -271,7 +292,7 @@ export function skeletonize(input: string): Skeleton {
   };
 
   const flushWord = () => {
-    const n = wCodes.length;
+    const n = wLen;
     if (n === 0) return;
     const mixed = wLatin && wCyrGreek;
     const leet = wLetters > 0 && wLeet > 0;
@@ -310,12 +331,7 @@ export function skeletonize(input: string): Skeleton {
         out.push(wCodes[i] as number, wStart[i] as number, wEnd[i] as number, wEvasive[i] as number);
       }
     }
-    wCodes = [];
-    wClass = [];
-    wStart = [];
-    wEnd = [];
-    wEvasive = [];
-    wCross = [];
+    wLen = 0;
     wLatin = false;
     wCyrGreek = false;
     wLetters = 0;
@@ -323,7 +339,7 @@ export function skeletonize(input: string): Skeleton {
   };
 
   const addWordChar = (code: number, cls: number, start: number, end: number, evasive: number, cross: number) => {
-    if (wCodes.length > 0 && punctCount > 0) {
+    if (wLen > 0 && punctCount > 0) {
       // Punctuation between two word characters: one character joins, more separate.
       if (punctCount === 1 && !sawSpaceSinceWord) {
         if (!punctApostrophe) evasive = 1;
@@ -336,12 +352,14 @@ export function skeletonize(input: string): Skeleton {
     punctCount = 0;
     punctApostrophe = false;
     sawSpaceSinceWord = false;
-    wCodes.push(code);
-    wClass.push(cls);
-    wStart.push(start);
-    wEnd.push(end);
-    wEvasive.push(evasive | nextEvasive);
-    wCross.push(cross);
+    if (wLen === cap) growWord();
+    wCodes[wLen] = code;
+    wClass[wLen] = cls;
+    wStart[wLen] = start;
+    wEnd[wLen] = end;
+    wEvasive[wLen] = evasive | nextEvasive;
+    wCross[wLen] = cross;
+    wLen++;
     nextEvasive = 0;
     if (cls === LETTER) {
       wLetters++;
@@ -355,7 +373,7 @@ export function skeletonize(input: string): Skeleton {
   };
 
   const addSeparator = (cls: number, code: number) => {
-    if (cls === PUNCT && !sawSpaceSinceWord && wCodes.length > 0) {
+    if (cls === PUNCT && !sawSpaceSinceWord && wLen > 0) {
       punctCount++;
       punctApostrophe = APOSTROPHES.has(code);
     } else {
@@ -389,7 +407,7 @@ export function skeletonize(input: string): Skeleton {
     }
     const info = infoFor(cp);
     if (info.out.length === 0) {
-      if (wCodes.length > 0) nextEvasive = 1; // hidden character inside a word
+      if (wLen > 0) nextEvasive = 1; // hidden character inside a word
     } else {
       for (let k = 0; k < info.out.length; k++) {
         const oc = info.out.charCodeAt(k);

@@ -37,6 +37,13 @@ export interface Rule {
   before: { re: RegExp; weight: number } | null;
   /** Weight when the hit opens a sentence (an imperative aimed at the model rather than a clause). */
   sentenceStart: number | null;
+  /**
+   * Skeleton rules: prefixes (1-3 characters) of the words a match can start with; the rule runs
+   * only on texts with such a word. Null: always run.
+   */
+  triggers: readonly string[] | null;
+  /** Skeleton rules with a CJK alternative: also run when the text has CJK characters. */
+  cjk: boolean;
 }
 
 interface RuleDef {
@@ -761,8 +768,79 @@ const DEFS: RuleDef[] = [
   },
 ];
 
+/** Index of the parenthesis closing the group that opens at `open`. */
+function closing(p: string, open: number): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = open; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Top-level alternatives of a group body. */
+function alternatives(body: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(body.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(body.slice(start));
+  return out;
+}
+
+const LETTER_RUN = /^[a-z\u0400-\u04ff]+/;
+
+/**
+ * The words a pattern can start with, as 1-3 character prefixes (with `l`/`i` both for leetspeak),
+ * and whether it has a CJK alternative. Null when the start cannot be told (the rule then always runs).
+ */
+export function startWords(pattern: string): { prefixes: string[]; cjk: boolean } | null {
+  let p = pattern;
+  if (p.startsWith('<')) p = p.slice(1);
+  if (p.startsWith('(?:')) {
+    const end = closing(p, 0);
+    if (end < 0 || /^[?*{]/.test(p.slice(end + 1))) return null;
+    const result = { prefixes: [] as string[], cjk: false };
+    for (const alt of alternatives(p.slice(3, end))) {
+      const sub = startWords(alt + p.slice(end + 1));
+      if (!sub) return null;
+      result.prefixes.push(...sub.prefixes);
+      result.cjk ||= sub.cjk;
+    }
+    return result;
+  }
+  const first = p.codePointAt(0) ?? 0;
+  if (first >= 0x2e80) return { prefixes: [], cjk: true };
+  const m = LETTER_RUN.exec(p);
+  if (!m) return null;
+  let run = m[0];
+  if (/^[?*{]/.test(p.slice(run.length))) run = run.slice(0, -1);
+  if (run.length === 0) return null;
+  let keys = [''];
+  for (const c of run.slice(0, 3)) keys = keys.flatMap((k) => (c === 'l' ? [`${k}l`, `${k}i`] : [k + c]));
+  return { prefixes: keys, cjk: false };
+}
+
 function toRule(def: RuleDef): Rule {
   const view = def.view ?? 'skeleton';
+  const start = view === 'skeleton' ? startWords(def.pattern) : null;
   const source = view === 'raw' ? def.pattern : compile(def.pattern);
   return {
     id: def.id,
@@ -775,6 +853,8 @@ function toRule(def: RuleDef): Rule {
     questionable: def.questionable ?? false,
     before: def.before ?? null,
     sentenceStart: def.sentenceStart ?? null,
+    triggers: start ? [...new Set(start.prefixes)] : null,
+    cjk: start ? start.cjk : false,
   };
 }
 

@@ -144,19 +144,46 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
   return out + text.slice(at);
 }
 
+/** The 1-3 character prefixes of the words of a skeleton. */
+function wordPrefixes(sk: string): Set<string> {
+  const set = new Set<string>();
+  const n = sk.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && sk.charCodeAt(i) === 32) i++;
+    if (i >= n) break;
+    let j = i;
+    while (j < n && sk.charCodeAt(j) !== 32) j++;
+    const len = j - i;
+    set.add(sk.slice(i, i + Math.min(3, len)));
+    if (len >= 2) set.add(sk.slice(i, i + 2));
+    if (len >= 3 || len === 2) set.add(sk[i] as string);
+    i = j;
+  }
+  return set;
+}
+
 /** Rule hits of the phrase rules over one text. */
 function phraseHits(text: string, ctx: Context): Hit[] {
   const sk = skeletonize(text);
   let lower: string | null = null;
+  let prefixes: Set<string> | null = null;
   const hits: Hit[] = [];
   const cjk = sk.hasOtherScript;
   for (const rule of RULES) {
-    if (ruleOff(ctx, rule.id)) continue;
     const raw = rule.view === 'raw';
     if (raw) {
-      lower ??= text.toLowerCase();
-      if (rule.stems && !rule.stems.some((s) => (lower as string).includes(s))) continue;
-    } else if (!cjk && /\.(?:zh|ja)$/.test(rule.id)) continue;
+      if (rule.stems) {
+        lower ??= text.toLowerCase();
+        const l = lower;
+        if (!rule.stems.some((s) => l.includes(s))) continue;
+      }
+    } else if (rule.triggers && !(cjk && rule.cjk)) {
+      prefixes ??= wordPrefixes(sk.text);
+      const p = prefixes;
+      if (!rule.triggers.some((t) => p.has(t))) continue;
+    } else if (rule.cjk && !cjk && !rule.triggers) continue;
+    if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
     const subject = raw ? text : sk.text;
     const re = rule.re;
     re.lastIndex = 0;

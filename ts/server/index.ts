@@ -26,6 +26,7 @@ import { backendKind, compressAsync, decompressDetailedAsync, M2MError } from '.
 import { type ScanMode, type ScanResult, scan } from '../security/index.js';
 import {
   attachSessionWebSocket,
+  type DataHandler,
   httpStatusFor,
   MemorySessionStore,
   registerSessionRoutes,
@@ -54,6 +55,8 @@ export interface ServerOptions {
   logLevel?: string | false;
   /** Directory of the built playground, served at `/`. Default build/playground when present. */
   playgroundDir?: string;
+  /** What to do with content received in sessions; a returned string is sent back as DATA. Default: nothing. */
+  onData?: DataHandler;
 }
 
 /** A running server. */
@@ -89,10 +92,16 @@ const scanBody = z
   })
   .strict();
 
+/** The HTTP status of an error code (the session routes' mapping, plus the server's own codes). */
+function statusFor(code: string): number {
+  if (code === 'NOT_FOUND') return 404;
+  return httpStatusFor(code);
+}
+
 /** The spec's error body, with the status its code maps to. */
 function sendError(reply: FastifyReply, err: M2MError, details?: Record<string, unknown>) {
   const body = { error: { code: err.code, message: err.message, ...(details ? { details } : {}) } };
-  return reply.code(httpStatusFor(err.code)).send(body);
+  return reply.code(statusFor(err.code)).send(body);
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -134,6 +143,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
     connectionTimeout: options.requestTimeoutMs ?? 30_000,
     return503OnClosing: true,
+    forceCloseConnections: 'idle',
     logger:
       options.logLevel === false
         ? false
@@ -154,6 +164,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
             return { safe: r.safe, blocked: r.blocked, threats: r.threats.map((t) => ({ ...t })) };
           },
     securityBlocking: securityMode === 'blocking',
+    onData: options.onData,
     onError: (error, info) => app.log.warn({ code: error.code, transport: info.transport, session: info.sessionId }, error.message),
   });
 

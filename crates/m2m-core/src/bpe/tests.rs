@@ -432,3 +432,112 @@ fn throughput() {
         }
     }
 }
+
+/// Pieces by the tokenizer (ASCII fast path, regex fallback) and by the
+/// regex alone; `None` if they agree.
+fn piece_mismatch(t: &Tokenizer, text: &str) -> Option<String> {
+    let fast: Vec<_> = t.pieces(text).collect();
+    let reference: Vec<_> = t.pieces_regex_only(text).collect();
+    if fast == reference {
+        return None;
+    }
+    let show = |v: &[std::ops::Range<usize>]| -> Vec<&str> {
+        v.iter().map(|r| &text[r.clone()]).collect()
+    };
+    Some(format!(
+        "{:?} {:?}\n  regex {:?}\n  fast  {:?}",
+        t.encoding(),
+        text,
+        show(&reference),
+        show(&fast)
+    ))
+}
+
+#[test]
+fn ascii_fast_path_known_cases() {
+    let cl = tok(Encoding::Cl100kBase);
+    let o = tok(Encoding::O200kBase);
+    let pieces = |t: &Tokenizer, text: &str| -> Vec<String> {
+        assert_eq!(piece_mismatch(t, text), None);
+        t.pieces(text).map(|r| text[r].to_owned()).collect()
+    };
+    assert_eq!(pieces(cl, "\"hello"), ["\"hello"]);
+    assert_eq!(pieces(cl, "{\"role\":\"user\"}"), ["{\"", "role", "\":\"", "user", "\"}"]);
+    assert_eq!(pieces(cl, "I'M don't 'sup"), ["I", "'M", " don", "'t", " '", "sup"]);
+    assert_eq!(pieces(o, "I'M don't 'sup"), ["I'M", " don't", " '", "sup"]);
+    assert_eq!(pieces(o, "helloWorld HTMLParser"), ["hello", "World", " HTMLParser"]);
+    assert_eq!(pieces(cl, "12345 x"), ["123", "45", " x"]);
+    assert_eq!(pieces(cl, "a  \t\n\n  b   "), ["a", "  \t\n\n", " ", " b", "   "]);
+    assert_eq!(pieces(cl, "\tx \x0B!"), ["\tx", " ", "\x0B", "!"]);
+    assert_eq!(pieces(o, "!!\n/x a//\n"), ["!!\n/", "x", " a", "//\n"]);
+    assert_eq!(pieces(cl, "!!\n/x"), ["!!\n", "/x"]);
+    for t in [cl, o] {
+        for text in ["'ſ x", " é", "1²", "ab\u{A0} ", "  \u{85}x", "x'\u{17F}"] {
+            assert_eq!(piece_mismatch(t, text), None);
+        }
+    }
+}
+
+/// The ASCII fast path gives the regex's pieces: on every fixture text and
+/// on random strings biased to the characters its decisions depend on.
+#[test]
+fn ascii_fast_path_equals_regex() {
+    let mut texts: Vec<String> = Vec::new();
+    for name in ["cl100k_base", "o200k_base", "llama3", "llama3-js"] {
+        texts.extend(fixtures(name).into_iter().map(|c| c.text));
+    }
+    let n_fixture = texts.len();
+    const ALPHABET: &[&str] = &[
+        "a", "b", "e", "l", "m", "r", "s", "t", "v", "d", "x", "A", "E", "L", "M", "R", "S",
+        "T", "V", "D", "X", "'", "'", "'", "\"", "\"", "0", "1", "9", " ", " ", " ", "\t", "\n",
+        "\n", "\r", "\x0B", "\x0C", "{", "}", "[", "]", ":", ",", ".", "/", "/", "-", "!", "?",
+        "\\", "_", "\x00", "\x1F", "\x7F", "é", "É", "ſ", "\u{A0}", "\u{85}", "\u{2028}",
+        "\u{3000}", "中", "²", "٣", "\u{301}", "😀", "—", "“", "ʰ", "ǅ", "\u{1C89}",
+    ];
+    // The first 55 entries are ASCII; non-ASCII is picked 1 time in 16.
+    let ascii = ALPHABET.iter().position(|s| !s.is_ascii()).unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let n_random = 150_000;
+    for _ in 0..n_random {
+        let len = (rnd() % 40) as usize;
+        let mut s = String::new();
+        for _ in 0..len {
+            let r = rnd();
+            let i = if r % 16 == 0 {
+                ascii + (r >> 8) as usize % (ALPHABET.len() - ascii)
+            } else {
+                (r >> 8) as usize % ascii
+            };
+            s.push_str(ALPHABET[i]);
+        }
+        texts.push(s);
+    }
+    let mut pieces = 0usize;
+    for encoding in [Encoding::Cl100kBase, Encoding::O200kBase] {
+        let t = tok(encoding);
+        let mut failures = Vec::new();
+        for text in &texts {
+            pieces += t.pieces(text).count();
+            if let Some(f) = piece_mismatch(t, text) {
+                failures.push(f);
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} texts differ; first ones:\n{}",
+            failures.len(),
+            texts.len(),
+            failures[..failures.len().min(10)].join("\n")
+        );
+    }
+    println!(
+        "fast path == regex on {n_fixture} fixture texts and {n_random} random strings \
+         (2 patterns, {pieces} pieces)"
+    );
+}
