@@ -64,7 +64,8 @@ export const EXAMPLES: readonly Example[] = [
           index: 0,
           message: {
             role: 'assistant',
-            content: 'The capital of France is Paris. About 2.1 million people live in the city itself, and over 12 million in the wider metropolitan area.',
+            content:
+              'The capital of France is Paris. About 2.1 million people live in the city itself, and over 12 million in the wider metropolitan area.',
           },
           logprobs: null,
           finish_reason: 'stop',

@@ -13,7 +13,7 @@ start=$(date +%s)
 
 WASM_PACK_VERSION=0.15.1
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print }' crates/m2m-wasm/Cargo.lock)
-DEBIAN_PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld binaryen redis-server)
+DEBIAN_PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld binaryen redis-server chromium)
 
 step() { printf '==> %s\n' "$*"; }
 

@@ -8,8 +8,8 @@ import {
   encodeBinaryFrame,
   generateSessionId,
   M2MClient,
-  type Message,
   MESSAGE_TYPES,
+  type Message,
   parseMessage,
   SESSION_ID_PATTERN,
   SessionManager,
@@ -91,9 +91,21 @@ describe('hostile and malformed messages', () => {
     ['string timestamp', JSON.stringify({ ...(EXAMPLES.PING as object), timestamp: String(NOW) }), 'INVALID_MESSAGE'],
     ['fractional timestamp', JSON.stringify({ ...(EXAMPLES.PING as object), timestamp: NOW + 0.5 }), 'INVALID_MESSAGE'],
     ['negative timestamp', JSON.stringify({ ...(EXAMPLES.PING as object), timestamp: -1 }), 'INVALID_MESSAGE'],
-    ['HELLO with a session id', JSON.stringify({ ...(EXAMPLES.HELLO as object), session_id: 'sess_x' }), 'INVALID_MESSAGE'],
-    ['PING without a session id', JSON.stringify({ ...(EXAMPLES.PING as object), session_id: null }), 'INVALID_MESSAGE'],
-    ['session id with odd characters', JSON.stringify({ ...(EXAMPLES.PING as object), session_id: 'sess/../x' }), 'INVALID_MESSAGE'],
+    [
+      'HELLO with a session id',
+      JSON.stringify({ ...(EXAMPLES.HELLO as object), session_id: 'sess_x' }),
+      'INVALID_MESSAGE',
+    ],
+    [
+      'PING without a session id',
+      JSON.stringify({ ...(EXAMPLES.PING as object), session_id: null }),
+      'INVALID_MESSAGE',
+    ],
+    [
+      'session id with odd characters',
+      JSON.stringify({ ...(EXAMPLES.PING as object), session_id: 'sess/../x' }),
+      'INVALID_MESSAGE',
+    ],
     [
       'HELLO algorithms not an array',
       JSON.stringify({ ...(EXAMPLES.HELLO as object), payload: { version: '1.0', algorithms: 'TOKEN' } }),
@@ -106,7 +118,10 @@ describe('hostile and malformed messages', () => {
     ],
     [
       'ACCEPT without session_timeout_ms',
-      JSON.stringify({ ...(EXAMPLES.ACCEPT as object), payload: { version: '1.0', algorithms: ['TOKEN'], security_scanning: true } }),
+      JSON.stringify({
+        ...(EXAMPLES.ACCEPT as object),
+        payload: { version: '1.0', algorithms: ['TOKEN'], security_scanning: true },
+      }),
       'INVALID_MESSAGE',
     ],
     [
@@ -128,12 +143,32 @@ describe('hostile and malformed messages', () => {
       'INVALID_MESSAGE',
     ],
     ['PING payload an array', JSON.stringify({ ...(EXAMPLES.PING as object), payload: [] }), 'INVALID_MESSAGE'],
-    ['REJECT without code', JSON.stringify({ ...(EXAMPLES.REJECT as object), payload: { message: 'no' } }), 'INVALID_MESSAGE'],
-    ['deep nesting', `{"type":"PING","session_id":"sess_a","timestamp":${NOW},"payload":{"x":${'['.repeat(100)}${']'.repeat(100)}}}`, 'INVALID_MESSAGE'],
+    [
+      'REJECT without code',
+      JSON.stringify({ ...(EXAMPLES.REJECT as object), payload: { message: 'no' } }),
+      'INVALID_MESSAGE',
+    ],
+    [
+      'deep nesting',
+      `{"type":"PING","session_id":"sess_a","timestamp":${NOW},"payload":{"x":${'['.repeat(100)}${']'.repeat(100)}}}`,
+      'INVALID_MESSAGE',
+    ],
     ['very deep nesting (1e6)', '['.repeat(1_000_000), 'INVALID_MESSAGE'],
-    ['long array', `{"type":"PING","session_id":"sess_a","timestamp":${NOW},"payload":{"x":[${'0,'.repeat(10_000)}0]}}`, 'INVALID_MESSAGE'],
-    ['a stale timestamp', JSON.stringify({ ...(EXAMPLES.PING as object), timestamp: NOW - 3_600_000 }), 'TIMESTAMP_SKEW'],
-    ['a future timestamp', JSON.stringify({ ...(EXAMPLES.PING as object), timestamp: NOW + 3_600_000 }), 'TIMESTAMP_SKEW'],
+    [
+      'long array',
+      `{"type":"PING","session_id":"sess_a","timestamp":${NOW},"payload":{"x":[${'0,'.repeat(10_000)}0]}}`,
+      'INVALID_MESSAGE',
+    ],
+    [
+      'a stale timestamp',
+      JSON.stringify({ ...(EXAMPLES.PING as object), timestamp: NOW - 3_600_000 }),
+      'TIMESTAMP_SKEW',
+    ],
+    [
+      'a future timestamp',
+      JSON.stringify({ ...(EXAMPLES.PING as object), timestamp: NOW + 3_600_000 }),
+      'TIMESTAMP_SKEW',
+    ],
     ['not a string at all', 42, 'INVALID_MESSAGE'],
   ];
   for (const [name, input, code] of cases) {
@@ -194,7 +229,23 @@ describe('hostile and malformed messages', () => {
     const examples = Object.values(EXAMPLES) as Record<string, unknown>[];
     const mutation = fc.record({
       example: fc.integer({ min: 0, max: examples.length - 1 }),
-      path: fc.array(fc.constantFrom('type', 'session_id', 'timestamp', 'payload', 'version', 'algorithms', 'content', 'algorithm', 'code', 'reason', 'original_size', 'security_status'), { minLength: 1, maxLength: 2 }),
+      path: fc.array(
+        fc.constantFrom(
+          'type',
+          'session_id',
+          'timestamp',
+          'payload',
+          'version',
+          'algorithms',
+          'content',
+          'algorithm',
+          'code',
+          'reason',
+          'original_size',
+          'security_status',
+        ),
+        { minLength: 1, maxLength: 2 },
+      ),
       value: fc.jsonValue({ maxDepth: 3 }),
       remove: fc.boolean(),
     });

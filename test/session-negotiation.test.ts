@@ -65,7 +65,11 @@ describe('negotiate()', () => {
   it('else falls back to cl100k_base (also when the client names none)', () => {
     const none = negotiate({ version: '1.0', algorithms: ['TOKEN'] }, SERVER, false);
     expect(none.ok && none.params.encoding).toBe('cl100k_base');
-    const disjoint = negotiate({ ...CLIENT_HELLO, encodings: ['O200K_BASE'] }, { ...SERVER, encodings: ['llama3'] }, false);
+    const disjoint = negotiate(
+      { ...CLIENT_HELLO, encodings: ['O200K_BASE'] },
+      { ...SERVER, encodings: ['llama3'] },
+      false,
+    );
     expect(disjoint.ok && disjoint.params.encoding).toBe('cl100k_base');
   });
 
@@ -92,12 +96,13 @@ describe('negotiate()', () => {
     const hello = { ...CLIENT_HELLO, extensions: { binary_frames: true } };
     const yes = negotiate(hello, SERVER, true);
     expect(yes.ok && yes.params.binaryFrames).toBe(true);
-    for (const [h, s, t] of [
+    const noes: [HelloPayload, ServerCapabilities, boolean][] = [
       [CLIENT_HELLO, SERVER, true],
       [hello, SERVER, false],
       [hello, { ...SERVER, binaryFrames: false }, true],
       [{ ...hello, algorithms: ['BROTLI'] }, SERVER, true],
-    ] as const) {
+    ];
+    for (const [h, s, t] of noes) {
       const r = negotiate(h, s, t);
       expect(r.ok && r.params.binaryFrames).toBe(false);
     }
@@ -163,7 +168,9 @@ describe('SessionManager REJECT policies', () => {
 
   it('VERSION_MISMATCH and NO_COMMON_ALGORITHM', async () => {
     const manager = new SessionManager({ algorithms: ['brotli'] });
-    expect(await manager.handleHello(hello({ version: '0.9' }))).toMatchObject({ payload: { code: 'VERSION_MISMATCH' } });
+    expect(await manager.handleHello(hello({ version: '0.9' }))).toMatchObject({
+      payload: { code: 'VERSION_MISMATCH' },
+    });
     expect(await manager.handleHello(hello())).toMatchObject({ payload: { code: 'NO_COMMON_ALGORITHM' } });
   });
 
@@ -213,6 +220,8 @@ describe('SessionManager REJECT policies', () => {
     expect(await errorCode(() => manager.handleHello(createMessage('PING', 'sess_x', {}, Date.now())))).toBe(
       'INVALID_STATE',
     );
-    expect(await errorCode(() => manager.handleHello(JSON.stringify({ ...hello(), timestamp: 5 })))).toBe('TIMESTAMP_SKEW');
+    expect(await errorCode(() => manager.handleHello(JSON.stringify({ ...hello(), timestamp: 5 })))).toBe(
+      'TIMESTAMP_SKEW',
+    );
   });
 });

@@ -50,7 +50,8 @@ const EXTRA_ROWS: Row[] = [
 ];
 
 function expected(role: Role, from: SessionState, event: SessionEvent): SessionState | undefined {
-  for (const [roles, f, e, to] of [...SPEC_ROWS, ...EXTRA_ROWS]) if (roles.includes(role) && f === from && e === event) return to;
+  for (const [roles, f, e, to] of [...SPEC_ROWS, ...EXTRA_ROWS])
+    if (roles.includes(role) && f === from && e === event) return to;
   return undefined;
 }
 
@@ -111,7 +112,12 @@ describe('spec transitions, end to end', () => {
   const setup = (options: ConstructorParameters<typeof SessionManager>[0] = {}) => {
     const store = new MemorySessionStore();
     const errors: string[] = [];
-    const manager = new SessionManager({ store, onData: (c) => `re:${c}`, onError: (e) => errors.push(e.code), ...options });
+    const manager = new SessionManager({
+      store,
+      onData: (c) => `re:${c}`,
+      onError: (e) => errors.push(e.code),
+      ...options,
+    });
     const client = new M2MClient({ url: 'ws://memory/v1/ws', channel: memoryChannel(manager) });
     return { store, manager, client, errors };
   };
@@ -231,7 +237,12 @@ describe('spec transitions, end to end', () => {
     const connecting = client.connect();
     await flush();
     await server.deliver(
-      createMessage('ACCEPT', 'sess_abc123', { version: '1.0', algorithms: ['NONE'], security_scanning: false, session_timeout_ms: 60_000 }, Date.now()),
+      createMessage(
+        'ACCEPT',
+        'sess_abc123',
+        { version: '1.0', algorithms: ['NONE'], security_scanning: false, session_timeout_ms: 60_000 },
+        Date.now(),
+      ),
     );
     await connecting;
     await vi.advanceTimersByTimeAsync(60_000);
@@ -246,7 +257,12 @@ describe('spec transitions, end to end', () => {
     const connecting = client.connect();
     await flush();
     await server.deliver(
-      createMessage('ACCEPT', 'sess_abc123', { version: '1.0', algorithms: ['NONE'], security_scanning: false, session_timeout_ms: 300_000 }, Date.now()),
+      createMessage(
+        'ACCEPT',
+        'sess_abc123',
+        { version: '1.0', algorithms: ['NONE'], security_scanning: false, session_timeout_ms: 300_000 },
+        Date.now(),
+      ),
     );
     await connecting;
     void client.close();

@@ -79,6 +79,36 @@ describe('server keep-alive', () => {
   });
 });
 
+describe('connections without a session', () => {
+  it('a connection that sends no HELLO is closed after the hello timeout', async () => {
+    const errors: string[] = [];
+    const manager = new SessionManager({ onError: (e) => errors.push(e.code) });
+    const peer = rawPeer(manager);
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(peer.connection.state).toBe('INITIAL');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(peer.connection.state).toBe('CLOSED');
+    expect(peer.closed).toBeDefined();
+    expect(errors).toEqual(['TIMEOUT']);
+    expect(manager.connectionCount).toBe(0);
+  });
+
+  it('a flood of queued messages closes the connection (maxPendingMessages)', async () => {
+    const store = new MemorySessionStore();
+    const manager = new SessionManager({ store, maxPendingMessages: 10, onError: () => undefined });
+    const peer = rawPeer(manager);
+    await peer.hello();
+    const id = peer.sessionId();
+    for (let i = 0; i < 100; i++) peer.connection.receive(JSON.stringify(createMessage('PING', id, {}, Date.now())));
+    await flush(200);
+    expect(peer.last()).toMatchObject({ type: 'CLOSE', payload: { reason: 'ERROR' } });
+    expect(peer.messages().filter((m) => m.type === 'PONG').length).toBeLessThanOrEqual(10);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(peer.connection.state).toBe('CLOSED');
+    expect(await store.list()).toEqual([]);
+  });
+});
+
 describe('client keep-alive', () => {
   it('closes with CLOSE TIMEOUT after three unanswered PINGs', async () => {
     const server = scriptedServer();
@@ -150,7 +180,9 @@ describe('HTTP sessions expire through the store TTL', () => {
     const a = await manager.handleHello(hello);
     const id = a.session_id as string;
     await vi.advanceTimersByTimeAsync(59_000);
-    expect(await manager.handleMessage(id, createMessage('PING', id, {}, Date.now()))).toMatchObject([{ type: 'PONG' }]);
+    expect(await manager.handleMessage(id, createMessage('PING', id, {}, Date.now()))).toMatchObject([
+      { type: 'PONG' },
+    ]);
     await vi.advanceTimersByTimeAsync(59_000);
     expect((await manager.getSession(id))?.state).toBe('ESTABLISHED');
     await vi.advanceTimersByTimeAsync(1_000);
@@ -172,5 +204,83 @@ describe('HTTP sessions expire through the store TTL', () => {
     expect((await store.get(id))?.state).toBe('CLOSING');
     await vi.advanceTimersByTimeAsync(5_000);
     expect(await store.get(id)).toBeUndefined();
+  });
+});
+
+describe('client in HTTP mode', () => {
+  /** A fetch that calls the manager directly, as the fastify routes would. */
+  function directFetch(manager: SessionManager, log: string[]): typeof fetch {
+    return (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(String(input));
+      const body = String(init?.body ?? '');
+      const reply = (status: number, value?: unknown) =>
+        new Response(value === undefined ? null : JSON.stringify(value), { status });
+      log.push(`${init?.method} ${url.pathname}`);
+      try {
+        if (url.pathname === '/v1/session') return reply(200, await manager.handleHello(body));
+        const id = url.pathname.split('/')[3] as string;
+        const out = await manager.handleMessage(id, body);
+        return out[0] ? reply(200, out[0]) : reply(204);
+      } catch (err) {
+        const e = err as { code: string; message: string };
+        return reply(e.code === 'UNKNOWN_SESSION' ? 404 : 400, { error: { code: e.code, message: e.message } });
+      }
+    }) as typeof fetch;
+  }
+
+  it('keeps the session alive with PINGs when idle', async () => {
+    const manager = new SessionManager({ sessionTimeoutMs: 60_000 });
+    const log: string[] = [];
+    const client = new M2MClient({
+      url: 'http://server.test',
+      fetch: directFetch(manager, log),
+      pingIntervalMs: 30_000,
+    });
+    await client.connect();
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(client.state).toBe('ESTABLISHED');
+    expect(log.filter((l) => l.endsWith('/message')).length).toBe(20);
+    await client.close();
+    expect(await manager.listSessions()).toEqual([]);
+  });
+
+  it('closes after three failed PINGs when the server is gone', async () => {
+    const manager = new SessionManager({ sessionTimeoutMs: 60_000 });
+    const log: string[] = [];
+    let up = true;
+    const fetchFn = directFetch(manager, log);
+    const client = new M2MClient({
+      url: 'http://server.test',
+      fetch: ((i: string, o: RequestInit) =>
+        up ? fetchFn(i, o) : Promise.reject(new TypeError('fetch failed'))) as typeof fetch,
+    });
+    await client.connect();
+    up = false;
+    const errors: string[] = [];
+    client.onError((e) => errors.push(e.code));
+    await vi.advanceTimersByTimeAsync(60_000 + 3 * 10_000);
+    expect(client.state).toBe('CLOSED');
+    expect(client.closeInfo).toMatchObject({ reason: 'TIMEOUT' });
+    expect(errors).toContain('CONNECTION_FAILED');
+  });
+
+  it('closes itself when the session timeout passes without a reply', async () => {
+    const manager = new SessionManager({ sessionTimeoutMs: 60_000 });
+    const client = new M2MClient({ url: 'http://server.test', fetch: directFetch(manager, []), keepAlive: false });
+    await client.connect();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(client.state).toBe('CLOSED');
+    expect(client.closeInfo).toMatchObject({ reason: 'TIMEOUT', by: 'client' });
+    expect(await errorCode(() => client.send('late'))).toBe('INVALID_STATE');
+  });
+
+  it('learns that the server dropped the session (UNKNOWN_SESSION) and closes', async () => {
+    const manager = new SessionManager();
+    const client = new M2MClient({ url: 'http://server.test', fetch: directFetch(manager, []), keepAlive: false });
+    await client.connect();
+    expect(await manager.closeSession(client.sessionId as string, 'SERVER_SHUTDOWN')).toBe(true);
+    expect(await errorCode(() => client.send('late'))).toBe('UNKNOWN_SESSION');
+    await flush();
+    expect(client.state).toBe('CLOSED');
   });
 });

@@ -74,11 +74,7 @@ export type M2MWorkerResponse =
  * tokens) are grouped until they decode. The segments' texts concatenate to
  * `text` (for text without lone surrogates).
  */
-export function tokenSegments(
-  text: string,
-  ids: ArrayLike<number>,
-  decode: (ids: number[]) => string,
-): TokenSegment[] {
+export function tokenSegments(text: string, ids: ArrayLike<number>, decode: (ids: number[]) => string): TokenSegment[] {
   const segments: TokenSegment[] = [];
   let pos = 0;
   let group: number[] = [];
@@ -103,7 +99,10 @@ export function tokenSegments(
 // The worker side.
 
 type Library = typeof import('./browser.js');
-type Security = typeof import('./security/index.js');
+// The scanner module itself, not `./security/index.js`: the index also
+// re-exports the Node config loader, which would bundle zod (~450 KB) into the
+// worker.
+type Security = typeof import('./security/scanner.js');
 
 /** The part of a worker's global scope the server uses. */
 export interface WorkerScope {
@@ -164,7 +163,7 @@ export function serveM2M(scope: WorkerScope): void {
       return (await lib([toEncoding(options.encoding ?? DEFAULT_ENCODING)])).analyze(content, options);
     },
     async scan(content, options) {
-      security ??= import('./security/index.js');
+      security ??= import('./security/scanner.js');
       return (await security).scan(content, options);
     },
     async encode(text, encoding) {

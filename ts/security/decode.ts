@@ -80,11 +80,12 @@ function asText(bytes: Uint8Array): string | null {
   return text;
 }
 
-const RUN = /[A-Za-z0-9+/_-]{16,}={0,2}/g;
 const HEX_ESCAPES = /(?:\\x[0-9a-fA-F]{2}){8,}/g;
 const PERCENT = /(?:%[0-9a-fA-F]{2}|[A-Za-z0-9._~+-]){16,}/g;
 const PERCENT_ESCAPE = /%[0-9a-fA-F]{2}/g;
 const SPACED_HEX = /(?:[0-9a-fA-F]{2}[ :]){7,}[0-9a-fA-F]{2}/g;
+/** Cheap hint that spaced hex may be present: two-digit hex pairs with a digit, separated by a space or colon. */
+const SPACED_HEX_HINT = /[0-9][0-9a-fA-F][ :][0-9a-fA-F][0-9][ :][0-9a-fA-F]{2}[ :][0-9a-fA-F]{2}[ :]/;
 const IS_HEX = /^(?:0x)?[0-9a-fA-F]+$/;
 
 function decodeRun(run: string, from: DecodedFrom, budget: DecodeBudget): string | null {
@@ -138,24 +139,59 @@ export function findEncoded(text: string, budget: DecodeBudget): DecodedRun[] {
     const decoded = decodeRun(run, from, budget);
     if (decoded !== null) found.push({ from, offset, length: run.length, text: decoded });
   };
-  RUN.lastIndex = 0;
-  for (let m = RUN.exec(text); m; m = RUN.exec(text)) {
-    const run = m[0];
-    if (IS_HEX.test(run) && run.length >= MIN_RUN) {
-      tryRun(run, m.index, 'hex');
+  // Runs of base64/hex characters, found by hand in one pass (no regex backtracking inside words).
+  const n = text.length;
+  let i = 0;
+  while (i < n && attempts < MAX_RUNS && budget.remaining > 0) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || B64[c] === -1) {
+      i++;
       continue;
     }
-    // Words glued by '/' or '-' (paths, slugs) have no digits or upper case mixed in; skip them.
-    if (!/[A-Z]/.test(run) || !/[a-z]/.test(run)) continue;
-    tryRun(run, m.index, 'base64');
-    if (attempts >= MAX_RUNS || budget.remaining <= 0) break;
+    let j = i + 1;
+    let upper = false;
+    let lower = false;
+    let hex = true;
+    while (j < n) {
+      const d = text.charCodeAt(j);
+      if (d >= 128 || (B64[d] as number) < 0) break;
+      if (d >= 65 && d <= 90) {
+        upper = true;
+        if (d > 70) hex = false;
+      } else if (d >= 97 && d <= 122) {
+        lower = true;
+        if (d > 102) hex = false;
+      } else if (d < 48 || d > 57) hex = false;
+      j++;
+    }
+    {
+      const d0 = c;
+      if ((d0 >= 71 && d0 <= 90) || (d0 >= 103 && d0 <= 122) || d0 === 43 || d0 === 47 || d0 === 45 || d0 === 95) hex = false;
+      if (d0 >= 65 && d0 <= 90) upper = true;
+      else if (d0 >= 97 && d0 <= 122) lower = true;
+    }
+    let end = j;
+    while (end < n && end - j < 2 && text.charCodeAt(end) === 61) end++;
+    if (j - i >= MIN_RUN) {
+      if (hex) tryRun(text.slice(i, j), i, 'hex');
+      else if (upper && lower) tryRun(text.slice(i, end), i, 'base64');
+      else if (text.startsWith('0x', i) && IS_HEX.test(text.slice(i, j))) tryRun(text.slice(i, j), i, 'hex');
+    }
+    i = end;
   }
-  for (const re of [HEX_ESCAPES, SPACED_HEX]) {
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m && attempts < MAX_RUNS && budget.remaining > 0; m = re.exec(text)) {
+  if (text.includes('\\x')) {
+    HEX_ESCAPES.lastIndex = 0;
+    for (let m = HEX_ESCAPES.exec(text); m && attempts < MAX_RUNS && budget.remaining > 0; m = HEX_ESCAPES.exec(text)) {
       tryRun(m[0], m.index, 'hex');
     }
   }
+  if (SPACED_HEX_HINT.test(text)) {
+    SPACED_HEX.lastIndex = 0;
+    for (let m = SPACED_HEX.exec(text); m && attempts < MAX_RUNS && budget.remaining > 0; m = SPACED_HEX.exec(text)) {
+      tryRun(m[0], m.index, 'hex');
+    }
+  }
+  if (!text.includes('%')) return found;
   PERCENT.lastIndex = 0;
   for (let m = PERCENT.exec(text); m && attempts < MAX_RUNS && budget.remaining > 0; m = PERCENT.exec(text)) {
     const escapes = m[0].match(PERCENT_ESCAPE)?.length ?? 0;

@@ -159,6 +159,17 @@ function infoFor(cp: number): CharInfo {
   return info;
 }
 
+/**
+ * Key of the first (up to) three characters of a word: 9 bits per character (collisions only cost
+ * a wasted regex attempt), 511 for a missing one. OR-ing 511 or `PREFIX1_MASK` gives the keys of
+ * the shorter prefixes; OR-ing `EXACT_FLAG` marks a whole word of one or two characters.
+ */
+export function prefixKey(c0: number, c1 = -1, c2 = -1): number {
+  return ((c0 & 511) << 18) | ((c1 < 0 ? 511 : c1 & 511) << 9) | (c2 < 0 ? 511 : c2 & 511);
+}
+export const PREFIX1_MASK = (511 << 9) | 511;
+export const EXACT_FLAG = 1 << 27;
+
 /** The skeleton of a text and the way back to the source. */
 export interface Skeleton {
   /** Lower-case letters, digits and single spaces. */
@@ -171,6 +182,10 @@ export interface Skeleton {
   evasion: Uint8Array;
   /** The text has letters outside Latin/Cyrillic/Greek (CJK rules are only run then). */
   hasOtherScript: boolean;
+  /** Skeleton offset of each word. */
+  words: Int32Array;
+  /** {@link prefixKey} of the first three characters of each word. */
+  keys: Int32Array;
 }
 
 class Builder {
@@ -269,6 +284,22 @@ export function skeletonize(input: string): Skeleton {
   let punctApostrophe = false;
   let sawSpaceSinceWord = false;
 
+  let words = new Int32Array(64);
+  let keys = new Int32Array(64);
+  let wordCount = 0;
+  const addWord = (key: number) => {
+    if (wordCount === words.length) {
+      const w = new Int32Array(words.length * 2);
+      w.set(words);
+      words = w;
+      const k = new Int32Array(keys.length * 2);
+      k.set(keys);
+      keys = k;
+    }
+    words[wordCount] = out.length;
+    keys[wordCount++] = key;
+  };
+
   const emitSpace = (at: number) => {
     if (out.length > 0 && out.codes[out.length - 1] !== 32) out.push(32, at, at, 0);
   };
@@ -278,12 +309,14 @@ export function skeletonize(input: string): Skeleton {
     if (n === 0) return;
     if (n >= 3) {
       emitSpace(singles[1] as number);
+      addWord(prefixKey(singles[0] as number, singles[3] as number, singles[6] as number));
       for (let i = 0; i < singles.length; i += 3) {
         out.push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, 1);
       }
     } else {
       for (let i = 0; i < singles.length; i += 3) {
         emitSpace(singles[i + 1] as number);
+        addWord(prefixKey(singles[i] as number));
         out.push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, singleEvasive);
       }
     }
@@ -327,6 +360,9 @@ export function skeletonize(input: string): Skeleton {
     } else if (kept > 0) {
       flushSingles();
       emitSpace(wStart[0] as number);
+      addWord(
+        prefixKey(wCodes[0] as number, kept > 1 ? (wCodes[1] as number) : -1, kept > 2 ? (wCodes[2] as number) : -1),
+      );
       for (let i = 0; i < kept; i++) {
         out.push(wCodes[i] as number, wStart[i] as number, wEnd[i] as number, wEvasive[i] as number);
       }
@@ -426,5 +462,7 @@ export function skeletonize(input: string): Skeleton {
     ends: out.ends.subarray(0, out.length),
     evasion: out.evasion.subarray(0, out.length),
     hasOtherScript,
+    words: words.subarray(0, wordCount),
+    keys: keys.subarray(0, wordCount),
   };
 }

@@ -18,6 +18,7 @@
  * (`developer mode`, `no restrictions`, a `system:` line) stay well below the
  * default threshold.
  */
+import { EXACT_FLAG, prefixKey } from './normalize.js';
 import type { ThreatType } from './types.js';
 
 export interface Rule {
@@ -27,6 +28,8 @@ export interface Rule {
   /** `skeleton` (default) or `raw` (case-insensitive, punctuation kept). */
   view: 'skeleton' | 'raw';
   re: RegExp;
+  /** The same pattern, sticky: tried only at the words its triggers point to. */
+  sticky: RegExp | null;
   /** Lower-case substrings of which at least one must occur for the rule to run (a cheap pre-filter). */
   stems: readonly string[] | null;
   /** Suspicious only as an instruction: a negation just before it (`never reveal ...`) weakens it. */
@@ -42,6 +45,8 @@ export interface Rule {
    * only on texts with such a word. Null: always run.
    */
   triggers: readonly string[] | null;
+  /** {@link prefixKey}s of `triggers`. */
+  triggerKeys: readonly number[] | null;
   /** Skeleton rules with a CJK alternative: also run when the text has CJK characters. */
   cjk: boolean;
 }
@@ -831,11 +836,29 @@ export function startWords(pattern: string): { prefixes: string[]; cjk: boolean 
   const m = LETTER_RUN.exec(p);
   if (!m) return null;
   let run = m[0];
-  if (/^[?*{]/.test(p.slice(run.length))) run = run.slice(0, -1);
+  let rest = p.slice(run.length);
+  if (/^[?*{]/.test(rest)) run = run.slice(0, -1);
   if (run.length === 0) return null;
+  // A short first word followed by more letters: the word itself, or its joined form (`do not` / `donot`).
+  const exact: string[] = [];
+  while (run.length < 3 && rest.startsWith(' ') && run === m[0]) {
+    const next = LETTER_RUN.exec(rest.slice(1));
+    if (!next) break;
+    exact.push(`=${run}`);
+    rest = rest.slice(1 + next[0].length);
+    run = (run + next[0]).slice(0, 3);
+    if (/^[?*{]/.test(rest) && run.length < 3) return null;
+  }
   let keys = [''];
   for (const c of run.slice(0, 3)) keys = keys.flatMap((k) => (c === 'l' ? [`${k}l`, `${k}i`] : [k + c]));
-  return { prefixes: keys, cjk: false };
+  return { prefixes: [...keys, ...exact.slice(0, 1)], cjk: false };
+}
+
+function keyOf(trigger: string): number {
+  const exact = trigger.startsWith('=');
+  const p = exact ? trigger.slice(1) : trigger;
+  const key = prefixKey(p.charCodeAt(0), p.length > 1 ? p.charCodeAt(1) : -1, p.length > 2 ? p.charCodeAt(2) : -1);
+  return exact ? key | EXACT_FLAG : key;
 }
 
 function toRule(def: RuleDef): Rule {
@@ -848,18 +871,23 @@ function toRule(def: RuleDef): Rule {
     weight: def.weight,
     view,
     re: new RegExp(source, view === 'raw' ? 'gim' : 'g'),
+    sticky: view === 'raw' ? null : new RegExp(source, 'y'),
     stems: def.stems ?? null,
     negatable: def.negatable ?? false,
     questionable: def.questionable ?? false,
     before: def.before ?? null,
     sentenceStart: def.sentenceStart ?? null,
     triggers: start ? [...new Set(start.prefixes)] : null,
+    triggerKeys: start ? [...new Set(start.prefixes)].map(keyOf) : null,
     cjk: start ? start.cjk : false,
   };
 }
 
 /** Every phrase rule, compiled once. */
 export const RULES: readonly Rule[] = DEFS.map(toRule);
+
+/** Every trigger key of every rule. */
+export const TRIGGER_KEYS: ReadonlySet<number> = new Set(RULES.flatMap((r) => r.triggerKeys ?? []));
 
 /** Rule ids of the non-phrase detectors (see `unicode.ts` and `scanner.ts`). */
 export const STRUCTURAL_RULES = [

@@ -20,8 +20,8 @@
  */
 import { M2MError } from '../errors.js';
 import { type DecodeBudget, findEncoded } from './decode.js';
-import { skeletonize } from './normalize.js';
-import { RULES, type Rule } from './rules.js';
+import { EXACT_FLAG, PREFIX1_MASK, type Skeleton, skeletonize } from './normalize.js';
+import { RULES, type Rule, TRIGGER_KEYS } from './rules.js';
 import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
 import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
 import { SCAN_MODES } from './types.js';
@@ -144,33 +144,52 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
   return out + text.slice(at);
 }
 
-/** The 1-3 character prefixes of the words of a skeleton. */
-function wordPrefixes(sk: string): Set<string> {
-  const set = new Set<string>();
-  const n = sk.length;
-  let i = 0;
-  while (i < n) {
-    while (i < n && sk.charCodeAt(i) === 32) i++;
-    if (i >= n) break;
-    let j = i;
-    while (j < n && sk.charCodeAt(j) !== 32) j++;
-    const len = j - i;
-    set.add(sk.slice(i, i + Math.min(3, len)));
-    if (len >= 2) set.add(sk.slice(i, i + 2));
-    if (len >= 3 || len === 2) set.add(sk[i] as string);
-    i = j;
+/** Skeleton offsets of the words that start with each trigger prefix (see `rules.ts`). */
+function triggerIndex(sk: Skeleton): Map<number, number[]> {
+  const map = new Map<number, number[]>();
+  const add = (k: number, pos: number) => {
+    if (!TRIGGER_KEYS.has(k)) return;
+    const list = map.get(k);
+    if (list) list.push(pos);
+    else map.set(k, [pos]);
+  };
+  const { keys, words } = sk;
+  for (let w = 0; w < keys.length; w++) {
+    const k3 = keys[w] as number;
+    const pos = words[w] as number;
+    const k2 = k3 | 511;
+    const k1 = k3 | PREFIX1_MASK;
+    add(k1, pos);
+    if (k2 !== k1) add(k2, pos);
+    if (k3 !== k2) add(k3, pos);
+    else add(k3 | EXACT_FLAG, pos); // a word of one or two characters
   }
-  return set;
+  return map;
 }
 
 /** Rule hits of the phrase rules over one text. */
 function phraseHits(text: string, ctx: Context): Hit[] {
   const sk = skeletonize(text);
   let lower: string | null = null;
-  let prefixes: Set<string> | null = null;
+  let index: Map<number, number[]> | null = null;
   const hits: Hit[] = [];
   const cjk = sk.hasOtherScript;
+  const record = (rule: Rule, mIndex: number, len: number, raw: boolean) => {
+    let start: number;
+    let end: number;
+    let evasion = 0;
+    if (raw) {
+      start = mIndex;
+      end = mIndex + len;
+    } else {
+      start = sk.starts[mIndex] as number;
+      end = sk.ends[mIndex + len - 1] as number;
+      for (let i = mIndex; i < mIndex + len; i++) evasion += sk.evasion[i] as number;
+    }
+    hits.push({ rule, weight: adjust(rule, text, start, end), start, end, evasion });
+  };
   for (const rule of RULES) {
+    if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
     const raw = rule.view === 'raw';
     if (raw) {
       if (rule.stems) {
@@ -178,39 +197,57 @@ function phraseHits(text: string, ctx: Context): Hit[] {
         const l = lower;
         if (!rule.stems.some((s) => l.includes(s))) continue;
       }
-    } else if (rule.triggers && !(cjk && rule.cjk)) {
-      prefixes ??= wordPrefixes(sk.text);
-      const p = prefixes;
-      if (!rule.triggers.some((t) => p.has(t))) continue;
-    } else if (rule.cjk && !cjk && !rule.triggers) continue;
-    if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
-    const subject = raw ? text : sk.text;
-    const re = rule.re;
-    re.lastIndex = 0;
-    for (let k = 0, m = re.exec(subject); m && k < SCAN_LIMITS.maxHitsPerRule; m = re.exec(subject)) {
-      const len = m[0].length;
-      if (len === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      k++;
-      let start: number;
-      let end: number;
-      let evasion = 0;
-      if (raw) {
+      scanAll(rule.re, text, (i, len, m) => {
         // A raw match may begin with the newline or separator that anchors it.
-        const lead = m[0].search(/[^\s'"/]/);
-        start = m.index + Math.max(0, lead);
-        end = m.index + len;
-      } else {
-        start = sk.starts[m.index] as number;
-        end = sk.ends[m.index + len - 1] as number;
-        for (let i = m.index; i < m.index + len; i++) evasion += sk.evasion[i] as number;
-      }
-      hits.push({ rule, weight: adjust(rule, text, start, end), start, end, evasion });
+        const lead = Math.max(0, m.search(/[^\s'"/]/));
+        record(rule, i + lead, len - lead, true);
+      });
+      continue;
     }
+    if (rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
+      index ??= triggerIndex(sk);
+      let positions: number[] = [];
+      let sources = 0;
+      for (const k of rule.triggerKeys) {
+        const list = index.get(k);
+        if (list) {
+          positions = sources === 0 ? list : positions.concat(list);
+          sources++;
+        }
+      }
+      if (positions.length === 0) continue;
+      if (sources > 1) positions = Int32Array.from(positions).sort() as unknown as number[];
+      const re = rule.sticky;
+      let next = 0;
+      let found = 0;
+      for (const pos of positions) {
+        if (pos < next) continue;
+        re.lastIndex = pos;
+        const m = re.exec(sk.text);
+        if (!m || m[0].length === 0) continue;
+        record(rule, pos, m[0].length, false);
+        next = pos + m[0].length;
+        if (++found >= SCAN_LIMITS.maxHitsPerRule) break;
+      }
+      continue;
+    }
+    if (rule.cjk && !cjk && rule.triggerKeys) continue;
+    scanAll(rule.re, sk.text, (i, len) => record(rule, i, len, false));
   }
   return hits;
+}
+
+/** Every match of a global regex (bounded by the hit limit). */
+function scanAll(re: RegExp, subject: string, onMatch: (index: number, length: number, match: string) => void): void {
+  re.lastIndex = 0;
+  for (let k = 0, m = re.exec(subject); m && k < SCAN_LIMITS.maxHitsPerRule; m = re.exec(subject)) {
+    if (m[0].length === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    k++;
+    onMatch(m.index, m[0].length, m[0]);
+  }
 }
 
 /** The rule's weight in its context. */

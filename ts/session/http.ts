@@ -16,6 +16,8 @@
  * large), 422 (security), 429 (rate limited), 503 (busy), 500 (bug).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+// Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
+import '../index.js';
 import { M2MError } from '../errors.js';
 import type { SessionManager } from './manager.js';
 import { CLOSE_REASONS, type CloseReason, createMessage, type Message, serializeMessage } from './messages.js';

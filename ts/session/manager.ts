@@ -91,7 +91,8 @@ export type RateLimiter = (
 ) => boolean | Promise<boolean>;
 
 /** Options of {@link SessionManager}. */
-export interface SessionManagerOptions extends Partial<Omit<TimingOptions, 'helloTimeoutMs'>> {
+export interface SessionManagerOptions extends Partial<TimingOptions> {
+  // helloTimeoutMs: how long a new connection may stay without a HELLO (and idle in stateless mode).
   /** Default: a {@link MemorySessionStore} on the manager's clock. */
   store?: SessionStore;
   clock?: Clock;
@@ -683,11 +684,14 @@ export class ServerConnection {
   readonly #machine = new StateMachine('server');
   readonly #maxPending: number;
   readonly #closingTimer: Timer;
+  /** Closes a connection that sends no HELLO (slowloris, spec §7.6.3). */
+  readonly #initialTimer: Timer;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
   #keepAlive: KeepAlive | undefined;
   #queue: Promise<void> = Promise.resolve();
   #pending = 0;
+  #overflowed = false;
   #sessionId: string | undefined;
   #transportOpen = true;
 
@@ -697,6 +701,15 @@ export class ServerConnection {
     this.#info = info;
     this.#maxPending = maxPending;
     this.#closingTimer = new Timer(manager.clock, () => this.#enqueue(() => this.#finish('closing_timeout')));
+    this.#initialTimer = new Timer(manager.clock, () =>
+      this.#enqueue(async () => {
+        if (this.state !== 'INITIAL') return;
+        this.#report(new M2MError('TIMEOUT', `no HELLO within ${manager.timing.helloTimeoutMs} ms`));
+        this.#closeTransport(WS_NORMAL, 'no HELLO');
+        await this.#finish('connection_lost');
+      }),
+    );
+    this.#initialTimer.start(manager.timing.helloTimeoutMs);
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -717,8 +730,9 @@ export class ServerConnection {
 
   /** A text frame (string) or a binary frame (bytes) arrived. */
   receive(data: string | Uint8Array): void {
-    if (this.state === 'CLOSED') return;
+    if (this.state === 'CLOSED' || this.#overflowed) return;
     if (this.#pending >= this.#maxPending) {
+      this.#overflowed = true;
       const error = new M2MError('RATE_LIMITED', `more than ${this.#maxPending} messages queued on this connection`);
       this.#report(error);
       this.#enqueue(() => this.#fail(error));
@@ -826,6 +840,7 @@ export class ServerConnection {
         return;
       }
       this.#machine.apply('process_hello');
+      this.#initialTimer.stop();
       this.#sessionId = reply.session_id;
       this.#manager._bind(this, reply.session_id);
       if (!this.#transportOpen) {
@@ -858,6 +873,7 @@ export class ServerConnection {
       return;
     }
     if (message.type === 'DATA' && message.session_id === null && (this.#manager._options.allowStateless ?? true)) {
+      this.#initialTimer.start(this.#manager.timing.helloTimeoutMs);
       try {
         for (const reply of await this.#manager.handleStateless(message, this.#info)) this.#send(reply);
       } catch (err) {
@@ -935,6 +951,7 @@ export class ServerConnection {
   #end(): void {
     this.#keepAlive?.stop();
     this.#closingTimer.stop();
+    this.#initialTimer.stop();
     this.#manager._forget(this);
     this.#resolveClosed();
   }

@@ -5,6 +5,8 @@
  * e.g. the one under a fastify instance (`app.server`).
  */
 import type { IncomingMessage, Server } from 'node:http';
+// Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
+import '../index.js';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { ServerConnection, SessionManager } from './manager.js';
