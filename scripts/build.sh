@@ -8,5 +8,7 @@ echo "==> native addon (napi-rs)"
 npx napi build --manifest-path crates/m2m-napi/Cargo.toml --platform --release \
   --output-dir build/native --js index.cjs --dts index.d.cts > /dev/null
 bash scripts/build-wasm.sh
+echo "==> playground (build/playground)"
+bash scripts/build-playground.sh
 echo "==> TypeScript"
 npx tsc -p tsconfig.build.json

@@ -5,12 +5,23 @@ export interface Column {
   align?: 'left' | 'right';
 }
 
-/** An aligned table, two spaces between columns, no trailing spaces. */
+/**
+ * An aligned table, two spaces between columns, no trailing spaces. A row
+ * with fewer cells than columns lets its last cell run on (e.g. an error
+ * message) without widening the columns.
+ */
 export function table(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
-  const widths = columns.map((c, i) => Math.max(c.title.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = columns.map((c, i) =>
+    Math.max(
+      c.title.length,
+      ...rows.map((r) => (r.length < columns.length && i >= r.length - 1 ? 0 : (r[i] ?? '').length)),
+    ),
+  );
   const line = (cells: readonly string[]) =>
     columns
+      .slice(0, cells.length)
       .map((c, i) => {
+        if (cells.length < columns.length && i === cells.length - 1) return cells[i] ?? '';
         const cell = cells[i] ?? '';
         const width = widths[i] ?? 0;
         return c.align === 'right' ? cell.padStart(width) : cell.padEnd(width);

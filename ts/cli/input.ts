@@ -44,10 +44,7 @@ export function inputSource(spec: InputSpec): Source {
       size = st.size;
     } catch (err) {
       if (err instanceof M2MError) throw err;
-      throw new M2MError(
-        'INPUT_ERROR',
-        `cannot read --file ${file}: ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`.trim(),
-      );
+      throw new M2MError('INPUT_ERROR', `cannot read --file ${file}: ${(err as Error).message}`);
     }
     return { kind: 'file', path: file, size };
   }
@@ -64,10 +61,12 @@ export function isBatch(spec: InputSpec): boolean {
   return spec.jsonl || (spec.file !== undefined && /\.(jsonl|ndjson)$/i.test(spec.file));
 }
 
+const exact = (n: number) => (n < 1024 ? bytes(n) : `${bytes(n)} (${n} bytes)`);
+
 export function tooLarge(what: string, size: number, limit: number): M2MError {
   return new M2MError(
     'CONTENT_TOO_LARGE',
-    `${what} is ${bytes(size)} (${size} bytes); the limit is ${bytes(limit)} (${limit} bytes). ` +
+    `${what} is ${exact(size)}; the limit is ${exact(limit)}. ` +
       'Split the input, or raise compression.max_size / --max-size (at most the protocol limit of 16 MiB).',
   );
 }
