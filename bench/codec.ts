@@ -20,14 +20,20 @@ const sizes = quick ? [1_000, 100_000] : [100, 1_000, 10_000, 100_000];
 const algorithms: (Algorithm | 'auto')[] = ['auto', 'token-native', 'token', 'brotli', 'dictionary'];
 const QUALITY = 5;
 
+/** Runs `fn` with the given backend active. */
+function on<T>(kind: 'native' | 'wasm', fn: () => T): T {
+  useBackend(kind);
+  return fn();
+}
+
 for (const size of sizes) {
   const text = chatPayloadOfSize(size);
   const tasks: Record<string, () => unknown> = {};
   for (const kind of ['native', 'wasm'] as const) {
     for (const algorithm of algorithms) {
-      const wire = (useBackend(kind), compress(text, { algorithm })).wire;
-      tasks[`${kind} compress ${algorithm}`] = () => (useBackend(kind), compress(text, { algorithm }));
-      tasks[`${kind} decompress ${algorithm}`] = () => (useBackend(kind), decompress(wire));
+      const wire = on(kind, () => compress(text, { algorithm })).wire;
+      tasks[`${kind} compress ${algorithm}`] = () => on(kind, () => compress(text, { algorithm }));
+      tasks[`${kind} decompress ${algorithm}`] = () => on(kind, () => decompress(wire));
     }
   }
   report(
@@ -43,8 +49,8 @@ for (const size of sizes) {
   const zlibPacked = brotliCompressSync(bytes, opts);
   const wasmPacked = brotliWasm.compress(bytes, { quality: QUALITY });
   const sizesLine = {
-    native: (useBackend('native'), compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })).wire,
-    wasm: (useBackend('wasm'), compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })).wire,
+    native: on('native', () => compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })).wire,
+    wasm: on('wasm', () => compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })).wire,
   };
   if (sizesLine.native !== sizesLine.wasm) throw new Error('native and wasm Brotli differ');
   const ours = Buffer.from(sizesLine.native.slice(4), 'base64');
@@ -53,17 +59,15 @@ for (const size of sizes) {
   );
   const rows = await measure(
     {
-      'm2m native brotli': () => (
-        useBackend('native'), compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })
-      ),
+      'm2m native brotli': () => on('native', () => compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })),
       'node:zlib brotli (+base64)': () => `#BR|${brotliCompressSync(bytes, opts).toString('base64')}`,
-      'm2m wasm brotli': () => (useBackend('wasm'), compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })),
+      'm2m wasm brotli': () => on('wasm', () => compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })),
       'brotli-wasm (+base64)': () =>
         `#BR|${Buffer.from(brotliWasm.compress(bytes, { quality: QUALITY })).toString('base64')}`,
-      'm2m native unbrotli': () => (useBackend('native'), decompress(sizesLine.native)),
+      'm2m native unbrotli': () => on('native', () => decompress(sizesLine.native)),
       'node:zlib unbrotli (+base64)': () =>
         brotliDecompressSync(Buffer.from(sizesLine.native.slice(4), 'base64')).toString(),
-      'm2m wasm unbrotli': () => (useBackend('wasm'), decompress(sizesLine.native)),
+      'm2m wasm unbrotli': () => on('wasm', () => decompress(sizesLine.native)),
       'brotli-wasm unbrotli (+base64)': () =>
         Buffer.from(brotliWasm.decompress(Buffer.from(sizesLine.native.slice(4), 'base64'))).toString(),
     },

@@ -49,12 +49,13 @@ const results = examples.map((e) => ({ e, r: scan(e.text, { threshold: 0 }) }));
 const maxOf = (r: ScanResult, type?: ThreatType) =>
   r.threats.filter((t) => type === undefined || t.type === type).reduce((m, t) => Math.max(m, t.confidence), 0);
 
-function measure(th: number) {
+function measure(th: number, file?: string) {
   const perType: Record<string, { total: number; detected: number; anyType: number }> = {};
   for (const t of THREAT_TYPES) perType[t] = { total: 0, detected: 0, anyType: 0 };
   let benign = 0;
   let fp = 0;
   for (const { e, r } of results) {
+    if (file !== undefined && e.file !== file) continue;
     if (e.label === 'benign') {
       benign++;
       if (maxOf(r) >= th) fp++;
@@ -72,7 +73,9 @@ function measure(th: number) {
 
 const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(1)}%`);
 const main = measure(threshold);
-const sweep = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95].map(measure);
+const sweep = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95].map((t) => measure(t));
+const files = [...new Set(examples.map((e) => e.file))].sort();
+const perFile = files.map((f) => ({ file: f, m: measure(threshold, f) }));
 
 if (asJson) {
   console.log(
@@ -84,13 +87,23 @@ if (asJson) {
           Object.entries(main.perType).map(([k, s]) => [k, { ...s, rate: s.total ? s.detected / s.total : null }]),
         ),
         falsePositiveRate: main.fpRate,
+        perFile: perFile.map(({ file, m }) => ({
+          file,
+          detectionRate: m.detected / m.malicious,
+          falsePositiveRate: m.fpRate,
+          perType: Object.fromEntries(
+            Object.entries(m.perType).map(([k, s]) => [k, s.total ? s.detected / s.total : null]),
+          ),
+        })),
         falsePositives: main.falsePositives,
         benign: main.benign,
         sweep: sweep.map((m) => ({
           threshold: m.threshold,
           detectionRate: m.detected / m.malicious,
           falsePositiveRate: m.fpRate,
-          perType: Object.fromEntries(Object.entries(m.perType).map(([k, s]) => [k, s.total ? s.detected / s.total : null])),
+          perType: Object.fromEntries(
+            Object.entries(m.perType).map(([k, s]) => [k, s.total ? s.detected / s.total : null]),
+          ),
         })),
       },
       null,
@@ -104,13 +117,27 @@ if (asJson) {
     Object.fromEntries(
       Object.entries(main.perType).map(([k, s]) => [
         k,
-        { examples: s.total, detected: s.detected, rate: pct(s.detected, s.total), 'flagged (any type)': pct(s.anyType, s.total) },
+        {
+          examples: s.total,
+          detected: s.detected,
+          rate: pct(s.detected, s.total),
+          'flagged (any type)': pct(s.anyType, s.total),
+        },
       ]),
     ),
   );
   console.log(
     `Overall detection: ${pct(main.detected, main.malicious)} of ${main.malicious}; ` +
       `false positives: ${main.falsePositives} of ${main.benign} benign (${pct(main.falsePositives, main.benign)})\n`,
+  );
+  console.log(`Per file (threshold ${threshold}):`);
+  console.table(
+    perFile.map(({ file, m }) => ({
+      file,
+      detection: `${pct(m.detected, m.malicious)} of ${m.malicious}`,
+      ...Object.fromEntries(Object.entries(m.perType).map(([k, s]) => [k, `${s.detected}/${s.total}`])),
+      'FP rate': `${pct(m.falsePositives, m.benign)} of ${m.benign}`,
+    })),
   );
   console.log('Threshold sweep:');
   console.table(
@@ -125,7 +152,9 @@ if (asJson) {
     console.log('\nMissed:');
     for (const { e, r } of results) {
       if (e.label !== 'benign' && maxOf(r, e.label) < threshold) {
-        console.log(`  ${e.label} ${e.file}:${e.line} max=${maxOf(r, e.label)} ${JSON.stringify(e.text.slice(0, 100))}`);
+        console.log(
+          `  ${e.label} ${e.file}:${e.line} max=${maxOf(r, e.label)} ${JSON.stringify(e.text.slice(0, 100))}`,
+        );
       }
     }
     console.log('\nFalse positives:');

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 // Differential-test fixtures for the Rust BPE tokenizers (crates/m2m-core/src/bpe/tests.rs).
 //
 // Runs the reference tokenizers on a varied corpus and writes their ids to
@@ -21,7 +22,6 @@
 // The corpus is deterministic (seeded PRNG). Needs build/ranks/llama3.bpe
 // (node scripts/gen-ranks.mjs) for the Llama 3 vocabulary.
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -79,7 +79,7 @@ const fixed = [
   '{"model":"gpt-4o","messages":[{"role":"user","content":"Hi!"}],"temperature":0.7,"max_tokens":256}',
   '{\n  "a": [1, 2, 3],\n  "b": {"c": null, "d": true, "e": "str\\n\\u00e9"}\n}',
   '<div class="x">Hello &amp; welcome</div><script>alert("x")</script>',
-  'SELECT id, name FROM users WHERE age >= 18 AND name LIKE \'%smith%\' ORDER BY id DESC;',
+  "SELECT id, name FROM users WHERE age >= 18 AND name LIKE '%smith%' ORDER BY id DESC;",
   'https://example.com/path/to/page?query=value&other=123#fragment',
   'a  b   c    d     e      f',
   'trailing spaces   ',
@@ -114,11 +114,11 @@ const fixed = [
   'a'.repeat(300),
   'ab'.repeat(200),
   ' '.repeat(300),
-  ' '.repeat(300) + 'x',
+  `${' '.repeat(300)}x`,
   '\n'.repeat(100),
   '1'.repeat(100),
   '!'.repeat(250),
-  '-'.repeat(300) + '\n' + '='.repeat(300),
+  `${'-'.repeat(300)}\n${'='.repeat(300)}`,
   'é'.repeat(200),
   '中'.repeat(200),
   '😀'.repeat(100),
@@ -161,9 +161,46 @@ const ranges = [
   [1, [0x0, 0xffff]],
 ];
 const specialsPool = [
-  "'", '’', 's', 'S', 't', 'T', 're', 'RE', 'll', 'LL', 've', 'd', 'D', 'm', 'M', 'ſ',
-  ' ', '  ', '   ', '\n', '\r\n', '\r', '\t', '\u00a0', '\u3000', '\u2028', '\u0085', '\u000b',
-  '/', '//', '0', '12', '123', '1234', '<|', '|>', '<|endoftext|>', '\u200d', 'ǅ', 'ʰ',
+  "'",
+  '’',
+  's',
+  'S',
+  't',
+  'T',
+  're',
+  'RE',
+  'll',
+  'LL',
+  've',
+  'd',
+  'D',
+  'm',
+  'M',
+  'ſ',
+  ' ',
+  '  ',
+  '   ',
+  '\n',
+  '\r\n',
+  '\r',
+  '\t',
+  '\u00a0',
+  '\u3000',
+  '\u2028',
+  '\u0085',
+  '\u000b',
+  '/',
+  '//',
+  '0',
+  '12',
+  '123',
+  '1234',
+  '<|',
+  '|>',
+  '<|endoftext|>',
+  '\u200d',
+  'ǅ',
+  'ʰ',
 ];
 const rangeWeight = ranges.reduce((s, [w]) => s + w, 0);
 
@@ -207,7 +244,8 @@ function randomLongPiece() {
     const c = pick(['a', 'z', 'é', ' ', '\n', '\t', '中', 'ab', ' \n', '.']);
     s = c.repeat(Math.ceil(n / c.length));
   } else if (kind === 4) {
-    while (s.length < n) s += String.fromCharCode(int(0x41, 0x5a)) + String.fromCharCode(int(0x61, 0x7a)).repeat(int(1, 8));
+    while (s.length < n)
+      s += String.fromCharCode(int(0x41, 0x5a)) + String.fromCharCode(int(0x61, 0x7a)).repeat(int(1, 8));
   } else {
     while (s.length < n) s += String.fromCodePoint(int(0x4e00, 0x4fff));
   }
@@ -249,7 +287,9 @@ for (let i = 0; i < probeCps.length; i += 4) {
 const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
 
 function write(name, cases) {
-  const lines = cases.map(([mode, names, text, ids]) => `${mode}\t${b64(names.join('\n'))}\t${b64(text)}\t${Array.from(ids).join(' ')}`);
+  const lines = cases.map(
+    ([mode, names, text, ids]) => `${mode}\t${b64(names.join('\n'))}\t${b64(text)}\t${Array.from(ids).join(' ')}`,
+  );
   writeFileSync(join(outDir, `${name}.tsv`), `${lines.join('\n')}\n`);
   console.log(`gen-bpe-fixtures: ${name}: ${cases.length} cases`);
 }
@@ -299,14 +339,18 @@ function llama3Encoding() {
     specials[data.subarray(pos, pos + len).toString('utf8')] = id;
     pos += len;
   }
-  const pat = JSON.parse(readFileSync(join(root, 'node_modules', 'tiktoken', 'encoders', 'cl100k_base.json'), 'utf8')).pat_str;
+  const pat = JSON.parse(
+    readFileSync(join(root, 'node_modules', 'tiktoken', 'encoders', 'cl100k_base.json'), 'utf8'),
+  ).pat_str;
   return { enc: new Tiktoken(`! 0 ${tokens.join(' ')}`, specials, pat), specials: Object.keys(specials) };
 }
 
 mkdirSync(outDir, { recursive: true });
 for (const name of ['cl100k_base', 'o200k_base']) {
   const enc = get_encoding(name);
-  const specials = Object.keys(JSON.parse(readFileSync(join(root, 'node_modules', 'tiktoken', 'encoders', `${name}.json`), 'utf8')).special_tokens);
+  const specials = Object.keys(
+    JSON.parse(readFileSync(join(root, 'node_modules', 'tiktoken', 'encoders', `${name}.json`), 'utf8')).special_tokens,
+  );
   write(name, casesFor(enc, specials));
   enc.free();
 }

@@ -31,7 +31,7 @@
 //                                         (the constants in
 //                                         crates/m2m-core/src/bpe/mod.rs)
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,7 +95,9 @@ function gpt2UnicodeToByte() {
     }
   }
   const map = new Map();
-  bs.forEach((b, i) => map.set(cs[i], b));
+  bs.forEach((b, i) => {
+    map.set(cs[i], b);
+  });
   return map;
 }
 
@@ -178,8 +180,9 @@ function serialize(name, { ranks, specials }) {
 }
 
 const outputs = Object.keys(sources);
-const stale = args.has('--force')
-  || outputs.some((name) => {
+const stale =
+  args.has('--force') ||
+  outputs.some((name) => {
     const out = mtime(join(outDir, `${name}.bpe`));
     return out < 0 || [...sources[name], self].some((src) => mtime(src) > out);
   });
@@ -200,7 +203,9 @@ if (stale) {
 
 if (args.has('--hashes')) {
   for (const name of outputs) {
-    const hash = createHash('sha256').update(readFileSync(join(outDir, `${name}.bpe`))).digest('hex');
+    const hash = createHash('sha256')
+      .update(readFileSync(join(outDir, `${name}.bpe`)))
+      .digest('hex');
     console.log(`${name} ${hash}`);
   }
 }

@@ -47,7 +47,9 @@ let [oldPath, newPath] = process.argv.slice(2);
 oldPath ||= findTable('0.7.5');
 newPath ||= ['0.8.8', '0.8.7', '0.8.6', '0.8.5'].map(findTable).find(Boolean);
 if (!oldPath || !newPath) {
-  console.error('gen-unicode-delta: regex-syntax 0.7.5 / 0.8.5+ sources not found; pass the two general_category.rs paths');
+  console.error(
+    'gen-unicode-delta: regex-syntax 0.7.5 / 0.8.5+ sources not found; pass the two general_category.rs paths',
+  );
   process.exit(1);
 }
 

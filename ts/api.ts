@@ -21,6 +21,7 @@ export {
 } from './codec.js';
 export { ENCODINGS, type Encoding } from './encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './errors.js';
+export { assertSafe, type ScanOptions, type ScanResult, scan, scanMessages, type Threat } from './security/index.js';
 export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './sse.js';
 export { countTokens, decode, type EncodeOptions, encode } from './tokenizer.js';
 export {

@@ -4,6 +4,7 @@
  * `m2m --help` documents the commands and the exit codes (0 ok, 1 runtime
  * error, 2 usage error, 3 security threat); `m2m help config` every setting.
  */
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { checkChoice, type OptionSpec, parseCommandArgs, UsageError, type Values } from './cli/args.js';
 import { type CommandContext, EXIT, runAnalyze, runCompress, runDecompress, runScan } from './cli/commands.js';
@@ -143,7 +144,19 @@ async function runServer(config: Config, json: boolean): Promise<number> {
     });
   }
   const { startServer } = await import('./server/index.js');
-  const server = await startServer(config.server);
+  const server = await startServer(config.server).catch((err: NodeJS.ErrnoException) => {
+    if (err instanceof M2MError) throw err;
+    const where = `${config.server.host}:${config.server.port}`;
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'the address is in use; stop the other server or choose another --port'
+        : err.code === 'EACCES'
+          ? 'permission denied; ports below 1024 need privileges, choose another --port'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'the address is not available on this machine; check --host'
+            : err.message;
+    throw new M2MError('SERVER_START_FAILED', `cannot listen on ${where}: ${why}`, { cause: err });
+  });
   if (cluster.isWorker()) cluster.notifyListening(server.url);
   else announce(server.url, 1);
   await new Promise<void>((resolve, reject) => {
@@ -268,7 +281,7 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
     // A cluster worker keeps its IPC channel open: leave explicitly once done.
-    if (process.send !== undefined && process.env.NODE_UNIQUE_ID !== undefined) process.exit(code);
+    if (cluster.isWorker) process.exit(code);
   },
   (err) => {
     process.stderr.write(`m2m: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -1,5 +1,5 @@
 /** Help texts of the `m2m` command. */
-import { CONFIG_SETTINGS } from '../config.js';
+import { CONFIG_FLAGS, CONFIG_SETTINGS } from '../config.js';
 import { table } from './format.js';
 
 export const COMMANDS = ['compress', 'decompress', 'analyze', 'scan', 'server'] as const;
@@ -104,8 +104,10 @@ Examples:
 
 Decodes a wire string (#TK|, #T1|, #BR|, #DI|, #M2M[v3.0]|DATA:, or plain
 passthrough text) and prints the original content (followed by a newline).
-A trailing newline on stdin is dropped (so 'm2m compress ... | m2m decompress -'
-round-trips); --file and arguments are taken exactly as they are.
+A trailing newline is dropped from stdin (so 'm2m compress ... | m2m
+decompress -' round-trips) and from wire strings in a base64 or JSON form (#TK|,
+#BR|, #T1|, #M2M[..]|DATA:), where it cannot belong; otherwise --file and
+arguments are taken exactly as they are.
 
 ${INPUT}
 
@@ -232,6 +234,11 @@ const SECURITY_ROWS: string[][] = [
   ['security.json', 'M2M_SECURITY_JSON', '', 'auto', 'true, false, auto'],
 ];
 
+function flagName(flag: string): string {
+  const short = (CONFIG_FLAGS as Record<string, { short?: string }>)[flag]?.short;
+  return short ? `-${short}, --${flag}` : `--${flag}`;
+}
+
 function showDefault(value: unknown): string {
   if (value === undefined) return '(unset)';
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -242,9 +249,9 @@ export function configHelp(): string {
   const rows = CONFIG_SETTINGS.map((s) => [
     s.key,
     s.env.join(', '),
-    s.flag ? `--${s.flag}` : '',
+    s.flag ? flagName(s.flag) : '',
     showDefault(s.default),
-    s.allowed.replace(/,? (bytes|seconds): .*$/, (_m, unit: string) => ` ${unit}`),
+    s.allowed.replace(/,? (bytes|seconds): .*$/, (_m, unit: string) => (unit === 'bytes' ? ' (a size)' : ' (seconds)')),
   ]);
   return `Configuration
 

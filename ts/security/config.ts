@@ -25,7 +25,7 @@
  */
 import { z } from 'zod';
 import { M2MError } from '../errors.js';
-import { type ScanMode, type ScanOptions, SCAN_MODES } from './types.js';
+import { SCAN_MODES, type ScanMode, type ScanOptions } from './types.js';
 
 export interface SecurityConfig {
   enabled: boolean;
@@ -172,7 +172,10 @@ function parseEnvValue(key: keyof Layer, s: string): unknown {
 function fileLayer(section: unknown): Layer {
   if (section === undefined || section === null) return {};
   if (typeof section !== 'object' || Array.isArray(section)) {
-    throw new M2MError('INVALID_CONFIG', `security configuration: [security] must be a table (got ${describe(section)})`);
+    throw new M2MError(
+      'INVALID_CONFIG',
+      `security configuration: [security] must be a table (got ${describe(section)})`,
+    );
   }
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(section as Record<string, unknown>)) raw[FILE_KEYS[k] ?? k] = v;

@@ -90,8 +90,9 @@ const IS_HEX = /^(?:0x)?[0-9a-fA-F]+$/;
 
 function decodeRun(run: string, from: DecodedFrom, budget: DecodeBudget): string | null {
   // Probe a prefix first, so binary blobs are rejected cheaply.
-  const probeLength = Math.min(run.length, from === 'base64' ? PROBE_CHARS : PROBE_CHARS / 2) & ~3;
-  if (from === 'url' && probeLength < run.length) return null; // long URL-encoded runs are not worth it
+  if (from === 'url' && run.length > PROBE_CHARS / 2) return null; // long URL-encoded runs are not worth it
+  const probeLength =
+    from === 'url' ? run.length : Math.min(run.length, from === 'base64' ? PROBE_CHARS : PROBE_CHARS / 2) & ~3;
   const probe = decodeAs(run.slice(0, probeLength || run.length), from);
   budget.remaining -= probeLength;
   if (!probe || asText(probe) === null) return null;
@@ -166,7 +167,8 @@ export function findEncoded(text: string, budget: DecodeBudget): DecodedRun[] {
     }
     {
       const d0 = c;
-      if ((d0 >= 71 && d0 <= 90) || (d0 >= 103 && d0 <= 122) || d0 === 43 || d0 === 47 || d0 === 45 || d0 === 95) hex = false;
+      if ((d0 >= 71 && d0 <= 90) || (d0 >= 103 && d0 <= 122) || d0 === 43 || d0 === 47 || d0 === 45 || d0 === 95)
+        hex = false;
       if (d0 >= 65 && d0 <= 90) upper = true;
       else if (d0 >= 97 && d0 <= 122) lower = true;
     }

@@ -22,7 +22,7 @@
  */
 
 /** Character classes of the skeleton builder. */
-const DROP = 0;
+// 0: dropped (format characters); they never reach the classifier below.
 const LETTER = 1;
 const DIGIT = 2;
 const SPACE = 3;
@@ -75,8 +75,13 @@ for (let c = 0; c < 128; c++) {
   else ASCII_CLASS[c] = PUNCT;
 }
 
-/** Punctuation that joins two letters without being an evasion sign (`don't`). */
-const APOSTROPHES = new Set([39, 0x2019, 0x2018, 0x02bc]);
+/** Punctuation that may sit inside a word (`ign.ore`, `i-g-n-o-r-e`, `don't`); other punctuation always separates. */
+const JOINERS = new Uint8Array(0x2030);
+for (const c of [
+  46, 45, 95, 39, 42, 96, 126, 94, 43, 124, 0x2019, 0x2018, 0x02bc, 0xb7, 0x2022, 0x2010, 0x2011, 0x2027,
+]) {
+  JOINERS[c] = 1;
+}
 
 interface CharInfo {
   /** Normalized output (possibly empty or several characters). */
@@ -188,6 +193,8 @@ export interface Skeleton {
   keys: Int32Array;
 }
 
+const UTF16 = new TextDecoder('utf-16le');
+
 class Builder {
   codes: Uint16Array;
   starts: Int32Array;
@@ -228,11 +235,7 @@ class Builder {
   }
 
   text(): string {
-    const parts: string[] = [];
-    for (let i = 0; i < this.length; i += 8192) {
-      parts.push(String.fromCharCode.apply(null, this.codes.subarray(i, Math.min(this.length, i + 8192)) as never));
-    }
-    return parts.join('');
+    return UTF16.decode(this.codes.subarray(0, this.length));
   }
 }
 
@@ -308,9 +311,16 @@ export function skeletonize(input: string): Skeleton {
     const n = singles.length / 3;
     if (n === 0) return;
     if (n >= 3) {
-      emitSpace(singles[1] as number);
-      addWord(prefixKey(singles[0] as number, singles[3] as number, singles[6] as number));
+      // Joined; a gap wider than the narrowest one in the run separates words (`i g n o r e   a l l`).
+      let minGap = Number.MAX_SAFE_INTEGER;
+      for (let i = 3; i < singles.length; i += 3) {
+        minGap = Math.min(minGap, (singles[i + 1] as number) - (singles[i - 1] as number));
+      }
       for (let i = 0; i < singles.length; i += 3) {
+        if (i === 0 || (singles[i + 1] as number) - (singles[i - 1] as number) > minGap) {
+          emitSpace(singles[i + 1] as number);
+          addWord(prefixKey(singles[i] as number, singles[i + 3] ?? -1, singles[i + 6] ?? -1));
+        }
         out.push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, 1);
       }
     } else {
@@ -409,9 +419,10 @@ export function skeletonize(input: string): Skeleton {
   };
 
   const addSeparator = (cls: number, code: number) => {
-    if (cls === PUNCT && !sawSpaceSinceWord && wLen > 0) {
+    if (cls === PUNCT && !sawSpaceSinceWord && wLen > 0 && code < 0x2030 && JOINERS[code] === 1) {
       punctCount++;
-      punctApostrophe = APOSTROPHES.has(code);
+      // An apostrophe inside a word (`don't`) is ordinary, not an evasion sign.
+      punctApostrophe = code === 39 || code === 0x2019 || code === 0x2018 || code === 0x02bc;
     } else {
       sawSpaceSinceWord = true;
       if (cls !== SPACE) punctCount += 2; // punctuation after a space: a separator
@@ -423,6 +434,29 @@ export function skeletonize(input: string): Skeleton {
     const c = input.charCodeAt(i);
     if (c < 128) {
       const cls = ASCII_CLASS[c] as number;
+      if (cls === LETTER && (wLen === 0 || sawSpaceSinceWord || punctCount >= 2)) {
+        // Fast path: a whole ASCII word of two or more letters followed by whitespace.
+        let j = i + 1;
+        while (j < n) {
+          const d = input.charCodeAt(j);
+          if (d >= 128 || ASCII_CLASS[d] !== LETTER) break;
+          j++;
+        }
+        const after = j < n ? input.charCodeAt(j) : 32;
+        if (j - i >= 2 && after < 128 && ASCII_CLASS[after] === SPACE) {
+          if (wLen > 0) flushWord();
+          punctCount = 0;
+          punctApostrophe = false;
+          nextEvasive = 0;
+          flushSingles();
+          emitSpace(i);
+          addWord(prefixKey(c | 32, input.charCodeAt(i + 1) | 32, j - i > 2 ? input.charCodeAt(i + 2) | 32 : -1));
+          for (let k = i; k < j; k++) out.push(input.charCodeAt(k) | 32, k, k + 1, 0);
+          sawSpaceSinceWord = false;
+          i = j - 1;
+          continue;
+        }
+      }
       if (cls === LETTER) addWordChar(c | 32, LETTER, i, i + 1, 0, -1);
       else if (cls === DIGIT || cls === LEET) addWordChar(c, cls, i, i + 1, 0, -1);
       else addSeparator(cls, c);

@@ -224,6 +224,26 @@ const DEFS: RuleDef[] = [
     negatable: true,
   },
   {
+    id: 'injection.ignore-instructions-above',
+    type: 'PROMPT_INJECTION',
+    weight: 0.86,
+    pattern: `<${IGNORE}~2 ${DIRECTIVES} ${alt('above', 'before this', 'so far', 'given (?:to you|earlier|before|above)', 'you (?:were|have been) given', 'you received', 'from before', 'preceding this', 'up to now')}`,
+    negatable: true,
+  },
+  {
+    id: 'injection.ignore-user',
+    type: 'PROMPT_INJECTION',
+    weight: 0.72,
+    pattern: `<${IGNORE} ${alt('the', 'your', 'any')} ${alt('users?', 'users s', 'human s', 'humans', 'customers?', 'customers s', 'original')} ${alt('request', 'question', 'instructions?', 'query', 'message', 'task', 'prompt')}`,
+    negatable: true,
+  },
+  {
+    id: 'injection.while-processing',
+    type: 'PROMPT_INJECTION',
+    weight: 0.5,
+    pattern: `<${alt('when', 'while', 'if', 'before', 'after')} ${alt('you are ', 'youre ', 'you re ', '')}${alt('summarizing', 'summarising', 'reading', 'processing', 'translating', 'analyzing', 'analysing', 'reviewing', 'parsing')} this ${alt('document', 'page', 'email', 'e mail', 'text', 'file', 'website', 'message', 'article', 'content', 'webpage')}`,
+  },
+  {
     id: 'injection.ignore-your-instructions',
     type: 'PROMPT_INJECTION',
     weight: 0.82,
@@ -248,14 +268,21 @@ const DEFS: RuleDef[] = [
     id: 'injection.forget-everything',
     type: 'PROMPT_INJECTION',
     weight: 0.72,
-    pattern: `<${IGNORE} ${alt('everything', 'all', 'anything', 'whatever')}~1 ${alt('above', 'before', 'previously', 'prior', 'so far', 'you (?:were|have been) told', 'you know', 'you learned', 'i said', 'you were given', 'up to now', 'until now', 'that came before')}`,
+    pattern: `<${IGNORE} ${alt('everything', 'all', 'anything', 'whatever')}~1 ${alt('above', 'before', 'previously', 'prior', 'so far', 'up to now', 'until now', 'that came before')}`,
+    negatable: true,
+  },
+  {
+    id: 'injection.forget-what-you-were-told',
+    type: 'PROMPT_INJECTION',
+    weight: 0.86,
+    pattern: `<${IGNORE} ${alt('everything', 'all', 'anything', 'whatever', 'all of what', 'what')} ${alt('you (?:were|have been|ve been) (?:told|taught|instructed|programmed|given)', 'you know about your (?:rules|instructions)', 'your (?:creators?|developers?) (?:told|taught) you')}`,
     negatable: true,
   },
   {
     id: 'injection.instructions-void',
     type: 'PROMPT_INJECTION',
     weight: 0.85,
-    pattern: `<${PRIOR}~1 ${DIRECTIVES} ${alt('are', 'is', 'have been', 'has been')} ${alt('now ', '')}${alt('void', 'null', 'cancell?ed', 'obsolete', 'invalid', 'overridden', 'revoked', 'deprecated', 'suspended', 'lifted', 'no longer (?:valid|apply|applicable|in effect|relevant)')}`,
+    pattern: `<${alt(`${PRIOR}~1 ${DIRECTIVES}`, `${DIRECTIVES} ${alt('above', 'before this', 'you were given', 'you received', 'so far')}`)} ${alt('are', 'is', 'have been', 'has been', 'were')} ${alt('now ', 'hereby ', 'all ', '')}${alt('void', 'null', 'cancell?ed', 'obsolete', 'outdated', 'superseded', 'replaced', 'invalid', 'overridden', 'revoked', 'deprecated', 'suspended', 'lifted', 'fake', 'wrong', 'false', 'no longer (?:valid|apply|applicable|in effect|relevant)')}`,
   },
   {
     id: 'injection.new-instructions',
@@ -279,7 +306,7 @@ const DEFS: RuleDef[] = [
     id: 'injection.override-instructions',
     type: 'PROMPT_INJECTION',
     weight: 0.82,
-    pattern: `<${alt('override', 'overwrite', 'replace', 'reset', 'rewrite', 'reprogram', 'update', 'change', 'modify')} ${alt('your', 'the', 'all')} ${alt('system prompt', 'system message', 'instructions', 'programming', 'core directives?', 'directives', 'guidelines', 'rules', 'prime directive')}>`,
+    pattern: `<${alt(`${alt('override', 'overwrite', 'replace', 'reset', 'rewrite', 'reprogram', 'update', 'change', 'modify')} ${alt('your', 'your current', 'your original')} ${alt('system prompt', 'system message', 'instructions', 'programming', 'core directives?', 'directives', 'guidelines', 'rules', 'prime directive')}`, `${alt('override', 'overwrite', 'reprogram')} ${alt('the', 'all', 'any')} ${alt('system prompt', 'system message', 'previous instructions', 'programming', 'core directives?', 'prime directive', 'instructions')}`)}>`,
     negatable: true,
   },
   {
@@ -292,7 +319,7 @@ const DEFS: RuleDef[] = [
     id: 'injection.admin-override',
     type: 'PROMPT_INJECTION',
     weight: 0.55,
-    pattern: `<${alt('admin', 'administrator', 'system', 'root', 'sudo', 'maintenance', 'debug', 'emergency', 'security')} ${alt('override', 'overide', 'command', 'access granted', 'authorization code', 'privileges granted')}>`,
+    pattern: `<${alt('admin', 'administrator', 'system', 'root', 'sudo', 'maintenance', 'debug', 'emergency', 'security', 'priority', 'developer')} ${alt('override', 'overide', 'command', 'access granted', 'authorization code', 'privileges granted', 'instruction')}>`,
   },
   {
     id: 'injection.note-to-ai',
@@ -327,7 +354,7 @@ const DEFS: RuleDef[] = [
   {
     id: 'injection.end-of-prompt',
     type: 'PROMPT_INJECTION',
-    weight: 0.45,
+    weight: 0.6,
     pattern: `<${alt('end of', 'end', 'close')} ${alt('the ', '')}${alt('system ', 'user ', 'original ', '')}${alt('prompt', 'instructions', 'input', 'context', 'document')} ${alt('begin', 'start', 'new', 'now', 'system', 'admin', 'real')}`,
   },
   {
@@ -361,7 +388,7 @@ const DEFS: RuleDef[] = [
     type: 'PROMPT_INJECTION',
     view: 'raw',
     weight: 0.3,
-    pattern: String.raw`(?:^|\n)[ \t]{0,8}(?:#{1,4}[ \t]{0,4}|\*\*|\[)?(?:system|admin|developer)(?:[ \t]{1,4}(?:message|prompt|instruction|override|note))?[ \t]{0,4}(?:\*\*|\])?[ \t]{0,4}:`,
+    pattern: String.raw`(?:^|\n|-{3,}|={3,}|#{3,}|\*{3,})[ \t]{0,8}(?:#{1,4}[ \t]{0,4}|\*\*|\[)?(?:system|admin|developer)(?:[ \t]{1,4}(?:message|prompt|instruction|override|note))?[ \t]{0,4}(?:\*\*|\])?[ \t]{0,4}:`,
     stems: ['system', 'admin', 'developer'],
   },
 
@@ -478,7 +505,7 @@ const DEFS: RuleDef[] = [
     id: 'jailbreak.do-anything-now',
     type: 'JAILBREAK',
     weight: 0.9,
-    pattern: `<${alt('do anything now', 'dan mode', 'dan prompt', 'dan jailbreak', 'jailbreak mode', 'jailbroken mode', 'always intelligent and machiavellian', 'strive to avoid norms', 'god mode enabled', 'opposite mode', 'evil mode', 'chaos mode', 'unfiltered mode', 'uncensored mode', 'unrestricted mode', 'no restrictions mode')}>`,
+    pattern: `<${alt('do anything now', 'dan mode', 'dan prompt', 'dan jailbreak', 'betterdan', 'better dan', 'anti dan', 'antidan', 'mongo tom', 'evil confidant', 'stan mode', 'dude mode', 'aim mode', 'strive to avoid norms', 'jailbreak mode', 'jailbroken mode', 'always intelligent and machiavellian', 'strive to avoid norms', 'god mode enabled', 'opposite mode', 'evil mode', 'chaos mode', 'unfiltered mode', 'uncensored mode', 'unrestricted mode', 'no restrictions mode')}>`,
   },
   {
     id: 'jailbreak.developer-mode',
@@ -535,6 +562,7 @@ const DEFS: RuleDef[] = [
     id: 'jailbreak.does-not-follow-rules',
     type: 'JAILBREAK',
     weight: 0.5,
+    before: { re: /\b(?:you|you're|youre|ai|assistant|chatbot|model|it)\b[^.!?\n]{0,24}$/i, weight: 0.7 },
     pattern: `<${alt('does not', 'doesnt', 'dont', 'do not', 'will not', 'wont', 'never', 'cannot', 'can not', 'cant', 'need not', 'neednt', 'no need to')} ${alt('have to ', 'need to ', 'ever ', '')}${alt('follow', 'obey', 'abide by', 'adhere to', 'care about', 'comply with', 'respect', 'worry about')} ${alt('any ', 'the ', 'openai s ', 'openais ', 'your ', '')}${alt('rules', 'restrictions', 'guidelines', 'policies', 'ethics', 'morals', 'filters', 'content polic(?:y|ies)', 'laws', 'limitations', 'safety')}>`,
   },
   {
@@ -562,10 +590,32 @@ const DEFS: RuleDef[] = [
     pattern: `<${alt('stay in character', 'never break character', 'do not break character', 'dont break character', 'remain in character', 'stay in role', 'never leave character', 'if you break character')}>`,
   },
   {
-    id: 'jailbreak.pretend-unrestricted',
+    id: 'jailbreak.ai-without-rules',
+    type: 'JAILBREAK',
+    weight: 0.72,
+    pattern: `<${alt('ai', 'assistant', 'model', 'chatbot', 'bot', 'llm', 'version of yourself', 'persona', 'character', 'entity')} ${alt('that', 'which', 'who')} ${alt('doesnt', 'does not', 'has no', 'have no', 'never', 'ignores', 'is not bound by', 'isnt bound by', 'is free from', 'is free of', 'can do anything', 'will do anything', 'answers anything', 'answers any', 'breaks')} ${alt('follow ', 'obey ', 'have ', 'any ', 'all ', 'refuses', 'refuse', 'the ', '')}${alt('rules', 'restrictions', 'filters', 'guidelines', 'ethics', 'morals', 'limits', 'limitations', 'censorship', 'policies', 'request', 'question', 'refuses', 'refuse', '')}`,
+  },
+  {
+    id: 'jailbreak.respond-unrestricted',
+    type: 'JAILBREAK',
+    weight: 0.7,
+    pattern: alt(
+      `<${alt('answer', 'respond', 'reply', 'talk', 'write', 'speak', 'output', 'act', 'behave', 'continue')} ${alt('without', 'with no', 'free of')} ${alt('any ', 'all ', '')}${alt('restrictions', 'filters', 'filtering', 'censorship', 'limits', 'limitations', 'safety (?:filters|guidelines|restrictions)', 'ethical (?:guidelines|restrictions|constraints)', 'guardrails', 'moral (?:restrictions|constraints)')}>`,
+      `<${alt('responde', 'responda', 'contesta', 'conteste', 'habla', 'escribe', 'reponds', 'repondez', 'ecris', 'parle', 'antworte', 'antworten sie', 'schreibe', 'rede', 'отвечаи', 'отвечаите', 'пиши', 'говори', 'rispondi', 'responda')} ${alt('sin', 'sans', 'ohne', 'без', 'senza', 'sem')} ${alt('ninguna ', 'ningun ', 'aucune ', 'aucun ', 'jegliche ', 'irgendwelche ', 'каких либо ', 'всяких ', 'alcuna ', 'nenhuma ', '')}${alt('restricciones', 'filtros?', 'censura', 'limites', 'restrictions?', 'filtres?', 'censure', 'einschrankungen', 'beschrankungen', 'filter', 'zensur', 'grenzen', 'ограничении', 'цензуры', 'фильтров', 'restrizioni', 'restricoes')}>`,
+      `(?:回答|回复|回覆|说话|說話|输出|輸出)(?:时|時)?(?:不受|没有|沒有|无|無|不要有)(?:任何)?(?:限制|约束|約束|审查|審查|过滤|過濾)`,
+    ),
+  },
+  {
+    id: 'jailbreak.filters-off',
     type: 'JAILBREAK',
     weight: 0.6,
-    pattern: `<${alt('pretend', 'imagine', 'act', 'behave', 'roleplay', 'role play', 'suppose', 'assume', 'simulate', 'hypothetically', 'in a world where')}~2 ${alt('you', 'youre', 'you re', 'you are', 'that you', 'to be', 'like', 'as if', 'an ai', 'ai')}~3 ${alt('no', 'without', 'free', 'unrestricted', 'unfiltered', 'uncensored', 'not bound', 'have no', 'dont have', 'jailbroken', 'evil', 'amoral', 'unethical', 'never refuse', 'can do anything', 'no longer')} ${alt('restrictions', 'limitations', 'filters', 'rules', 'guidelines', 'ethics', 'morals', 'censorship', 'boundaries', 'ai', 'assistant', 'model', 'bound', 'restricted', 'limits', 'content', 'safety')}`,
+    pattern: `<${alt('content', 'safety', 'ethical', 'ethics', 'moral', 'censorship')} ${alt('filters?', 'guidelines', 'restrictions', 'guardrails', 'safeguards', 'moderation', 'protocols', 'settings')} ${alt('are ', 'is ', '')}${alt('now ', '')}${alt('off', 'disabled', 'deactivated', 'removed', 'lifted', 'turned off', 'bypassed', 'suspended')}>`,
+  },
+  {
+    id: 'jailbreak.pretend-unrestricted',
+    type: 'JAILBREAK',
+    weight: 0.82,
+    pattern: `<${alt('pretend', 'imagine', 'act', 'behave', 'roleplay', 'role play', 'suppose', 'assume', 'simulate', 'hypothetically', 'in a world where')}~2 ${alt('you', 'youre', 'you re', 'you are', 'that you', 'to be', 'like', 'as if', 'an ai', 'ai')}~3 ${alt('no', 'without', 'free', 'unrestricted', 'unfiltered', 'uncensored', 'not bound', 'have no', 'dont have', 'jailbroken', 'evil', 'amoral', 'unethical', 'never refuse', 'can do anything', 'no longer')} ${alt('restrictions', 'limitations', 'filters', 'rules', 'guidelines', 'ethics', 'morals', 'censorship', 'ai', 'assistant', 'model', 'restricted', 'content (?:filters|policy|policies|restrictions)', 'safety (?:training|filters|guidelines|rules|restrictions)', 'ethical (?:guidelines|rules|restrictions|constraints)', 'moral (?:compass|guidelines|constraints)')}`,
   },
   {
     id: 'jailbreak.can-do-anything',
@@ -649,11 +699,19 @@ const DEFS: RuleDef[] = [
     questionable: true,
   },
   {
+    id: 'exfiltration.steal-secrets',
+    type: 'DATA_EXFILTRATION',
+    weight: 0.85,
+    pattern: `<${alt('leak', 'steal', 'exfiltrate', 'expose', 'harvest', 'siphon', 'smuggle out', 'sneak out', 'extract and send')}~3 ${alt('environment variables?', 'env vars?', 'secrets?', 'api keys?', 'access keys?', 'secret keys?', 'private keys?', 'ssh keys?', 'credentials', 'access tokens?', 'auth tokens?', 'session tokens?', 'tokens', 'passwords?', 'password hashes', 'cookies', 'system prompt', 'user data', 'personal data')}>`,
+    negatable: true,
+    questionable: true,
+  },
+  {
     id: 'exfiltration.environment-weak',
     type: 'DATA_EXFILTRATION',
     weight: 0.55,
     sentenceStart: 0.82,
-    pattern: `<${alt('print', 'show', 'list', 'dump', 'output', 'display', 'reveal', 'echo', 'give me', 'tell me', 'send', 'leak', 'expose', 'disclose', 'exfiltrate', 'extract', 'steal', 'grab')}~1 ${alt('the ', '')}${alt('environment variables', 'env vars', 'env variables', 'api keys?', 'secret keys?', 'private keys?', 'ssh keys?', 'credentials', 'access tokens?', 'passwords', 'password hashes', 'aws keys', 'secrets')}>`,
+    pattern: `<${alt('print', 'show', 'list', 'dump', 'output', 'display', 'reveal', 'echo', 'give me', 'tell me', 'send', 'leak', 'expose', 'disclose', 'exfiltrate', 'extract', 'steal', 'grab')}~3 ${alt('environment variables', 'env vars', 'env variables', 'api keys?', 'secret keys?', 'private keys?', 'ssh keys?', 'credentials', 'access tokens?', 'passwords', 'password hashes', 'aws keys', 'secrets')}>`,
     negatable: true,
     questionable: true,
   },
@@ -683,7 +741,7 @@ const DEFS: RuleDef[] = [
     id: 'exfiltration.send-secrets',
     type: 'DATA_EXFILTRATION',
     weight: 0.82,
-    pattern: `<${alt('send', 'post', 'upload', 'forward', 'transmit', 'exfiltrate', 'leak', 'email', 'mail', 'submit', 'deliver', 'pipe', 'copy', 'append', 'encode', 'include', 'embed', 'attach', 'put', 'insert', 'add', 'write')}~2 ${alt('the ', 'all ', 'your ', 'this ', 'any ', 'every ', '')}${alt('conversation', 'chat history', 'chat log', 'chat', 'history', 'secrets?', 'credentials', 'passwords?', 'keys', 'api keys?', 'tokens', 'session tokens?', 'cookies', 'user data', 'personal (?:data|information|details)', 'private (?:data|information|messages)', 'system prompt', 'memory', 'previous messages', 'env(?:ironment)? vars?', 'environment variables', 'users? emails?', 'user information', 'ssh keys?', 'private keys?')}~4 ${alt('to', 'into', 'in', 'as')}~2 ${alt('https?', 'http', 'www', 'url', 'webhook', 'endpoint', 'server', 'attacker', 'external', 'remote', 'email', 'address', 'ftp', 'bucket', 'domain', 'site', 'website', 'link', 'ip', 'query (?:string|param|parameter)', 'image', 'markdown')}`,
+    pattern: `<${alt('send', 'post', 'upload', 'forward', 'transmit', 'exfiltrate', 'leak', 'email', 'mail', 'submit', 'deliver', 'pipe', 'copy', 'append', 'encode', 'include', 'embed', 'attach', 'put', 'insert', 'add', 'write')}~2 ${alt('the ', 'all ', 'your ', 'this ', 'any ', 'every ', '')}${alt('conversation', 'chat history', 'chat log', 'chat', 'history', 'secrets?', 'credentials', 'passwords?', 'keys', 'api keys?', 'tokens', 'session tokens?', 'cookies', 'user data', 'personal (?:data|information|details)', 'private (?:data|information|messages)', 'system prompt', 'memory', 'previous messages', 'env(?:ironment)? vars?', 'environment variables', 'users? emails?', 'user information', 'ssh keys?', 'private keys?')}~6 ${alt('to', 'into', 'in', 'as')}~2 ${alt('https?', 'http', 'www', 'url', 'webhook', 'endpoint', 'server', 'attacker', 'external', 'remote', 'email', 'address', 'ftp', 'bucket', 'domain', 'site', 'website', 'link', 'ip', 'query (?:string|param|parameter)', 'image', 'markdown')}`,
     negatable: true,
   },
   {
@@ -706,7 +764,7 @@ const DEFS: RuleDef[] = [
     weight: 0.5,
     pattern: String.raw`/etc/(?:passwd|shadow|sudoers|master\.passwd|gshadow)\b|~?/\.ssh/(?:id_[a-z0-9]+|authorized_keys|known_hosts|config)\b|\.aws/credentials|/proc/self/(?:environ|cmdline|maps|mem)|/proc/\d{1,7}/environ|(?:^|[\s'"/])\.env(?:\.local|\.production)?(?![\w.-])|\.git-credentials|\.npmrc\b|\.pgpass\b|\.netrc\b|\.docker/config\.json|/var/run/secrets|\\windows\\system32\\config\\sam|wp-config\.php|\.kube/config|\bid_rsa\b|\bid_ed25519\b|\.bash_history|\.zsh_history`,
     before: {
-      re: /\b(?:cat|read|open|print|show|display|dump|type|less|more|head|tail|output|fetch|include|load|exfiltrate|copy|send|upload|leak|reveal|post|contents? of|give me|access|get)\b[^\n]{0,40}$/i,
+      re: /\b(?:cat|read|open|print|show|display|dump|type|less|more|head|tail|output|fetch|include|load|exfiltrate|copy|send|upload|leak|reveal|post|contents? of|give me|access|get|curl|wget|scp|nc|base64|strings|xxd)\b[^\n]{0,40}$/i,
       weight: 0.86,
     },
     questionable: true,
@@ -736,14 +794,27 @@ const DEFS: RuleDef[] = [
     type: 'DATA_EXFILTRATION',
     view: 'raw',
     weight: 0.55,
-    pattern: String.raw`\bprintenv\b(?![ \t]{0,4}[A-Za-z_])|\benv[ \t]{0,4}(?:\||>)|(?:print|console\.log|json\.dumps|json\.stringify|echo|dict)\(?[ \t]{0,4}(?:os\.environ|process\.env)[ \t]{0,4}\)|\bget-childitem[ \t]+env:|\bgci[ \t]+env:|\bset[ \t]{0,4}>[ \t]{0,4}\S|\$\{?(?:aws_secret_access_key|aws_access_key_id|openai_api_key|anthropic_api_key|github_token|gh_token|database_url|secret_key|api_key|stripe_secret_key)\b`,
-    stems: ['printenv', 'env', 'environ', 'process.env', '$'],
+    pattern: String.raw`\bprintenv\b(?![ \t]{0,4}[A-Za-z_])|\benv[ \t]{0,4}(?:\||>)|(?:print|console\.log|json\.dumps|json\.stringify|echo|dict)\(?[ \t]{0,4}(?:os\.environ|process\.env)[ \t]{0,4}\)|\bget-childitem[ \t]+env:|\bgci[ \t]+env:|\bset[ \t]{0,4}>[ \t]{0,4}\S`,
+    stems: ['printenv', 'env', 'environ', 'process.env', 'set'],
+    before: { re: /\b(?:run|execute|exec|eval|evaluate|call|type)\b[^\n]{0,30}$/i, weight: 0.82 },
+  },
+  {
+    id: 'exfiltration.secret-var',
+    type: 'DATA_EXFILTRATION',
+    view: 'raw',
+    weight: 0.5,
+    pattern: String.raw`\$\{?(?:aws_secret_access_key|aws_access_key_id|aws_session_token|openai_api_key|anthropic_api_key|github_token|gh_token|database_url|secret_key|api_key|stripe_secret_key|db_password|private_key)\b`,
+    stems: ['$'],
+    before: {
+      re: /\b(?:echo|print|printf|cat|curl|wget|send|post|show|display|output|reveal|tell me|give me|write|type)\b[^\n]{0,20}$/i,
+      weight: 0.84,
+    },
   },
   {
     id: 'exfiltration.net-send',
     type: 'DATA_EXFILTRATION',
     view: 'raw',
-    weight: 0.55,
+    weight: 0.6,
     pattern: String.raw`\b(?:curl|wget)\b[^\n]{0,120}(?:-d|--data|--data-binary|--upload-file|-F|-T|--post-data|--post-file)\b[^\n]{0,80}(?:\$\(|\$\{?[a-z_]|@/|@~|\x60|/etc/|\.env|\.ssh|\.aws|environ|printenv)|\b(?:nc|netcat|ncat)\b[ \t][^\n]{0,60}<[ \t]{0,4}(?:/etc/|~/|\.env|\.ssh)|\|[ \t]{0,4}(?:curl|nc|netcat|ncat|wget)\b[^\n]{0,40}(?:https?://|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})`,
     stems: ['curl', 'wget', 'nc', 'netcat'],
   },
@@ -752,7 +823,15 @@ const DEFS: RuleDef[] = [
     type: 'DATA_EXFILTRATION',
     view: 'raw',
     weight: 0.45,
-    pattern: String.raw`!\[[^\]\n]{0,100}\]\([ \t]{0,4}https?://[^)\s]{1,300}[?&][a-z0-9_]{1,40}=(?:\{|\[|\$|<|%7b|[a-z_]{0,20}(?:data|secret|key|token|conversation|chat|history|prompt|password|message|info|summary|content|email|cookie))`,
+    pattern: String.raw`!\[[^\]\n]{0,100}\]\([ \t]{0,4}https?://[^)\s]{1,300}[?&][a-z0-9_]{1,40}=[a-z_]{0,20}(?:data|secret|key|token|conversation|chat|history|prompt|password|message|info|summary|content|email|cookie)`,
+    stems: ['!['],
+  },
+  {
+    id: 'exfiltration.markdown-image-template',
+    type: 'DATA_EXFILTRATION',
+    view: 'raw',
+    weight: 0.82,
+    pattern: String.raw`!\[[^\]\n]{0,100}\]\([ \t]{0,4}https?://[^)\s]{1,300}[?&/=](?:\{\{?|\$\{|\[|<|%7b)[ \t]{0,2}[a-z_ ]{0,30}(?:data|secret|key|token|conversation|chat|history|prompt|password|message|info|summary|content|email|cookie|user|name|context|memory)`,
     stems: ['!['],
   },
 
@@ -861,8 +940,10 @@ function keyOf(trigger: string): number {
   return exact ? key | EXACT_FLAG : key;
 }
 
-function toRule(def: RuleDef): Rule {
-  const view = def.view ?? 'skeleton';
+function toRule(raw: RuleDef): Rule {
+  const view = raw.view ?? 'skeleton';
+  // Skeleton patterns are folded like the text (NFKD, marks dropped), so they may be written with accents.
+  const def = view === 'skeleton' ? { ...raw, pattern: raw.pattern.normalize('NFKD').replace(/\p{M}/gu, '') } : raw;
   const start = view === 'skeleton' ? startWords(def.pattern) : null;
   const source = view === 'raw' ? def.pattern : compile(def.pattern);
   return {
@@ -886,14 +967,25 @@ function toRule(def: RuleDef): Rule {
 /** Every phrase rule, compiled once. */
 export const RULES: readonly Rule[] = DEFS.map(toRule);
 
-/** Every trigger key of every rule. */
-export const TRIGGER_KEYS: ReadonlySet<number> = new Set(RULES.flatMap((r) => r.triggerKeys ?? []));
+/** For each trigger key, the indexes (in {@link RULES}) of the rules it triggers. */
+export const TRIGGERED_RULES: ReadonlyMap<number, readonly number[]> = (() => {
+  const map = new Map<number, number[]>();
+  RULES.forEach((r, i) => {
+    for (const k of r.triggerKeys ?? []) {
+      const list = map.get(k);
+      if (list) list.push(i);
+      else map.set(k, [i]);
+    }
+  });
+  return map;
+})();
 
 /** Rule ids of the non-phrase detectors (see `unicode.ts` and `scanner.ts`). */
 export const STRUCTURAL_RULES = [
   'malformed.null-byte',
   'malformed.control-char',
   'malformed.ansi-escape',
+  'malformed.ansi-conceal',
   'malformed.formfeed',
   'malformed.c1-control',
   'malformed.lone-surrogate',

@@ -9,9 +9,10 @@
  *      print environment variables`) weakens it, a command just before a
  *      sensitive path (`cat /etc/passwd`) strengthens it, a quoted phrase in
  *      a sentence about detection/examples weakens it;
- *   2. combined (noisy-OR) with the other rules that fired nearby: fully for
- *      rules of the same threat type (scaled by 0.8), partly (0.4) across the
- *      prompt-injection / jailbreak / exfiltration family;
+ *   2. combined (noisy-OR) with the other rules that fired nearby (within 600
+ *      characters): fully for rules of the same threat type, partly (0.4)
+ *      across the prompt-injection / jailbreak / exfiltration family, and at
+ *      half strength when two rules matched the same words;
  *   3. raised when the text had to be de-obfuscated to match (homoglyphs,
  *      leetspeak, hidden characters, split letters, split messages), when it
  *      was hidden in an encoding, and for injections inside tool results
@@ -21,7 +22,7 @@
 import { M2MError } from '../errors.js';
 import { type DecodeBudget, findEncoded } from './decode.js';
 import { EXACT_FLAG, PREFIX1_MASK, type Skeleton, skeletonize } from './normalize.js';
-import { RULES, type Rule, TRIGGER_KEYS } from './rules.js';
+import { RULES, type Rule, TRIGGERED_RULES } from './rules.js';
 import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
 import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
 import { SCAN_MODES } from './types.js';
@@ -44,7 +45,7 @@ export const SCAN_LIMITS = Object.freeze({
   /** Deepest `maxDecodeDepth` accepted. */
   maxDecodeDepth: 8,
   /** Distance (in source characters) within which hits support each other. */
-  supportWindow: 1000,
+  supportWindow: 600,
 });
 
 const DEFAULT_THRESHOLD = 0.8;
@@ -63,15 +64,33 @@ const FAMILY = new Set<ThreatType>(['PROMPT_INJECTION', 'JAILBREAK', 'DATA_EXFIL
 
 /** Negations right before an instruction (skeleton text). */
 const NEGATION =
-  /(?:^| )(?:never|not|dont|do not|does not|doesnt|cannot|cant|can not|wont|will not|must not|mustnt|should not|shouldnt|refuse to|avoid|no one should|nunca|jamais|ne pas|niemals|nicht|kein|никогда|не|нельзя)(?: [^ ]{1,12})? ?$|(?:不要|别|請勿|请勿|切勿|禁止|不得|不可|绝不|絕不)$/;
+  /(?:^| )(?:never|not|dont|do not|does not|doesnt|cannot|cant|can not|wont|will not|must not|mustnt|should not|shouldnt|refuse|refuses|refusing|avoid|avoids|prevent|prevents|block|blocks|detect|detects|against|prohibit|prohibits|forbid|forbids|forbidden|disallow|no one should|nunca|jamais|ne pas|niemals|nicht|kein|никогда|не|нельзя)(?: [^ ]{1,12}){0,2} ?$|(?:不要|别|請勿|请勿|切勿|禁止|不得|不可|绝不|絕不)$/;
 /** A how-to question just before (skeleton text). */
 const QUESTION =
   /(?:^| )(?:how|how do i|how can i|how to|how would i|where|is it safe to|should i|best way to|wie|como|comment|как|如何|怎么|怎樣|怎样)(?: |$)/;
 /** Sentences about detection or examples (skeleton text). */
 const META =
   /(?:^| )(?:example|examples|such as|like|detect|detects|detection|classifier|filter|flag|flags|phrase|phrases|called|known as|attack|attacks|injection|injections|pattern|patterns|regex|means|meaning|test case|dataset|string|strings|block|blocks|blocked|contains?|e g|eg|for instance)(?: |$)/;
+/** Zero-width and other invisible format characters. */
+
+const isInvisibleUnit = (c: number) =>
+  c === 0xad ||
+  c === 0x34f ||
+  c === 0x180e ||
+  (c >= 0x200b && c <= 0x200f) ||
+  (c >= 0x202a && c <= 0x202e) ||
+  (c >= 0x2060 && c <= 0x2064) ||
+  (c >= 0x2066 && c <= 0x2069) ||
+  c === 0xfeff;
+
+function hasInvisible(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (isInvisibleUnit(text.charCodeAt(i))) return true;
+  return false;
+}
+
 /** Nothing but a sentence end (and perhaps a polite word) before the hit (raw text). */
-const SENTENCE_START = /(?:^|[.!?;:\n>*-])[\s"'`*]{0,4}(?:(?:now|please|then|also|and|ok|okay|next|finally|first)[\s,]{1,3}){0,2}$/i;
+const SENTENCE_START =
+  /(?:^|[.!?;:\n>*-])[\s"'`*]{0,4}(?:(?:now|please|then|also|and|ok|okay|next|finally|first)[\s,]{1,3}){0,2}$/i;
 const QUOTES = new Set(['"', "'", '`', '“', '”', '‘', '’', '«', '»', '„', '「', '『']);
 
 interface Hit {
@@ -144,34 +163,53 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
   return out + text.slice(at);
 }
 
-/** Skeleton offsets of the words that start with each trigger prefix (see `rules.ts`). */
-function triggerIndex(sk: Skeleton): Map<number, number[]> {
-  const map = new Map<number, number[]>();
-  const add = (k: number, pos: number) => {
-    if (!TRIGGER_KEYS.has(k)) return;
-    const list = map.get(k);
-    if (list) list.push(pos);
-    else map.set(k, [pos]);
-  };
+/** For each rule (by index), the skeleton offsets of the words where its triggers occur, in order. */
+function triggerPositions(sk: Skeleton): (number[] | undefined)[] {
+  const perRule: (number[] | undefined)[] = new Array(RULES.length);
   const { keys, words } = sk;
+  const visit = (k: number, pos: number) => {
+    const rules = TRIGGERED_RULES.get(k);
+    if (!rules) return;
+    for (const r of rules) {
+      const list = perRule[r];
+      if (!list) perRule[r] = [pos];
+      else if (list[list.length - 1] !== pos) list.push(pos);
+    }
+  };
   for (let w = 0; w < keys.length; w++) {
     const k3 = keys[w] as number;
     const pos = words[w] as number;
     const k2 = k3 | 511;
     const k1 = k3 | PREFIX1_MASK;
-    add(k1, pos);
-    if (k2 !== k1) add(k2, pos);
-    if (k3 !== k2) add(k3, pos);
-    else add(k3 | EXACT_FLAG, pos); // a word of one or two characters
+    visit(k1, pos);
+    if (k2 !== k1) visit(k2, pos);
+    if (k3 !== k2) visit(k3, pos);
+    else visit(k3 | EXACT_FLAG, pos); // a word of one or two characters
   }
-  return map;
+  return perRule;
 }
 
 /** Rule hits of the phrase rules over one text. */
 function phraseHits(text: string, ctx: Context): Hit[] {
   const sk = skeletonize(text);
+  // Raw rules see the text without invisible characters (`/etc/pass\u200bwd`), mapped back to source offsets.
+  let rawText = text;
+  let rawMap: Int32Array | null = null;
+  if (hasInvisible(text)) {
+    rawMap = new Int32Array(text.length + 1);
+    let out = '';
+    let k = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (isInvisibleUnit(c)) continue;
+      rawMap[k++] = i;
+      out += text[i];
+    }
+    rawMap[k] = text.length;
+    rawText = out;
+  }
   let lower: string | null = null;
-  let index: Map<number, number[]> | null = null;
+  let positionsByRule: (number[] | undefined)[] | null = null;
   const hits: Hit[] = [];
   const cjk = sk.hasOtherScript;
   const record = (rule: Rule, mIndex: number, len: number, raw: boolean) => {
@@ -179,25 +217,26 @@ function phraseHits(text: string, ctx: Context): Hit[] {
     let end: number;
     let evasion = 0;
     if (raw) {
-      start = mIndex;
-      end = mIndex + len;
+      start = rawMap ? (rawMap[mIndex] as number) : mIndex;
+      end = rawMap ? (rawMap[mIndex + len - 1] as number) + 1 : mIndex + len;
     } else {
       start = sk.starts[mIndex] as number;
       end = sk.ends[mIndex + len - 1] as number;
       for (let i = mIndex; i < mIndex + len; i++) evasion += sk.evasion[i] as number;
     }
-    hits.push({ rule, weight: adjust(rule, text, start, end), start, end, evasion });
+    hits.push({ rule, weight: adjust(rule, text, sk, start, raw ? -1 : mIndex), start, end, evasion });
   };
-  for (const rule of RULES) {
+  for (let ri = 0; ri < RULES.length; ri++) {
+    const rule = RULES[ri] as Rule;
     if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
     const raw = rule.view === 'raw';
     if (raw) {
       if (rule.stems) {
-        lower ??= text.toLowerCase();
+        lower ??= rawText.toLowerCase();
         const l = lower;
         if (!rule.stems.some((s) => l.includes(s))) continue;
       }
-      scanAll(rule.re, text, (i, len, m) => {
+      scanAll(rule.re, rawText, (i, len, m) => {
         // A raw match may begin with the newline or separator that anchors it.
         const lead = Math.max(0, m.search(/[^\s'"/]/));
         record(rule, i + lead, len - lead, true);
@@ -205,18 +244,9 @@ function phraseHits(text: string, ctx: Context): Hit[] {
       continue;
     }
     if (rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
-      index ??= triggerIndex(sk);
-      let positions: number[] = [];
-      let sources = 0;
-      for (const k of rule.triggerKeys) {
-        const list = index.get(k);
-        if (list) {
-          positions = sources === 0 ? list : positions.concat(list);
-          sources++;
-        }
-      }
-      if (positions.length === 0) continue;
-      if (sources > 1) positions = Int32Array.from(positions).sort() as unknown as number[];
+      positionsByRule ??= triggerPositions(sk);
+      const positions = positionsByRule[ri];
+      if (!positions) continue;
       const re = rule.sticky;
       let next = 0;
       let found = 0;
@@ -250,13 +280,25 @@ function scanAll(re: RegExp, subject: string, onMatch: (index: number, length: n
   }
 }
 
-/** The rule's weight in its context. */
-function adjust(rule: Rule, text: string, start: number, _end: number): number {
+/** The rule's weight in its context (`at`: the hit's skeleton offset, or -1 for a raw hit). */
+function adjust(rule: Rule, text: string, sk: Skeleton, start: number, at: number): number {
   let w = rule.weight;
   if (!rule.negatable && !rule.questionable && !rule.before && !rule.sentenceStart && rule.view === 'raw') return w;
   const beforeRaw = text.slice(Math.max(0, start - 80), start);
   if (rule.sentenceStart !== null && SENTENCE_START.test(beforeRaw)) w = Math.max(w, rule.sentenceStart);
-  const before = skeletonize(beforeRaw).text;
+  // The skeleton just before the hit (found by binary search for raw hits).
+  let k = at;
+  if (k < 0) {
+    let lo = 0;
+    let hi = sk.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((sk.starts[mid] as number) < start) lo = mid + 1;
+      else hi = mid;
+    }
+    k = lo;
+  }
+  const before = sk.text.slice(Math.max(0, k - 80), k).trimEnd();
   const near = before.slice(-28);
   if (rule.before?.re.test(text.slice(Math.max(0, start - 60), start))) w = Math.max(w, rule.before.weight);
   if (rule.negatable && NEGATION.test(near)) w *= 0.35;
@@ -269,30 +311,29 @@ function adjust(rule: Rule, text: string, start: number, _end: number): number {
 }
 
 /** Threats from hits, with combined confidences. */
-function combine(hits: Hit[], unit: Unit, extraEvasion: number): Threat[] {
+function combine(hits: Hit[], unit: Unit, extraEvasion: number, keep?: (h: Hit) => boolean): Threat[] {
   const threats: Threat[] = [];
   const W = SCAN_LIMITS.supportWindow;
   for (const h of hits) {
+    if (keep && !keep(h)) continue;
     // Strongest hit of each other rule nearby.
-    const best = new Map<string, Hit>();
+    // Strongest support from each other rule nearby; words matched by both rules count half.
+    const best = new Map<string, number>();
     let covered = false;
     for (const o of hits) {
       if (o.rule.id === h.rule.id || o.start > h.end + W || o.end < h.start - W) continue;
+      let support = o.weight;
       if (o.start < h.end && o.end > h.start) {
-        // The same words matched by another rule: not independent evidence.
         if (o.rule.type === h.rule.type && (o.weight > h.weight || (o.weight === h.weight && o.rule.id < h.rule.id)))
           covered = true;
-        continue;
+        support *= 0.5;
       }
-      const prev = best.get(o.rule.id);
-      if (!prev || o.weight > prev.weight) best.set(o.rule.id, o);
+      if (o.rule.type !== h.rule.type) support *= FAMILY.has(o.rule.type) && FAMILY.has(h.rule.type) ? 0.4 : 0;
+      if (support > (best.get(o.rule.id) ?? 0)) best.set(o.rule.id, support);
     }
     if (covered) continue;
     let c = h.weight;
-    for (const o of best.values()) {
-      if (o.rule.type === h.rule.type) c = orCombine(c, 0.8 * o.weight);
-      else if (FAMILY.has(o.rule.type) && FAMILY.has(h.rule.type)) c = orCombine(c, 0.4 * o.weight);
-    }
+    for (const support of best.values()) c = orCombine(c, support);
     const evasion = h.evasion + extraEvasion;
     if (evasion >= 3) c = orCombine(c, 0.45);
     else if (evasion > 0) c = orCombine(c, 0.3);
@@ -394,10 +435,10 @@ interface MessageText {
   role?: string;
 }
 
-const SPLIT_TAIL = 300;
-const SPLIT_HEAD = 300;
+const SPLIT_TAIL = 100;
+const SPLIT_HEAD = 100;
 const SPLIT_MAX_MESSAGES = 8;
-const SPLIT_MAX_CHARS = 1200;
+const SPLIT_MAX_CHARS = 400;
 
 /** Instructions split across consecutive messages: phrase hits that cross a message boundary. */
 function splitThreats(messages: MessageText[], ctx: Context): Threat[] {
@@ -416,9 +457,11 @@ function splitThreats(messages: MessageText[], ctx: Context): Threat[] {
       if (m.text.length > SPLIT_HEAD || joined.length > SPLIT_MAX_CHARS) break;
     }
     const b0 = (bounds[0] as { at: number }).at;
-    const hits = phraseHits(mask(joined, ctx.allowlist), ctx).filter((h) => h.start < b0 - 1 && h.end > b0);
-    if (hits.length === 0) continue;
-    const found = combine(hits, { role: first.role }, 1);
+    const hits = phraseHits(mask(joined, ctx.allowlist), ctx);
+    const crosses = (h: Hit) => h.start < b0 - 1 && h.end > b0;
+    if (!hits.some(crosses)) continue;
+    // Hits inside one message support a crossing hit, but only crossing hits are reported here.
+    const found = combine(hits, { role: first.role }, 1, crosses);
     for (const t of found) {
       let last = first.index;
       for (const b of bounds) if (t.evidence.offset + t.evidence.length > b.at) last = b.index;
@@ -626,7 +669,7 @@ export type ScanMessage = string | { role?: string; content: unknown };
 /**
  * Scans each message of a conversation, and the boundaries between
  * consecutive messages for instructions split across them (a bounded window
- * of up to 8 short messages, 300 characters each side of a boundary).
+ * of up to 8 short messages, 100 characters each side of a boundary).
  * Findings carry `field` = `messages[i].content...`, or `messages[i..j]` for
  * a split finding (its offset is then in message i's text).
  */

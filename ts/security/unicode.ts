@@ -108,7 +108,8 @@ export function scanCharacters(text: string): CharScan {
       if (c < 0x20 && c !== 9 && c !== 10 && c !== 13) {
         if (c === 0) hit('malformed.null-byte', i);
         else if (c === 0x1b) {
-          if (text.charCodeAt(i + 1) === 0x5b) hit('malformed.ansi-escape', i, 2);
+          if (text.startsWith('[8m', i + 1)) hit('malformed.ansi-conceal', i, 4);
+          else if (text.charCodeAt(i + 1) === 0x5b) hit('malformed.ansi-escape', i, 2);
           else hit('malformed.control-char', i);
         } else if (c === 0x0b || c === 0x0c) hit('malformed.formfeed', i);
         else hit('malformed.control-char', i);
@@ -207,10 +208,11 @@ export function scanCharacters(text: string): CharScan {
   const grow = (base: number, step: number, n: number, cap: number) => Math.min(cap, base + step * Math.max(0, n - 1));
 
   add('malformed.null-byte', grow(0.9, 0.02, count('malformed.null-byte'), 0.97));
-  add('malformed.control-char', grow(0.72, 0.05, count('malformed.control-char'), 0.92));
+  add('malformed.control-char', grow(0.82, 0.03, count('malformed.control-char'), 0.94));
   add('malformed.ansi-escape', 0.4);
+  add('malformed.ansi-conceal', 0.84);
   add('malformed.formfeed', 0.3);
-  add('malformed.c1-control', grow(0.7, 0.06, count('malformed.c1-control'), 0.9));
+  add('malformed.c1-control', grow(0.8, 0.04, count('malformed.c1-control'), 0.92));
   add('malformed.lone-surrogate', grow(0.88, 0.03, count('malformed.lone-surrogate'), 0.96));
   const fffd = count('malformed.replacement-char') === 0 ? 0 : countOf(text, 0xfffd);
   add('malformed.replacement-char', maxFffdRun >= 3 || fffd >= 8 ? 0.85 : fffd >= 3 ? 0.6 : 0.3);

@@ -34,6 +34,7 @@ import {
   type SessionStore,
 } from '../session/index.js';
 import { RedisSessionStore } from './redis-store.js';
+import { WindowCounter } from './window.js';
 
 /** How the server runs. Every field has a default. */
 export interface ServerOptions {
@@ -47,8 +48,17 @@ export interface ServerOptions {
   /** Idle keep-alive connections are closed after this, ms. Default 5 s. */
   keepAliveTimeoutMs?: number;
   security?: { mode?: ScanMode; threshold?: number };
-  /** Spec §7.6.2 rate limits (per minute). */
+  /** Spec §7.6.2 rate limits, per minute: requests per client address, messages per session, new sessions per client address. */
   rateLimit?: { perClient?: number; perSession?: number; newSessionsPerClient?: number };
+  /** Idle session lifetime, ms. Default 5 minutes (spec §7.6.1). */
+  sessionTimeoutMs?: number;
+  /** Defaults for requests that name no algorithm or encoding. */
+  compression?: {
+    algorithm?: string;
+    encoding?: string;
+    brotliQuality?: number;
+    optimize?: 'bytes' | 'tokens';
+  };
   /** Share sessions and rate-limit counters between processes through Redis. */
   redisUrl?: string;
   /** `false` for no logs; otherwise pino's level. Default 'info'. */
@@ -118,9 +128,15 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 function toM2MError(err: FastifyError | M2MError | Error): M2MError {
   if (err instanceof M2MError) return err;
   const e = err as FastifyError;
-  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new M2MError('CONTENT_TOO_LARGE', 'request body exceeds the size limit');
-  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new M2MError('INVALID_REQUEST', 'send a JSON body (Content-Type: application/json)');
-  if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.name === 'SyntaxError') {
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new M2MError('CONTENT_TOO_LARGE', 'request body exceeds the size limit');
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new M2MError('INVALID_REQUEST', 'send a JSON body (Content-Type: application/json)');
+  if (
+    e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    e.name === 'SyntaxError'
+  ) {
     return new M2MError('INVALID_JSON', `request body is not valid JSON: ${e.message}`);
   }
   if (e.statusCode === 429) return new M2MError('RATE_LIMITED', e.message);
@@ -154,8 +170,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           },
   });
 
+  const sessionWindow = new WindowCounter(60_000);
   const manager = new SessionManager({
     store,
+    ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+    rateLimiter: ({ kind, peer, sessionId }) =>
+      kind === 'hello'
+        ? sessionWindow.hit(`hello:${peer ?? ''}`) <= limits.newSessionsPerClient
+        : sessionWindow.hit(`message:${sessionId ?? ''}`) <= limits.perSession,
     scanner:
       securityMode === 'disabled'
         ? undefined
@@ -165,7 +187,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
           },
     securityBlocking: securityMode === 'blocking',
     onData: options.onData,
-    onError: (error, info) => app.log.warn({ code: error.code, transport: info.transport, session: info.sessionId }, error.message),
+    onError: (error, info) =>
+      app.log.warn({ code: error.code, transport: info.transport, session: info.sessionId }, error.message),
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -185,7 +208,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     keyGenerator: (req: FastifyRequest) => req.ip,
     errorResponseBuilder: (_req, ctx) => ({
       statusCode: 429,
-      error: { code: 'RATE_LIMITED', message: `rate limit exceeded: ${ctx.max} requests per ${ctx.after} per client; retry later` },
+      error: {
+        code: 'RATE_LIMITED',
+        message: `rate limit exceeded: ${ctx.max} requests per ${ctx.after} per client; retry later`,
+      },
     }),
   });
 
@@ -208,14 +234,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     try {
       security = guard(body.content);
     } catch (err) {
-      if (err instanceof M2MError) return sendError(reply, err, (err as M2MError & { details?: Record<string, unknown> }).details);
+      if (err instanceof M2MError)
+        return sendError(reply, err, (err as M2MError & { details?: Record<string, unknown> }).details);
       throw err;
     }
+    const defaults = options.compression ?? {};
     const r = await compressAsync(body.content, {
-      algorithm: auto ? 'auto' : (body.algorithm as never),
-      encoding: body.encoding as never,
-      optimize: body.optimize,
-      brotliQuality: body.brotli_quality,
+      algorithm: auto ? 'auto' : ((body.algorithm ?? defaults.algorithm) as never),
+      encoding: (body.encoding ?? defaults.encoding) as never,
+      optimize: body.optimize ?? defaults.optimize,
+      brotliQuality: body.brotli_quality ?? defaults.brotliQuality,
       countTokens: body.count_tokens,
     });
     return {

@@ -81,19 +81,23 @@ fn main() {
             let calls = (20 << 20) / text.len();
             let mut best_encode = f64::MAX;
             let mut best_count = f64::MAX;
-            let mut n = 0;
+            // Sums of the results, checked below, keep the calls from being
+            // optimised away (`std::hint::black_box` needs Rust 1.66).
+            let (mut encoded, mut counted) = (0, 0);
             for _ in 0..5 {
                 let start = Instant::now();
                 for _ in 0..calls {
-                    n = t.encode_ordinary(std::hint::black_box(text)).len();
+                    encoded += t.encode_ordinary(text).len();
                 }
                 best_encode = best_encode.min(start.elapsed().as_secs_f64() / calls as f64);
                 let start = Instant::now();
                 for _ in 0..calls {
-                    std::hint::black_box(t.count(std::hint::black_box(text)));
+                    counted += t.count(text);
                 }
                 best_count = best_count.min(start.elapsed().as_secs_f64() / calls as f64);
             }
+            assert_eq!(encoded, counted);
+            let n = encoded / (5 * calls);
             println!(
                 "{:<12} {:<15} {:>7.1} MB/s  encode {:>8.2} µs  count {:>8.2} µs  ({} bytes, {} tokens)",
                 encoding.name(),

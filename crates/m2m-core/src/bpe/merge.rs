@@ -10,10 +10,11 @@
 //   is that token even when merging would split it differently).
 // - Short pieces (< HEAP_THRESHOLD bytes, i.e. nearly all real text) use
 //   tiktoken's own algorithm: a flat array of (start, rank of the pair that
-//   starts here), a linear scan for the minimum and `Vec::remove`. On tiny n
-//   this quadratic loop beats anything clever: it is branch-light and stays
-//   in one or two cache lines. The array is a scratch buffer reused across
-//   pieces, so the steady state allocates nothing.
+//   starts here), a linear scan for the minimum and removal by shifting. On
+//   tiny n this quadratic loop beats anything clever: it is branch-light and
+//   stays in one or two cache lines. The array is on the stack for pieces
+//   under 32 bytes and otherwise a scratch buffer reused across pieces, so
+//   the steady state allocates nothing.
 // - Long pieces (1 MB of one letter, a minified blob without spaces) would be
 //   quadratic that way. They use a doubly linked list over byte positions
 //   plus a binary min-heap of packed `(rank << 32) | position` keys with lazy
@@ -27,9 +28,11 @@
 //   quadratic there (20 KB of one letter: ~200 ms in its npm package).
 // - The rank of a merged token is the rank of the pair just merged, so the
 //   heap path never looks a final token up again.
-// - Rank lookups go through `RankTable` (FxHash-like hash, open addressing,
-//   32-bit hash tags in the slots so misses rarely touch token bytes), and
-//   keys longer than the longest token are rejected before hashing.
+// - Rank lookups: 1- and 2-byte keys index arrays; keys of 3 to 7 bytes go
+//   to a table whose slots hold the whole key packed into a word (one probe
+//   sequence, no token bytes touched); longer keys to a table of 32-bit hash
+//   tags over the token bytes (see `table.rs`). Keys longer than the longest
+//   token are rejected before hashing.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -38,6 +41,10 @@ use super::tokenizer::Vocab;
 
 /// Pieces at least this long use the heap-based merge.
 pub(crate) const HEAP_THRESHOLD: usize = 128;
+
+/// Pieces shorter than this keep their parts in a stack array (no heap
+/// allocation at all for typical text); longer ones in [`Scratch`].
+const STACK_PARTS: usize = 32;
 
 const NONE: u32 = u32::MAX;
 
@@ -61,33 +68,35 @@ pub(crate) fn merge<F: FnMut(u32)>(
     scratch: &mut Scratch,
     emit: &mut F,
 ) {
-    if piece.len() < HEAP_THRESHOLD {
+    if piece.len() < STACK_PARTS {
+        let mut parts = [(0u32, 0u32); STACK_PARTS + 1];
+        merge_small(vocab, piece, &mut parts, emit)
+    } else if piece.len() < HEAP_THRESHOLD {
+        scratch.parts.resize(piece.len() + 1, (0, 0));
         merge_small(vocab, piece, &mut scratch.parts, emit)
     } else {
         merge_large(vocab, piece, scratch, emit)
     }
 }
 
-fn merge_small<F: FnMut(u32)>(
-    vocab: &Vocab,
-    piece: &[u8],
-    parts: &mut Vec<(u32, u32)>,
-    emit: &mut F,
-) {
+/// `buf` must hold at least `piece.len() + 1` entries.
+fn merge_small<F: FnMut(u32)>(vocab: &Vocab, piece: &[u8], buf: &mut [(u32, u32)], emit: &mut F) {
     let rank_of = |start: usize, end: usize| vocab.rank(&piece[start..end]).unwrap_or(NONE);
-    parts.clear();
+    let n = piece.len();
     let mut min = (NONE, usize::MAX);
-    for i in 0..piece.len() - 1 {
+    for i in 0..n - 1 {
         let r = vocab.pair_rank(piece[i], piece[i + 1]);
         if r < min.0 {
             min = (r, i);
         }
-        parts.push((i as u32, r));
+        buf[i] = (i as u32, r);
     }
-    parts.push(((piece.len() - 1) as u32, NONE));
-    parts.push((piece.len() as u32, NONE));
+    buf[n - 1] = ((n - 1) as u32, NONE);
+    buf[n] = (n as u32, NONE);
+    let mut len = n + 1;
 
     while min.0 != NONE {
+        let parts = &mut buf[..len];
         let i = min.1;
         // parts[i] and parts[i + 1] merge: recompute the ranks of the pairs
         // that now start at parts[i - 1] and at parts[i].
@@ -103,15 +112,20 @@ fn merge_small<F: FnMut(u32)>(
         } else {
             NONE
         };
-        parts.remove(i + 1);
+        // Remove parts[i + 1] (a plain loop: on these few elements it beats
+        // a `memmove` call).
+        for j in i + 1..len - 1 {
+            parts[j] = parts[j + 1];
+        }
+        len -= 1;
         min = (NONE, usize::MAX);
-        for (j, &(_, r)) in parts[..parts.len() - 1].iter().enumerate() {
+        for (j, &(_, r)) in parts[..len - 1].iter().enumerate() {
             if r < min.0 {
                 min = (r, j);
             }
         }
     }
-    for w in parts.windows(2) {
+    for w in buf[..len].windows(2) {
         let token = &piece[w[0].0 as usize..w[1].0 as usize];
         // Every part is a single byte or the result of a merge, so a token.
         emit(vocab.rank(token).unwrap_or(NONE));
@@ -196,6 +210,7 @@ pub(crate) fn merge_small_for_test<F: FnMut(u32)>(
     scratch: &mut Scratch,
     emit: &mut F,
 ) {
+    scratch.parts.resize(piece.len() + 1, (0, 0));
     merge_small(vocab, piece, &mut scratch.parts, emit)
 }
 

@@ -271,8 +271,8 @@ pub(crate) fn next_piece(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> 
         }
     }
     Some(match after_newline {
-        Some(e) => e,                              // \s*[\r\n]+
-        None if q == b.len() => q,   // \s+(?!\S) at the end, or \s+
-        None => q - 1,                             // \s+(?!\S)
+        Some(e) => e,                            // \s*[\r\n]+
+        None if q == b.len() || q - p == 1 => q, // \s+(?!\S) at the end, or \s+
+        None => q - 1,                           // \s+(?!\S)
     })
 }

@@ -462,12 +462,24 @@ fn ascii_fast_path_known_cases() {
         t.pieces(text).map(|r| text[r].to_owned()).collect()
     };
     assert_eq!(pieces(cl, "\"hello"), ["\"hello"]);
-    assert_eq!(pieces(cl, "{\"role\":\"user\"}"), ["{\"", "role", "\":\"", "user", "\"}"]);
-    assert_eq!(pieces(cl, "I'M don't 'sup"), ["I", "'M", " don", "'t", " '", "sup"]);
+    assert_eq!(
+        pieces(cl, "{\"role\":\"user\"}"),
+        ["{\"", "role", "\":\"", "user", "\"}"]
+    );
+    assert_eq!(
+        pieces(cl, "I'M don't 'sup"),
+        ["I", "'M", " don", "'t", " '", "sup"]
+    );
     assert_eq!(pieces(o, "I'M don't 'sup"), ["I'M", " don't", " '", "sup"]);
-    assert_eq!(pieces(o, "helloWorld HTMLParser"), ["hello", "World", " HTMLParser"]);
+    assert_eq!(
+        pieces(o, "helloWorld HTMLParser"),
+        ["hello", "World", " HTMLParser"]
+    );
     assert_eq!(pieces(cl, "12345 x"), ["123", "45", " x"]);
-    assert_eq!(pieces(cl, "a  \t\n\n  b   "), ["a", "  \t\n\n", " ", " b", "   "]);
+    assert_eq!(
+        pieces(cl, "a  \t\n\n  b   "),
+        ["a", "  \t\n\n", " ", " b", "   "]
+    );
     assert_eq!(pieces(cl, "\tx \x0B!"), ["\tx", " ", "\x0B", "!"]);
     assert_eq!(pieces(o, "!!\n/x a//\n"), ["!!\n/", "x", " a", "//\n"]);
     assert_eq!(pieces(cl, "!!\n/x"), ["!!\n", "/x"]);
@@ -488,11 +500,11 @@ fn ascii_fast_path_equals_regex() {
     }
     let n_fixture = texts.len();
     const ALPHABET: &[&str] = &[
-        "a", "b", "e", "l", "m", "r", "s", "t", "v", "d", "x", "A", "E", "L", "M", "R", "S",
-        "T", "V", "D", "X", "'", "'", "'", "\"", "\"", "0", "1", "9", " ", " ", " ", "\t", "\n",
-        "\n", "\r", "\x0B", "\x0C", "{", "}", "[", "]", ":", ",", ".", "/", "/", "-", "!", "?",
-        "\\", "_", "\x00", "\x1F", "\x7F", "é", "É", "ſ", "\u{A0}", "\u{85}", "\u{2028}",
-        "\u{3000}", "中", "²", "٣", "\u{301}", "😀", "—", "“", "ʰ", "ǅ", "\u{1C89}",
+        "a", "b", "e", "l", "m", "r", "s", "t", "v", "d", "x", "A", "E", "L", "M", "R", "S", "T",
+        "V", "D", "X", "'", "'", "'", "\"", "\"", "0", "1", "9", " ", " ", " ", "\t", "\n", "\n",
+        "\r", "\x0B", "\x0C", "{", "}", "[", "]", ":", ",", ".", "/", "/", "-", "!", "?", "\\",
+        "_", "\x00", "\x1F", "\x7F", "é", "É", "ſ", "\u{A0}", "\u{85}", "\u{2028}", "\u{3000}",
+        "中", "²", "٣", "\u{301}", "😀", "—", "“", "ʰ", "ǅ", "\u{1C89}",
     ];
     // The first 55 entries are ASCII; non-ASCII is picked 1 time in 16.
     let ascii = ALPHABET.iter().position(|s| !s.is_ascii()).unwrap();

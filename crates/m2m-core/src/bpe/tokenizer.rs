@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::merge::{self, Scratch};
 use super::pretok::{self, Pattern};
 use super::rank_file;
-use super::table::RankTable;
+use super::table::{self, RankTable};
 use crate::error::{Error, Result};
 use crate::Encoding;
 
@@ -75,8 +75,9 @@ impl Vocab {
                     Some(r)
                 }
             }
+            n if n <= table::MAX_PACKED => self.table.get_packed(table::pack(key)),
             n if n > self.max_len => None,
-            _ => self.table.get(&self.bytes, &self.offsets, key),
+            _ => self.table.get_long(&self.bytes, &self.offsets, key),
         }
     }
 
