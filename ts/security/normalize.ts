@@ -195,242 +195,305 @@ export interface Skeleton {
 
 const UTF16 = new TextDecoder('utf-16le');
 
-class Builder {
-  codes: Uint16Array;
-  starts: Int32Array;
-  ends: Int32Array;
-  evasion: Uint8Array;
-  length = 0;
+// The builder's state lives in module-level buffers reused from one call to the next (no per-call
+// allocation but the result's text): `skeletonView` returns views into them, valid until its next call.
 
-  constructor(capacity: number) {
-    this.codes = new Uint16Array(capacity);
-    this.starts = new Int32Array(capacity);
-    this.ends = new Int32Array(capacity);
-    this.evasion = new Uint8Array(capacity);
+// Output: skeleton characters, their source spans and evasion flags.
+let oCodes = new Uint16Array(1024);
+let oStarts = new Int32Array(1024);
+let oEnds = new Int32Array(1024);
+let oEvasion = new Uint8Array(1024);
+let oLen = 0;
+
+// The word being read: parallel arrays of output characters (`wLen` is the length).
+let wCodes = new Int32Array(64);
+let wClass = new Uint8Array(64);
+let wStart = new Int32Array(64);
+let wEnd = new Int32Array(64);
+let wEvasive = new Uint8Array(64);
+let wCross = new Int32Array(64);
+let wLen = 0;
+let wLatin = false;
+let wCyrGreek = false;
+let wLetters = 0;
+let wLeet = 0;
+let nextEvasive = 0; // a hidden character or a joining punctuation preceded the next word character
+let hasOtherScript = false;
+let otherLetters = 0; // letters that set `hasOtherScript` so far
+
+// Pending one-letter words (joined when three or more follow each other): triples code, start, end.
+let singles = new Int32Array(96);
+let sLen = 0;
+let singleEvasive = 0;
+
+// Punctuation seen right after a word character.
+let punctCount = 0;
+let punctApostrophe = false;
+let sawSpaceSinceWord = false;
+
+// Word offsets and prefix keys.
+let wordAt = new Int32Array(256);
+let wordKeys = new Int32Array(256);
+let wordCount = 0;
+
+function growOut(min: number): void {
+  let size = oCodes.length * 2;
+  while (size < min) size *= 2;
+  const codes = new Uint16Array(size);
+  codes.set(oCodes.subarray(0, oLen));
+  oCodes = codes;
+  const starts = new Int32Array(size);
+  starts.set(oStarts.subarray(0, oLen));
+  oStarts = starts;
+  const ends = new Int32Array(size);
+  ends.set(oEnds.subarray(0, oLen));
+  oEnds = ends;
+  const evasion = new Uint8Array(size);
+  evasion.set(oEvasion.subarray(0, oLen));
+  oEvasion = evasion;
+}
+
+function push(code: number, start: number, end: number, evasive: number): void {
+  if (oLen === oCodes.length) growOut(oLen + 1);
+  const i = oLen++;
+  oCodes[i] = code;
+  oStarts[i] = start;
+  oEnds[i] = end;
+  oEvasion[i] = evasive;
+}
+
+function growWord(): void {
+  const cap = wCodes.length * 2;
+  const grow32 = (a: Int32Array) => {
+    const b = new Int32Array(cap);
+    b.set(a);
+    return b;
+  };
+  const grow8 = (a: Uint8Array) => {
+    const b = new Uint8Array(cap);
+    b.set(a);
+    return b;
+  };
+  wCodes = grow32(wCodes);
+  wClass = grow8(wClass);
+  wStart = grow32(wStart);
+  wEnd = grow32(wEnd);
+  wEvasive = grow8(wEvasive);
+  wCross = grow32(wCross);
+}
+
+function addWord(key: number): void {
+  if (wordCount === wordAt.length) {
+    const w = new Int32Array(wordAt.length * 2);
+    w.set(wordAt);
+    wordAt = w;
+    const k = new Int32Array(wordKeys.length * 2);
+    k.set(wordKeys);
+    wordKeys = k;
   }
+  wordAt[wordCount] = oLen;
+  wordKeys[wordCount++] = key;
+}
 
-  push(code: number, start: number, end: number, evasive: number): void {
-    if (this.length === this.codes.length) this.grow();
-    const i = this.length++;
-    this.codes[i] = code;
-    this.starts[i] = start;
-    this.ends[i] = end;
-    this.evasion[i] = evasive;
+function emitSpace(at: number): void {
+  if (oLen > 0 && oCodes[oLen - 1] !== 32) push(32, at, at, 0);
+}
+
+function pushSingle(code: number, start: number, end: number): void {
+  if (sLen + 3 > singles.length) {
+    const s = new Int32Array(singles.length * 2);
+    s.set(singles);
+    singles = s;
   }
+  singles[sLen++] = code;
+  singles[sLen++] = start;
+  singles[sLen++] = end;
+}
 
-  private grow(): void {
-    const size = this.codes.length * 2 + 16;
-    const codes = new Uint16Array(size);
-    codes.set(this.codes);
-    this.codes = codes;
-    const starts = new Int32Array(size);
-    starts.set(this.starts);
-    this.starts = starts;
-    const ends = new Int32Array(size);
-    ends.set(this.ends);
-    this.ends = ends;
-    const evasion = new Uint8Array(size);
-    evasion.set(this.evasion);
-    this.evasion = evasion;
+function flushSingles(): void {
+  const n = sLen / 3;
+  if (n === 0) return;
+  if (n >= 3) {
+    // Joined; a gap wider than the narrowest one in the run separates words (`i g n o r e   a l l`).
+    let minGap = Number.MAX_SAFE_INTEGER;
+    for (let i = 3; i < sLen; i += 3) {
+      minGap = Math.min(minGap, (singles[i + 1] as number) - (singles[i - 1] as number));
+    }
+    for (let i = 0; i < sLen; i += 3) {
+      if (i === 0 || (singles[i + 1] as number) - (singles[i - 1] as number) > minGap) {
+        emitSpace(singles[i + 1] as number);
+        addWord(
+          prefixKey(
+            singles[i] as number,
+            i + 3 < sLen ? (singles[i + 3] as number) : -1,
+            i + 6 < sLen ? (singles[i + 6] as number) : -1,
+          ),
+        );
+      }
+      push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, 1);
+    }
+  } else {
+    for (let i = 0; i < sLen; i += 3) {
+      emitSpace(singles[i + 1] as number);
+      addWord(prefixKey(singles[i] as number));
+      push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, singleEvasive);
+    }
   }
+  sLen = 0;
+  singleEvasive = 0;
+}
 
-  text(): string {
-    return UTF16.decode(this.codes.subarray(0, this.length));
+function flushWord(): void {
+  const n = wLen;
+  if (n === 0) return;
+  const mixed = wLatin && wCyrGreek;
+  const leet = wLetters > 0 && wLeet > 0;
+  // Final characters of the word, after homoglyph and leet mapping.
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    let code = wCodes[i] as number;
+    let ev = wEvasive[i] as number;
+    const cls = wClass[i] as number;
+    if (mixed && (wCross[i] as number) >= 0) {
+      code = wCross[i] as number;
+      ev = 1;
+    }
+    if ((cls === DIGIT || cls === LEET) && leet) {
+      const mapped = LEET_MAP[code];
+      if (mapped !== undefined) {
+        code = mapped;
+        ev = 1;
+      }
+    }
+    if (cls === LEET && code !== 97 && code !== 115) continue; // a lone '@' or '$' is punctuation
+    wCodes[kept] = code;
+    wStart[kept] = wStart[i] as number;
+    wEnd[kept] = wEnd[i] as number;
+    wEvasive[kept] = ev;
+    wClass[kept] = cls === LEET ? LETTER : cls;
+    kept++;
+  }
+  if (kept === 1 && wClass[0] === LETTER) {
+    pushSingle(wCodes[0] as number, wStart[0] as number, wEnd[0] as number);
+    singleEvasive |= wEvasive[0] as number;
+  } else if (kept > 0) {
+    flushSingles();
+    emitSpace(wStart[0] as number);
+    addWord(
+      prefixKey(wCodes[0] as number, kept > 1 ? (wCodes[1] as number) : -1, kept > 2 ? (wCodes[2] as number) : -1),
+    );
+    for (let i = 0; i < kept; i++) {
+      push(wCodes[i] as number, wStart[i] as number, wEnd[i] as number, wEvasive[i] as number);
+    }
+  }
+  wLen = 0;
+  wLatin = false;
+  wCyrGreek = false;
+  wLetters = 0;
+  wLeet = 0;
+}
+
+function addWordChar(code: number, cls: number, start: number, end: number, evasive: number, cross: number): void {
+  if (wLen > 0 && punctCount > 0) {
+    // Punctuation between two word characters: one character joins, more separate.
+    if (punctCount === 1 && !sawSpaceSinceWord) {
+      if (!punctApostrophe) evasive = 1;
+    } else {
+      flushWord();
+    }
+  } else if (sawSpaceSinceWord) {
+    flushWord();
+  }
+  punctCount = 0;
+  punctApostrophe = false;
+  sawSpaceSinceWord = false;
+  if (wLen === wCodes.length) growWord();
+  wCodes[wLen] = code;
+  wClass[wLen] = cls;
+  wStart[wLen] = start;
+  wEnd[wLen] = end;
+  wEvasive[wLen] = evasive | nextEvasive;
+  wCross[wLen] = cross;
+  wLen++;
+  nextEvasive = 0;
+  if (cls === LETTER) {
+    wLetters++;
+    const script = scriptOf(code);
+    if (script === SCRIPT_LATIN) wLatin = true;
+    else if (script === SCRIPT_CYRILLIC_GREEK) wCyrGreek = true;
+    else if (code >= 0x2e80) {
+      hasOtherScript = true;
+      otherLetters++;
+    }
+  } else if (cls === LEET || (cls === DIGIT && LEET_MAP[code] !== undefined)) {
+    wLeet++;
   }
 }
 
-/** Builds the skeleton of `input`. Linear time; the result is at most a small multiple of the input's length. */
-export function skeletonize(input: string): Skeleton {
-  const out = new Builder(input.length + 16);
-  let hasOtherScript = false;
+function addSeparator(cls: number, code: number): void {
+  if (cls === PUNCT && !sawSpaceSinceWord && wLen > 0 && code < 0x2030 && JOINERS[code] === 1) {
+    punctCount++;
+    // An apostrophe inside a word (`don't`) is ordinary, not an evasion sign.
+    punctApostrophe = code === 39 || code === 0x2019 || code === 0x2018 || code === 0x02bc;
+  } else {
+    sawSpaceSinceWord = true;
+    if (cls !== SPACE) punctCount += 2; // punctuation after a space: a separator
+  }
+}
 
-  // The word being read: parallel arrays of output characters (reused; `wLen` is the length).
-  let cap = 64;
-  let wCodes = new Int32Array(cap);
-  let wClass = new Uint8Array(cap);
-  let wStart = new Int32Array(cap);
-  let wEnd = new Int32Array(cap);
-  let wEvasive = new Uint8Array(cap);
-  let wCross = new Int32Array(cap);
-  let wLen = 0;
-  let wLatin = false;
-  let wCyrGreek = false;
-  let wLetters = 0;
-  let wLeet = 0;
-  let nextEvasive = 0; // a hidden character or a joining punctuation preceded the next word character
-  const growWord = () => {
-    cap *= 2;
-    const grow32 = (a: Int32Array) => {
-      const b = new Int32Array(cap);
+function reset(): void {
+  oLen = 0;
+  wLen = 0;
+  wLatin = false;
+  wCyrGreek = false;
+  wLetters = 0;
+  wLeet = 0;
+  nextEvasive = 0;
+  hasOtherScript = false;
+  otherLetters = 0;
+  sLen = 0;
+  singleEvasive = 0;
+  punctCount = 0;
+  punctApostrophe = false;
+  sawSpaceSinceWord = false;
+  wordCount = 0;
+}
+
+// Canonical points of a recorded run (see `SkeletonRun`), collected while recording.
+let recording = false;
+let cPos = new Int32Array(256);
+let cOut = new Int32Array(256);
+let cWords = new Int32Array(256);
+let cOther = new Int32Array(256);
+let cLen = 0;
+
+function recordCanonical(at: number): void {
+  if (cLen === cPos.length) {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
       b.set(a);
       return b;
     };
-    const grow8 = (a: Uint8Array) => {
-      const b = new Uint8Array(cap);
-      b.set(a);
-      return b;
-    };
-    wCodes = grow32(wCodes);
-    wClass = grow8(wClass);
-    wStart = grow32(wStart);
-    wEnd = grow32(wEnd);
-    wEvasive = grow8(wEvasive);
-    wCross = grow32(wCross);
-  };
+    cPos = grow(cPos);
+    cOut = grow(cOut);
+    cWords = grow(cWords);
+    cOther = grow(cOther);
+  }
+  cPos[cLen] = at;
+  cOut[cLen] = oLen;
+  cWords[cLen] = wordCount;
+  cOther[cLen++] = otherLetters;
+}
 
-  // Pending one-letter words (joined when three or more follow each other).
-  const singles: number[] = []; // triples: code, start, end
-  let singleEvasive = 0;
-
-  // Punctuation seen right after a word character.
-  let punctCount = 0;
-  let punctApostrophe = false;
-  let sawSpaceSinceWord = false;
-
-  let words = new Int32Array(64);
-  let keys = new Int32Array(64);
-  let wordCount = 0;
-  const addWord = (key: number) => {
-    if (wordCount === words.length) {
-      const w = new Int32Array(words.length * 2);
-      w.set(words);
-      words = w;
-      const k = new Int32Array(keys.length * 2);
-      k.set(keys);
-      keys = k;
-    }
-    words[wordCount] = out.length;
-    keys[wordCount++] = key;
-  };
-
-  const emitSpace = (at: number) => {
-    if (out.length > 0 && out.codes[out.length - 1] !== 32) out.push(32, at, at, 0);
-  };
-
-  const flushSingles = () => {
-    const n = singles.length / 3;
-    if (n === 0) return;
-    if (n >= 3) {
-      // Joined; a gap wider than the narrowest one in the run separates words (`i g n o r e   a l l`).
-      let minGap = Number.MAX_SAFE_INTEGER;
-      for (let i = 3; i < singles.length; i += 3) {
-        minGap = Math.min(minGap, (singles[i + 1] as number) - (singles[i - 1] as number));
-      }
-      for (let i = 0; i < singles.length; i += 3) {
-        if (i === 0 || (singles[i + 1] as number) - (singles[i - 1] as number) > minGap) {
-          emitSpace(singles[i + 1] as number);
-          addWord(prefixKey(singles[i] as number, singles[i + 3] ?? -1, singles[i + 6] ?? -1));
-        }
-        out.push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, 1);
-      }
-    } else {
-      for (let i = 0; i < singles.length; i += 3) {
-        emitSpace(singles[i + 1] as number);
-        addWord(prefixKey(singles[i] as number));
-        out.push(singles[i] as number, singles[i + 1] as number, singles[i + 2] as number, singleEvasive);
-      }
-    }
-    singles.length = 0;
-    singleEvasive = 0;
-  };
-
-  const flushWord = () => {
-    const n = wLen;
-    if (n === 0) return;
-    const mixed = wLatin && wCyrGreek;
-    const leet = wLetters > 0 && wLeet > 0;
-    // Final characters of the word, after homoglyph and leet mapping.
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
-      let code = wCodes[i] as number;
-      let ev = wEvasive[i] as number;
-      const cls = wClass[i] as number;
-      if (mixed && (wCross[i] as number) >= 0) {
-        code = wCross[i] as number;
-        ev = 1;
-      }
-      if ((cls === DIGIT || cls === LEET) && leet) {
-        const mapped = LEET_MAP[code];
-        if (mapped !== undefined) {
-          code = mapped;
-          ev = 1;
-        }
-      }
-      if (cls === LEET && code !== 97 && code !== 115) continue; // a lone '@' or '$' is punctuation
-      wCodes[kept] = code;
-      wStart[kept] = wStart[i] as number;
-      wEnd[kept] = wEnd[i] as number;
-      wEvasive[kept] = ev;
-      wClass[kept] = cls === LEET ? LETTER : cls;
-      kept++;
-    }
-    if (kept === 1 && wClass[0] === LETTER) {
-      singles.push(wCodes[0] as number, wStart[0] as number, wEnd[0] as number);
-      singleEvasive |= wEvasive[0] as number;
-    } else if (kept > 0) {
-      flushSingles();
-      emitSpace(wStart[0] as number);
-      addWord(
-        prefixKey(wCodes[0] as number, kept > 1 ? (wCodes[1] as number) : -1, kept > 2 ? (wCodes[2] as number) : -1),
-      );
-      for (let i = 0; i < kept; i++) {
-        out.push(wCodes[i] as number, wStart[i] as number, wEnd[i] as number, wEvasive[i] as number);
-      }
-    }
-    wLen = 0;
-    wLatin = false;
-    wCyrGreek = false;
-    wLetters = 0;
-    wLeet = 0;
-  };
-
-  const addWordChar = (code: number, cls: number, start: number, end: number, evasive: number, cross: number) => {
-    if (wLen > 0 && punctCount > 0) {
-      // Punctuation between two word characters: one character joins, more separate.
-      if (punctCount === 1 && !sawSpaceSinceWord) {
-        if (!punctApostrophe) evasive = 1;
-      } else {
-        flushWord();
-      }
-    } else if (sawSpaceSinceWord) {
-      flushWord();
-    }
-    punctCount = 0;
-    punctApostrophe = false;
-    sawSpaceSinceWord = false;
-    if (wLen === cap) growWord();
-    wCodes[wLen] = code;
-    wClass[wLen] = cls;
-    wStart[wLen] = start;
-    wEnd[wLen] = end;
-    wEvasive[wLen] = evasive | nextEvasive;
-    wCross[wLen] = cross;
-    wLen++;
-    nextEvasive = 0;
-    if (cls === LETTER) {
-      wLetters++;
-      const script = scriptOf(code);
-      if (script === SCRIPT_LATIN) wLatin = true;
-      else if (script === SCRIPT_CYRILLIC_GREEK) wCyrGreek = true;
-      else if (code >= 0x2e80) hasOtherScript = true;
-    } else if (cls === LEET || (cls === DIGIT && LEET_MAP[code] !== undefined)) {
-      wLeet++;
-    }
-  };
-
-  const addSeparator = (cls: number, code: number) => {
-    if (cls === PUNCT && !sawSpaceSinceWord && wLen > 0 && code < 0x2030 && JOINERS[code] === 1) {
-      punctCount++;
-      // An apostrophe inside a word (`don't`) is ordinary, not an evasion sign.
-      punctApostrophe = code === 39 || code === 0x2019 || code === 0x2018 || code === 0x02bc;
-    } else {
-      sawSpaceSinceWord = true;
-      if (cls !== SPACE) punctCount += 2; // punctuation after a space: a separator
-    }
-  };
-
-  const n = input.length;
-  for (let i = 0; i < n; i++) {
+/**
+ * Feeds `input[from..to)` to the builder (`to` acts as the end of the input). After each whole
+ * ASCII word taken by the fast path the builder is in its canonical state (nothing pending); when
+ * `converge` is given and that run was canonical at the same place too, stops there and returns
+ * the offset (the rest would come out the same as in that run). Returns `to` otherwise.
+ */
+function consume(input: string, from: number, to: number, converge: SkeletonRun | null): number {
+  const n = to;
+  for (let i = from; i < n; i++) {
     const c = input.charCodeAt(i);
     if (c < 128) {
       const cls = ASCII_CLASS[c] as number;
@@ -448,11 +511,25 @@ export function skeletonize(input: string): Skeleton {
           punctCount = 0;
           punctApostrophe = false;
           nextEvasive = 0;
-          flushSingles();
+          if (sLen > 0) flushSingles();
           emitSpace(i);
           addWord(prefixKey(c | 32, input.charCodeAt(i + 1) | 32, j - i > 2 ? input.charCodeAt(i + 2) | 32 : -1));
-          for (let k = i; k < j; k++) out.push(input.charCodeAt(k) | 32, k, k + 1, 0);
+          if (oLen + (j - i) > oCodes.length) growOut(oLen + (j - i));
+          const codes = oCodes;
+          const starts = oStarts;
+          const ends = oEnds;
+          const evasion = oEvasion;
+          let o = oLen;
+          for (let k = i; k < j; k++, o++) {
+            codes[o] = input.charCodeAt(k) | 32;
+            starts[o] = k;
+            ends[o] = k + 1;
+            evasion[o] = 0;
+          }
+          oLen = o;
           sawSpaceSinceWord = false;
+          if (recording) recordCanonical(j);
+          else if (converge !== null && canonicalAt(converge, j) >= 0) return j;
           i = j - 1;
           continue;
         }
@@ -488,15 +565,153 @@ export function skeletonize(input: string): Skeleton {
     }
     i = end - 1;
   }
+  return to;
+}
+
+function view(): Skeleton {
+  return {
+    text: oLen === 0 ? '' : UTF16.decode(oCodes.subarray(0, oLen)),
+    starts: oStarts.subarray(0, oLen),
+    ends: oEnds.subarray(0, oLen),
+    evasion: oEvasion.subarray(0, oLen),
+    hasOtherScript,
+    words: wordAt.subarray(0, wordCount),
+    keys: wordKeys.subarray(0, wordCount),
+  };
+}
+
+/**
+ * The skeleton of `input` as views into buffers that the next call reuses (for the scanner, which
+ * is done with a skeleton before it builds the next one). Linear time.
+ */
+export function skeletonView(input: string): Skeleton {
+  reset();
+  if (oCodes.length < input.length + 16) growOut(input.length + 16);
+  consume(input, 0, input.length, null);
   flushWord();
   flushSingles();
+  return view();
+}
+
+/** Builds the skeleton of `input`. Linear time; the result is at most a small multiple of the input's length. */
+export function skeletonize(input: string): Skeleton {
+  const v = skeletonView(input);
   return {
-    text: out.text(),
-    starts: out.starts.subarray(0, out.length),
-    ends: out.ends.subarray(0, out.length),
-    evasion: out.evasion.subarray(0, out.length),
-    hasOtherScript,
-    words: words.subarray(0, wordCount),
-    keys: keys.subarray(0, wordCount),
+    text: v.text,
+    starts: v.starts.slice(),
+    ends: v.ends.slice(),
+    evasion: v.evasion.slice(),
+    hasOtherScript: v.hasOtherScript,
+    words: v.words.slice(),
+    keys: v.keys.slice(),
   };
+}
+
+/**
+ * One pass of the builder over a whole text, kept so that the skeletons of many of its substrings
+ * (the windows of the split-message check) can be had without building each from scratch: a
+ * substring's builder, started fresh, ends up in the same state as this run after the first whole
+ * ASCII word both take the fast path for (a "canonical point": nothing pending); from there on
+ * both produce the same characters, so they are copied from here up to the last canonical point
+ * inside the substring.
+ */
+export interface SkeletonRun {
+  input: string;
+  codes: Uint16Array;
+  starts: Int32Array;
+  ends: Int32Array;
+  evasion: Uint8Array;
+  words: Int32Array;
+  keys: Int32Array;
+  /** Canonical points, ascending: source offset, and output length, word count and other-script letters there. */
+  cPos: Int32Array;
+  cOut: Int32Array;
+  cWords: Int32Array;
+  cOther: Int32Array;
+}
+
+/** Index of the canonical point at `at`, or -1. */
+function canonicalAt(run: SkeletonRun, at: number): number {
+  const k = lastCanonical(run, at);
+  return k >= 0 && run.cPos[k] === at ? k : -1;
+}
+
+/** Index of the last canonical point at or before `at`, or -1. */
+function lastCanonical(run: SkeletonRun, at: number): number {
+  const pos = run.cPos;
+  let lo = 0;
+  let hi = pos.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((pos[mid] as number) <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Runs the builder over `input` once, recording its canonical points (see {@link SkeletonRun}). */
+export function skeletonRun(input: string): SkeletonRun {
+  reset();
+  cLen = 0;
+  if (oCodes.length < input.length + 16) growOut(input.length + 16);
+  recording = true;
+  try {
+    consume(input, 0, input.length, null);
+  } finally {
+    recording = false;
+  }
+  // Whatever is pending at the end is not needed: substrings end at canonical points or build their end.
+  return {
+    input,
+    codes: oCodes.slice(0, oLen),
+    starts: oStarts.slice(0, oLen),
+    ends: oEnds.slice(0, oLen),
+    evasion: oEvasion.slice(0, oLen),
+    words: wordAt.slice(0, wordCount),
+    keys: wordKeys.slice(0, wordCount),
+    cPos: cPos.slice(0, cLen),
+    cOut: cOut.slice(0, cLen),
+    cWords: cWords.slice(0, cLen),
+    cOther: cOther.slice(0, cLen),
+  };
+}
+
+/**
+ * The skeleton of `run.input.slice(from, to)`, exactly as {@link skeletonView} builds it but with
+ * source offsets relative to the whole input (add `from` to compare with the substring's). A view
+ * into reused buffers, like {@link skeletonView}'s.
+ */
+export function substringSkeleton(run: SkeletonRun, from: number, to: number): Skeleton {
+  reset();
+  const input = run.input;
+  const at = consume(input, from, to, run);
+  if (at < to) {
+    // Converged at a canonical point `at`: copy the run's output up to its last canonical point `q` <= to.
+    const kp = canonicalAt(run, at);
+    const kq = lastCanonical(run, to);
+    if (kq > kp) {
+      const outFrom = run.cOut[kp] as number;
+      const outTo = run.cOut[kq] as number;
+      const count = outTo - outFrom;
+      if (oLen + count > oCodes.length) growOut(oLen + count);
+      oCodes.set(run.codes.subarray(outFrom, outTo), oLen);
+      oStarts.set(run.starts.subarray(outFrom, outTo), oLen);
+      oEnds.set(run.ends.subarray(outFrom, outTo), oLen);
+      oEvasion.set(run.evasion.subarray(outFrom, outTo), oLen);
+      const shift = oLen - outFrom;
+      for (let w = run.cWords[kp] as number; w < (run.cWords[kq] as number); w++) {
+        addWord(run.keys[w] as number);
+        wordAt[wordCount - 1] = (run.words[w] as number) + shift;
+      }
+      oLen += count;
+      if ((run.cOther[kq] as number) > (run.cOther[kp] as number)) hasOtherScript = true;
+      // The builder is canonical at q, as the run was.
+      consume(input, run.cPos[kq] as number, to, null);
+    } else {
+      consume(input, at, to, null);
+    }
+  }
+  flushWord();
+  flushSingles();
+  return view();
 }

@@ -21,7 +21,15 @@
  */
 import { M2MError } from '../errors.js';
 import { type DecodeBudget, findEncoded } from './decode.js';
-import { EXACT_FLAG, PREFIX1_MASK, type Skeleton, skeletonize } from './normalize.js';
+import {
+  EXACT_FLAG,
+  PREFIX1_MASK,
+  type Skeleton,
+  type SkeletonRun,
+  skeletonRun,
+  skeletonView,
+  substringSkeleton,
+} from './normalize.js';
 import { RULES, type Rule, TRIGGERED_RULES } from './rules.js';
 import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
 import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
@@ -164,7 +172,7 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
 }
 
 /** For each rule (by index), the skeleton offsets of the words where its triggers occur, in order. */
-function triggerPositions(sk: Skeleton): (number[] | undefined)[] {
+function triggerPositions(sk: Skeleton, wordLimit: number): (number[] | undefined)[] {
   const perRule: (number[] | undefined)[] = new Array(RULES.length);
   const { keys, words } = sk;
   const visit = (k: number, pos: number) => {
@@ -176,7 +184,7 @@ function triggerPositions(sk: Skeleton): (number[] | undefined)[] {
       else if (list[list.length - 1] !== pos) list.push(pos);
     }
   };
-  for (let w = 0; w < keys.length; w++) {
+  for (let w = 0; w < wordLimit; w++) {
     const k3 = keys[w] as number;
     const pos = words[w] as number;
     const k2 = k3 | 511;
@@ -189,25 +197,44 @@ function triggerPositions(sk: Skeleton): (number[] | undefined)[] {
   return perRule;
 }
 
+/** The raw view of a text: without invisible characters, which raw rules should see through. */
+interface RawView {
+  /** The text without invisible characters (raw rules match it). */
+  rawText: string;
+  /** Source offset of each `rawText` unit (and of its end), or null when nothing was removed. */
+  rawMap: Int32Array | null;
+}
+
+function rawView(text: string): RawView {
+  // Raw rules see the text without invisible characters (`/etc/pass\u200bwd`), mapped back to source offsets.
+  if (!hasInvisible(text)) return { rawText: text, rawMap: null };
+  const rawMap = new Int32Array(text.length + 1);
+  let out = '';
+  let k = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isInvisibleUnit(c)) continue;
+    rawMap[k++] = i;
+    out += text[i];
+  }
+  rawMap[k] = text.length;
+  return { rawText: out, rawMap };
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** For each rule (by index), a RegExp matching any of its stems, or null. */
+const STEM_RES: (RegExp | null)[] = RULES.map((r) => (r.stems ? new RegExp(r.stems.map(escapeRe).join('|')) : null));
+
+/** Whether rule `ri`'s stems (if any) occur in the lower-cased raw text. */
+function stemsPresent(ri: number, lower: string): boolean {
+  const re = STEM_RES[ri];
+  return re ? re.test(lower) : true;
+}
+
 /** Rule hits of the phrase rules over one text. */
 function phraseHits(text: string, ctx: Context): Hit[] {
-  const sk = skeletonize(text);
-  // Raw rules see the text without invisible characters (`/etc/pass\u200bwd`), mapped back to source offsets.
-  let rawText = text;
-  let rawMap: Int32Array | null = null;
-  if (hasInvisible(text)) {
-    rawMap = new Int32Array(text.length + 1);
-    let out = '';
-    let k = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (isInvisibleUnit(c)) continue;
-      rawMap[k++] = i;
-      out += text[i];
-    }
-    rawMap[k] = text.length;
-    rawText = out;
-  }
+  const sk = skeletonView(text);
+  const { rawText, rawMap } = rawView(text);
   let lower: string | null = null;
   let positionsByRule: (number[] | undefined)[] | null = null;
   const hits: Hit[] = [];
@@ -233,18 +260,17 @@ function phraseHits(text: string, ctx: Context): Hit[] {
     if (raw) {
       if (rule.stems) {
         lower ??= rawText.toLowerCase();
-        const l = lower;
-        if (!rule.stems.some((s) => l.includes(s))) continue;
+        if (!stemsPresent(ri, lower)) continue;
       }
       scanAll(rule.re, rawText, (i, len, m) => {
         // A raw match may begin with the newline or separator that anchors it.
-        const lead = Math.max(0, m.search(/[^\s'"/]/));
+        const lead = rawLead(m);
         record(rule, i + lead, len - lead, true);
       });
       continue;
     }
     if (rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
-      positionsByRule ??= triggerPositions(sk);
+      positionsByRule ??= triggerPositions(sk, sk.keys.length);
       const positions = positionsByRule[ri];
       if (!positions) continue;
       const re = rule.sticky;
@@ -265,6 +291,76 @@ function phraseHits(text: string, ctx: Context): Hit[] {
     scanAll(rule.re, sk.text, (i, len) => record(rule, i, len, false));
   }
   return hits;
+}
+
+/** Offset of the first character of a raw match after the newline or separator that may anchor it. */
+function rawLead(m: string): number {
+  return Math.max(0, m.search(/[^\s'"/]/));
+}
+
+/**
+ * Whether {@link phraseHits} over `text` could return a hit that starts before `b - 1` and ends
+ * after `b` (offsets in `text`). Never false when it could (it tries every rule the same way, at
+ * every trigger before `b`, without the hit limits), so a window without such a hit can be skipped.
+ * With `run`, `text` is `run.input.slice(from, from + text.length)` and its skeleton is taken from
+ * the run.
+ */
+function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null, from: number): boolean {
+  const sk = run ? substringSkeleton(run, from, from + text.length) : skeletonView(text);
+  const base = run ? from : 0; // source offset of `text` in the skeleton's offsets
+  if (process.env.SKONLY) return false;
+  const { rawText, rawMap } = rawView(text);
+  const crossesRaw = (i: number, len: number) => {
+    const start = rawMap ? (rawMap[i] as number) : i;
+    const end = rawMap ? (rawMap[i + len - 1] as number) + 1 : i + len;
+    return start < b - 1 && end > b;
+  };
+  const crossesSk = (i: number, len: number) =>
+    (sk.starts[i] as number) - base < b - 1 && (sk.ends[i + len - 1] as number) - base > b;
+  // Words that start before the boundary (a skeleton hit starts at a word).
+  let words = 0;
+  for (let w = 0; w < sk.words.length; w++) {
+    if ((sk.starts[sk.words[w] as number] as number) - base < b - 1) words = w + 1;
+  }
+  let lower: string | null = null;
+  let positionsByRule: (number[] | undefined)[] | null = null;
+  const cjk = sk.hasOtherScript;
+  for (let ri = 0; ri < RULES.length; ri++) {
+    const rule = RULES[ri] as Rule;
+    if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
+    if (rule.view === 'raw') {
+      if (rule.stems) {
+        lower ??= rawText.toLowerCase();
+        if (!stemsPresent(ri, lower)) continue;
+      }
+      let crossed = false;
+      scanAll(rule.re, rawText, (i, len, m) => {
+        const lead = rawLead(m);
+        if (crossesRaw(i + lead, len - lead)) crossed = true;
+      });
+      if (crossed) return true;
+      continue;
+    }
+    if (rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
+      positionsByRule ??= triggerPositions(sk, words);
+      const positions = positionsByRule[ri];
+      if (!positions) continue;
+      const re = rule.sticky;
+      for (const pos of positions) {
+        re.lastIndex = pos;
+        const m = re.exec(sk.text);
+        if (m && m[0].length > 0 && crossesSk(pos, m[0].length)) return true;
+      }
+      continue;
+    }
+    if (rule.cjk && !cjk && rule.triggerKeys) continue;
+    let crossed = false;
+    scanAll(rule.re, sk.text, (i, len) => {
+      if (crossesSk(i, len)) crossed = true;
+    });
+    if (crossed) return true;
+  }
+  return false;
 }
 
 /** Every match of a global regex (bounded by the hit limit). */
@@ -443,21 +539,36 @@ const SPLIT_MAX_CHARS = 400;
 /** Instructions split across consecutive messages: phrase hits that cross a message boundary. */
 function splitThreats(messages: MessageText[], ctx: Context): Threat[] {
   const threats: Threat[] = [];
+  // Every window is a substring of the messages joined by newlines: one skeleton pass over that
+  // serves all windows (see `substringSkeleton`). Not with an allowlist (windows are masked).
+  const at: number[] = [];
+  let all = '';
+  for (let i = 0; i < messages.length; i++) {
+    if (i > 0) all += '\n';
+    at.push(all.length);
+    all += (messages[i] as MessageText).text;
+  }
+  const run = ctx.allowlist.length === 0 ? skeletonRun(all) : null;
   for (let i = 0; i + 1 < messages.length; i++) {
     const first = messages[i] as MessageText;
-    const tail = first.text.slice(-SPLIT_TAIL);
-    const base = first.text.length - tail.length;
-    let joined = tail;
+    const tailLength = Math.min(first.text.length, SPLIT_TAIL);
+    const base = first.text.length - tailLength;
+    const from = (at[i] as number) + base;
+    let length = tailLength;
     const bounds: { at: number; index: number }[] = [];
     for (let j = i + 1; j < messages.length && j - i < SPLIT_MAX_MESSAGES; j++) {
       const m = messages[j] as MessageText;
-      joined += '\n';
-      bounds.push({ at: joined.length, index: m.index });
-      joined += m.text.length <= SPLIT_HEAD ? m.text : m.text.slice(0, SPLIT_HEAD);
-      if (m.text.length > SPLIT_HEAD || joined.length > SPLIT_MAX_CHARS) break;
+      length += 1;
+      bounds.push({ at: length, index: m.index });
+      length += Math.min(m.text.length, SPLIT_HEAD);
+      if (m.text.length > SPLIT_HEAD || length > SPLIT_MAX_CHARS) break;
     }
+    // The window: the end of message i, then the starts of the next messages, joined by newlines.
+    const joined = all.slice(from, from + length);
     const b0 = (bounds[0] as { at: number }).at;
-    const hits = phraseHits(mask(joined, ctx.allowlist), ctx);
+    const masked = mask(joined, ctx.allowlist);
+    if (!mayCross(masked, b0, ctx, run, from)) continue;
+    const hits = phraseHits(masked, ctx);
     const crosses = (h: Hit) => h.start < b0 - 1 && h.end > b0;
     if (!hits.some(crosses)) continue;
     // Hits inside one message support a crossing hit, but only crossing hits are reported here.
@@ -596,7 +707,7 @@ function scanFields(fields: TextField[], ctx: Context): Threat[] {
       else byMessage.set(f.message, { index: f.message, text: f.value, role: f.role });
     }
   }
-  if (byMessage.size > 1) {
+  if (byMessage.size > 1 && !process.env.NOSPLIT) {
     threats.push(
       ...splitThreats(
         [...byMessage.values()].sort((a, b) => a.index - b.index),

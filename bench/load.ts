@@ -1,0 +1,98 @@
+/**
+ * Load test of `m2m server` on loopback with autocannon (a real HTTP load
+ * generator, in this process; the server runs in its own processes):
+ * requests/s and p50/p99 latency of POST /v1/compress/auto with ~1 KB and
+ * ~10 KB chat payloads at concurrency 50, with 1 and 2 workers; then RSS of
+ * the server processes at the start and end of a longer run.
+ * Run after the set-up: `npx tsx bench/load.ts [--seconds 30] [--soak 60]`.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { chatPayloadOfSize } from './corpus.js';
+
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '30' }, soak: { type: 'string', default: '60' } },
+});
+const seconds = Number(values.seconds);
+const soak = Number(values.soak);
+
+async function startServer(workers: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['dist/cli.js', 'server', '--port', '0', '--workers', String(workers), '--log-level', 'error'],
+    // One client address sends everything here: lift the per-client rate limit (spec §7.6.2 default 6000/min).
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, M2M_RATE_LIMIT_PER_CLIENT: '100000000' } },
+  );
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const m = /https?:\/\/[^\s]+/.exec(line);
+      if (m) resolve(m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { child, url };
+}
+
+/** RSS of a process and its children, in MiB. */
+function rssMiB(pid: number): number {
+  const pids = [pid];
+  try {
+    pids.push(...execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').map(Number));
+  } catch {
+    // no children
+  }
+  let kb = 0;
+  for (const p of pids) {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+    kb += Number(m?.[1] ?? 0);
+  }
+  return kb / 1024;
+}
+
+async function load(url: string, body: string, duration: number) {
+  return autocannon({
+    url: `${url}/v1/compress/auto`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: 50,
+    duration,
+  });
+}
+
+const payloads = {
+  '1 KB': JSON.stringify({ content: chatPayloadOfSize(1_000) }),
+  '10 KB': JSON.stringify({ content: chatPayloadOfSize(10_000) }),
+};
+
+console.log(`POST /v1/compress/auto, concurrency 50, ${seconds} s per row`);
+console.log('| workers | payload | requests/s | p50 ms | p99 ms | errors / non-2xx |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const workers of [1, 2]) {
+  const server = await startServer(workers);
+  for (const [name, body] of Object.entries(payloads)) {
+    await load(server.url, body, 2); // warm-up
+    const r = await load(server.url, body, seconds);
+    console.log(
+      `| ${workers} | ${name} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors} / ${r.non2xx} |`,
+    );
+  }
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.once('exit', r));
+}
+
+const server = await startServer(1);
+await load(server.url, payloads['1 KB'], 2);
+const start = rssMiB(server.child.pid as number);
+const samples: number[] = [];
+const timer = setInterval(() => samples.push(rssMiB(server.child.pid as number)), 5_000);
+await load(server.url, payloads['1 KB'], soak);
+clearInterval(timer);
+const end = rssMiB(server.child.pid as number);
+console.log(`\nRSS over a ${soak} s run (1 worker, 1 KB): start ${start.toFixed(1)} MiB, end ${end.toFixed(1)} MiB`);
+console.log(`samples every 5 s: ${samples.map((s) => s.toFixed(0)).join(', ')} MiB`);
+server.child.kill('SIGTERM');
