@@ -41,7 +41,12 @@ async function startServer(workers: number): Promise<{ child: ChildProcess; url:
 function rssMiB(pid: number): number {
   const pids = [pid];
   try {
-    pids.push(...execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').map(Number));
+    pids.push(
+      ...execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map(Number),
+    );
   } catch {
     // no children
   }

@@ -2,8 +2,8 @@
 // their printed output, and each `$ command` in a console block (the CLI, and
 // curl against a running server) prints exactly what the README shows.
 import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../ts/server/index.js';
 

@@ -128,13 +128,15 @@ interface Candidate {
  * by measurement on realistic traffic, see bench/auto.ts): only algorithms
  * that can win at this size are computed, and the smallest result is kept.
  * Optimising bytes: T1 wins most small JSON messages, TokenNative the
- * mid-sized ones, Brotli everything from ~2 KB. Optimising tokens: base64
+ * mid-sized ones (alone up to 1 KB, where Brotli rarely wins and would
+ * triple the cost), Brotli everything from ~2 KB. Optimising tokens: base64
  * forms cost many tokens, so only the text-preserving codecs compete.
  */
 function autoPlan(originalBytes: number, prefixed: boolean, byTokens: boolean): Algorithm[] {
   if (originalBytes < 100 && !prefixed) return ['none'];
   if (byTokens) return originalBytes < 4096 ? ['token', 'dictionary'] : ['token', 'dictionary', 'brotli'];
   if (originalBytes < 512) return ['token', 'token-native', 'dictionary'];
+  if (originalBytes < 1024) return ['token-native'];
   if (originalBytes < 2048) return ['token-native', 'brotli'];
   return ['brotli'];
 }

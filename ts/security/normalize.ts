@@ -568,23 +568,45 @@ function consume(input: string, from: number, to: number, converge: SkeletonRun 
   return to;
 }
 
-function view(): Skeleton {
-  return {
-    text: oLen === 0 ? '' : UTF16.decode(oCodes.subarray(0, oLen)),
-    starts: oStarts.subarray(0, oLen),
-    ends: oEnds.subarray(0, oLen),
-    evasion: oEvasion.subarray(0, oLen),
-    hasOtherScript,
-    words: wordAt.subarray(0, wordCount),
-    keys: wordKeys.subarray(0, wordCount),
-  };
+/**
+ * A {@link Skeleton} whose arrays are the builder's reused buffers: only the first `length`
+ * characters and `wordCount` words are valid, and only until the builder runs again.
+ */
+export interface SkeletonView extends Skeleton {
+  length: number;
+  wordCount: number;
+}
+
+const VIEW: SkeletonView = {
+  text: '',
+  starts: oStarts,
+  ends: oEnds,
+  evasion: oEvasion,
+  hasOtherScript: false,
+  words: wordAt,
+  keys: wordKeys,
+  length: 0,
+  wordCount: 0,
+};
+
+function view(): SkeletonView {
+  VIEW.text = oLen === 0 ? '' : UTF16.decode(oCodes.subarray(0, oLen));
+  VIEW.starts = oStarts;
+  VIEW.ends = oEnds;
+  VIEW.evasion = oEvasion;
+  VIEW.hasOtherScript = hasOtherScript;
+  VIEW.words = wordAt;
+  VIEW.keys = wordKeys;
+  VIEW.length = oLen;
+  VIEW.wordCount = wordCount;
+  return VIEW;
 }
 
 /**
  * The skeleton of `input` as views into buffers that the next call reuses (for the scanner, which
  * is done with a skeleton before it builds the next one). Linear time.
  */
-export function skeletonView(input: string): Skeleton {
+export function skeletonView(input: string): SkeletonView {
   reset();
   if (oCodes.length < input.length + 16) growOut(input.length + 16);
   consume(input, 0, input.length, null);
@@ -598,12 +620,12 @@ export function skeletonize(input: string): Skeleton {
   const v = skeletonView(input);
   return {
     text: v.text,
-    starts: v.starts.slice(),
-    ends: v.ends.slice(),
-    evasion: v.evasion.slice(),
+    starts: v.starts.slice(0, v.length),
+    ends: v.ends.slice(0, v.length),
+    evasion: v.evasion.slice(0, v.length),
     hasOtherScript: v.hasOtherScript,
-    words: v.words.slice(),
-    keys: v.keys.slice(),
+    words: v.words.slice(0, v.wordCount),
+    keys: v.keys.slice(0, v.wordCount),
   };
 }
 
@@ -681,7 +703,7 @@ export function skeletonRun(input: string): SkeletonRun {
  * source offsets relative to the whole input (add `from` to compare with the substring's). A view
  * into reused buffers, like {@link skeletonView}'s.
  */
-export function substringSkeleton(run: SkeletonRun, from: number, to: number): Skeleton {
+export function substringSkeleton(run: SkeletonRun, from: number, to: number): SkeletonView {
   reset();
   const input = run.input;
   const at = consume(input, from, to, run);

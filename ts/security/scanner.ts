@@ -24,12 +24,13 @@ import { type DecodeBudget, findEncoded } from './decode.js';
 import {
   EXACT_FLAG,
   PREFIX1_MASK,
-  type Skeleton,
   type SkeletonRun,
+  type SkeletonView,
   skeletonRun,
   skeletonView,
   substringSkeleton,
 } from './normalize.js';
+import { type PatternFacts, patternFacts } from './patterns.js';
 import { RULES, type Rule, TRIGGERED_RULES } from './rules.js';
 import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
 import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
@@ -90,11 +91,6 @@ const isInvisibleUnit = (c: number) =>
   (c >= 0x2060 && c <= 0x2064) ||
   (c >= 0x2066 && c <= 0x2069) ||
   c === 0xfeff;
-
-function hasInvisible(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (isInvisibleUnit(text.charCodeAt(i))) return true;
-  return false;
-}
 
 /** Nothing but a sentence end (and perhaps a polite word) before the hit (raw text). */
 const SENTENCE_START =
@@ -171,30 +167,49 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
   return out + text.slice(at);
 }
 
-/** For each rule (by index), the skeleton offsets of the words where its triggers occur, in order. */
-function triggerPositions(sk: Skeleton, wordLimit: number): (number[] | undefined)[] {
-  const perRule: (number[] | undefined)[] = new Array(RULES.length);
+/**
+ * Pre-filter of the trigger lookups: TRIGGER_FIRST[c0] when some trigger is a one-letter prefix
+ * (or word) starting with c0, TRIGGER_PAIR[c0 c1] when some longer trigger starts with c0 c1
+ * (9-bit characters as in `prefixKey`). A word passing neither triggers no rule.
+ */
+const TRIGGER_FIRST = new Uint8Array(512);
+const TRIGGER_PAIR = new Uint8Array(1 << 18);
+for (const k of TRIGGERED_RULES.keys()) {
+  const c0 = (k >>> 18) & 511;
+  const c1 = (k >>> 9) & 511;
+  if (c1 === 511) TRIGGER_FIRST[c0] = 1;
+  else TRIGGER_PAIR[(c0 << 9) | c1] = 1;
+}
+
+/** For each rule (by index), the skeleton offsets of the words (of the first `wordLimit`) where its triggers occur, in order. */
+function triggerPositions(sk: SkeletonView, wordLimit: number): (number[] | undefined)[] | null {
+  let perRule: (number[] | undefined)[] | null = null;
   const { keys, words } = sk;
-  const visit = (k: number, pos: number) => {
-    const rules = TRIGGERED_RULES.get(k);
-    if (!rules) return;
-    for (const r of rules) {
-      const list = perRule[r];
-      if (!list) perRule[r] = [pos];
-      else if (list[list.length - 1] !== pos) list.push(pos);
-    }
-  };
   for (let w = 0; w < wordLimit; w++) {
     const k3 = keys[w] as number;
+    const c0 = (k3 >>> 18) & 511;
+    const c1 = (k3 >>> 9) & 511;
+    if (TRIGGER_FIRST[c0] === 0 && (c1 === 511 || TRIGGER_PAIR[(c0 << 9) | c1] === 0)) continue;
+    perRule ??= new Array(RULES.length);
     const pos = words[w] as number;
     const k2 = k3 | 511;
     const k1 = k3 | PREFIX1_MASK;
-    visit(k1, pos);
-    if (k2 !== k1) visit(k2, pos);
-    if (k3 !== k2) visit(k3, pos);
-    else visit(k3 | EXACT_FLAG, pos); // a word of one or two characters
+    visitTrigger(perRule, k1, pos);
+    if (k2 !== k1) visitTrigger(perRule, k2, pos);
+    if (k3 !== k2) visitTrigger(perRule, k3, pos);
+    else visitTrigger(perRule, k3 | EXACT_FLAG, pos); // a word of one or two characters
   }
   return perRule;
+}
+
+function visitTrigger(perRule: (number[] | undefined)[], k: number, pos: number): void {
+  const rules = TRIGGERED_RULES.get(k);
+  if (!rules) return;
+  for (const r of rules) {
+    const list = perRule[r];
+    if (!list) perRule[r] = [pos];
+    else if (list[list.length - 1] !== pos) list.push(pos);
+  }
 }
 
 /** The raw view of a text: without invisible characters, which raw rules should see through. */
@@ -205,9 +220,11 @@ interface RawView {
   rawMap: Int32Array | null;
 }
 
+const INVISIBLE = /[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
 function rawView(text: string): RawView {
   // Raw rules see the text without invisible characters (`/etc/pass\u200bwd`), mapped back to source offsets.
-  if (!hasInvisible(text)) return { rawText: text, rawMap: null };
+  if (!INVISIBLE.test(text)) return { rawText: text, rawMap: null };
   const rawMap = new Int32Array(text.length + 1);
   let out = '';
   let k = 0;
@@ -231,47 +248,54 @@ function stemsPresent(ri: number, lower: string): boolean {
   return re ? re.test(lower) : true;
 }
 
+/** Where a raw match begins after the newline or separator that may anchor it. */
+const RAW_LEAD = /[^\s'"/]/;
+const rawLead = (m: string) => Math.max(0, m.search(RAW_LEAD));
+
+/** What each rule's pattern allows (by rule index), for skipping work in {@link mayCross}. */
+const FACTS: PatternFacts[] = RULES.map((r) => patternFacts(r.re));
+/** Characters some skeleton pattern can start with (besides word starts). */
+const FIRST_CHAR = new Uint8Array(65536);
+for (const f of FACTS) for (const c of f.start?.first ?? []) FIRST_CHAR[c] = 1;
+
 /** Rule hits of the phrase rules over one text. */
 function phraseHits(text: string, ctx: Context): Hit[] {
   const sk = skeletonView(text);
   const { rawText, rawMap } = rawView(text);
   let lower: string | null = null;
-  let positionsByRule: (number[] | undefined)[] | null = null;
+  let positionsByRule: (number[] | undefined)[] | null | undefined;
   const hits: Hit[] = [];
   const cjk = sk.hasOtherScript;
-  const record = (rule: Rule, mIndex: number, len: number, raw: boolean) => {
-    let start: number;
-    let end: number;
-    let evasion = 0;
-    if (raw) {
-      start = rawMap ? (rawMap[mIndex] as number) : mIndex;
-      end = rawMap ? (rawMap[mIndex + len - 1] as number) + 1 : mIndex + len;
-    } else {
-      start = sk.starts[mIndex] as number;
-      end = sk.ends[mIndex + len - 1] as number;
-      for (let i = mIndex; i < mIndex + len; i++) evasion += sk.evasion[i] as number;
-    }
-    hits.push({ rule, weight: adjust(rule, text, sk, start, raw ? -1 : mIndex), start, end, evasion });
-  };
+  const max = SCAN_LIMITS.maxHitsPerRule;
   for (let ri = 0; ri < RULES.length; ri++) {
     const rule = RULES[ri] as Rule;
     if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
-    const raw = rule.view === 'raw';
-    if (raw) {
+    if (rule.view === 'raw') {
       if (rule.stems) {
         lower ??= rawText.toLowerCase();
         if (!stemsPresent(ri, lower)) continue;
       }
-      scanAll(rule.re, rawText, (i, len, m) => {
+      const re = rule.re;
+      re.lastIndex = 0;
+      for (let k = 0, m = re.exec(rawText); m && k < max; m = re.exec(rawText)) {
+        if (m[0].length === 0) {
+          re.lastIndex++;
+          continue;
+        }
+        k++;
         // A raw match may begin with the newline or separator that anchors it.
-        const lead = rawLead(m);
-        record(rule, i + lead, len - lead, true);
-      });
+        const lead = rawLead(m[0]);
+        const i = m.index + lead;
+        const len = m[0].length - lead;
+        const start = rawMap ? (rawMap[i] as number) : i;
+        const end = rawMap ? (rawMap[i + len - 1] as number) + 1 : i + len;
+        hits.push({ rule, weight: adjust(rule, text, sk, start, -1), start, end, evasion: 0 });
+      }
       continue;
     }
     if (rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
-      positionsByRule ??= triggerPositions(sk, sk.keys.length);
-      const positions = positionsByRule[ri];
+      if (positionsByRule === undefined) positionsByRule = triggerPositions(sk, sk.wordCount);
+      const positions = positionsByRule?.[ri];
       if (!positions) continue;
       const re = rule.sticky;
       let next = 0;
@@ -281,103 +305,166 @@ function phraseHits(text: string, ctx: Context): Hit[] {
         re.lastIndex = pos;
         const m = re.exec(sk.text);
         if (!m || m[0].length === 0) continue;
-        record(rule, pos, m[0].length, false);
+        skeletonHit(hits, rule, text, sk, pos, m[0].length);
         next = pos + m[0].length;
-        if (++found >= SCAN_LIMITS.maxHitsPerRule) break;
+        if (++found >= max) break;
       }
       continue;
     }
     if (rule.cjk && !cjk && rule.triggerKeys) continue;
-    scanAll(rule.re, sk.text, (i, len) => record(rule, i, len, false));
+    const re = rule.re;
+    re.lastIndex = 0;
+    for (let k = 0, m = re.exec(sk.text); m && k < max; m = re.exec(sk.text)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      k++;
+      skeletonHit(hits, rule, text, sk, m.index, m[0].length);
+    }
   }
   return hits;
 }
 
-/** Offset of the first character of a raw match after the newline or separator that may anchor it. */
-function rawLead(m: string): number {
-  return Math.max(0, m.search(/[^\s'"/]/));
+function skeletonHit(hits: Hit[], rule: Rule, text: string, sk: SkeletonView, at: number, len: number): void {
+  const start = sk.starts[at] as number;
+  const end = sk.ends[at + len - 1] as number;
+  let evasion = 0;
+  for (let i = at; i < at + len; i++) evasion += sk.evasion[i] as number;
+  hits.push({ rule, weight: adjust(rule, text, sk, start, at), start, end, evasion });
 }
+
+/** Scratch for {@link mayCross}: spaces before each skeleton offset, and candidate offsets. */
+let spacesBefore = new Int32Array(512);
+let candidates = new Int32Array(512);
 
 /**
  * Whether {@link phraseHits} over `text` could return a hit that starts before `b - 1` and ends
- * after `b` (offsets in `text`). Never false when it could (it tries every rule the same way, at
- * every trigger before `b`, without the hit limits), so a window without such a hit can be skipped.
- * With `run`, `text` is `run.input.slice(from, from + text.length)` and its skeleton is taken from
- * the run.
+ * after `b` (offsets in `text`). Never false when it could: it tries every rule the same way, at
+ * every place before `b` where one of its matches could start and reach past `b` (see
+ * `patterns.ts`), without the hit limits. So a window without such a hit can be skipped. With
+ * `run`, `text` is `run.input.slice(from, from + text.length)` and its skeleton is taken from the run.
  */
 function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null, from: number): boolean {
+  const disabled = ctx.disabled.length > 0;
+  // Raw rules: a crossing match holds the character at b - 1 (a newline, unless masked) after its first.
+  const newline = text.charCodeAt(b - 1) === 10;
+  let raw: RawView | null = null;
+  let lower: string | null = null;
+  for (const ri of RAW_RULES) {
+    const rule = RULES[ri] as Rule;
+    if (newline && !(FACTS[ri] as PatternFacts).newlineInside) continue;
+    if (disabled && ruleOff(ctx, rule.id)) continue;
+    raw ??= rawView(text);
+    if (rule.stems) {
+      lower ??= raw.rawText.toLowerCase();
+      if (!stemsPresent(ri, lower)) continue;
+    }
+    const { rawText, rawMap } = raw;
+    const re = rule.re;
+    re.lastIndex = 0;
+    for (let m = re.exec(rawText); m; m = re.exec(rawText)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      const lead = rawLead(m[0]);
+      const i = m.index + lead;
+      const len = m[0].length - lead;
+      const start = rawMap ? (rawMap[i] as number) : i;
+      const end = rawMap ? (rawMap[i + len - 1] as number) + 1 : i + len;
+      if (start < b - 1 && end > b) return true;
+      if (start >= b - 1) break; // later matches start later still
+    }
+  }
+
   const sk = run ? substringSkeleton(run, from, from + text.length) : skeletonView(text);
   const base = run ? from : 0; // source offset of `text` in the skeleton's offsets
-  if (process.env.SKONLY) return false;
-  const { rawText, rawMap } = rawView(text);
-  const crossesRaw = (i: number, len: number) => {
-    const start = rawMap ? (rawMap[i] as number) : i;
-    const end = rawMap ? (rawMap[i + len - 1] as number) + 1 : i + len;
-    return start < b - 1 && end > b;
-  };
-  const crossesSk = (i: number, len: number) =>
-    (sk.starts[i] as number) - base < b - 1 && (sk.ends[i + len - 1] as number) - base > b;
-  // Words that start before the boundary (a skeleton hit starts at a word).
-  let words = 0;
-  for (let w = 0; w < sk.words.length; w++) {
-    if ((sk.starts[sk.words[w] as number] as number) - base < b - 1) words = w + 1;
+  const n = sk.length;
+  const t = sk.text;
+  // A crossing skeleton hit starts before `limit` (its source starts before b - 1) and reaches `kb`
+  // (the first character whose source ends after b).
+  let limit = 0;
+  let kb = n;
+  for (let i = 0; i < n; i++) {
+    if ((sk.starts[i] as number) - base < b - 1) limit = i + 1;
+    if (kb === n && (sk.ends[i] as number) - base > b) kb = i;
   }
-  let lower: string | null = null;
-  let positionsByRule: (number[] | undefined)[] | null = null;
+  if (limit === 0 || kb === n) return false;
+  if (spacesBefore.length < kb + 1) spacesBefore = new Int32Array(kb + 64);
+  spacesBefore[0] = 0;
+  for (let i = 0; i < kb; i++) spacesBefore[i + 1] = (spacesBefore[i] as number) + (t.charCodeAt(i) === 32 ? 1 : 0);
+  // Could a match of rule `ri` starting at `p` reach `kb`?
+  const reaches = (f: PatternFacts, p: number) =>
+    p >= kb || (p + f.maxChars > kb && (spacesBefore[kb] as number) - (spacesBefore[p] as number) <= f.maxSpaces);
+  const crosses = (p: number, len: number) =>
+    (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + len - 1] as number) - base > b;
+
+  let words = 0;
+  while (words < sk.wordCount && (sk.words[words] as number) < limit) words++;
+  let positionsByRule: (number[] | undefined)[] | null | undefined;
+  let candidateCount = -1;
   const cjk = sk.hasOtherScript;
-  for (let ri = 0; ri < RULES.length; ri++) {
+  for (const ri of SKELETON_RULES) {
     const rule = RULES[ri] as Rule;
-    if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
-    if (rule.view === 'raw') {
-      if (rule.stems) {
-        lower ??= rawText.toLowerCase();
-        if (!stemsPresent(ri, lower)) continue;
-      }
-      let crossed = false;
-      scanAll(rule.re, rawText, (i, len, m) => {
-        const lead = rawLead(m);
-        if (crossesRaw(i + lead, len - lead)) crossed = true;
-      });
-      if (crossed) return true;
-      continue;
-    }
-    if (rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
-      positionsByRule ??= triggerPositions(sk, words);
-      const positions = positionsByRule[ri];
+    const f = FACTS[ri] as PatternFacts;
+    if (disabled && ruleOff(ctx, rule.id)) continue;
+    const sticky = rule.sticky as RegExp;
+    if (rule.triggerKeys && !(cjk && rule.cjk)) {
+      if (positionsByRule === undefined) positionsByRule = triggerPositions(sk, words);
+      const positions = positionsByRule?.[ri];
       if (!positions) continue;
-      const re = rule.sticky;
-      for (const pos of positions) {
-        re.lastIndex = pos;
-        const m = re.exec(sk.text);
-        if (m && m[0].length > 0 && crossesSk(pos, m[0].length)) return true;
+      for (const p of positions) {
+        if (!reaches(f, p)) continue;
+        sticky.lastIndex = p;
+        const m = sticky.exec(t);
+        if (m && m[0].length > 0 && crosses(p, m[0].length)) return true;
       }
       continue;
     }
     if (rule.cjk && !cjk && rule.triggerKeys) continue;
-    let crossed = false;
-    scanAll(rule.re, sk.text, (i, len) => {
-      if (crossesSk(i, len)) crossed = true;
-    });
-    if (crossed) return true;
+    const start = f.start;
+    if (start) {
+      // Every match starts at a word start or at one of a few characters: try just those places.
+      if (candidateCount < 0) {
+        if (candidates.length < limit) candidates = new Int32Array(limit + 64);
+        candidateCount = 0;
+        for (let p = 0; p < limit; p++) {
+          if (p === 0 || t.charCodeAt(p - 1) === 32 || FIRST_CHAR[t.charCodeAt(p)] === 1)
+            candidates[candidateCount++] = p;
+        }
+      }
+      for (let k = 0; k < candidateCount; k++) {
+        const p = candidates[k] as number;
+        if (!((start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32)) || start.first.has(t.charCodeAt(p))))
+          continue;
+        if (!reaches(f, p)) continue;
+        sticky.lastIndex = p;
+        const m = sticky.exec(t);
+        if (m && m[0].length > 0 && crosses(p, m[0].length)) return true;
+      }
+      continue;
+    }
+    const re = rule.re;
+    re.lastIndex = 0;
+    for (let m = re.exec(t); m; m = re.exec(t)) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      if (crosses(m.index, m[0].length)) return true;
+      if (m.index >= limit) break;
+    }
   }
   return false;
 }
 
-/** Every match of a global regex (bounded by the hit limit). */
-function scanAll(re: RegExp, subject: string, onMatch: (index: number, length: number, match: string) => void): void {
-  re.lastIndex = 0;
-  for (let k = 0, m = re.exec(subject); m && k < SCAN_LIMITS.maxHitsPerRule; m = re.exec(subject)) {
-    if (m[0].length === 0) {
-      re.lastIndex++;
-      continue;
-    }
-    k++;
-    onMatch(m.index, m[0].length, m[0]);
-  }
-}
+const RAW_RULES: number[] = [];
+const SKELETON_RULES: number[] = [];
+RULES.forEach((r, i) => (r.view === 'raw' ? RAW_RULES : SKELETON_RULES).push(i));
 
 /** The rule's weight in its context (`at`: the hit's skeleton offset, or -1 for a raw hit). */
-function adjust(rule: Rule, text: string, sk: Skeleton, start: number, at: number): number {
+function adjust(rule: Rule, text: string, sk: SkeletonView, start: number, at: number): number {
   let w = rule.weight;
   if (!rule.negatable && !rule.questionable && !rule.before && !rule.sentenceStart && rule.view === 'raw') return w;
   const beforeRaw = text.slice(Math.max(0, start - 80), start);
@@ -386,7 +473,7 @@ function adjust(rule: Rule, text: string, sk: Skeleton, start: number, at: numbe
   let k = at;
   if (k < 0) {
     let lo = 0;
-    let hi = sk.starts.length;
+    let hi = sk.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if ((sk.starts[mid] as number) < start) lo = mid + 1;
@@ -707,7 +794,7 @@ function scanFields(fields: TextField[], ctx: Context): Threat[] {
       else byMessage.set(f.message, { index: f.message, text: f.value, role: f.role });
     }
   }
-  if (byMessage.size > 1 && !process.env.NOSPLIT) {
+  if (byMessage.size > 1) {
     threats.push(
       ...splitThreats(
         [...byMessage.values()].sort((a, b) => a.index - b.index),

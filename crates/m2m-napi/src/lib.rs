@@ -6,7 +6,9 @@
 use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::codec::{self, BrotliFraming};
 use m2m_core::{base64, token_native, varint, Encoding};
-use napi::bindgen_prelude::{AsyncTask, Buffer, Either, ToNapiValue, TypeName, Uint32Array};
+use napi::bindgen_prelude::{
+    AsyncTask, Buffer, Either, ToNapiValue, TypeName, Uint32Array, Uint32ArraySlice,
+};
 use napi::{Env, Task};
 use napi_derive::napi;
 
@@ -103,23 +105,34 @@ pub fn is_encoding_loaded(encoding_name: String) -> Result<bool> {
     Ok(bpe::is_loaded(encoding(&encoding_name)?))
 }
 
+/// Ids copied into a JS-owned typed array: for the small results of a
+/// tokenizer call this is much cheaper than an external buffer and its finalizer.
+fn ids_to_js<'env>(env: &'env Env, ids: &[u32]) -> Result<Uint32ArraySlice<'env>> {
+    Uint32ArraySlice::copy_from(env, ids).map_err(|e| napi::Error::new("INTERNAL_ERROR", e.reason))
+}
+
 /// Tokenizes text, special-token text as plain text.
-#[napi]
-pub fn encode_ordinary(text: String, encoding_name: String) -> Result<Uint32Array> {
+#[napi(ts_return_type = "Uint32Array")]
+pub fn encode_ordinary<'env>(
+    env: &'env Env,
+    text: String,
+    encoding_name: String,
+) -> Result<Uint32ArraySlice<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
-    Ok(tokenizer.encode_ordinary(&text).into())
+    ids_to_js(env, &tokenizer.encode_ordinary(&text))
 }
 
 /// Tokenizes text, recognising the named special tokens (all of them for `null`).
-#[napi]
-pub fn encode_with_special(
+#[napi(ts_return_type = "Uint32Array")]
+pub fn encode_with_special<'env>(
+    env: &'env Env,
     text: String,
     encoding_name: String,
     allowed_special: Option<Vec<String>>,
-) -> Result<Uint32Array> {
+) -> Result<Uint32ArraySlice<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
     let allowed = allowed_special.map_or(AllowedSpecial::All, AllowedSpecial::from_names);
-    Ok(tokenizer.encode(&text, &allowed).into())
+    ids_to_js(env, &tokenizer.encode(&text, &allowed))
 }
 
 /// Turns ids back into text.
