@@ -17,7 +17,7 @@ type Node =
   | { t: 'seq'; items: Node[] }
   | { t: 'look'; behindNot: boolean; body: Node }
   | { t: 'assert' }
-  | { t: 'char'; space: boolean; newline: boolean; literal: number; notSpaceOnly: boolean }
+  | { t: 'char'; space: boolean; newline: boolean; literal: number; notSpaceOnly: boolean; set?: number[] }
   | { t: 'rep'; node: Node; min: number; max: number };
 
 class Unsupported extends Error {}
@@ -75,6 +75,7 @@ function parse(src: string, dotAll: boolean): Node {
     let newline = false;
     let onlySpace = true; // the class is exactly [^ ] when negated
     let count = 0;
+    let set: number[] | undefined = []; // its characters, when few and known
     const code = (): number | string => {
       if (src[i] === '\\') {
         i++;
@@ -94,6 +95,7 @@ function parse(src: string, dotAll: boolean): Node {
         space ||= e.space;
         newline ||= e.newline;
         onlySpace = false;
+        set = undefined;
         continue;
       }
       let hi = lo;
@@ -103,13 +105,15 @@ function parse(src: string, dotAll: boolean): Node {
         if (typeof h === 'string') throw new Unsupported('class escape in a range');
         hi = h;
       }
+      if (set && hi - lo < 64 && set.length < 64) for (let c = lo; c <= hi; c++) set.push(c);
+      else set = undefined;
       if (lo <= 32 && hi >= 32) space = true;
       if (lo <= 10 && hi >= 10) newline = true;
       if (lo !== 32 || hi !== 32) onlySpace = false;
     }
     if (src[i] !== ']') throw new Unsupported('unclosed class');
     i++;
-    if (!negated) return { t: 'char', space, newline, literal: -1, notSpaceOnly: false };
+    if (!negated) return { t: 'char', space, newline, literal: -1, notSpaceOnly: false, set };
     return {
       t: 'char',
       space: !space,
@@ -239,19 +243,54 @@ function extent(node: Node): { chars: number; spaces: number } {
   }
 }
 
-/** Where a match can start: a word start, or one of some characters. */
+/**
+ * Where a match can start: at a word start (when `wordStart`) with one of the characters
+ * `wordFirst` (any when null), or anywhere with one of the characters `first`.
+ */
 export interface StartSet {
   wordStart: boolean;
+  wordFirst: Set<number> | null;
   first: Set<number>;
+}
+
+const union = (a: Set<number> | null, b: Set<number> | null) => (a && b ? new Set([...a, ...b]) : null);
+
+/** The characters a match of the nodes in `list` (in sequence) can begin with; null when unknown or any. */
+function firstChars(list: Node[]): Set<number> | null {
+  const head = list[0];
+  if (!head) return null; // the match may end here
+  const rest = list.slice(1);
+  switch (head.t) {
+    case 'char':
+      if (head.literal >= 0) return new Set([head.literal]);
+      return head.set ? new Set(head.set) : null;
+    case 'assert':
+    case 'look':
+      return firstChars(rest);
+    case 'seq':
+      return firstChars([...head.items, ...rest]);
+    case 'alt': {
+      let out: Set<number> | null = new Set();
+      for (const a of head.alts) out = union(out, firstChars([a, ...rest]));
+      return out;
+    }
+    case 'rep': {
+      const inner = firstChars([head.node, ...rest]);
+      return head.min >= 1 ? inner : union(inner, firstChars(rest));
+    }
+  }
 }
 
 function startOf(node: Node): StartSet | null {
   if (node.t === 'alt') {
-    const out: StartSet = { wordStart: false, first: new Set() };
+    const out: StartSet = { wordStart: false, wordFirst: new Set(), first: new Set() };
     for (const a of node.alts) {
       const s = startOf(a);
       if (!s) return null;
-      out.wordStart ||= s.wordStart;
+      if (s.wordStart) {
+        out.wordStart = true;
+        out.wordFirst = union(out.wordFirst, s.wordFirst);
+      }
       for (const c of s.first) out.first.add(c);
     }
     return out;
@@ -261,12 +300,12 @@ function startOf(node: Node): StartSet | null {
     if (!head) return null;
     if (head.t === 'look' && head.behindNot && head.body.t === 'seq' && head.body.items.length === 1) {
       const only = head.body.items[0] as Node;
-      if (only.t === 'char' && only.notSpaceOnly) return { wordStart: true, first: new Set() };
-      return null;
+      if (!(only.t === 'char' && only.notSpaceOnly)) return null;
+      return { wordStart: true, wordFirst: firstChars(node.items.slice(1)), first: new Set() };
     }
     return startOf(head);
   }
-  if (node.t === 'char' && node.literal >= 0) return { wordStart: false, first: new Set([node.literal]) };
+  if (node.t === 'char' && node.literal >= 0) return { wordStart: false, wordFirst: null, first: new Set([node.literal]) };
   return null;
 }
 

@@ -181,35 +181,53 @@ for (const k of TRIGGERED_RULES.keys()) {
   else TRIGGER_PAIR[(c0 << 9) | c1] = 1;
 }
 
-/** For each rule (by index), the skeleton offsets of the words (of the first `wordLimit`) where its triggers occur, in order. */
-function triggerPositions(sk: SkeletonView, wordLimit: number): (number[] | undefined)[] | null {
-  let perRule: (number[] | undefined)[] | null = null;
-  const { keys, words } = sk;
-  for (let w = 0; w < wordLimit; w++) {
-    const k3 = keys[w] as number;
-    const c0 = (k3 >>> 18) & 511;
-    const c1 = (k3 >>> 9) & 511;
-    if (TRIGGER_FIRST[c0] === 0 && (c1 === 511 || TRIGGER_PAIR[(c0 << 9) | c1] === 0)) continue;
-    perRule ??= new Array(RULES.length);
-    const pos = words[w] as number;
-    const k2 = k3 | 511;
-    const k1 = k3 | PREFIX1_MASK;
-    visitTrigger(perRule, k1, pos);
-    if (k2 !== k1) visitTrigger(perRule, k2, pos);
-    if (k3 !== k2) visitTrigger(perRule, k3, pos);
-    else visitTrigger(perRule, k3 | EXACT_FLAG, pos); // a word of one or two characters
-  }
-  return perRule;
+const NO_RULES = new Int32Array(0);
+/** Rules triggered by a word, by its prefix key (memoized, bounded). */
+const wordRulesCache = new Map<number, Int32Array>();
+
+/** The rules (indexes, ascending) a word with prefix key `k3` triggers. */
+function wordRules(k3: number): Int32Array {
+  const c0 = (k3 >>> 18) & 511;
+  const c1 = (k3 >>> 9) & 511;
+  if (TRIGGER_FIRST[c0] === 0 && (c1 === 511 || TRIGGER_PAIR[(c0 << 9) | c1] === 0)) return NO_RULES;
+  const hit = wordRulesCache.get(k3);
+  if (hit) return hit;
+  const k2 = k3 | 511;
+  const k1 = k3 | PREFIX1_MASK;
+  const keys = [k1];
+  if (k2 !== k1) keys.push(k2);
+  if (k3 !== k2) keys.push(k3);
+  else keys.push(k3 | EXACT_FLAG); // a word of one or two characters
+  const set = new Set<number>();
+  for (const k of keys) for (const r of TRIGGERED_RULES.get(k) ?? []) set.add(r);
+  const rules = set.size === 0 ? NO_RULES : Int32Array.from([...set].sort((x, y) => x - y));
+  if (wordRulesCache.size < 1 << 16) wordRulesCache.set(k3, rules);
+  return rules;
 }
 
-function visitTrigger(perRule: (number[] | undefined)[], k: number, pos: number): void {
-  const rules = TRIGGERED_RULES.get(k);
-  if (!rules) return;
-  for (const r of rules) {
-    const list = perRule[r];
-    if (!list) perRule[r] = [pos];
-    else if (list[list.length - 1] !== pos) list.push(pos);
+/** Scratch: (rule index, skeleton offset) pairs of trigger words, as `rule * 2^32 + offset`. */
+let triggerPairs = new Float64Array(256);
+
+/**
+ * The trigger words of the first `wordLimit` words, as pairs sorted by rule and then offset (in
+ * {@link triggerPairs}); returns their count.
+ */
+function triggerPositions(sk: SkeletonView, wordLimit: number): number {
+  let n = 0;
+  const { keys, words } = sk;
+  for (let w = 0; w < wordLimit; w++) {
+    const rules = wordRules(keys[w] as number);
+    if (rules.length === 0) continue;
+    if (n + rules.length > triggerPairs.length) {
+      const grown = new Float64Array(Math.max(triggerPairs.length * 2, n + rules.length));
+      grown.set(triggerPairs.subarray(0, n));
+      triggerPairs = grown;
+    }
+    const pos = words[w] as number;
+    for (let i = 0; i < rules.length; i++) triggerPairs[n++] = (rules[i] as number) * 4294967296 + pos;
   }
+  if (n > 1) triggerPairs.subarray(0, n).sort();
+  return n;
 }
 
 /** The raw view of a text: without invisible characters, which raw rules should see through. */
@@ -263,12 +281,36 @@ function phraseHits(text: string, ctx: Context): Hit[] {
   const sk = skeletonView(text);
   const { rawText, rawMap } = rawView(text);
   let lower: string | null = null;
-  let positionsByRule: (number[] | undefined)[] | null | undefined;
   const hits: Hit[] = [];
   const cjk = sk.hasOtherScript;
   const max = SCAN_LIMITS.maxHitsPerRule;
+  const pairCount = triggerPositions(sk, sk.wordCount);
+  let pair = 0; // next trigger pair (they are sorted by rule)
   for (let ri = 0; ri < RULES.length; ri++) {
     const rule = RULES[ri] as Rule;
+    if (rule.view !== 'raw' && rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
+      // Tried at its trigger words only.
+      const from = pair;
+      while (pair < pairCount && Math.floor((triggerPairs[pair] as number) / 4294967296) === ri) pair++;
+      if (pair === from) continue;
+      if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
+      const re = rule.sticky;
+      let next = 0;
+      let found = 0;
+      for (let k = from; k < pair; k++) {
+        const pos = (triggerPairs[k] as number) % 4294967296;
+        if (pos < next) continue;
+        re.lastIndex = pos;
+        const m = re.exec(sk.text);
+        if (!m || m[0].length === 0) continue;
+        skeletonHit(hits, rule, text, sk, pos, m[0].length);
+        next = pos + m[0].length;
+        if (++found >= max) break;
+      }
+      continue;
+    }
+    // Trigger pairs of a rule not run on triggers here (a CJK rule in CJK text) are skipped.
+    while (pair < pairCount && Math.floor((triggerPairs[pair] as number) / 4294967296) === ri) pair++;
     if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
     if (rule.view === 'raw') {
       if (rule.stems) {
@@ -290,24 +332,6 @@ function phraseHits(text: string, ctx: Context): Hit[] {
         const start = rawMap ? (rawMap[i] as number) : i;
         const end = rawMap ? (rawMap[i + len - 1] as number) + 1 : i + len;
         hits.push({ rule, weight: adjust(rule, text, sk, start, -1), start, end, evasion: 0 });
-      }
-      continue;
-    }
-    if (rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
-      if (positionsByRule === undefined) positionsByRule = triggerPositions(sk, sk.wordCount);
-      const positions = positionsByRule?.[ri];
-      if (!positions) continue;
-      const re = rule.sticky;
-      let next = 0;
-      let found = 0;
-      for (const pos of positions) {
-        if (pos < next) continue;
-        re.lastIndex = pos;
-        const m = re.exec(sk.text);
-        if (!m || m[0].length === 0) continue;
-        skeletonHit(hits, rule, text, sk, pos, m[0].length);
-        next = pos + m[0].length;
-        if (++found >= max) break;
       }
       continue;
     }
@@ -334,9 +358,20 @@ function skeletonHit(hits: Hit[], rule: Rule, text: string, sk: SkeletonView, at
   hits.push({ rule, weight: adjust(rule, text, sk, start, at), start, end, evasion });
 }
 
-/** Scratch for {@link mayCross}: spaces before each skeleton offset, and candidate offsets. */
+/** Scratch for {@link mayCross}: spaces before each skeleton offset (from some offset on). */
 let spacesBefore = new Int32Array(512);
-let candidates = new Int32Array(512);
+
+/** First index in `a[0..n)` (non-decreasing) whose value minus `base` is not below `x`. */
+function lowerBound(a: Int32Array, n: number, base: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((a[mid] as number) - base < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /**
  * Whether {@link phraseHits} over `text` could return a hit that starts before `b - 1` and ends
@@ -345,6 +380,7 @@ let candidates = new Int32Array(512);
  * `patterns.ts`), without the hit limits. So a window without such a hit can be skipped. With
  * `run`, `text` is `run.input.slice(from, from + text.length)` and its skeleton is taken from the run.
  */
+const SKIPX = Number(process.env.SKIPX ?? 0);
 function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null, from: number): boolean {
   const disabled = ctx.disabled.length > 0;
   // Raw rules: a crossing match holds the character at b - 1 (a newline, unless masked) after its first.
@@ -378,70 +414,67 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
     }
   }
 
+  if (SKIPX & 4) return false;
   const sk = run ? substringSkeleton(run, from, from + text.length) : skeletonView(text);
   const base = run ? from : 0; // source offset of `text` in the skeleton's offsets
   const n = sk.length;
   const t = sk.text;
   // A crossing skeleton hit starts before `limit` (its source starts before b - 1) and reaches `kb`
-  // (the first character whose source ends after b).
-  let limit = 0;
-  let kb = n;
-  for (let i = 0; i < n; i++) {
-    if ((sk.starts[i] as number) - base < b - 1) limit = i + 1;
-    if (kb === n && (sk.ends[i] as number) - base > b) kb = i;
-  }
+  // (the first character whose source ends after b). Source offsets never decrease along the skeleton.
+  const limit = lowerBound(sk.starts, n, base, b - 1);
+  const kb = lowerBound(sk.ends, n, base, b + 1);
   if (limit === 0 || kb === n) return false;
-  if (spacesBefore.length < kb + 1) spacesBefore = new Int32Array(kb + 64);
+  // Spaces from offset p (>= spaceFrom) up to kb: spacesBefore[kb - spaceFrom] - spacesBefore[p - spaceFrom].
+  const spaceFrom = Math.max(0, Math.min(limit, kb) - MAX_SKELETON_MATCH);
+  const span = kb - spaceFrom;
+  if (spacesBefore.length < span + 1) spacesBefore = new Int32Array(span + 64);
   spacesBefore[0] = 0;
-  for (let i = 0; i < kb; i++) spacesBefore[i + 1] = (spacesBefore[i] as number) + (t.charCodeAt(i) === 32 ? 1 : 0);
-  // Could a match of rule `ri` starting at `p` reach `kb`?
-  const reaches = (f: PatternFacts, p: number) =>
-    p >= kb || (p + f.maxChars > kb && (spacesBefore[kb] as number) - (spacesBefore[p] as number) <= f.maxSpaces);
-  const crosses = (p: number, len: number) =>
-    (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + len - 1] as number) - base > b;
-
-  let words = 0;
-  while (words < sk.wordCount && (sk.words[words] as number) < limit) words++;
-  let positionsByRule: (number[] | undefined)[] | null | undefined;
-  let candidateCount = -1;
+  for (let i = 0; i < span; i++) {
+    spacesBefore[i + 1] = (spacesBefore[i] as number) + (t.charCodeAt(spaceFrom + i) === 32 ? 1 : 0);
+  }
+  const spacesToKb = spacesBefore[span] as number;
   const cjk = sk.hasOtherScript;
-  for (const ri of SKELETON_RULES) {
-    const rule = RULES[ri] as Rule;
-    const f = FACTS[ri] as PatternFacts;
-    if (disabled && ruleOff(ctx, rule.id)) continue;
-    const sticky = rule.sticky as RegExp;
-    if (rule.triggerKeys && !(cjk && rule.cjk)) {
-      if (positionsByRule === undefined) positionsByRule = triggerPositions(sk, words);
-      const positions = positionsByRule?.[ri];
-      if (!positions) continue;
-      for (const p of positions) {
-        if (!reaches(f, p)) continue;
-        sticky.lastIndex = p;
-        const m = sticky.exec(t);
-        if (m && m[0].length > 0 && crosses(p, m[0].length)) return true;
-      }
-      continue;
+
+  // Rules run at their trigger words: the words that start before `limit`.
+  const words = lowerBound(sk.words, sk.wordCount, 0, limit);
+  for (let w = 0; w < words; w++) {
+    const p = sk.words[w] as number;
+    const rules = wordRules(sk.keys[w] as number);
+    for (let k = 0; k < rules.length; k++) {
+      const ri = rules[k] as number;
+      const rule = RULES[ri] as Rule;
+      if (!rule.sticky || (cjk && rule.cjk)) continue; // run over the whole text below
+      const f = FACTS[ri] as PatternFacts;
+      if (p < kb && (p + f.maxChars <= kb || (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces)))
+        continue;
+      if (disabled && ruleOff(ctx, rule.id)) continue;
+      const re = rule.sticky as RegExp;
+      re.lastIndex = p;
+      const m = SKIPX & 1 ? null : re.exec(t);
+      if (m && m[0].length > 0 && (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + m[0].length - 1] as number) - base > b)
+        return true;
     }
-    if (rule.cjk && !cjk && rule.triggerKeys) continue;
+  }
+
+  // Rules run over the whole text: without triggers, or CJK rules in CJK text.
+  for (const ri of cjk ? GLOBAL_RULES_CJK : GLOBAL_RULES) {
+    const rule = RULES[ri] as Rule;
+    if (disabled && ruleOff(ctx, rule.id)) continue;
+    const f = FACTS[ri] as PatternFacts;
     const start = f.start;
-    if (start) {
+    if (start && rule.sticky) {
       // Every match starts at a word start or at one of a few characters: try just those places.
-      if (candidateCount < 0) {
-        if (candidates.length < limit) candidates = new Int32Array(limit + 64);
-        candidateCount = 0;
-        for (let p = 0; p < limit; p++) {
-          if (p === 0 || t.charCodeAt(p - 1) === 32 || FIRST_CHAR[t.charCodeAt(p)] === 1)
-            candidates[candidateCount++] = p;
-        }
-      }
-      for (let k = 0; k < candidateCount; k++) {
-        const p = candidates[k] as number;
-        if (!((start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32)) || start.first.has(t.charCodeAt(p))))
+      const re = rule.sticky;
+      for (let p = 0; p < limit; p++) {
+        const c = t.charCodeAt(p);
+        const atWord = start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32);
+        if (!((atWord && (start.wordFirst === null || start.wordFirst.has(c))) || start.first.has(c))) continue;
+        if (p < kb && (p + f.maxChars <= kb || (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces)))
           continue;
-        if (!reaches(f, p)) continue;
-        sticky.lastIndex = p;
-        const m = sticky.exec(t);
-        if (m && m[0].length > 0 && crosses(p, m[0].length)) return true;
+        re.lastIndex = p;
+        const m = SKIPX & 2 ? null : re.exec(t);
+        if (m && m[0].length > 0 && (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + m[0].length - 1] as number) - base > b)
+          return true;
       }
       continue;
     }
@@ -452,16 +485,31 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
         re.lastIndex++;
         continue;
       }
-      if (crosses(m.index, m[0].length)) return true;
-      if (m.index >= limit) break;
+      const p = m.index;
+      if ((sk.starts[p] as number) - base < b - 1 && (sk.ends[p + m[0].length - 1] as number) - base > b) return true;
+      if (p >= limit) break;
     }
   }
   return false;
 }
 
 const RAW_RULES: number[] = [];
-const SKELETON_RULES: number[] = [];
-RULES.forEach((r, i) => (r.view === 'raw' ? RAW_RULES : SKELETON_RULES).push(i));
+/** Skeleton rules run over the whole text (not at trigger words), in text without and with CJK letters. */
+const GLOBAL_RULES: number[] = [];
+const GLOBAL_RULES_CJK: number[] = [];
+RULES.forEach((r, i) => {
+  if (r.view === 'raw') RAW_RULES.push(i);
+  else {
+    // As in phraseHits: on triggers when it has them (and, in CJK text, is no CJK rule).
+    if (!(r.triggerKeys && r.sticky) && !(r.cjk && r.triggerKeys)) GLOBAL_RULES.push(i);
+    if (!(r.triggerKeys && r.sticky && !r.cjk)) GLOBAL_RULES_CJK.push(i);
+  }
+});
+/** Longest match of any skeleton rule (spaces are only counted that far back). */
+const MAX_SKELETON_MATCH = Math.min(
+  1 << 20,
+  Math.max(0, ...RULES.map((r, i) => (r.view === 'raw' ? 0 : (FACTS[i] as PatternFacts).maxChars))),
+);
 
 /** The rule's weight in its context (`at`: the hit's skeleton offset, or -1 for a raw hit). */
 function adjust(rule: Rule, text: string, sk: SkeletonView, start: number, at: number): number {

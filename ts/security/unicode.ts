@@ -66,8 +66,14 @@ const OVERLONG =
 
 const MAX_HIDDEN = 64 * 1024;
 
+/** Every character the scan below reports or tracks; text without any (and no overlong escape) has no finding. */
+const SPECIAL =
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u115f\u1160\u180e\u200b-\u200d\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ud800-\udfff\ufdd0-\ufdef\ufe00-\ufe0f\ufeff\uffa0\ufffd-\uffff]/;
+const OVERLONG_ANY = new RegExp(OVERLONG.source, 'i');
+
 /** Scans `text` for malformed and deceptive characters. Linear time. */
 export function scanCharacters(text: string): CharScan {
+  if (!SPECIAL.test(text) && !OVERLONG_ANY.test(text)) return { findings: [], hidden: [] };
   const counters = new Map<string, Counter>();
   const hit = (rule: string, offset: number, length = 1) => {
     const c = counters.get(rule);
