@@ -3,10 +3,15 @@
  * requests of about 1 KB, 10 KB and 1 MB, generated deterministically), plus
  * the same 10 KB as plain text.
  *
+ * `--size N[,N...]` (bytes; `k`/`m` suffixes allowed) benchmarks `chatPayloadOfSize` payloads
+ * instead (bench/corpus.ts: many short messages, the worst case for the per-field and
+ * split-message work), e.g. `--size 1k,10k,1m`.
+ *
  * Run: npx tsx bench/scan.ts  (`--profile` scans the 10 KB payload 3000 times, for `node --cpu-prof`)
  */
 import { Bench } from 'tinybench';
 import { scan } from '../ts/security/index.js';
+import { chatPayloadOfSize } from './corpus.js';
 
 /** Small deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -70,11 +75,27 @@ export function chatPayload(bytes: number, seed = 1): string {
   return JSON.stringify({ model: 'gpt-4o', temperature: 0.2, messages });
 }
 
-const payloads = {
-  '1 KB chat JSON': chatPayload(1024),
-  '10 KB chat JSON': chatPayload(10 * 1024),
-  '1 MB chat JSON': chatPayload(1024 * 1024),
-};
+/** `--size` values in bytes (`10k`, `1m`, `4096`), or null without the option. */
+function sizesArg(): number[] | null {
+  const i = process.argv.indexOf('--size');
+  if (i < 0) return null;
+  const sizes = (process.argv[i + 1] ?? '').split(',').map((v) => {
+    const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(v.trim());
+    if (!m) throw new Error(`--size: expected sizes like 1k,10k,1m (got ${JSON.stringify(v)})`);
+    const unit = (m[2] ?? '').toLowerCase();
+    return Math.round(Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1));
+  });
+  return sizes;
+}
+
+const sizes = sizesArg();
+const payloads: Record<string, string> = sizes
+  ? Object.fromEntries(sizes.map((n) => [`chatPayloadOfSize(${n})`, chatPayloadOfSize(n)]))
+  : {
+      '1 KB chat JSON': chatPayload(1024),
+      '10 KB chat JSON': chatPayload(10 * 1024),
+      '1 MB chat JSON': chatPayload(1024 * 1024),
+    };
 const plain10k = messageText(rng(7), 10 * 1024);
 
 const bench = new Bench({ time: 1000, warmupTime: 200 });
@@ -83,12 +104,14 @@ for (const [name, text] of Object.entries(payloads)) {
     scan(text);
   });
 }
-bench.add(`scan 10 KB plain text (${plain10k.length} chars)`, () => {
-  scan(plain10k);
-});
+if (!sizes) {
+  bench.add(`scan 10 KB plain text (${plain10k.length} chars)`, () => {
+    scan(plain10k);
+  });
+}
 
 if (process.argv.includes('--profile')) {
-  const text = payloads['10 KB chat JSON'];
+  const text = sizes ? (Object.values(payloads)[0] as string) : (payloads['10 KB chat JSON'] as string);
   for (let i = 0; i < 3000; i++) scan(text);
   process.exit(0);
 }
@@ -96,10 +119,12 @@ await bench.run();
 const rows = bench.tasks.map((t) => {
   const res = t.result as unknown as { throughput?: { mean: number }; latency?: { mean: number } } | undefined;
   const meanMs = res?.latency?.mean ?? Number.NaN;
+  const chars = Object.values(payloads).find((p) => t.name.includes(`(${p.length} chars)`))?.length ?? plain10k.length;
   return {
     task: t.name,
     'ops/s': Math.round(res?.throughput?.mean ?? 1000 / meanMs),
     'mean latency (ms)': Number(meanMs.toFixed(4)),
+    'M chars/s': Number((chars / meanMs / 1000).toFixed(1)),
   };
 });
 console.table(rows);

@@ -130,20 +130,28 @@ function decodeAs(run: string, from: DecodedFrom): Uint8Array | null {
   return hexBytes(digits.length % 2 === 0 ? digits : digits.slice(0, -1));
 }
 
+/** The state of one {@link findEncoded} call. */
+interface Search {
+  found: DecodedRun[];
+  budget: DecodeBudget;
+  attempts: number;
+}
+
+function tryRun(s: Search, run: string, offset: number, from: DecodedFrom): void {
+  if (s.budget.remaining <= 0 || s.attempts++ >= MAX_RUNS) return;
+  const decoded = decodeRun(run, from, s.budget);
+  if (decoded !== null) s.found.push({ from, offset, length: run.length, text: decoded });
+}
+
 /** Encoded runs of `text` that decode to readable text, within the budget. */
 export function findEncoded(text: string, budget: DecodeBudget): DecodedRun[] {
   const found: DecodedRun[] = [];
   if (budget.remaining <= 0) return found;
-  let attempts = 0;
-  const tryRun = (run: string, offset: number, from: DecodedFrom) => {
-    if (budget.remaining <= 0 || attempts++ >= MAX_RUNS) return;
-    const decoded = decodeRun(run, from, budget);
-    if (decoded !== null) found.push({ from, offset, length: run.length, text: decoded });
-  };
+  const search: Search = { found, budget, attempts: 0 };
   // Runs of base64/hex characters, found by hand in one pass (no regex backtracking inside words).
   const n = text.length;
   let i = 0;
-  while (i < n && attempts < MAX_RUNS && budget.remaining > 0) {
+  while (i < n && search.attempts < MAX_RUNS && budget.remaining > 0) {
     const c = text.charCodeAt(i);
     if (c >= 128 || B64[c] === -1) {
       i++;
@@ -175,29 +183,37 @@ export function findEncoded(text: string, budget: DecodeBudget): DecodedRun[] {
     let end = j;
     while (end < n && end - j < 2 && text.charCodeAt(end) === 61) end++;
     if (j - i >= MIN_RUN) {
-      if (hex) tryRun(text.slice(i, j), i, 'hex');
-      else if (upper && lower) tryRun(text.slice(i, end), i, 'base64');
-      else if (text.startsWith('0x', i) && IS_HEX.test(text.slice(i, j))) tryRun(text.slice(i, j), i, 'hex');
+      if (hex) tryRun(search, text.slice(i, j), i, 'hex');
+      else if (upper && lower) tryRun(search, text.slice(i, end), i, 'base64');
+      else if (text.startsWith('0x', i) && IS_HEX.test(text.slice(i, j))) tryRun(search, text.slice(i, j), i, 'hex');
     }
     i = end;
   }
   if (text.includes('\\x')) {
     HEX_ESCAPES.lastIndex = 0;
-    for (let m = HEX_ESCAPES.exec(text); m && attempts < MAX_RUNS && budget.remaining > 0; m = HEX_ESCAPES.exec(text)) {
-      tryRun(m[0], m.index, 'hex');
+    for (
+      let m = HEX_ESCAPES.exec(text);
+      m && search.attempts < MAX_RUNS && budget.remaining > 0;
+      m = HEX_ESCAPES.exec(text)
+    ) {
+      tryRun(search, m[0], m.index, 'hex');
     }
   }
   if (SPACED_HEX_HINT.test(text)) {
     SPACED_HEX.lastIndex = 0;
-    for (let m = SPACED_HEX.exec(text); m && attempts < MAX_RUNS && budget.remaining > 0; m = SPACED_HEX.exec(text)) {
-      tryRun(m[0], m.index, 'hex');
+    for (
+      let m = SPACED_HEX.exec(text);
+      m && search.attempts < MAX_RUNS && budget.remaining > 0;
+      m = SPACED_HEX.exec(text)
+    ) {
+      tryRun(search, m[0], m.index, 'hex');
     }
   }
   if (!text.includes('%')) return found;
   PERCENT.lastIndex = 0;
-  for (let m = PERCENT.exec(text); m && attempts < MAX_RUNS && budget.remaining > 0; m = PERCENT.exec(text)) {
+  for (let m = PERCENT.exec(text); m && search.attempts < MAX_RUNS && budget.remaining > 0; m = PERCENT.exec(text)) {
     const escapes = m[0].match(PERCENT_ESCAPE)?.length ?? 0;
-    if (escapes >= 4) tryRun(m[0], m.index, 'url');
+    if (escapes >= 4) tryRun(search, m[0], m.index, 'url');
   }
   return found;
 }

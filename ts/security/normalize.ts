@@ -348,9 +348,10 @@ function flushWord(): void {
   if (n === 0) return;
   const mixed = wLatin && wCyrGreek;
   const leet = wLetters > 0 && wLeet > 0;
-  // Final characters of the word, after homoglyph and leet mapping.
-  let kept = 0;
-  for (let i = 0; i < n; i++) {
+  // Final characters of the word, after homoglyph and leet mapping (none without lookalikes or leet
+  // characters: wLeet counts '@', '$' and the leet digits).
+  let kept = mixed || wLeet > 0 ? 0 : n;
+  for (let i = kept; i < n; i++) {
     let code = wCodes[i] as number;
     let ev = wEvasive[i] as number;
     const cls = wClass[i] as number;
@@ -382,9 +383,15 @@ function flushWord(): void {
     addWord(
       prefixKey(wCodes[0] as number, kept > 1 ? (wCodes[1] as number) : -1, kept > 2 ? (wCodes[2] as number) : -1),
     );
-    for (let i = 0; i < kept; i++) {
-      push(wCodes[i] as number, wStart[i] as number, wEnd[i] as number, wEvasive[i] as number);
+    if (oLen + kept > oCodes.length) growOut(oLen + kept);
+    let o = oLen;
+    for (let i = 0; i < kept; i++, o++) {
+      oCodes[o] = wCodes[i] as number;
+      oStarts[o] = wStart[i] as number;
+      oEnds[o] = wEnd[i] as number;
+      oEvasion[o] = wEvasive[i] as number;
     }
+    oLen = o;
   }
   wLen = 0;
   wLatin = false;
@@ -428,6 +435,24 @@ function addWordChar(code: number, cls: number, start: number, end: number, evas
   } else if (cls === LEET || (cls === DIGIT && LEET_MAP[code] !== undefined)) {
     wLeet++;
   }
+}
+
+/** `addWordChar` for each of the ASCII letters `input[from..to)` (one run, nothing between them). */
+function addLetters(input: string, from: number, to: number): void {
+  addWordChar(input.charCodeAt(from) | 32, LETTER, from, from + 1, 0, -1);
+  // The rest just append: no punctuation or space came between, and nothing was pending (nextEvasive is 0 now).
+  for (let i = from + 1; i < to; i++) {
+    if (wLen === wCodes.length) growWord();
+    wCodes[wLen] = input.charCodeAt(i) | 32;
+    wClass[wLen] = LETTER;
+    wStart[wLen] = i;
+    wEnd[wLen] = i + 1;
+    wEvasive[wLen] = 0;
+    wCross[wLen] = -1;
+    wLen++;
+  }
+  // Each was a Latin letter.
+  wLetters += to - from - 1;
 }
 
 function addSeparator(cls: number, code: number): void {
@@ -497,45 +522,65 @@ function consume(input: string, from: number, to: number, converge: SkeletonRun 
     const c = input.charCodeAt(i);
     if (c < 128) {
       const cls = ASCII_CLASS[c] as number;
-      if (cls === LETTER && (wLen === 0 || sawSpaceSinceWord || punctCount >= 2)) {
-        // Fast path: a whole ASCII word of two or more letters followed by whitespace.
+      if (cls === LETTER) {
+        // The run of ASCII letters from i.
         let j = i + 1;
         while (j < n) {
           const d = input.charCodeAt(j);
           if (d >= 128 || ASCII_CLASS[d] !== LETTER) break;
           j++;
         }
-        const after = j < n ? input.charCodeAt(j) : 32;
-        if (j - i >= 2 && after < 128 && ASCII_CLASS[after] === SPACE) {
-          if (wLen > 0) flushWord();
-          punctCount = 0;
-          punctApostrophe = false;
-          nextEvasive = 0;
-          if (sLen > 0) flushSingles();
-          emitSpace(i);
-          addWord(prefixKey(c | 32, input.charCodeAt(i + 1) | 32, j - i > 2 ? input.charCodeAt(i + 2) | 32 : -1));
-          if (oLen + (j - i) > oCodes.length) growOut(oLen + (j - i));
-          const codes = oCodes;
-          const starts = oStarts;
-          const ends = oEnds;
-          const evasion = oEvasion;
-          let o = oLen;
-          for (let k = i; k < j; k++, o++) {
-            codes[o] = input.charCodeAt(k) | 32;
-            starts[o] = k;
-            ends[o] = k + 1;
-            evasion[o] = 0;
-          }
-          oLen = o;
-          sawSpaceSinceWord = false;
-          if (recording) recordCanonical(j);
-          else if (converge !== null && canonicalAt(converge, j) >= 0) return j;
+        if (!(wLen === 0 || sawSpaceSinceWord || punctCount >= 2)) {
+          // The letters continue the word being read (after a joining punctuation).
+          addLetters(input, i, j);
           i = j - 1;
           continue;
         }
+        const after = j < n ? input.charCodeAt(j) : 32;
+        if (j - i < 2 || after >= 128 || ASCII_CLASS[after] !== SPACE) {
+          addLetters(input, i, j);
+          i = j - 1;
+          continue;
+        }
+        // Fast path: a whole ASCII word of two or more letters followed by whitespace.
+        if (wLen > 0) flushWord();
+        punctCount = 0;
+        punctApostrophe = false;
+        nextEvasive = 0;
+        if (sLen > 0) flushSingles();
+        if (oLen + (j - i) + 1 > oCodes.length) growOut(oLen + (j - i) + 1);
+        const codes = oCodes;
+        const starts = oStarts;
+        const ends = oEnds;
+        const evasion = oEvasion;
+        let o = oLen;
+        if (o > 0 && codes[o - 1] !== 32) {
+          // emitSpace(i)
+          codes[o] = 32;
+          starts[o] = i;
+          ends[o] = i;
+          evasion[o++] = 0;
+        }
+        oLen = o;
+        addWord(
+          (((c | 32) & 511) << 18) |
+            (((input.charCodeAt(i + 1) | 32) & 511) << 9) |
+            (j - i > 2 ? (input.charCodeAt(i + 2) | 32) & 511 : 511),
+        );
+        for (let k = i; k < j; k++, o++) {
+          codes[o] = input.charCodeAt(k) | 32;
+          starts[o] = k;
+          ends[o] = k + 1;
+          evasion[o] = 0;
+        }
+        oLen = o;
+        sawSpaceSinceWord = false;
+        if (recording) recordCanonical(j);
+        else if (converge !== null && canonicalAt(converge, j) >= 0) return j;
+        i = j - 1;
+        continue;
       }
-      if (cls === LETTER) addWordChar(c | 32, LETTER, i, i + 1, 0, -1);
-      else if (cls === DIGIT || cls === LEET) addWordChar(c, cls, i, i + 1, 0, -1);
+      if (cls === DIGIT || cls === LEET) addWordChar(c, cls, i, i + 1, 0, -1);
       else addSeparator(cls, c);
       continue;
     }
@@ -568,6 +613,48 @@ function consume(input: string, from: number, to: number, converge: SkeletonRun 
   return to;
 }
 
+/** Buffers larger than this (in entries) are let go after a scan (see {@link releaseBuffers}). */
+const KEEP_ENTRIES = 1 << 18;
+
+/** Lets go of builder buffers grown large by a big input, so a scan does not pin its memory. */
+export function releaseBuffers(): void {
+  if (oCodes.length > KEEP_ENTRIES) {
+    oCodes = new Uint16Array(1024);
+    oStarts = new Int32Array(1024);
+    oEnds = new Int32Array(1024);
+    oEvasion = new Uint8Array(1024);
+  }
+  if (wCodes.length > KEEP_ENTRIES) {
+    wCodes = new Int32Array(64);
+    wClass = new Uint8Array(64);
+    wStart = new Int32Array(64);
+    wEnd = new Int32Array(64);
+    wEvasive = new Uint8Array(64);
+    wCross = new Int32Array(64);
+  }
+  if (singles.length > KEEP_ENTRIES) singles = new Int32Array(96);
+  if (wordAt.length > KEEP_ENTRIES) {
+    wordAt = new Int32Array(256);
+    wordKeys = new Int32Array(256);
+  }
+  if (cPos.length > KEEP_ENTRIES) {
+    cPos = new Int32Array(256);
+    cOut = new Int32Array(256);
+    cWords = new Int32Array(256);
+    cOther = new Int32Array(256);
+  }
+  oLen = 0;
+  wordCount = 0;
+  VIEW.text = '';
+  VIEW.starts = oStarts;
+  VIEW.ends = oEnds;
+  VIEW.evasion = oEvasion;
+  VIEW.words = wordAt;
+  VIEW.keys = wordKeys;
+  VIEW.length = 0;
+  VIEW.wordCount = 0;
+}
+
 /**
  * A {@link Skeleton} whose arrays are the builder's reused buffers: only the first `length`
  * characters and `wordCount` words are valid, and only until the builder runs again.
@@ -589,8 +676,16 @@ const VIEW: SkeletonView = {
   wordCount: 0,
 };
 
-function view(): SkeletonView {
-  VIEW.text = oLen === 0 ? '' : UTF16.decode(oCodes.subarray(0, oLen));
+/** The builder's output characters `from..to` as a string. */
+function textOf(from: number, to: number): string {
+  if (to - from > 24) return UTF16.decode(oCodes.subarray(from, to));
+  let s = '';
+  for (let i = from; i < to; i++) s += String.fromCharCode(oCodes[i] as number);
+  return s;
+}
+
+function view(text?: string): SkeletonView {
+  VIEW.text = text ?? textOf(0, oLen);
   VIEW.starts = oStarts;
   VIEW.ends = oEnds;
   VIEW.evasion = oEvasion;
@@ -639,6 +734,8 @@ export function skeletonize(input: string): Skeleton {
  */
 export interface SkeletonRun {
   input: string;
+  /** The run's skeleton text. */
+  text: string;
   codes: Uint16Array;
   starts: Int32Array;
   ends: Int32Array;
@@ -685,6 +782,7 @@ export function skeletonRun(input: string): SkeletonRun {
   // Whatever is pending at the end is not needed: substrings end at canonical points or build their end.
   return {
     input,
+    text: textOf(0, oLen),
     codes: oCodes.slice(0, oLen),
     starts: oStarts.slice(0, oLen),
     ends: oEnds.slice(0, oLen),
@@ -707,6 +805,7 @@ export function substringSkeleton(run: SkeletonRun, from: number, to: number): S
   reset();
   const input = run.input;
   const at = consume(input, from, to, run);
+  let text: string | undefined;
   if (at < to) {
     // Converged at a canonical point `at`: copy the run's output up to its last canonical point `q` <= to.
     const kp = canonicalAt(run, at);
@@ -721,19 +820,31 @@ export function substringSkeleton(run: SkeletonRun, from: number, to: number): S
       oEnds.set(run.ends.subarray(outFrom, outTo), oLen);
       oEvasion.set(run.evasion.subarray(outFrom, outTo), oLen);
       const shift = oLen - outFrom;
-      for (let w = run.cWords[kp] as number; w < (run.cWords[kq] as number); w++) {
-        addWord(run.keys[w] as number);
-        wordAt[wordCount - 1] = (run.words[w] as number) + shift;
+      const w0 = run.cWords[kp] as number;
+      const w1 = run.cWords[kq] as number;
+      while (wordCount + (w1 - w0) > wordAt.length) {
+        const grownAt = new Int32Array(wordAt.length * 2);
+        grownAt.set(wordAt);
+        wordAt = grownAt;
+        const grownKeys = new Int32Array(wordKeys.length * 2);
+        grownKeys.set(wordKeys);
+        wordKeys = grownKeys;
       }
+      wordKeys.set(run.keys.subarray(w0, w1), wordCount);
+      for (let w = w0; w < w1; w++) wordAt[wordCount++] = (run.words[w] as number) + shift;
+      const head = oLen;
       oLen += count;
       if ((run.cOther[kq] as number) > (run.cOther[kp] as number)) hasOtherScript = true;
       // The builder is canonical at q, as the run was.
       consume(input, run.cPos[kq] as number, to, null);
+      flushWord();
+      flushSingles();
+      text = textOf(0, head) + run.text.slice(outFrom, outTo) + textOf(head + count, oLen);
     } else {
       consume(input, at, to, null);
     }
   }
   flushWord();
   flushSingles();
-  return view();
+  return view(text);
 }

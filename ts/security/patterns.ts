@@ -43,7 +43,7 @@ function parse(src: string, dotAll: boolean): Node {
   });
 
   /** An escape at `i` (after the backslash): a code, or a class escape letter. */
-  const escape = (): { code: number } | { cls: string } => {
+  const readEscape = (): { code: number } | { cls: string } => {
     const d = src[i] as string;
     if (d === undefined) throw new Unsupported('trailing backslash');
     if (d in CLASS_ESCAPES) {
@@ -80,7 +80,7 @@ function parse(src: string, dotAll: boolean): Node {
       if (src[i] === '\\') {
         i++;
         if (src[i] === 'b') throw new Unsupported('\\b in a class');
-        const e = escape();
+        const e = readEscape();
         return 'cls' in e ? e.cls : e.code;
       }
       const c = src.charCodeAt(i);
@@ -146,7 +146,7 @@ function parse(src: string, dotAll: boolean): Node {
         return { t: 'assert' };
       }
       if (/[1-9k]/.test(src[i] ?? '')) throw new Unsupported('back reference');
-      const e = escape();
+      const e = readEscape();
       if ('cls' in e) {
         const x = CLASS_ESCAPES[e.cls] as { space: boolean; newline: boolean };
         return { t: 'char', space: x.space, newline: x.newline, literal: -1, notSpaceOnly: false };
@@ -305,7 +305,8 @@ function startOf(node: Node): StartSet | null {
     }
     return startOf(head);
   }
-  if (node.t === 'char' && node.literal >= 0) return { wordStart: false, wordFirst: null, first: new Set([node.literal]) };
+  if (node.t === 'char' && node.literal >= 0)
+    return { wordStart: false, wordFirst: null, first: new Set([node.literal]) };
   return null;
 }
 

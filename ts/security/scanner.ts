@@ -24,6 +24,7 @@ import { type DecodeBudget, findEncoded } from './decode.js';
 import {
   EXACT_FLAG,
   PREFIX1_MASK,
+  releaseBuffers,
   type SkeletonRun,
   type SkeletonView,
   skeletonRun,
@@ -205,29 +206,58 @@ function wordRules(k3: number): Int32Array {
   return rules;
 }
 
-/** Scratch: (rule index, skeleton offset) pairs of trigger words, as `rule * 2^32 + offset`. */
-let triggerPairs = new Float64Array(256);
-
 /**
- * The trigger words of the first `wordLimit` words, as pairs sorted by rule and then offset (in
- * {@link triggerPairs}); returns their count.
+ * Trigger words of the last {@link triggerPositions} call, grouped by rule: rule `r`'s skeleton
+ * offsets (ascending) are `triggerAt[triggerFrom[r] .. triggerFrom[r + 1])`.
  */
-function triggerPositions(sk: SkeletonView, wordLimit: number): number {
-  let n = 0;
+let triggerAt = new Int32Array(256);
+const triggerFrom = new Int32Array(RULES.length + 1);
+const triggerCount = new Int32Array(RULES.length);
+let wordRuleLists: Int32Array[] = [];
+let wordRulePos = new Int32Array(64);
+
+/** Groups the trigger words among the first `wordLimit` words by rule (see {@link triggerAt}). */
+function triggerPositions(sk: SkeletonView, wordLimit: number): void {
   const { keys, words } = sk;
+  triggerCount.fill(0);
+  let lists = 0;
+  let total = 0;
   for (let w = 0; w < wordLimit; w++) {
     const rules = wordRules(keys[w] as number);
     if (rules.length === 0) continue;
-    if (n + rules.length > triggerPairs.length) {
-      const grown = new Float64Array(Math.max(triggerPairs.length * 2, n + rules.length));
-      grown.set(triggerPairs.subarray(0, n));
-      triggerPairs = grown;
+    if (lists === wordRulePos.length) {
+      const grown = new Int32Array(lists * 2);
+      grown.set(wordRulePos);
+      wordRulePos = grown;
     }
-    const pos = words[w] as number;
-    for (let i = 0; i < rules.length; i++) triggerPairs[n++] = (rules[i] as number) * 4294967296 + pos;
+    wordRuleLists[lists] = rules;
+    wordRulePos[lists++] = words[w] as number;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i] as number;
+      triggerCount[r] = (triggerCount[r] as number) + 1;
+    }
+    total += rules.length;
   }
-  if (n > 1) triggerPairs.subarray(0, n).sort();
-  return n;
+  let at = 0;
+  for (let r = 0; r < RULES.length; r++) {
+    triggerFrom[r] = at;
+    at += triggerCount[r] as number;
+  }
+  triggerFrom[RULES.length] = at;
+  if (triggerAt.length < total) triggerAt = new Int32Array(Math.max(total, triggerAt.length * 2));
+  // Fill in word order, so each rule's offsets ascend (triggerCount becomes the fill cursor).
+  for (let r = 0; r < RULES.length; r++) triggerCount[r] = triggerFrom[r] as number;
+  for (let l = 0; l < lists; l++) {
+    const rules = wordRuleLists[l] as Int32Array;
+    const pos = wordRulePos[l] as number;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i] as number;
+      const k = triggerCount[r] as number;
+      triggerAt[k] = pos;
+      triggerCount[r] = k + 1;
+    }
+  }
+  if (wordRuleLists.length > 4096) wordRuleLists = [];
 }
 
 /** The raw view of a text: without invisible characters, which raw rules should see through. */
@@ -238,6 +268,7 @@ interface RawView {
   rawMap: Int32Array | null;
 }
 
+// biome-ignore lint/suspicious/noMisleadingCharacterClass: U+034F is matched on its own, as an invisible character
 const INVISIBLE = /[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 function rawView(text: string): RawView {
@@ -284,21 +315,20 @@ function phraseHits(text: string, ctx: Context): Hit[] {
   const hits: Hit[] = [];
   const cjk = sk.hasOtherScript;
   const max = SCAN_LIMITS.maxHitsPerRule;
-  const pairCount = triggerPositions(sk, sk.wordCount);
-  let pair = 0; // next trigger pair (they are sorted by rule)
+  triggerPositions(sk, sk.wordCount);
   for (let ri = 0; ri < RULES.length; ri++) {
     const rule = RULES[ri] as Rule;
     if (rule.view !== 'raw' && rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
       // Tried at its trigger words only.
-      const from = pair;
-      while (pair < pairCount && Math.floor((triggerPairs[pair] as number) / 4294967296) === ri) pair++;
-      if (pair === from) continue;
+      const from = triggerFrom[ri] as number;
+      const to = triggerFrom[ri + 1] as number;
+      if (to === from) continue;
       if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
       const re = rule.sticky;
       let next = 0;
       let found = 0;
-      for (let k = from; k < pair; k++) {
-        const pos = (triggerPairs[k] as number) % 4294967296;
+      for (let k = from; k < to; k++) {
+        const pos = triggerAt[k] as number;
         if (pos < next) continue;
         re.lastIndex = pos;
         const m = re.exec(sk.text);
@@ -309,8 +339,6 @@ function phraseHits(text: string, ctx: Context): Hit[] {
       }
       continue;
     }
-    // Trigger pairs of a rule not run on triggers here (a CJK rule in CJK text) are skipped.
-    while (pair < pairCount && Math.floor((triggerPairs[pair] as number) / 4294967296) === ri) pair++;
     if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
     if (rule.view === 'raw') {
       if (rule.stems) {
@@ -336,6 +364,26 @@ function phraseHits(text: string, ctx: Context): Hit[] {
       continue;
     }
     if (rule.cjk && !cjk && rule.triggerKeys) continue;
+    const start = (FACTS[ri] as PatternFacts).start;
+    if (start && rule.sticky) {
+      // The same matches as a global search, found by trying only the places where one can start.
+      const re = rule.sticky;
+      const t = sk.text;
+      for (let p = 0, k = 0; p < t.length && k < max; p++) {
+        const c = t.charCodeAt(p);
+        const atWord = start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32);
+        if (!((atWord && (start.wordFirst === null || start.wordFirst.has(c))) || start.first.has(c))) continue;
+        re.lastIndex = p;
+        const m = re.exec(t);
+        if (!m) continue;
+        const len = m[0].length;
+        if (len === 0) continue; // a global search would go on from p + 1
+        k++;
+        skeletonHit(hits, rule, text, sk, p, len);
+        p += len - 1; // and from the end of the match
+      }
+      continue;
+    }
     const re = rule.re;
     re.lastIndex = 0;
     for (let k = 0, m = re.exec(sk.text); m && k < max; m = re.exec(sk.text)) {
@@ -358,8 +406,9 @@ function skeletonHit(hits: Hit[], rule: Rule, text: string, sk: SkeletonView, at
   hits.push({ rule, weight: adjust(rule, text, sk, start, at), start, end, evasion });
 }
 
-/** Scratch for {@link mayCross}: spaces before each skeleton offset (from some offset on). */
+/** Scratch for {@link mayCross}: spaces before each skeleton offset (from some offset on), candidate offsets. */
 let spacesBefore = new Int32Array(512);
+let candidates = new Int32Array(512);
 
 /** First index in `a[0..n)` (non-decreasing) whose value minus `base` is not below `x`. */
 function lowerBound(a: Int32Array, n: number, base: number, x: number): number {
@@ -380,7 +429,6 @@ function lowerBound(a: Int32Array, n: number, base: number, x: number): number {
  * `patterns.ts`), without the hit limits. So a window without such a hit can be skipped. With
  * `run`, `text` is `run.input.slice(from, from + text.length)` and its skeleton is taken from the run.
  */
-const SKIPX = Number(process.env.SKIPX ?? 0);
 function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null, from: number): boolean {
   const disabled = ctx.disabled.length > 0;
   // Raw rules: a crossing match holds the character at b - 1 (a newline, unless masked) after its first.
@@ -414,7 +462,6 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
     }
   }
 
-  if (SKIPX & 4) return false;
   const sk = run ? substringSkeleton(run, from, from + text.length) : skeletonView(text);
   const base = run ? from : 0; // source offset of `text` in the skeleton's offsets
   const n = sk.length;
@@ -445,18 +492,28 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
       const rule = RULES[ri] as Rule;
       if (!rule.sticky || (cjk && rule.cjk)) continue; // run over the whole text below
       const f = FACTS[ri] as PatternFacts;
-      if (p < kb && (p + f.maxChars <= kb || (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces)))
+      if (
+        p < kb &&
+        (p + f.maxChars <= kb ||
+          (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces))
+      )
         continue;
       if (disabled && ruleOff(ctx, rule.id)) continue;
       const re = rule.sticky as RegExp;
       re.lastIndex = p;
-      const m = SKIPX & 1 ? null : re.exec(t);
-      if (m && m[0].length > 0 && (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + m[0].length - 1] as number) - base > b)
+      const m = re.exec(t);
+      if (
+        m &&
+        m[0].length > 0 &&
+        (sk.starts[p] as number) - base < b - 1 &&
+        (sk.ends[p + m[0].length - 1] as number) - base > b
+      )
         return true;
     }
   }
 
   // Rules run over the whole text: without triggers, or CJK rules in CJK text.
+  let candidateCount = -1;
   for (const ri of cjk ? GLOBAL_RULES_CJK : GLOBAL_RULES) {
     const rule = RULES[ri] as Rule;
     if (disabled && ruleOff(ctx, rule.id)) continue;
@@ -464,16 +521,35 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
     const start = f.start;
     if (start && rule.sticky) {
       // Every match starts at a word start or at one of a few characters: try just those places.
+      if (candidateCount < 0) {
+        if (candidates.length < limit) candidates = new Int32Array(limit + 64);
+        candidateCount = 0;
+        for (let p = 0; p < limit; p++) {
+          if (p === 0 || t.charCodeAt(p - 1) === 32 || FIRST_CHAR[t.charCodeAt(p)] === 1)
+            candidates[candidateCount++] = p;
+        }
+      }
       const re = rule.sticky;
-      for (let p = 0; p < limit; p++) {
+      for (let k = 0; k < candidateCount; k++) {
+        const p = candidates[k] as number;
+        if (p < kb && p + f.maxChars <= kb) continue;
         const c = t.charCodeAt(p);
         const atWord = start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32);
         if (!((atWord && (start.wordFirst === null || start.wordFirst.has(c))) || start.first.has(c))) continue;
-        if (p < kb && (p + f.maxChars <= kb || (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces)))
+        if (
+          p < kb &&
+          (p + f.maxChars <= kb ||
+            (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces))
+        )
           continue;
         re.lastIndex = p;
-        const m = SKIPX & 2 ? null : re.exec(t);
-        if (m && m[0].length > 0 && (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + m[0].length - 1] as number) - base > b)
+        const m = re.exec(t);
+        if (
+          m &&
+          m[0].length > 0 &&
+          (sk.starts[p] as number) - base < b - 1 &&
+          (sk.ends[p + m[0].length - 1] as number) - base > b
+        )
           return true;
       }
       continue;
@@ -674,21 +750,29 @@ const SPLIT_MAX_CHARS = 400;
 /** Instructions split across consecutive messages: phrase hits that cross a message boundary. */
 function splitThreats(messages: MessageText[], ctx: Context): Threat[] {
   const threats: Threat[] = [];
-  // Every window is a substring of the messages joined by newlines: one skeleton pass over that
-  // serves all windows (see `substringSkeleton`). Not with an allowlist (windows are masked).
-  const at: number[] = [];
+  // Every window is a substring of the messages joined by newlines (of a long message, only its
+  // head and tail are ever in one): one skeleton pass over that serves all windows (see
+  // `substringSkeleton`). Not with an allowlist (windows are masked).
+  const tailAt: number[] = [];
   let all = '';
   for (let i = 0; i < messages.length; i++) {
     if (i > 0) all += '\n';
-    at.push(all.length);
-    all += (messages[i] as MessageText).text;
+    const text = (messages[i] as MessageText).text;
+    if (text.length > SPLIT_HEAD + SPLIT_TAIL) {
+      all += `${text.slice(0, SPLIT_HEAD)}\n`;
+      tailAt.push(all.length);
+      all += text.slice(-SPLIT_TAIL);
+    } else {
+      tailAt.push(all.length + text.length - Math.min(text.length, SPLIT_TAIL));
+      all += text;
+    }
   }
   const run = ctx.allowlist.length === 0 ? skeletonRun(all) : null;
   for (let i = 0; i + 1 < messages.length; i++) {
     const first = messages[i] as MessageText;
     const tailLength = Math.min(first.text.length, SPLIT_TAIL);
     const base = first.text.length - tailLength;
-    const from = (at[i] as number) + base;
+    const from = tailAt[i] as number;
     let length = tailLength;
     const bounds: { at: number; index: number }[] = [];
     for (let j = i + 1; j < messages.length && j - i < SPLIT_MAX_MESSAGES; j++) {
@@ -790,7 +874,18 @@ function utf8Length(s: string): number {
   return n;
 }
 
+/** Lets go of scratch buffers grown large by a big input. */
+function releaseScratch(): void {
+  releaseBuffers();
+  if (triggerAt.length > 1 << 18) triggerAt = new Int32Array(256);
+  if (wordRulePos.length > 1 << 18) wordRulePos = new Int32Array(64);
+  wordRuleLists = [];
+  if (spacesBefore.length > 1 << 18) spacesBefore = new Int32Array(512);
+  if (candidates.length > 1 << 18) candidates = new Int32Array(512);
+}
+
 function finish(r: Resolved, threats: Threat[], scannedBytes: number): ScanResult {
+  releaseScratch();
   // Highest confidence first; identical findings (same rule, field, place) once; bounded output.
   threats.sort((a, b) => b.confidence - a.confidence || a.evidence.offset - b.evidence.offset);
   const seen = new Set<string>();
