@@ -1,68 +1,206 @@
 /**
- * Tokenizer speed: m2m (native and wasm) against tiktoken (wasm), js-tiktoken
- * and gpt-tokenizer for cl100k_base and o200k_base, and llama3-tokenizer-js
- * for Llama 3, on the same inputs in one process. Ids are checked equal first.
- * Run: `npx tsx bench/tokenize.ts [--quick]`.
+ * Tokenizer speed: m2m's public `encode`, `decode` and `countTokens` on the
+ * native and wasm backends against tiktoken (wasm), js-tiktoken and
+ * gpt-tokenizer (cl100k_base, o200k_base) and llama3-tokenizer-js (Llama 3),
+ * in one process on the same inputs: ~1 KB and ~10 KB chat JSON, 1 MiB of
+ * English prose and 1 MiB of source code. Ids are checked equal before
+ * timing. Also start-up: a fresh process's time from import to its first
+ * encode, and its RSS then.
+ *
+ * Prints tables and writes them to `bench/results/tokenize.md`.
+ * Run: `npx tsx bench/tokenize.ts [--quick]` (or `npm run bench`).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Tiktoken as JsTiktoken } from 'js-tiktoken/lite';
 import llama3 from 'llama3-tokenizer-js';
 import { get_encoding } from 'tiktoken';
-import { loadBackend } from '../ts/index.js';
+import { countTokens, decode, type Encoding, encode, useBackend } from '../ts/index.js';
 import { chatPayloadOfSize } from './corpus.js';
-import { measure, report } from './util.js';
+import { prose, sourceCode } from './texts.js';
+import { measure, type Row } from './util.js';
 
 const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
-const native = loadBackend('native');
-const wasm = loadBackend('wasm');
-for (const b of [native, wasm]) for (const e of ['cl100k_base', 'o200k_base', 'llama3']) b.ensureEncoding(e);
+const TIME = quick ? 150 : 400;
 
-const peers = {
-  cl100k_base: {
-    tiktoken: get_encoding('cl100k_base'),
-    jsTiktoken: new JsTiktoken(require('js-tiktoken/ranks/cl100k_base')),
-    gptTokenizer: require('gpt-tokenizer/cjs/encoding/cl100k_base'),
-  },
-  o200k_base: {
-    tiktoken: get_encoding('o200k_base'),
-    jsTiktoken: new JsTiktoken(require('js-tiktoken/ranks/o200k_base')),
-    gptTokenizer: require('gpt-tokenizer/cjs/encoding/o200k_base'),
-  },
+interface Peer {
+  encode(text: string): ArrayLike<number>;
+  decode(ids: number[]): string;
+  count(text: string): number;
+}
+
+function tiktokenPeer(name: 'cl100k_base' | 'o200k_base'): Peer {
+  const enc = get_encoding(name);
+  const utf8 = new TextDecoder();
+  return {
+    encode: (t) => enc.encode_ordinary(t),
+    decode: (ids) => utf8.decode(enc.decode(Uint32Array.from(ids))),
+    count: (t) => enc.encode_ordinary(t).length,
+  };
+}
+function jsTiktokenPeer(name: 'cl100k_base' | 'o200k_base'): Peer {
+  const enc = new JsTiktoken(require(`js-tiktoken/ranks/${name}`));
+  return { encode: (t) => enc.encode(t), decode: (ids) => enc.decode(ids), count: (t) => enc.encode(t).length };
+}
+function gptTokenizerPeer(name: 'cl100k_base' | 'o200k_base'): Peer {
+  const enc = require(`gpt-tokenizer/cjs/encoding/${name}`);
+  return {
+    encode: (t) => enc.encode(t),
+    decode: (ids) => enc.decode(ids),
+    count: (t) => enc.countTokens(t),
+  };
+}
+const llama3Peer: Peer = {
+  encode: (t) => llama3.encode(t, { bos: false, eos: false }),
+  decode: (ids) => llama3.decode(ids),
+  count: (t) => llama3.encode(t, { bos: false, eos: false }).length,
 };
 
+const PEERS: Record<string, Record<string, Peer>> = {
+  cl100k_base: {
+    'tiktoken (wasm)': tiktokenPeer('cl100k_base'),
+    'js-tiktoken': jsTiktokenPeer('cl100k_base'),
+    'gpt-tokenizer': gptTokenizerPeer('cl100k_base'),
+  },
+  o200k_base: {
+    'tiktoken (wasm)': tiktokenPeer('o200k_base'),
+    'js-tiktoken': jsTiktokenPeer('o200k_base'),
+    'gpt-tokenizer': gptTokenizerPeer('o200k_base'),
+  },
+  llama3: { 'llama3-tokenizer-js': llama3Peer },
+};
+
+const INPUTS: [string, string][] = [
+  ['1 KB chat JSON', chatPayloadOfSize(1_000)],
+  ['10 KB chat JSON', chatPayloadOfSize(10_000)],
+  ['1 MiB prose', prose()],
+  ['1 MiB code', sourceCode()],
+];
+
+/** Runs `fn` with the given m2m backend active (the public API, as users call it). */
+function on<T>(kind: 'native' | 'wasm', fn: () => T): T {
+  useBackend(kind);
+  return fn();
+}
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   a.length === b.length && Array.from(a).every((x, i) => x === b[i]);
-const sizes = quick ? [1_000, 100_000] : [100, 1_000, 10_000, 100_000];
+const mbs = (bytes: number, r: Row) => bytes / r.meanUs; // bytes per µs = MB/s
+const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
-for (const size of sizes) {
-  const text = chatPayloadOfSize(size);
-  for (const encoding of ['cl100k_base', 'o200k_base'] as const) {
-    const p = peers[encoding];
-    const ids = native.encodeOrdinary(text, encoding);
-    const checks = {
-      wasm: wasm.encodeOrdinary(text, encoding),
-      tiktoken: p.tiktoken.encode_ordinary(text),
-      'js-tiktoken': p.jsTiktoken.encode(text),
-      'gpt-tokenizer': p.gptTokenizer.encode(text),
-    };
-    for (const [name, other] of Object.entries(checks))
-      if (!same(ids, other)) throw new Error(`${name} ids differ (${encoding}, ${size} B)`);
-    const rows = await measure({
-      'm2m native': () => native.encodeOrdinary(text, encoding),
-      'm2m wasm': () => wasm.encodeOrdinary(text, encoding),
-      'tiktoken (wasm)': () => p.tiktoken.encode_ordinary(text),
-      'js-tiktoken': () => p.jsTiktoken.encode(text),
-      'gpt-tokenizer': () => p.gptTokenizer.encode(text),
-    });
-    report(`encode ${encoding}, ${size} B chat payload`, rows, 'tiktoken (wasm)', size);
+const lines: string[] = [];
+function out(line = ''): void {
+  console.log(line);
+  lines.push(line);
+}
+
+out(`# Tokenizer benchmark`);
+out();
+out(`Generated by \`npx tsx bench/tokenize.ts\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`);
+out('MB/s of UTF-8 input; "× best peer" is m2m against the fastest peer on that row (the floors: native 5×, wasm 2×).');
+
+const floors: { row: string; native: number; wasm: number }[] = [];
+for (const op of ['encode', 'decode', 'countTokens'] as const) {
+  out();
+  out(`## ${op}`);
+  out();
+  out('| encoding | input | m2m native | m2m wasm | peers (MB/s) | native × best peer | wasm × best peer |');
+  out('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const encoding of ['cl100k_base', 'o200k_base', 'llama3'] as const) {
+    const peers = PEERS[encoding] as Record<string, Peer>;
+    for (const [label, text] of INPUTS) {
+      if (quick && label.startsWith('1 MiB') && op !== 'encode') continue;
+      const bytes = Buffer.byteLength(text);
+      const ids = on('native', () => encode(text, encoding as Encoding));
+      const idList = Array.from(ids);
+      if (!same(ids, on('wasm', () => encode(text, encoding as Encoding))))
+        throw new Error(`wasm ids differ (${encoding}, ${label})`);
+      for (const [name, peer] of Object.entries(peers))
+        if (!same(ids, peer.encode(text))) throw new Error(`${name} ids differ (${encoding}, ${label})`);
+      const tasks: Record<string, () => unknown> = {};
+      for (const kind of ['native', 'wasm'] as const) {
+        tasks[`m2m ${kind}`] =
+          op === 'encode'
+            ? () => on(kind, () => encode(text, encoding))
+            : op === 'decode'
+              ? () => on(kind, () => decode(ids, encoding))
+              : () => on(kind, () => countTokens(text, encoding));
+      }
+      for (const [name, peer] of Object.entries(peers)) {
+        tasks[name] =
+          op === 'encode'
+            ? () => peer.encode(text)
+            : op === 'decode'
+              ? () => peer.decode(idList)
+              : () => peer.count(text);
+      }
+      const rows = await measure(tasks, TIME, bytes > 100_000 ? (quick ? 2 : 5) : undefined);
+      const get = (name: string) => rows.find((r) => r.name === name) as Row;
+      const peerRows = rows.filter((r) => !r.name.startsWith('m2m'));
+      const best = peerRows.reduce((a, b) => (a.meanUs <= b.meanUs ? a : b));
+      const nativeX = best.meanUs / get('m2m native').meanUs;
+      const wasmX = best.meanUs / get('m2m wasm').meanUs;
+      if (op === 'encode') floors.push({ row: `${encoding}, ${label}`, native: nativeX, wasm: wasmX });
+      out(
+        `| ${encoding} | ${label} | ${fmt(mbs(bytes, get('m2m native')))} | ${fmt(mbs(bytes, get('m2m wasm')))} | ${peerRows
+          .map((r) => `${r.name} ${fmt(mbs(bytes, r))}`)
+          .join(', ')} | ${nativeX.toFixed(1)}× | ${wasmX.toFixed(1)}× |`,
+      );
+    }
   }
-  const ids = native.encodeOrdinary(text, 'llama3');
-  if (!same(ids, llama3.encode(text, { bos: false, eos: false }))) throw new Error(`llama3 ids differ (${size} B)`);
-  const rows = await measure({
-    'm2m native': () => native.encodeOrdinary(text, 'llama3'),
-    'm2m wasm': () => wasm.encodeOrdinary(text, 'llama3'),
-    'llama3-tokenizer-js': () => llama3.encode(text, { bos: false, eos: false }),
-  });
-  report(`encode llama3, ${size} B chat payload`, rows, 'llama3-tokenizer-js', size);
+}
+
+/** A fresh process: import, first encode of a short text, RSS. Median of `runs`. */
+function startup(label: string, code: string, runs = quick ? 3 : 7): { ms: number; rssMiB: number } {
+  const results: { ms: number; rssMiB: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const script = `const t0 = performance.now();\n${code}\nconst ms = performance.now() - t0;\nconsole.log(JSON.stringify({ ms, rssMiB: process.memoryUsage().rss / 2 ** 20 }));`;
+    const env = { ...process.env, M2M_BACKEND: label.includes('wasm') ? 'wasm' : 'native' };
+    const text = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
+    results.push(JSON.parse(text.trim().split('\n').pop() as string));
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  return { ms: median(results.map((r) => r.ms)), rssMiB: median(results.map((r) => r.rssMiB)) };
+}
+
+const dist = JSON.stringify(new URL('../dist/index.js', import.meta.url).href);
+const SAMPLE = JSON.stringify('{"role":"user","content":"Hello, how are you today?"}');
+const STARTUPS: [string, string][] = [
+  ['m2m native', `const m = await import(${dist});\nm.encode(${SAMPLE}, 'cl100k_base');`],
+  ['m2m wasm', `const m = await import(${dist});\nm.encode(${SAMPLE}, 'cl100k_base');`],
+  [
+    'tiktoken (wasm)',
+    `const { get_encoding } = await import('tiktoken');\nget_encoding('cl100k_base').encode(${SAMPLE});`,
+  ],
+  [
+    'js-tiktoken',
+    `const { Tiktoken } = await import('js-tiktoken/lite');\nconst r = (await import('js-tiktoken/ranks/cl100k_base')).default;\nnew Tiktoken(r).encode(${SAMPLE});`,
+  ],
+  ['gpt-tokenizer', `const g = await import('gpt-tokenizer/encoding/cl100k_base');\ng.encode(${SAMPLE});`],
+];
+out();
+out('## Start-up (cl100k_base): a fresh process from import to its first encode');
+out();
+out('| library | import → first encode | process RSS then |');
+out('| --- | --- | --- |');
+const cwd = new URL('..', import.meta.url).pathname;
+process.chdir(cwd);
+for (const [label, code] of STARTUPS) {
+  const r = startup(label, code);
+  out(`| ${label} | ${r.ms.toFixed(1)} ms | ${r.rssMiB.toFixed(0)} MiB |`);
+}
+
+out();
+const worstNative = floors.reduce((a, b) => (a.native <= b.native ? a : b));
+const worstWasm = floors.reduce((a, b) => (a.wasm <= b.wasm ? a : b));
+out(
+  `Encode, lowest ratio to the fastest peer: native ${worstNative.native.toFixed(1)}× (${worstNative.row}), wasm ${worstWasm.wasm.toFixed(1)}× (${worstWasm.row}).`,
+);
+
+if (!quick) {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('tokenize.md', dir), `${lines.join('\n')}\n`);
+  console.log('\nwritten to bench/results/tokenize.md');
 }

@@ -7,9 +7,21 @@ export interface Row {
   opsPerSec: number;
 }
 
-/** Runs tasks in one process on the same input and returns their rows (tinybench). */
-export async function measure(tasks: Record<string, () => unknown>, time = 300): Promise<Row[]> {
-  const bench = new Bench({ time, warmupTime: 100 });
+/**
+ * Runs tasks in one process on the same input and returns their rows
+ * (tinybench): each task for `time` ms, or at least `iterations` times when
+ * given (for slow tasks, where tinybench's default minimum is too many).
+ */
+export async function measure(
+  tasks: Record<string, () => unknown>,
+  time = 300,
+  iterations?: number,
+): Promise<Row[]> {
+  const bench = new Bench(
+    iterations === undefined
+      ? { time, warmupTime: 100 }
+      : { time, warmupTime: 0, iterations, warmupIterations: Math.min(2, iterations) },
+  );
   for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
   await bench.run();
   return bench.tasks.map((t) => {

@@ -21,7 +21,9 @@ export {
 } from './codec.js';
 export { ENCODINGS, type Encoding } from './encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './errors.js';
-export { assertSafe, type ScanOptions, type ScanResult, scan, scanMessages, type Threat } from './security/index.js';
+export { scan, scanMessages } from './security/scanner.js';
+export type { ScanOptions, ScanResult, Threat } from './security/types.js';
+export { assertSafe } from './security/violation.js';
 export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './sse.js';
 export { countTokens, decode, type EncodeOptions, encode } from './tokenizer.js';
 export {

@@ -1,6 +1,9 @@
 import { type Backend, backend, type RawDecompressed } from './backend.js';
 import { type Encoding, toEncoding } from './encoding.js';
 import { M2MError } from './errors.js';
+import { scan } from './security/scanner.js';
+import type { ScanOptions, ScanResult } from './security/types.js';
+import { assertSafe } from './security/violation.js';
 import { decodeT1, encodeT1 } from './t1.js';
 
 /** The protocol's compression algorithms. */
@@ -25,6 +28,14 @@ export interface CompressOptions {
   countTokens?: boolean;
   /** T1: drop parameters equal to their documented default. Default true. */
   omitDefaults?: boolean;
+  /**
+   * Scan the content for threats before compressing (spec §7.5): `true` for
+   * the scanner's defaults (monitor mode), or its options. In `blocking`
+   * mode a threat at or above the threshold throws `M2MError`
+   * `SECURITY_VIOLATION` and nothing is compressed. The result goes into
+   * `security`. Default: no scan.
+   */
+  scan?: boolean | ScanOptions;
 }
 
 /** What `compress()` returns. */
@@ -36,6 +47,8 @@ export interface CompressResult {
   /** With `countTokens` (or `optimize: 'tokens'`). */
   originalTokens?: number;
   wireTokens?: number;
+  /** With `scan`: what the scanner found. */
+  security?: ScanResult;
 }
 
 /** Options of `decompress()`. */
@@ -209,6 +222,7 @@ function withTokens(core: Backend, result: CompressResult, content: string, opti
  * exactly the input.
  */
 export function compress(content: string, options: CompressOptions = {}): CompressResult {
+  const security = preScan(content, options.scan);
   const core = backend();
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
   const originalBytes = utf8Length(content);
@@ -225,8 +239,22 @@ export function compress(content: string, options: CompressOptions = {}): Compre
     const wire = compressWith(core, algorithm, content, options);
     chosen = { algorithm, wire, bytes: utf8Length(wire) };
   }
-  const result = { wire: chosen.wire, algorithm: chosen.algorithm, originalBytes, wireBytes: chosen.bytes };
+  const result: CompressResult = {
+    wire: chosen.wire,
+    algorithm: chosen.algorithm,
+    originalBytes,
+    wireBytes: chosen.bytes,
+  };
+  if (security) result.security = security;
   return withTokens(core, result, content, options);
+}
+
+/** The optional scan before compressing; throws `SECURITY_VIOLATION` when blocking mode blocks. */
+function preScan(content: string, how: CompressOptions['scan']): ScanResult | undefined {
+  if (how === undefined || how === false) return undefined;
+  const result = scan(content, how === true ? undefined : how);
+  if (result.blocked) assertSafe(result);
+  return result;
 }
 
 /** As `compressWith`, with the heavy core calls off the JavaScript thread where the backend can. */
@@ -259,6 +287,7 @@ async function compressWithAsync(
  * Same results as `compress()`.
  */
 export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
+  const security = preScan(content, options.scan);
   const core = backend();
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
   const originalBytes = utf8Length(content);
@@ -279,7 +308,13 @@ export async function compressAsync(content: string, options: CompressOptions = 
     const wire = await compressWithAsync(core, algorithm, content, options);
     chosen = { algorithm, wire, bytes: utf8Length(wire) };
   }
-  const result = { wire: chosen.wire, algorithm: chosen.algorithm, originalBytes, wireBytes: chosen.bytes };
+  const result: CompressResult = {
+    wire: chosen.wire,
+    algorithm: chosen.algorithm,
+    originalBytes,
+    wireBytes: chosen.bytes,
+  };
+  if (security) result.security = security;
   return withTokens(core, result, content, options);
 }
 

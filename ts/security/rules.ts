@@ -964,21 +964,37 @@ function toRule(raw: RuleDef): Rule {
   };
 }
 
-/** Every phrase rule, compiled once. */
-export const RULES: readonly Rule[] = DEFS.map(toRule);
+let compiled: { rules: readonly Rule[]; triggered: ReadonlyMap<number, readonly number[]> } | null = null;
 
-/** For each trigger key, the indexes (in {@link RULES}) of the rules it triggers. */
-export const TRIGGERED_RULES: ReadonlyMap<number, readonly number[]> = (() => {
-  const map = new Map<number, number[]>();
-  RULES.forEach((r, i) => {
+/**
+ * Every phrase rule, compiled on first use (compiling takes some
+ * milliseconds, which an application that never scans should not pay at
+ * start-up), and for each trigger key the indexes of the rules it triggers.
+ */
+function compiledRules(): { rules: readonly Rule[]; triggered: ReadonlyMap<number, readonly number[]> } {
+  if (compiled) return compiled;
+  const rules = DEFS.map(toRule);
+  const triggered = new Map<number, number[]>();
+  rules.forEach((r, i) => {
     for (const k of r.triggerKeys ?? []) {
-      const list = map.get(k);
+      const list = triggered.get(k);
       if (list) list.push(i);
-      else map.set(k, [i]);
+      else triggered.set(k, [i]);
     }
   });
-  return map;
-})();
+  compiled = { rules, triggered };
+  return compiled;
+}
+
+/** Every phrase rule, compiled once (on the first call). */
+export function phraseRules(): readonly Rule[] {
+  return compiledRules().rules;
+}
+
+/** For each trigger key, the indexes (in {@link phraseRules}) of the rules it triggers. */
+export function triggeredRules(): ReadonlyMap<number, readonly number[]> {
+  return compiledRules().triggered;
+}
 
 /** Rule ids of the non-phrase detectors (see `unicode.ts` and `scanner.ts`). */
 export const STRUCTURAL_RULES = [

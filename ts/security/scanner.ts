@@ -32,7 +32,7 @@ import {
   substringSkeleton,
 } from './normalize.js';
 import { type PatternFacts, patternFacts } from './patterns.js';
-import { RULES, type Rule, TRIGGERED_RULES } from './rules.js';
+import { phraseRules, type Rule, triggeredRules } from './rules.js';
 import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
 import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
 import { SCAN_MODES } from './types.js';
@@ -173,14 +173,8 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
  * (or word) starting with c0, TRIGGER_PAIR[c0 c1] when some longer trigger starts with c0 c1
  * (9-bit characters as in `prefixKey`). A word passing neither triggers no rule.
  */
-const TRIGGER_FIRST = new Uint8Array(512);
-const TRIGGER_PAIR = new Uint8Array(1 << 18);
-for (const k of TRIGGERED_RULES.keys()) {
-  const c0 = (k >>> 18) & 511;
-  const c1 = (k >>> 9) & 511;
-  if (c1 === 511) TRIGGER_FIRST[c0] = 1;
-  else TRIGGER_PAIR[(c0 << 9) | c1] = 1;
-}
+let TRIGGER_FIRST = new Uint8Array(0);
+let TRIGGER_PAIR = new Uint8Array(0);
 
 const NO_RULES = new Int32Array(0);
 /** Rules triggered by a word, by its prefix key (memoized, bounded). */
@@ -211,8 +205,8 @@ function wordRules(k3: number): Int32Array {
  * offsets (ascending) are `triggerAt[triggerFrom[r] .. triggerFrom[r + 1])`.
  */
 let triggerAt = new Int32Array(256);
-const triggerFrom = new Int32Array(RULES.length + 1);
-const triggerCount = new Int32Array(RULES.length);
+let triggerFrom = new Int32Array(0);
+let triggerCount = new Int32Array(0);
 let wordRuleLists: Int32Array[] = [];
 let wordRulePos = new Int32Array(64);
 
@@ -289,7 +283,7 @@ function rawView(text: string): RawView {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 /** For each rule (by index), a RegExp matching any of its stems, or null. */
-const STEM_RES: (RegExp | null)[] = RULES.map((r) => (r.stems ? new RegExp(r.stems.map(escapeRe).join('|')) : null));
+let STEM_RES: (RegExp | null)[] = [];
 
 /** Whether rule `ri`'s stems (if any) occur in the lower-cased raw text. */
 function stemsPresent(ri: number, lower: string): boolean {
@@ -302,10 +296,9 @@ const RAW_LEAD = /[^\s'"/]/;
 const rawLead = (m: string) => Math.max(0, m.search(RAW_LEAD));
 
 /** What each rule's pattern allows (by rule index), for skipping work in {@link mayCross}. */
-const FACTS: PatternFacts[] = RULES.map((r) => patternFacts(r.re));
+let FACTS: PatternFacts[] = [];
 /** Characters some skeleton pattern can start with (besides word starts). */
-const FIRST_CHAR = new Uint8Array(65536);
-for (const f of FACTS) for (const c of f.start?.first ?? []) FIRST_CHAR[c] = 1;
+let FIRST_CHAR = new Uint8Array(0);
 
 /** Rule hits of the phrase rules over one text. */
 function phraseHits(text: string, ctx: Context): Hit[] {
@@ -569,23 +562,56 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
   return false;
 }
 
-const RAW_RULES: number[] = [];
+let RAW_RULES: number[] = [];
 /** Skeleton rules run over the whole text (not at trigger words), in text without and with CJK letters. */
-const GLOBAL_RULES: number[] = [];
-const GLOBAL_RULES_CJK: number[] = [];
-RULES.forEach((r, i) => {
-  if (r.view === 'raw') RAW_RULES.push(i);
-  else {
-    // As in phraseHits: on triggers when it has them (and, in CJK text, is no CJK rule).
-    if (!(r.triggerKeys && r.sticky) && !(r.cjk && r.triggerKeys)) GLOBAL_RULES.push(i);
-    if (!(r.triggerKeys && r.sticky && !r.cjk)) GLOBAL_RULES_CJK.push(i);
-  }
-});
+let GLOBAL_RULES: number[] = [];
+let GLOBAL_RULES_CJK: number[] = [];
 /** Longest match of any skeleton rule (spaces are only counted that far back). */
-const MAX_SKELETON_MATCH = Math.min(
-  1 << 20,
-  Math.max(0, ...RULES.map((r, i) => (r.view === 'raw' ? 0 : (FACTS[i] as PatternFacts).maxChars))),
-);
+let MAX_SKELETON_MATCH = 0;
+
+/** The compiled rules and the tables derived from them. */
+let RULES: readonly Rule[] = [];
+let TRIGGERED_RULES: ReadonlyMap<number, readonly number[]> = new Map();
+
+/**
+ * Builds the rule tables above on the first scan rather than at import, so
+ * that loading m2m stays fast for applications that never scan.
+ */
+function prepare(): void {
+  if (RULES.length > 0) return;
+  const rules = phraseRules();
+  TRIGGERED_RULES = triggeredRules();
+  TRIGGER_FIRST = new Uint8Array(512);
+  TRIGGER_PAIR = new Uint8Array(1 << 18);
+  for (const k of TRIGGERED_RULES.keys()) {
+    const c0 = (k >>> 18) & 511;
+    const c1 = (k >>> 9) & 511;
+    if (c1 === 511) TRIGGER_FIRST[c0] = 1;
+    else TRIGGER_PAIR[(c0 << 9) | c1] = 1;
+  }
+  triggerFrom = new Int32Array(rules.length + 1);
+  triggerCount = new Int32Array(rules.length);
+  STEM_RES = rules.map((r) => (r.stems ? new RegExp(r.stems.map(escapeRe).join('|')) : null));
+  FACTS = rules.map((r) => patternFacts(r.re));
+  FIRST_CHAR = new Uint8Array(65536);
+  for (const f of FACTS) for (const c of f.start?.first ?? []) FIRST_CHAR[c] = 1;
+  RAW_RULES = [];
+  GLOBAL_RULES = [];
+  GLOBAL_RULES_CJK = [];
+  rules.forEach((r, i) => {
+    if (r.view === 'raw') RAW_RULES.push(i);
+    else {
+      // As in phraseHits: on triggers when it has them (and, in CJK text, is no CJK rule).
+      if (!(r.triggerKeys && r.sticky) && !(r.cjk && r.triggerKeys)) GLOBAL_RULES.push(i);
+      if (!(r.triggerKeys && r.sticky && !r.cjk)) GLOBAL_RULES_CJK.push(i);
+    }
+  });
+  MAX_SKELETON_MATCH = Math.min(
+    1 << 20,
+    Math.max(0, ...rules.map((r, i) => (r.view === 'raw' ? 0 : (FACTS[i] as PatternFacts).maxChars))),
+  );
+  RULES = rules;
+}
 
 /** The rule's weight in its context (`at`: the hit's skeleton offset, or -1 for a raw hit). */
 function adjust(rule: Rule, text: string, sk: SkeletonView, start: number, at: number): number {
@@ -954,6 +980,7 @@ function scanFields(fields: TextField[], ctx: Context): Threat[] {
  * `M2MError('INVALID_OPTION')` for invalid options.
  */
 export function scan(content: string, options?: ScanOptions): ScanResult {
+  prepare();
   const r = resolveOptions(options);
   if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
   if (r.skipped) return skippedResult(r);
@@ -1015,6 +1042,7 @@ export type ScanMessage = string | { role?: string; content: unknown };
  * a split finding (its offset is then in message i's text).
  */
 export function scanMessages(messages: readonly ScanMessage[], options?: ScanOptions): ScanResult {
+  prepare();
   const r = resolveOptions(options);
   if (!Array.isArray(messages)) throw new M2MError('INVALID_OPTION', 'messages must be an array');
   if (r.skipped) return skippedResult(r);

@@ -28,6 +28,12 @@
 //   quadratic there (20 KB of one letter: ~200 ms in its npm package).
 // - The rank of a merged token is the rank of the pair just merged, so the
 //   heap path never looks a final token up again.
+// - Within one encode call, the tokens of each merged piece of 6 to 127
+//   bytes are remembered (`PieceCache`): code and prose repeat identifiers
+//   and words that are not single tokens, and merging a 20-byte piece costs
+//   ~0.5 µs where a lookup costs a hash of the piece and one comparison.
+//   The cache maps the exact bytes to what `merge_small` returned for them,
+//   so it cannot change a result.
 // - Rank lookups: 1- and 2-byte keys index arrays; keys of 3 to 7 bytes go
 //   to a table whose slots hold the whole key packed into a word (one probe
 //   sequence, no token bytes touched); longer keys to a table of 32-bit hash
@@ -35,8 +41,10 @@
 //   token are rejected before hashing.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
+use super::table::hash_bytes;
 use super::tokenizer::Vocab;
 
 /// Pieces at least this long use the heap-based merge.
@@ -48,6 +56,12 @@ const STACK_PARTS: usize = 32;
 
 const NONE: u32 = u32::MAX;
 
+/// Merged pieces shorter than this are not cached (merging them is cheap).
+const CACHE_MIN_LEN: usize = 6;
+
+/// At most this many pieces are cached per call (bounds its memory).
+const CACHE_MAX_ENTRIES: usize = 1 << 14;
+
 /// Reusable buffers for [`merge`]; keeping one per encode call avoids
 /// allocating per piece.
 #[derive(Default)]
@@ -58,6 +72,34 @@ pub(crate) struct Scratch {
     rank: Vec<u32>,
     token: Vec<u32>,
     heap: BinaryHeap<Reverse<u64>>,
+    cache: PieceCache,
+}
+
+/// The tokens of pieces merged earlier in the same call. Keys are the
+/// pieces' hashes; the entry keeps the piece's bytes, which are compared, so
+/// a hash collision is a miss (the piece is then merged and not cached).
+#[derive(Default)]
+struct PieceCache {
+    /// hash -> (offset and length in `bytes`, offset and length in `ids`)
+    map: HashMap<u64, (u32, u32, u32, u32), BuildHasherDefault<PassThrough>>,
+    bytes: Vec<u8>,
+    ids: Vec<u32>,
+}
+
+/// The map's keys are already hashes.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("PieceCache keys are u64 hashes")
+    }
+    fn write_u64(&mut self, h: u64) {
+        self.0 = h;
+    }
 }
 
 /// Emits the tokens of `piece` (which must be at least 2 bytes long and not
@@ -68,14 +110,48 @@ pub(crate) fn merge<F: FnMut(u32)>(
     scratch: &mut Scratch,
     emit: &mut F,
 ) {
+    if piece.len() >= HEAP_THRESHOLD {
+        return merge_large(vocab, piece, scratch, emit);
+    }
+    if piece.len() < CACHE_MIN_LEN {
+        let mut parts = [(0u32, 0u32); CACHE_MIN_LEN + 1];
+        return merge_small(vocab, piece, &mut parts, emit);
+    }
+    let cache = &mut scratch.cache;
+    let hash = hash_bytes(piece);
+    let cached = cache.map.get(&hash).copied();
+    if let Some((b, bn, i, n)) = cached {
+        if &cache.bytes[b as usize..(b + bn) as usize] == piece {
+            for &id in &cache.ids[i as usize..(i + n) as usize] {
+                emit(id);
+            }
+            return;
+        }
+    }
+    let first = cache.ids.len();
+    let ids = &mut cache.ids;
+    let mut push = |id: u32| ids.push(id);
     if piece.len() < STACK_PARTS {
         let mut parts = [(0u32, 0u32); STACK_PARTS + 1];
-        merge_small(vocab, piece, &mut parts, emit)
-    } else if piece.len() < HEAP_THRESHOLD {
-        scratch.parts.resize(piece.len() + 1, (0, 0));
-        merge_small(vocab, piece, &mut scratch.parts, emit)
+        merge_small(vocab, piece, &mut parts, &mut push);
     } else {
-        merge_large(vocab, piece, scratch, emit)
+        scratch.parts.resize(piece.len() + 1, (0, 0));
+        merge_small(vocab, piece, &mut scratch.parts, &mut push);
+    }
+    for &id in &cache.ids[first..] {
+        emit(id);
+    }
+    if cached.is_none() && cache.map.len() < CACHE_MAX_ENTRIES {
+        let entry = (
+            cache.bytes.len() as u32,
+            piece.len() as u32,
+            first as u32,
+            (cache.ids.len() - first) as u32,
+        );
+        cache.bytes.extend_from_slice(piece);
+        cache.map.insert(hash, entry);
+    } else {
+        cache.ids.truncate(first);
     }
 }
 

@@ -76,7 +76,7 @@ fn hash_packed(key: u64) -> u64 {
 
 /// Hashes a byte string, 8 bytes per step (FxHash-like, plus the length).
 #[inline]
-fn hash_bytes(bytes: &[u8]) -> u64 {
+pub(super) fn hash_bytes(bytes: &[u8]) -> u64 {
     let n = bytes.len();
     let mut h = add(0, n as u64);
     if n <= 8 {
