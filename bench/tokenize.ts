@@ -114,7 +114,12 @@ for (const op of ['encode', 'decode', 'countTokens'] as const) {
       const bytes = Buffer.byteLength(text);
       const ids = on('native', () => encode(text, encoding as Encoding));
       const idList = Array.from(ids);
-      if (!same(ids, on('wasm', () => encode(text, encoding as Encoding))))
+      if (
+        !same(
+          ids,
+          on('wasm', () => encode(text, encoding as Encoding)),
+        )
+      )
         throw new Error(`wasm ids differ (${encoding}, ${label})`);
       for (const [name, peer] of Object.entries(peers))
         if (!same(ids, peer.encode(text))) throw new Error(`${name} ids differ (${encoding}, ${label})`);

@@ -12,11 +12,7 @@ export interface Row {
  * (tinybench): each task for `time` ms, or at least `iterations` times when
  * given (for slow tasks, where tinybench's default minimum is too many).
  */
-export async function measure(
-  tasks: Record<string, () => unknown>,
-  time = 300,
-  iterations?: number,
-): Promise<Row[]> {
+export async function measure(tasks: Record<string, () => unknown>, time = 300, iterations?: number): Promise<Row[]> {
   const bench = new Bench(
     iterations === undefined
       ? { time, warmupTime: 100 }
