@@ -1,5 +1,6 @@
 // Capability negotiation (spec §6.3.3, §6.3.4) and the REJECT policies.
 import { describe, expect, it } from 'vitest';
+import { M2MError } from '../ts/errors.js';
 import {
   createMessage,
   type HelloPayload,
@@ -143,6 +144,22 @@ describe('SessionManager REJECT policies', () => {
     expect(await manager.handleHello(hello())).toMatchObject({ type: 'REJECT', payload: { code: 'SERVER_BUSY' } });
     await manager.closeSession(a.session_id as string);
     expect((await manager.handleHello(hello())).type).toBe('ACCEPT');
+  });
+
+  it('RATE_LIMITED at maxSessionsPerPeer for one client address; others and later sessions are accepted', async () => {
+    const manager = new SessionManager({ maxSessionsPerPeer: 2 });
+    const from = (peer: string) => ({ transport: 'http' as const, peer });
+    const a = await manager.handleHello(hello(), from('10.0.0.1'));
+    expect((await manager.handleHello(hello(), from('10.0.0.1'))).type).toBe('ACCEPT');
+    expect(await manager.handleHello(hello(), from('10.0.0.1'))).toMatchObject({
+      type: 'REJECT',
+      payload: { code: 'RATE_LIMITED' },
+    });
+    expect((await manager.handleHello(hello(), from('10.0.0.2'))).type).toBe('ACCEPT');
+    expect((await manager.handleHello(hello())).type).toBe('ACCEPT'); // no address known: not counted
+    await manager.closeSession(a.session_id as string);
+    expect((await manager.handleHello(hello(), from('10.0.0.1'))).type).toBe('ACCEPT');
+    expect(() => new SessionManager({ maxSessionsPerPeer: -1 })).toThrow(M2MError);
   });
 
   it('RATE_LIMITED when the rate limiter says no', async () => {

@@ -52,6 +52,8 @@ export interface ServerOptions {
   rateLimit?: { perClient?: number; perSession?: number; newSessionsPerClient?: number };
   /** Idle session lifetime, ms. Default 5 minutes (spec §7.6.1). */
   sessionTimeoutMs?: number;
+  /** Live sessions one client address may hold; a further HELLO gets REJECT RATE_LIMITED. Default 100 (spec §7.6.1). */
+  maxSessionsPerIp?: number;
   /** Defaults for requests that name no algorithm or encoding. */
   compression?: {
     algorithm?: string;
@@ -174,6 +176,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const manager = new SessionManager({
     store,
     ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+    maxSessionsPerPeer: options.maxSessionsPerIp ?? 100,
     rateLimiter: ({ kind, peer, sessionId }) =>
       kind === 'hello'
         ? sessionWindow.hit(`hello:${peer ?? ''}`) <= limits.newSessionsPerClient

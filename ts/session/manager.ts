@@ -113,6 +113,8 @@ export interface SessionManagerOptions extends Partial<TimingOptions> {
   requireSecurityScanning?: boolean;
   /** REJECT SERVER_BUSY when this many sessions are live in the store. */
   maxSessions?: number;
+  /** REJECT RATE_LIMITED when the client address already holds this many live sessions (spec §7.6.1: 100). */
+  maxSessionsPerPeer?: number;
   rateLimiter?: RateLimiter;
   /** What to do with received content. Default: nothing (no reply). */
   onData?: DataHandler;
@@ -231,6 +233,9 @@ export class SessionManager {
   readonly #connections = new Set<ServerConnection>();
   readonly #bySession = new Map<string, ServerConnection>();
   readonly #issued = new Set<string>();
+  /** Ids of the sessions this manager created, by client address (for `maxSessionsPerPeer`). */
+  readonly #byPeer = new Map<string, Set<string>>();
+  #peersPrunedAt = 0;
   readonly #idHistorySize: number;
   readonly #maxPending: number;
   #shuttingDown = false;
@@ -249,8 +254,11 @@ export class SessionManager {
     if (options.requireSecurityScanning && !options.scanner) {
       throw new M2MError('INVALID_OPTION', 'requireSecurityScanning needs a scanner');
     }
-    if (options.maxSessions !== undefined && !(Number.isSafeInteger(options.maxSessions) && options.maxSessions >= 0)) {
-      throw new M2MError('INVALID_OPTION', `maxSessions must be a non-negative integer, got ${options.maxSessions}`);
+    for (const key of ['maxSessions', 'maxSessionsPerPeer'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+        throw new M2MError('INVALID_OPTION', `${key} must be a non-negative integer, got ${value}`);
+      }
     }
     this.#idHistorySize = options.idHistorySize ?? 65_536;
     this.#maxPending = options.maxPendingMessages ?? 256;
@@ -325,7 +333,38 @@ export class SessionManager {
     if (opt.maxSessions !== undefined && (await this.store.list()).length >= opt.maxSessions) {
       return { ok: false as const, code: 'SERVER_BUSY' as RejectCode, message: 'the server is at capacity' };
     }
+    const perPeer = opt.maxSessionsPerPeer;
+    if (perPeer !== undefined && info.peer !== undefined && (await this.#peerSessions(info.peer, perPeer)) >= perPeer) {
+      return {
+        ok: false as const,
+        code: 'RATE_LIMITED' as RejectCode,
+        message: `this client address already has ${perPeer} open sessions (the limit); close one and retry`,
+      };
+    }
     return negotiate(message.payload, this.capabilities, binaryTransport);
+  }
+
+  /**
+   * How many live sessions this manager created for `peer`, counted exactly
+   * (each remembered id looked up in the store) only when the cheap count
+   * reaches `limit`. Ids of sessions that ended are dropped then, and for all
+   * peers once a minute, so the index stays as large as the live sessions.
+   */
+  async #peerSessions(peer: string, limit: number): Promise<number> {
+    const now = this.clock.now();
+    if (now - this.#peersPrunedAt >= 60_000) {
+      this.#peersPrunedAt = now;
+      for (const [p, ids] of this.#byPeer) if (p !== peer) await this.#prunePeer(p, ids);
+    }
+    const ids = this.#byPeer.get(peer);
+    if (ids === undefined) return 0;
+    if (ids.size >= limit) await this.#prunePeer(peer, ids);
+    return ids.size;
+  }
+
+  async #prunePeer(peer: string, ids: Set<string>): Promise<void> {
+    for (const id of ids) if ((await this.store.get(id)) === undefined) ids.delete(id);
+    if (ids.size === 0) this.#byPeer.delete(peer);
   }
 
   #reject(code: RejectCode, text: string): RejectMessage {
@@ -365,7 +404,11 @@ export class SessionManager {
       bytesReceived: 0,
       bytesSent: 0,
     };
-    if (info.peer !== undefined) record.peer = info.peer;
+    if (info.peer !== undefined) {
+      record.peer = info.peer;
+      const ids = this.#byPeer.get(info.peer) ?? new Set<string>();
+      this.#byPeer.set(info.peer, ids.add(id));
+    }
     await this.store.set(id, record, params.sessionTimeoutMs);
     return record;
   }
