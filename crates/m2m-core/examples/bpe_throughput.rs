@@ -48,8 +48,9 @@ fn main() {
             random_unicode.push(c);
         }
     }
-    let chat_1k = chat_json(1 << 10);
-    let chat_100k = chat_json(100 << 10);
+    let chat_1k = chat_json(1 << 10, &SENTENCES);
+    let chat_100k = chat_json(100 << 10, &SENTENCES);
+    let chat_mixed_1k = chat_json(1 << 10, &MIXED_SENTENCES);
     let inputs = [
         ("english", english),
         ("multilingual", multilingual),
@@ -72,7 +73,11 @@ fn main() {
             start.elapsed().as_secs_f64() * 1e3
         );
         let t = bpe::get(encoding).unwrap();
-        for (name, text) in [("chat-json-1KB", &chat_1k), ("chat-json-100KB", &chat_100k)] {
+        for (name, text) in [
+            ("chat-json-1KB", &chat_1k),
+            ("chat-json-100KB", &chat_100k),
+            ("chat-mixed-1KB", &chat_mixed_1k),
+        ] {
             if args.get(1).map_or(false, |a| a != name) {
                 continue;
             }
@@ -132,11 +137,7 @@ fn main() {
     }
 }
 
-/// A chat-completion request of about `target` bytes: a system message and
-/// alternating user/assistant turns of English sentences, with the JSON
-/// escapes (`\n`, `\"`) real payloads carry.
-fn chat_json(target: usize) -> String {
-    const SENTENCES: [&str; 8] = [
+const SENTENCES: [&str; 8] = [
         "Can you summarize the main points of the attached report in three bullet points?",
         "Sure! Here's a short summary:\\n\\n1. Revenue grew by 12% year over year.",
         "2. The \\\"cloud\\\" segment doubled, while hardware sales fell slightly.",
@@ -145,7 +146,25 @@ fn chat_json(target: usize) -> String {
         "What would you recommend we focus on next quarter, given our budget of $250,000?",
         "I'd suggest prioritizing customer retention: it's cheaper than acquisition (roughly 5x).",
         "Thanks, that's helpful. Please write it up as an email to the team.",
-    ];
+];
+
+/// [`SENTENCES`] with three of them in other languages (German, Russian,
+/// Japanese): a chat with a few non-English turns.
+const MIXED_SENTENCES: [&str; 8] = [
+    SENTENCES[0],
+    "Natürlich! Hier ist eine kurze Zusammenfassung:\\n\\n1. Der Umsatz wuchs um 12 % gegenüber dem Vorjahr.",
+    SENTENCES[2],
+    "Я не уверен, что это так: в отчёте сказано 14,5 % в третьем квартале, не так ли?",
+    SENTENCES[4],
+    "来四半期は、予算25万ドルを考えると、何に注力すべきでしょうか？",
+    SENTENCES[6],
+    SENTENCES[7],
+];
+
+/// A chat-completion request of about `target` bytes: a system message and
+/// alternating user/assistant turns of the given sentences, with the JSON
+/// escapes (`\n`, `\"`) real payloads carry.
+fn chat_json(target: usize, sentences: &[&str]) -> String {
     let mut s = String::from(
         "{\"model\":\"gpt-4o\",\"temperature\":0.7,\"max_tokens\":512,\"messages\":[\
          {\"role\":\"system\",\"content\":\"You are a helpful assistant. Answer concisely.\"}",
@@ -158,7 +177,7 @@ fn chat_json(target: usize) -> String {
             if k > 0 {
                 content.push(' ');
             }
-            content.push_str(SENTENCES[(i * 2 + k) % SENTENCES.len()]);
+            content.push_str(sentences[(i * 2 + k) % sentences.len()]);
         }
         let message = format!(",{{\"role\":\"{role}\",\"content\":\"{content}\"}}");
         if s.len() + message.len() + 2 > target && i > 0 {

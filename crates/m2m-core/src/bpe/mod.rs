@@ -61,19 +61,23 @@
 //!    does: it has at least two characters and text follows it.
 //! 4. The next search then starts at the same position in both.
 //!
-//! # ASCII fast path
+//! # Hand-written pre-tokenizer
 //!
 //! One regex search per piece has a fixed cost that dominates on text with
-//! many short pieces (JSON, chat payloads). So each piece is first looked
-//! for by a hand-written scanner (the private `pretok` module) that follows
-//! the original pattern, look-ahead included, alternative by alternative,
-//! but only as long as every character its decision depends on is ASCII
-//! (the piece's characters, and the one after it where a greedy
-//! quantifier, the look-ahead or a failing alternative looks at it). When a
-//! decision depends on a non-ASCII character it gives up and the regex
-//! (with the correction above) finds that one piece. Both begin each piece
-//! where the previous one ended, so the pieces are the regex's; the tests
-//! compare the two on the fixture corpus and on random strings.
+//! many short pieces (JSON, chat payloads), and the regex engine is slow on
+//! non-ASCII text. So each piece is found by a hand-written scanner (the
+//! private `pretok` module) that follows the original pattern, look-ahead
+//! included, alternative by alternative, on the characters' pattern
+//! classes. The classes come from a generated table of every code point
+//! (`char_table.rs`, 26 KB), derived from the regex engine's own classes
+//! (Unicode 16.0 as below) and checked against them for every code point
+//! by a test. ASCII-only decisions take a faster copy of the scanner
+//! specialised to ASCII (`pretok_ascii`). The scanner could decline a piece
+//! (it declines none at present); the regex (with the correction above)
+//! would then find that one. Both begin each piece where the previous one
+//! ended, so the pieces are the regex's; the tests compare the two on the
+//! fixture corpus and on several hundred thousand random strings built
+//! from the characters of every class the patterns tell apart.
 //!
 //! # Unicode version
 //!
@@ -89,13 +93,17 @@
 //! Special-token text between allowed special tokens is encoded as its own
 //! text segment, as tiktoken does (so `\s+(?!\S)` sees the segment's end).
 
+mod char_table;
 mod merge;
 mod pretok;
+mod pretok_ascii;
 mod rank_file;
 mod table;
 mod tokenizer;
 mod unicode_delta;
 
+#[cfg(test)]
+mod char_table_tests;
 #[cfg(test)]
 mod tests;
 
@@ -121,7 +129,13 @@ pub(crate) fn compiled_pattern(encoding: Encoding) -> String {
         Encoding::Cl100kBase | Encoding::Llama3 => CL100K_PATTERN,
         Encoding::O200kBase => O200K_PATTERN,
     };
-    let mut pattern = original.replace(r"\s+(?!\S)|\s+", r"\s+");
+    widen_classes(&original.replace(r"\s+(?!\S)|\s+", r"\s+"))
+}
+
+/// `pattern` with each `\p{X}` widened to `[\p{X}<added>]` by the code points
+/// Unicode 16.0 added to it (see `unicode_delta`).
+pub(crate) fn widen_classes(pattern: &str) -> String {
+    let mut pattern = pattern.to_owned();
     for (class, added) in unicode_delta::ADDED {
         if !added.is_empty() {
             pattern = pattern.replace(

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use super::merge::{self, Scratch};
+use super::pretok::{self, Pattern};
 use super::{AllowedSpecial, Tokenizer};
 use crate::{base64, bpe, Encoding, Error};
 
@@ -433,28 +434,63 @@ fn throughput() {
     }
 }
 
-/// Pieces by the tokenizer (ASCII fast path, regex fallback) and by the
-/// regex alone; `None` if they agree.
+/// The pieces of `text` by a hand-written scanner alone (`next` is
+/// `pretok::next_piece` or `pretok::scan`); `Err` with the position where
+/// it declined (it should decline nowhere).
+fn scanner_pieces(
+    t: &Tokenizer,
+    text: &str,
+    next: fn(Pattern, &[u8], usize) -> Option<usize>,
+) -> Result<Vec<std::ops::Range<usize>>, usize> {
+    let pattern = match t.encoding() {
+        Encoding::Cl100kBase | Encoding::Llama3 => Pattern::Cl100k,
+        Encoding::O200kBase => Pattern::O200k,
+    };
+    let b = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut pos = 0;
+    while pos < b.len() {
+        let end = next(pattern, b, pos).ok_or(pos)?;
+        assert!(
+            end > pos && text.is_char_boundary(end),
+            "{text:?} at {pos}: {end}"
+        );
+        pieces.push(pos..end);
+        pos = end;
+    }
+    Ok(pieces)
+}
+
+/// Pieces by the general scanner alone, by the ASCII fast path with the
+/// general scanner behind it, by the tokenizer, and by the regex alone;
+/// `None` if all four agree.
 fn piece_mismatch(t: &Tokenizer, text: &str) -> Option<String> {
-    let fast: Vec<_> = t.pieces(text).collect();
     let reference: Vec<_> = t.pieces_regex_only(text).collect();
-    if fast == reference {
+    let tokenizer: Vec<_> = t.pieces(text).collect();
+    let general = scanner_pieces(t, text, pretok::scan);
+    let both = scanner_pieces(t, text, pretok::next_piece);
+    if general.as_ref() == Ok(&reference)
+        && both.as_ref() == Ok(&reference)
+        && tokenizer == reference
+    {
         return None;
     }
     let show = |v: &[std::ops::Range<usize>]| -> Vec<&str> {
         v.iter().map(|r| &text[r.clone()]).collect()
     };
     Some(format!(
-        "{:?} {:?}\n  regex {:?}\n  fast  {:?}",
+        "{:?} {:?}\n  regex   {:?}\n  scan    {:?}\n  ascii+scan {:?}\n  pieces  {:?}",
         t.encoding(),
         text,
         show(&reference),
-        show(&fast)
+        general.as_ref().map(|v| show(v)),
+        both.as_ref().map(|v| show(v)),
+        show(&tokenizer)
     ))
 }
 
 #[test]
-fn ascii_fast_path_known_cases() {
+fn fast_path_known_cases() {
     let cl = tok(Encoding::Cl100kBase);
     let o = tok(Encoding::O200kBase);
     let pieces = |t: &Tokenizer, text: &str| -> Vec<String> {
@@ -483,55 +519,306 @@ fn ascii_fast_path_known_cases() {
     assert_eq!(pieces(cl, "\tx \x0B!"), ["\tx", " ", "\x0B", "!"]);
     assert_eq!(pieces(o, "!!\n/x a//\n"), ["!!\n/", "x", " a", "//\n"]);
     assert_eq!(pieces(cl, "!!\n/x"), ["!!\n", "/x"]);
-    for t in [cl, o] {
-        for text in ["'ſ x", " é", "1²", "ab\u{A0} ", "  \u{85}x", "x'\u{17F}"] {
-            assert_eq!(piece_mismatch(t, text), None);
-        }
-    }
+    // Non-ASCII: the contraction's `ſ`, accents (precomposed and combining),
+    // Unicode whitespace and numbers, and o200k's letter classes.
+    assert_eq!(
+        pieces(cl, "x'\u{17F} it\u{2019}s"),
+        ["x", "'\u{17F}", " it", "\u{2019}s"]
+    );
+    assert_eq!(pieces(o, "X'\u{17F}'LL"), ["X'\u{17F}", "'LL"]);
+    assert_eq!(pieces(cl, "K'\u{212A}"), ["K", "'\u{212A}"]);
+    assert_eq!(
+        pieces(cl, "caf\u{E9} cafe\u{301}!"),
+        ["caf\u{E9}", " cafe", "\u{301}!"]
+    );
+    assert_eq!(
+        pieces(o, "caf\u{E9} cafe\u{301}!"),
+        ["caf\u{E9}", " cafe\u{301}", "!"]
+    );
+    assert_eq!(
+        pieces(cl, "\u{A0}\u{A0}\u{3000}x \u{2028}\u{85}"),
+        ["\u{A0}\u{A0}", "\u{3000}x", " \u{2028}\u{85}"]
+    );
+    assert_eq!(
+        pieces(cl, "\u{663}\u{664}\u{665}\u{666}\u{BD}"),
+        ["\u{663}\u{664}\u{665}", "\u{666}\u{BD}"]
+    );
+    // o200k: `ǅ` (Lt) is upper case only, `ʰ` (Lm) both; a mark can start the
+    // letters itself.
+    assert_eq!(
+        pieces(o, "\u{1C5}ab\u{1C5}\u{1C5}ʰ\u{1C5}1"),
+        ["\u{1C5}ab", "\u{1C5}\u{1C5}ʰ", "\u{1C5}", "1"]
+    );
+    assert_eq!(
+        pieces(o, "\u{301}1 \u{301}\u{1C5}!"),
+        ["\u{301}", "1", " \u{301}", "\u{1C5}", "!"]
+    );
+    assert_eq!(pieces(o, "\u{301}!x"), ["\u{301}", "!x"]);
+    assert_eq!(pieces(cl, "\u{301}!x"), ["\u{301}!", "x"]);
+    assert_eq!(pieces(o, "日本語のテキスト。"), ["日本語のテキスト", "。"]);
+    assert_eq!(pieces(cl, "नमस्ते"), ["नमस", "्त", "े"]);
+    assert_eq!(pieces(o, "नमस्ते"), ["नमस्ते"]);
+    assert_eq!(
+        pieces(o, "\u{1F468}\u{200D}\u{1F469} \u{1F44B}\u{1F3FB}"),
+        ["\u{1F468}\u{200D}\u{1F469}", " \u{1F44B}\u{1F3FB}"]
+    );
 }
 
-/// The ASCII fast path gives the regex's pieces: on every fixture text and
-/// on random strings biased to the characters its decisions depend on.
-#[test]
-fn ascii_fast_path_equals_regex() {
-    let mut texts: Vec<String> = Vec::new();
-    for name in ["cl100k_base", "o200k_base", "llama3", "llama3-js"] {
-        texts.extend(fixtures(name).into_iter().map(|c| c.text));
-    }
-    let n_fixture = texts.len();
-    const ALPHABET: &[&str] = &[
-        "a", "b", "e", "l", "m", "r", "s", "t", "v", "d", "x", "A", "E", "L", "M", "R", "S", "T",
-        "V", "D", "X", "'", "'", "'", "\"", "\"", "0", "1", "9", " ", " ", " ", "\t", "\n", "\n",
-        "\r", "\x0B", "\x0C", "{", "}", "[", "]", ":", ",", ".", "/", "/", "-", "!", "?", "\\",
-        "_", "\x00", "\x1F", "\x7F", "é", "É", "ſ", "\u{A0}", "\u{85}", "\u{2028}", "\u{3000}",
-        "中", "²", "٣", "\u{301}", "😀", "—", "“", "ʰ", "ǅ", "\u{1C89}",
-    ];
-    // The first 55 entries are ASCII; non-ASCII is picked 1 time in 16.
-    let ascii = ALPHABET.iter().position(|s| !s.is_ascii()).unwrap();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+/// Random strings over `alphabet`: `n` of them, of up to `max_len` entries;
+/// with `bias`, the first `bias.0` entries are picked `bias.1 - 1` times in
+/// `bias.1`.
+fn random_strings(
+    alphabet: &[&str],
+    n: usize,
+    max_len: usize,
+    bias: Option<(usize, u64)>,
+    seed: u64,
+) -> Vec<String> {
+    let mut seed = seed;
     let mut rnd = move || {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         seed
     };
-    let n_random = 150_000;
-    for _ in 0..n_random {
-        let len = (rnd() % 40) as usize;
-        let mut s = String::new();
-        for _ in 0..len {
-            let r = rnd();
-            let i = if r % 16 == 0 {
-                ascii + (r >> 8) as usize % (ALPHABET.len() - ascii)
-            } else {
-                (r >> 8) as usize % ascii
-            };
-            s.push_str(ALPHABET[i]);
-        }
-        texts.push(s);
+    (0..n)
+        .map(|_| {
+            let len = (rnd() % (max_len as u64 + 1)) as usize;
+            let mut s = String::new();
+            for _ in 0..len {
+                let r = rnd();
+                let i = match bias {
+                    Some((k, d)) if r % d != 0 => (r >> 8) as usize % k,
+                    Some((k, _)) => k + (r >> 8) as usize % (alphabet.len() - k),
+                    None => (r >> 8) as usize % alphabet.len(),
+                };
+                s.push_str(alphabet[i]);
+            }
+            s
+        })
+        .collect()
+}
+
+/// ASCII characters the scanner's decisions depend on.
+const ASCII_ALPHABET: &[&str] = &[
+    "a", "b", "e", "l", "m", "r", "s", "t", "v", "d", "x", "A", "E", "L", "M", "R", "S", "T", "V",
+    "D", "X", "'", "'", "'", "\"", "\"", "0", "1", "9", " ", " ", " ", "\t", "\n", "\n", "\r",
+    "\x0B", "\x0C", "{", "}", "[", "]", ":", ",", ".", "/", "/", "-", "!", "?", "\\", "_", "\x00",
+    "\x1F", "\x7F",
+];
+
+/// Characters of every class the patterns tell apart, the tricky ones
+/// several times: `Lu`, `Ll`, `Lt`, `Lm`, `Lo` (CJK, kana, Hangul, Arabic,
+/// Devanagari, Thai), marks (`Mn`, `Mc`, `Me`, variation selectors),
+/// numbers of other scripts, the contraction letters with `ſ`, `K` (Kelvin
+/// sign), `’`, Unicode whitespace, punctuation, emoji with ZWJ and skin
+/// tones, format characters, unassigned, private-use and noncharacters, and
+/// code points added in Unicode 16.0.
+const UNICODE_ALPHABET: &[&str] = &[
+    // Lu
+    "A",
+    "S",
+    "L",
+    "É",
+    "Σ",
+    "Ж",
+    "\u{1C89}",
+    "\u{10D50}",
+    // Ll
+    "a",
+    "s",
+    "t",
+    "e",
+    "l",
+    "é",
+    "σ",
+    "ж",
+    "ß",
+    "\u{1C8A}",
+    "\u{10D70}",
+    // Lt
+    "\u{1C5}",
+    "\u{1C5}",
+    "\u{1F88}",
+    // Lm
+    "ʰ",
+    "ʰ",
+    "ー",
+    "\u{2C6}",
+    "\u{10D4E}",
+    // Lo
+    "日",
+    "本",
+    "語",
+    "あ",
+    "ア",
+    "한",
+    "국",
+    "ا",
+    "ل",
+    "ह",
+    "न",
+    "ก",
+    "\u{16100}",
+    "\u{13460}",
+    // M
+    "\u{301}",
+    "\u{301}",
+    "\u{93F}",
+    "\u{94D}",
+    "\u{20DD}",
+    "\u{FE0F}",
+    "\u{E0100}",
+    "\u{897}",
+    "\u{64E}",
+    // N
+    "0",
+    "7",
+    "٣",
+    "١",
+    "Ⅻ",
+    "½",
+    "²",
+    "१",
+    "\u{1E5F1}",
+    // contractions
+    "'",
+    "'",
+    "'",
+    "\u{2019}",
+    "ſ",
+    "ſ",
+    "r",
+    "v",
+    "m",
+    "d",
+    "D",
+    "R",
+    "V",
+    "K",
+    "k",
+    "\u{212A}",
+    // whitespace
+    " ",
+    " ",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\r\n",
+    "\x0B",
+    "\x0C",
+    "\u{85}",
+    "\u{A0}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{3000}",
+    "\u{1680}",
+    "\u{2009}",
+    "\u{202F}",
+    // punctuation, symbols, emoji, format, unassigned
+    "!",
+    ".",
+    ",",
+    "/",
+    "/",
+    "\"",
+    "{",
+    "-",
+    "—",
+    "“",
+    "。",
+    "、",
+    "€",
+    "\u{200D}",
+    "\u{200B}",
+    "😀",
+    "👨",
+    "🌍",
+    "\u{1F3FB}",
+    "\u{E0001}",
+    "\u{FFFF}",
+    "\u{10FFFF}",
+    "\u{378}",
+    "\u{E000}",
+    "\x00",
+    "\u{AD}",
+    "\u{FEFF}",
+];
+
+/// Random strings of Unicode scalar values drawn uniformly from `0..limit`.
+fn random_code_points(n: usize, max_len: usize, limit: u32, seed: u64) -> Vec<String> {
+    let mut seed = seed;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    (0..n)
+        .map(|_| {
+            let len = (rnd() % (max_len as u64 + 1)) as usize;
+            (0..len)
+                .filter_map(|_| char::from_u32((rnd() % u64::from(limit)) as u32))
+                .collect()
+        })
+        .collect()
+}
+
+/// The scanner gives the regex's pieces, and declines nowhere: on every
+/// fixture text and on random strings built to hit the classes and the
+/// characters its decisions depend on.
+#[test]
+fn fast_path_equals_regex() {
+    let mut texts: Vec<String> = Vec::new();
+    for name in ["cl100k_base", "o200k_base", "llama3", "llama3-js"] {
+        texts.extend(fixtures(name).into_iter().map(|c| c.text));
     }
+    let n_fixture = texts.len();
+    // Mostly ASCII, 1 in 16 non-ASCII.
+    let mixed: Vec<&str> = ASCII_ALPHABET
+        .iter()
+        .chain(UNICODE_ALPHABET)
+        .copied()
+        .collect();
+    texts.extend(random_strings(
+        &mixed,
+        100_000,
+        40,
+        Some((ASCII_ALPHABET.len(), 16)),
+        0x9e37_79b9_7f4a_7c15,
+    ));
+    // The tricky Unicode classes, uniformly; short and long.
+    texts.extend(random_strings(
+        UNICODE_ALPHABET,
+        100_000,
+        24,
+        None,
+        0x2545_f491_4f6c_dd1d,
+    ));
+    texts.extend(random_strings(
+        UNICODE_ALPHABET,
+        2_000,
+        600,
+        None,
+        0x1234_5678_9abc_def1,
+    ));
+    // Any code point, and the BMP.
+    texts.extend(random_code_points(
+        20_000,
+        30,
+        0x11_0000,
+        0x5851_f42d_4c95_7f2d,
+    ));
+    texts.extend(random_code_points(
+        20_000,
+        30,
+        0x1_0000,
+        0x1405_7b7e_f767_814f,
+    ));
+    let n_random = texts.len() - n_fixture;
     let mut pieces = 0usize;
-    for encoding in [Encoding::Cl100kBase, Encoding::O200kBase] {
+    for encoding in Encoding::ALL {
         let t = tok(encoding);
         let mut failures = Vec::new();
         for text in &texts {
@@ -549,7 +836,31 @@ fn ascii_fast_path_equals_regex() {
         );
     }
     println!(
-        "fast path == regex on {n_fixture} fixture texts and {n_random} random strings \
-         (2 patterns, {pieces} pieces)"
+        "scanner == regex on {n_fixture} fixture texts and {n_random} random strings \
+         (3 encodings, {pieces} pieces)"
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn fast_path_equals_regex_on_tricky_classes(
+        s in proptest::collection::vec(proptest::sample::select(UNICODE_ALPHABET), 0..64),
+        enc in 0u8..3,
+    ) {
+        let t = tok(Encoding::from_wire_byte(enc).unwrap());
+        let text = s.concat();
+        prop_assert_eq!(piece_mismatch(t, &text), None);
+    }
+
+    #[test]
+    fn fast_path_equals_regex_on_any_chars(
+        s in proptest::collection::vec(proptest::char::any(), 0..64),
+        enc in 0u8..3,
+    ) {
+        let t = tok(Encoding::from_wire_byte(enc).unwrap());
+        let text: String = s.into_iter().collect();
+        prop_assert_eq!(piece_mismatch(t, &text), None);
+    }
 }

@@ -323,7 +323,7 @@ impl Tokenizer {
         }
     }
 
-    /// [`Tokenizer::pieces`] by the regex alone (the reference the ASCII fast
+    /// [`Tokenizer::pieces`] by the regex alone (the reference the hand-written
     /// path is tested against).
     #[cfg(test)]
     pub(super) fn pieces_regex_only<'t>(
@@ -386,9 +386,8 @@ impl Tokenizer {
 
 /// Iterator over pre-tokenizer pieces.
 ///
-/// Each piece is first tried with the ASCII fast path (`pretok`), which
-/// gives up when the piece depends on a non-ASCII character; then the regex
-/// finds it.
+/// Each piece is found by the hand-written scanner (`pretok`); should it
+/// decline one (it declines none at present), the regex finds it.
 ///
 /// The patterns end in `\s+(?!\S)|\s+`; the regex engine has no look-ahead,
 /// so they are compiled with `\s+` instead, and the look-ahead's effect is
