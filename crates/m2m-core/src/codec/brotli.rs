@@ -6,6 +6,7 @@
 //! compression bomb costs at most the limit in memory and the time to produce
 //! it.
 
+use super::recycle::Recycler;
 use crate::error::{Error, Result};
 use crate::limits::MAX_DECOMPRESSED_BYTES;
 
@@ -28,24 +29,34 @@ fn window_for(len: usize) -> u32 {
 }
 
 /// Compresses bytes with Brotli at `quality` (0–11), in one pass over the
-/// whole input into a buffer of the worst-case size.
+/// whole input into a buffer of the worst-case size. The encoder's large
+/// tables are recycled between calls on the same thread (see
+/// [`Recycler`]); the output is the same as with freshly cleared ones.
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for a quality above 11.
 pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
-    use ::brotli::enc::encode::{
-        BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
-        BrotliEncoderStateStruct,
-    };
-    use ::brotli::enc::StandardAlloc;
-
     if quality > 11 {
         return Err(Error::InvalidOption {
             option: "quality",
             detail: format!("Brotli quality must be 0 to 11, got {quality}"),
         });
     }
-    let mut state = BrotliEncoderStateStruct::new(StandardAlloc::default());
+    compress_with(Recycler::new(quality), data, quality)
+}
+
+/// [`compress`] with the encoder's memory from `alloc`.
+pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
+    alloc: A,
+    data: &[u8],
+    quality: u32,
+) -> Result<Vec<u8>> {
+    use ::brotli::enc::encode::{
+        BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
+        BrotliEncoderStateStruct,
+    };
+
+    let mut state = BrotliEncoderStateStruct::new(alloc);
     state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality);
     state.set_parameter(
         BrotliEncoderParameter::BROTLI_PARAM_LGWIN,

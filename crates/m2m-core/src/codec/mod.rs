@@ -12,6 +12,7 @@
 
 pub mod brotli;
 pub mod dictionary;
+mod recycle;
 #[cfg(test)]
 mod tests;
 
