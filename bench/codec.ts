@@ -60,10 +60,11 @@ for (const size of sizes) {
   const rows = await measure(
     {
       'm2m native brotli': () => on('native', () => compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })),
-      'node:zlib brotli (+base64)': () => `#BR|${brotliCompressSync(bytes, opts).toString('base64')}`,
+      // Peers start from the same JS string and end with the same wire string as m2m.
+      'node:zlib brotli (+base64)': () => `#BR|${brotliCompressSync(text, opts).toString('base64')}`,
       'm2m wasm brotli': () => on('wasm', () => compress(text, { algorithm: 'brotli', brotliQuality: QUALITY })),
       'brotli-wasm (+base64)': () =>
-        `#BR|${Buffer.from(brotliWasm.compress(bytes, { quality: QUALITY })).toString('base64')}`,
+        `#BR|${Buffer.from(brotliWasm.compress(Buffer.from(text), { quality: QUALITY })).toString('base64')}`,
       'm2m native unbrotli': () => on('native', () => decompress(sizesLine.native)),
       'node:zlib unbrotli (+base64)': () =>
         brotliDecompressSync(Buffer.from(sizesLine.native.slice(4), 'base64')).toString(),

@@ -11,8 +11,8 @@ import {
   numberEqualsInteger,
   parseJson,
   stringifyJson,
-  utf8Length,
 } from '../ts/json.js';
+import { utf8Length, utf8LengthPortable } from '../ts/utf8.js';
 
 const MiB = 1024 * 1024;
 
@@ -408,15 +408,22 @@ describe('value model helpers', () => {
     expect(numberEqualsInteger('1e99999999999999999999', 1)).toBe(false);
   });
 
-  it('utf8Length matches Buffer.byteLength for well-formed strings (property)', () => {
+  it('utf8Length (Node) and the portable loop (browsers) match Buffer.byteLength (property)', () => {
+    const units = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }), // lone surrogates too
+    );
     fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (s) => {
+      fc.property(units, (s) => {
+        expect(utf8LengthPortable(s)).toBe(Buffer.byteLength(s, 'utf8'));
         expect(utf8Length(s)).toBe(Buffer.byteLength(s, 'utf8'));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
     // lone surrogates count as 3 bytes, like the U+FFFD Buffer writes for them
-    expect(utf8Length('\ud800')).toBe(3);
-    expect(utf8Length('\udc00\ud800')).toBe(6);
+    for (const f of [utf8Length, utf8LengthPortable]) {
+      expect(f('\ud800')).toBe(3);
+      expect(f('\udc00\ud800')).toBe(6);
+    }
   });
 });

@@ -5,6 +5,7 @@ import { scan } from './security/scanner.js';
 import type { ScanOptions, ScanResult } from './security/types.js';
 import { assertSafe } from './security/violation.js';
 import { decodeT1, encodeT1 } from './t1.js';
+import { utf8Length } from './utf8.js';
 
 /** The protocol's compression algorithms. */
 export type Algorithm = 'token-native' | 'token' | 'brotli' | 'dictionary' | 'none';
@@ -70,21 +71,6 @@ export interface DecompressResult {
 const DEFAULT_ENCODING: Encoding = 'cl100k_base';
 const DEFAULT_BROTLI_QUALITY = 5;
 const T1_PREFIX = '#T1|';
-
-/** UTF-8 length of a JS string without allocating (lone surrogates count as U+FFFD). */
-export function utf8Length(text: string): number {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 2; // the pair's two UTF-16 units make four bytes
-      i++;
-    } else n += 2;
-  }
-  return n;
-}
 
 function checkQuality(quality: number): number {
   if (!Number.isInteger(quality) || quality < 0 || quality > 11) {

@@ -31,6 +31,7 @@
  */
 
 import { M2MError } from './errors.js';
+import { utf8Length } from './utf8.js';
 
 /** The protocol's JSON limits (spec §3.5). */
 export const JSON_LIMITS = Object.freeze({
@@ -153,29 +154,6 @@ export function jsonNumber(value: string | number | bigint): JsonNumber {
     throw new M2MError('INVALID_JSON', `${value} has no JSON representation`);
   }
   return new JsonNumber(String(value));
-}
-
-/** UTF-8 length of a JS string; a lone surrogate counts 3 bytes (as U+FFFD would). */
-export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      n += 1;
-    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2; // 2 code units -> 4 bytes
-        i++;
-      } else {
-        n += 2;
-      }
-    } else {
-      n += 2;
-    }
-  }
-  return n;
 }
 
 /**

@@ -28,10 +28,10 @@ import {
   decompress,
   decompressBinary,
   decompressDetailed,
-  utf8Length,
 } from '../codec.js';
 import { ENCODINGS, type Encoding } from '../encoding.js';
 import { M2MError } from '../errors.js';
+import { utf8Length } from '../utf8.js';
 import { ALGORITHM_WIRE_NAMES, algorithmFromWire, type DataPayload, type SecurityStatus } from './messages.js';
 import type { SessionParams } from './negotiate.js';
 

@@ -16,10 +16,10 @@
  */
 import { z } from 'zod';
 import type { Algorithm } from '../codec.js';
-import { utf8Length } from '../codec.js';
 import type { Encoding } from '../encoding.js';
 import { M2MError } from '../errors.js';
 import { JSON_LIMITS } from '../json.js';
+import { utf8Length } from '../utf8.js';
 import { PEER_SESSION_ID_PATTERN } from './ids.js';
 
 /** The protocol version this implementation speaks. */
