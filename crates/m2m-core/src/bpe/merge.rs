@@ -28,24 +28,29 @@
 //   quadratic there (20 KB of one letter: ~200 ms in its npm package).
 // - The rank of a merged token is the rank of the pair just merged, so the
 //   heap path never looks a final token up again.
-// - Within one encode call, the tokens of each merged piece of 6 to 127
-//   bytes are remembered (`PieceCache`): code and prose repeat identifiers
-//   and words that are not single tokens, and merging a 20-byte piece costs
-//   ~0.5 µs where a lookup costs a hash of the piece and one comparison.
-//   The cache maps the exact bytes to what `merge_small` returned for them,
-//   so it cannot change a result.
+// - The tokens of each merged piece of 6 to 127 bytes are remembered
+//   (`PieceCache`, one per thread and encoding, kept across calls, bounded):
+//   code, prose and API traffic repeat identifiers, words and whole prompts
+//   that are not single tokens, and merging a 20-byte piece costs ~0.5 µs
+//   where a lookup costs a hash of the piece and one comparison (gpt-tokenizer
+//   keeps a similar cache). The cache maps the exact bytes to what
+//   `merge_small` returned for them, and every tokenizer of an encoding has
+//   the same ranks (the rank file's hash is fixed), so it cannot change a
+//   result.
 // - Rank lookups: 1- and 2-byte keys index arrays; keys of 3 to 7 bytes go
 //   to a table whose slots hold the whole key packed into a word (one probe
 //   sequence, no token bytes touched); longer keys to a table of 32-bit hash
 //   tags over the token bytes (see `table.rs`). Keys longer than the longest
 //   token are rejected before hashing.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::table::hash_bytes;
 use super::tokenizer::Vocab;
+use crate::Encoding;
 
 /// Pieces at least this long use the heap-based merge.
 pub(crate) const HEAP_THRESHOLD: usize = 128;
@@ -59,8 +64,16 @@ const NONE: u32 = u32::MAX;
 /// Merged pieces shorter than this are not cached (merging them is cheap).
 const CACHE_MIN_LEN: usize = 6;
 
-/// At most this many pieces are cached per call (bounds its memory).
-const CACHE_MAX_ENTRIES: usize = 1 << 14;
+/// A cache holding this many pieces, or this many bytes of them, is emptied
+/// before it takes another (bounds its memory to about 2 MiB per thread and
+/// encoding).
+const CACHE_MAX_ENTRIES: usize = 1 << 15;
+const CACHE_MAX_BYTES: usize = 1 << 20;
+
+thread_local! {
+    /// This thread's caches of merged pieces, by encoding (`Encoding as usize`).
+    static CACHES: RefCell<[PieceCache; 3]> = RefCell::new(Default::default());
+}
 
 /// Reusable buffers for [`merge`]; keeping one per encode call avoids
 /// allocating per piece.
@@ -73,6 +86,39 @@ pub(crate) struct Scratch {
     token: Vec<u32>,
     heap: BinaryHeap<Reverse<u64>>,
     cache: PieceCache,
+    /// Whose thread cache `cache` is (given back on drop); `None`: a private one.
+    cache_owner: Option<Encoding>,
+}
+
+impl Scratch {
+    /// Scratch for one call with `encoding`, holding this thread's cache of
+    /// merged pieces for it until dropped. (A nested call on the same thread
+    /// would find the cache empty and just not share it.)
+    pub(crate) fn for_encoding(encoding: Encoding) -> Scratch {
+        let cache = CACHES
+            .try_with(|c| std::mem::take(&mut c.borrow_mut()[encoding as usize]))
+            .unwrap_or_default();
+        Scratch {
+            parts: Vec::new(),
+            next: Vec::new(),
+            prev: Vec::new(),
+            rank: Vec::new(),
+            token: Vec::new(),
+            heap: BinaryHeap::new(),
+            cache,
+            cache_owner: Some(encoding),
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(encoding) = self.cache_owner {
+            let cache = std::mem::take(&mut self.cache);
+            // Fails only while the thread is exiting; the cache is dropped then.
+            let _ = CACHES.try_with(|c| c.borrow_mut()[encoding as usize] = cache);
+        }
+    }
 }
 
 /// The tokens of pieces merged earlier in the same call. Keys are the
@@ -141,18 +187,27 @@ pub(crate) fn merge<F: FnMut(u32)>(
     for &id in &cache.ids[first..] {
         emit(id);
     }
-    if cached.is_none() && cache.map.len() < CACHE_MAX_ENTRIES {
-        let entry = (
-            cache.bytes.len() as u32,
-            piece.len() as u32,
-            first as u32,
-            (cache.ids.len() - first) as u32,
-        );
-        cache.bytes.extend_from_slice(piece);
-        cache.map.insert(hash, entry);
-    } else {
+    if cached.is_some() {
+        // Another piece with the same hash is cached: keep that one.
         cache.ids.truncate(first);
+        return;
     }
+    let mut first = first;
+    if cache.map.len() >= CACHE_MAX_ENTRIES || cache.bytes.len() + piece.len() > CACHE_MAX_BYTES {
+        // Full: start over, keeping this piece's tokens.
+        cache.ids.drain(..first);
+        cache.map.clear();
+        cache.bytes.clear();
+        first = 0;
+    }
+    let entry = (
+        cache.bytes.len() as u32,
+        piece.len() as u32,
+        first as u32,
+        (cache.ids.len() - first) as u32,
+    );
+    cache.bytes.extend_from_slice(piece);
+    cache.map.insert(hash, entry);
 }
 
 /// `buf` must hold at least `piece.len() + 1` entries.

@@ -864,3 +864,63 @@ proptest! {
         prop_assert_eq!(piece_mismatch(t, &text), None);
     }
 }
+
+/// The thread's cache of merged pieces never changes a result: not when warm,
+/// not after it filled up and started over (several times here), and not
+/// across encodings.
+#[test]
+fn merged_piece_cache_keeps_results_exact() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // ~2 MiB of mostly distinct words of 6-24 letters (each a merged piece),
+    // with some repeats, so the cache both hits and overflows.
+    let mut words: Vec<String> = Vec::new();
+    let mut text = String::new();
+    while text.len() < 2 << 20 {
+        let word = if !words.is_empty() && rnd() % 4 == 0 {
+            words[(rnd() % words.len() as u64) as usize].clone()
+        } else {
+            let n = 6 + (rnd() % 19) as usize;
+            (0..n)
+                .map(|_| (b'a' + (rnd() % 26) as u8) as char)
+                .collect()
+        };
+        text.push(' ');
+        text.push_str(&word);
+        words.push(word);
+    }
+    for encoding in Encoding::ALL {
+        let t = tok(encoding);
+        let uncached = |text: &str| -> Vec<u32> {
+            let mut out = Vec::new();
+            for range in t.pieces(text) {
+                let piece = &text.as_bytes()[range];
+                match t.vocab.rank(piece) {
+                    Some(id) => out.push(id),
+                    None => out.extend(both_merges(t, piece).0),
+                }
+            }
+            out
+        };
+        let expected = uncached(&text);
+        assert_eq!(
+            t.encode_ordinary(&text),
+            expected,
+            "{encoding:?} first pass"
+        );
+        assert_eq!(t.encode_ordinary(&text), expected, "{encoding:?} warm");
+        let sample =
+            " getEffectiveTypeParameterDeclarations Überraschungsmomente 東京は日本の首都です";
+        assert_eq!(
+            t.encode_ordinary(sample),
+            uncached(sample),
+            "{encoding:?} sample"
+        );
+        assert_eq!(t.count(&text), expected.len());
+    }
+}

@@ -254,7 +254,7 @@ impl Tokenizer {
     /// Encodes `text`, treating special-token text as plain text.
     pub fn encode_ordinary(&self, text: &str) -> Vec<u32> {
         let mut out = Vec::with_capacity(text.len() / 4 + 1);
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::for_encoding(self.encoding);
         self.for_each_ordinary(text, &mut scratch, &mut |id| out.push(id));
         out
     }
@@ -271,7 +271,7 @@ impl Tokenizer {
     /// building the vector.
     pub fn count(&self, text: &str) -> usize {
         let mut n = 0usize;
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::for_encoding(self.encoding);
         self.for_each_ordinary(text, &mut scratch, &mut |_| n += 1);
         n
     }
@@ -339,7 +339,7 @@ impl Tokenizer {
     }
 
     fn for_each<F: FnMut(u32)>(&self, text: &str, allowed: &AllowedSpecial, emit: &mut F) {
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::for_encoding(self.encoding);
         if *allowed == AllowedSpecial::None {
             return self.for_each_ordinary(text, &mut scratch, emit);
         }
