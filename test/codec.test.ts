@@ -244,3 +244,23 @@ describe('optional security scan before compressing', () => {
     expect(() => m2m.compress(benign, { scan: { mode: 'loud' as never } })).toThrow(M2MError);
   });
 });
+
+describe('content UTF-8 cannot carry', () => {
+  const lone = ['\ud800', 'a\udc00b', `${'x'.repeat(5000)}\udbff`, '\udc00\ud800', `{"content":"\ud83d"}`];
+  it('a lone surrogate is refused with INVALID_UTF8 by every compressing call, never changed silently', async () => {
+    for (const text of lone) {
+      for (const algorithm of ['auto', 'token-native', 'token', 'brotli', 'dictionary', 'none'] as const) {
+        expect(() => m2m.compress(text, { algorithm })).toThrow(expect.objectContaining({ code: 'INVALID_UTF8' }));
+        await expect(m2m.compressAsync(text, { algorithm })).rejects.toMatchObject({ code: 'INVALID_UTF8' });
+      }
+      expect(() => m2m.compressBinary(text)).toThrow(expect.objectContaining({ code: 'INVALID_UTF8' }));
+      expect(() => m2m.analyze(text)).toThrow(expect.objectContaining({ code: 'INVALID_UTF8' }));
+    }
+  });
+  it('well-formed pairs are fine', () => {
+    const text = `${'y'.repeat(5000)}😀 \ud83d\ude00`;
+    for (const algorithm of ['token-native', 'brotli', 'dictionary', 'none'] as const) {
+      expect(m2m.decompress(m2m.compress(text, { algorithm }).wire)).toBe(text);
+    }
+  });
+});

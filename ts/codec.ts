@@ -208,6 +208,7 @@ function withTokens(core: Backend, result: CompressResult, content: string, opti
  * exactly the input.
  */
 export function compress(content: string, options: CompressOptions = {}): CompressResult {
+  checkContent(content);
   const security = preScan(content, options.scan);
   const core = backend();
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
@@ -233,6 +234,26 @@ export function compress(content: string, options: CompressOptions = {}): Compre
   };
   if (security) result.security = security;
   return withTokens(core, result, content, options);
+}
+
+/**
+ * Content must be a string that UTF-8 can carry: a lone surrogate (half of a
+ * UTF-16 pair) would come back as U+FFFD, so it is refused rather than
+ * silently changed.
+ */
+function checkContent(content: string): void {
+  if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
+  if (content.isWellFormed()) return;
+  let at = 0;
+  for (; at < content.length; at++) {
+    const c = content.charCodeAt(at);
+    if (c >= 0xd800 && c <= 0xdbff && (content.charCodeAt(at + 1) & 0xfc00) === 0xdc00) at++;
+    else if (c >= 0xd800 && c <= 0xdfff) break;
+  }
+  throw new M2MError(
+    'INVALID_UTF8',
+    `content has a lone surrogate (U+${content.charCodeAt(at).toString(16).toUpperCase()}) at index ${at}, which UTF-8 cannot carry; it would not survive the round trip`,
+  );
 }
 
 /** The optional scan before compressing; throws `SECURITY_VIOLATION` when blocking mode blocks. */
@@ -273,6 +294,7 @@ async function compressWithAsync(
  * Same results as `compress()`.
  */
 export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
+  checkContent(content);
   const security = preScan(content, options.scan);
   const core = backend();
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
@@ -367,6 +389,7 @@ export function decompress(wire: string, options: DecompressOptions = {}): strin
 
 /** TokenNative in the binary form `<0|1|2><varint ids>`, for binary channels. */
 export function compressBinary(content: string, encoding: Encoding = DEFAULT_ENCODING): Uint8Array {
+  checkContent(content);
   const core = backend();
   const name = toEncoding(encoding);
   core.ensureEncoding(name);
@@ -408,6 +431,7 @@ const percent = (saved: number, of: number) => (of === 0 ? 0 : Math.round((saved
 
 /** Runs every algorithm on `content` and reports bytes and tokens of each, and what auto picks. */
 export function analyze(content: string, options: CompressOptions = {}): Analysis {
+  checkContent(content);
   const core = backend();
   const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
   core.ensureEncoding(encoding);
