@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress, decompress } from '../ts/index.js';
 import { type RunningServer, startServer } from '../ts/server/index.js';
-import { M2MClient } from '../ts/session/index.js';
+import { createMessage, M2MClient, serializeMessage } from '../ts/session/index.js';
 
 const CHAT = JSON.stringify({
   model: 'gpt-4o',
@@ -176,7 +176,9 @@ describe('two server processes sharing sessions through Redis', () => {
     for (const c of children) c.kill('SIGTERM');
   });
 
-  it('completes a session whose requests alternate between the two', async () => {
+  let urls: string[] = [];
+
+  beforeAll(async () => {
     await start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
     const redisUrl = `redis://127.0.0.1:${port}`;
     const spawnServer = () =>
@@ -187,7 +189,10 @@ describe('two server processes sharing sessions through Redis', () => {
         JSON.stringify({ port: 0, redisUrl }),
       ]);
     const [a, b] = await Promise.all([spawnServer(), spawnServer()]);
-    const urls = [a.firstLine.trim(), b.firstLine.trim()];
+    urls = [a.firstLine.trim(), b.firstLine.trim()];
+  }, 60_000);
+
+  it('completes a session whose requests alternate between the two', async () => {
     expect(urls[0]).not.toBe(urls[1]);
     const hits = [0, 0];
     let turn = 0;
@@ -206,5 +211,24 @@ describe('two server processes sharing sessions through Redis', () => {
     expect(received).toEqual([0, 1, 2, 3].map((i) => `echo:message ${i}: ${CHAT}`));
     expect(hits[0]).toBeGreaterThan(1);
     expect(hits[1]).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('processes concurrent messages of one session on both processes one at a time (none lost)', async () => {
+    const hello = createMessage('HELLO', null, { version: '1.0', algorithms: ['TOKEN_NATIVE', 'NONE'] }, Date.now());
+    const accepted = await fetch(`${urls[0]}/v1/session`, { method: 'POST', body: serializeMessage(hello) });
+    expect(accepted.status).toBe(200);
+    const id = ((await accepted.json()) as { session_id: string }).session_id;
+    const pings = 60;
+    const replies = await Promise.all(
+      Array.from({ length: pings }, (_, i) =>
+        fetch(`${urls[i % 2]}/v1/session/${id}/message`, {
+          method: 'POST',
+          body: serializeMessage(createMessage('PING', id, {}, Date.now())),
+        }).then(async (r) => ({ status: r.status, type: ((await r.json()) as { type: string }).type })),
+      ),
+    );
+    expect(replies.every((r) => r.status === 200 && r.type === 'PONG')).toBe(true);
+    const info = (await (await fetch(`${urls[1]}/v1/session/${id}`)).json()) as { messages_received: number };
+    expect(info.messages_received).toBe(1 + pings);
   }, 60_000);
 });

@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { M2MError } from '../errors.js';
 import type { SessionRecord, SessionStore } from '../session/index.js';
+
+/** Deletes the lock only if it still holds this holder's token. */
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
  * Sessions in Redis, so several server processes (or hosts) serve the same
@@ -9,10 +14,45 @@ import type { SessionRecord, SessionStore } from '../session/index.js';
 export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
   readonly #redis: Redis;
   readonly #prefix: string;
+  readonly #lockPrefix: string;
+  readonly #lockTtlMs: number;
+  readonly #lockWaitMs: number;
 
-  constructor(redis: Redis | string, options: { prefix?: string } = {}) {
+  /**
+   * `lockTtlMs`: a held lock expires after this (a crashed holder cannot
+   * block a session for longer); `lockWaitMs`: how long to wait for one
+   * before failing with `SERVER_BUSY`.
+   */
+  constructor(
+    redis: Redis | string,
+    options: { prefix?: string; lockPrefix?: string; lockTtlMs?: number; lockWaitMs?: number } = {},
+  ) {
     this.#redis = typeof redis === 'string' ? new Redis(redis, { lazyConnect: false, maxRetriesPerRequest: 2 }) : redis;
     this.#prefix = options.prefix ?? 'm2m:session:';
+    this.#lockPrefix = options.lockPrefix ?? 'm2m:session-lock:';
+    this.#lockTtlMs = options.lockTtlMs ?? 10_000;
+    this.#lockWaitMs = options.lockWaitMs ?? 5_000;
+  }
+
+  /**
+   * A lock per session id shared by every process on this Redis (`SET NX PX`
+   * with a random token, released only by its holder), so each session's
+   * messages are processed one at a time whichever process receives them.
+   */
+  async lock(id: string): Promise<() => Promise<void>> {
+    const key = this.#lockPrefix + id;
+    const token = randomBytes(12).toString('base64');
+    const deadline = Date.now() + this.#lockWaitMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 25)) {
+      if ((await this.#redis.set(key, token, 'PX', this.#lockTtlMs, 'NX')) === 'OK') break;
+      if (Date.now() >= deadline) {
+        throw new M2MError('SERVER_BUSY', 'the session is busy in another server process; retry later');
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    return async () => {
+      await this.#redis.eval(RELEASE, 1, key, token);
+    };
   }
 
   async get(id: string): Promise<T | undefined> {

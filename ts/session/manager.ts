@@ -425,7 +425,8 @@ export class SessionManager {
   /** Runs `fn` after every earlier call for the same session id has finished. */
   async #withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.#locks.get(id) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
+    const locked = this.store.lock ? () => this.#withStoreLock(id, fn) : fn;
+    const run = previous.then(locked, locked);
     const tail = run.then(
       () => undefined,
       () => undefined,
@@ -435,6 +436,16 @@ export class SessionManager {
       if (this.#locks.get(id) === tail) this.#locks.delete(id);
     });
     return run;
+  }
+
+  /** Runs `fn` holding the store's cross-process lock on `id` (see `SessionStore.lock`). */
+  async #withStoreLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const release = await (this.store.lock as (id: string) => Promise<() => Promise<void>>)(id);
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
   }
 
   /**

@@ -41,6 +41,13 @@ export interface SessionStore<T = SessionRecord> {
   delete(id: string): Promise<boolean>;
   /** Ids of the live entries. */
   list(): Promise<string[]>;
+  /**
+   * For stores shared by several processes: mutual exclusion on one id
+   * across all of them. Resolves, once the lock is held, with the function
+   * that releases it. A store used by one process needs none (the manager
+   * already serialises each session's messages within a process).
+   */
+  lock?(id: string): Promise<() => Promise<void>>;
 }
 
 /**
