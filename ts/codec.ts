@@ -226,14 +226,26 @@ export function compress(content: string, options: CompressOptions = {}): Compre
     const wire = compressWith(core, algorithm, content, options);
     chosen = { algorithm, wire, bytes: utf8Length(wire) };
   }
-  const result: CompressResult = {
+  return result(core, chosen, content, originalBytes, security, options);
+}
+
+/** What `compress` and `compressAsync` return for the chosen candidate. */
+function result(
+  core: Backend,
+  chosen: Candidate,
+  content: string,
+  originalBytes: number,
+  security: ScanResult | undefined,
+  options: CompressOptions,
+): CompressResult {
+  const out: CompressResult = {
     wire: chosen.wire,
     algorithm: chosen.algorithm,
     originalBytes,
     wireBytes: chosen.bytes,
   };
-  if (security) result.security = security;
-  return withTokens(core, result, content, options);
+  if (security) out.security = security;
+  return withTokens(core, out, content, options);
 }
 
 /**
@@ -316,14 +328,7 @@ export async function compressAsync(content: string, options: CompressOptions = 
     const wire = await compressWithAsync(core, algorithm, content, options);
     chosen = { algorithm, wire, bytes: utf8Length(wire) };
   }
-  const result: CompressResult = {
-    wire: chosen.wire,
-    algorithm: chosen.algorithm,
-    originalBytes,
-    wireBytes: chosen.bytes,
-  };
-  if (security) result.security = security;
-  return withTokens(core, result, content, options);
+  return result(core, chosen, content, originalBytes, security, options);
 }
 
 function defaultWarning(message: string): void {

@@ -386,13 +386,7 @@ fn throughput() {
             .join("\n"),
     );
     let prose = repeat(fixed.join("\n"));
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = xorshift(0x2545_f491_4f6c_dd1du64);
     let no_spaces: String = (0..mb)
         .map(|_| (b'a' + (rnd() % 26) as u8) as char)
         .collect();
@@ -574,13 +568,7 @@ fn random_strings(
     bias: Option<(usize, u64)>,
     seed: u64,
 ) -> Vec<String> {
-    let mut seed = seed;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = xorshift(seed);
     (0..n)
         .map(|_| {
             let len = (rnd() % (max_len as u64 + 1)) as usize;
@@ -748,13 +736,7 @@ const UNICODE_ALPHABET: &[&str] = &[
 
 /// Random strings of Unicode scalar values drawn uniformly from `0..limit`.
 fn random_code_points(n: usize, max_len: usize, limit: u32, seed: u64) -> Vec<String> {
-    let mut seed = seed;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = xorshift(seed);
     (0..n)
         .map(|_| {
             let len = (rnd() % (max_len as u64 + 1)) as usize;
@@ -870,13 +852,7 @@ proptest! {
 /// across encodings.
 #[test]
 fn merged_piece_cache_keeps_results_exact() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = xorshift(0x9e37_79b9_7f4a_7c15u64);
     // ~2 MiB of mostly distinct words of 6-24 letters (each a merged piece),
     // with some repeats, so the cache both hits and overflows.
     let mut words: Vec<String> = Vec::new();
@@ -922,5 +898,15 @@ fn merged_piece_cache_keeps_results_exact() {
             "{encoding:?} sample"
         );
         assert_eq!(t.count(&text), expected.len());
+    }
+}
+
+/// A small deterministic generator (xorshift64) for the tests' random inputs.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
     }
 }
