@@ -7,7 +7,7 @@ use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::codec::{self, BrotliFraming};
 use m2m_core::{base64, token_native, varint, Encoding};
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, Either, ToNapiValue, TypeName, Uint32Array, Uint32ArraySlice,
+    AsyncTask, Buffer, Either, Object, ToNapiValue, TypeName, Uint32Array, Uint32ArraySlice,
 };
 use napi::{Env, JsString, Task};
 use napi_derive::napi;
@@ -264,10 +264,20 @@ impl From<codec::Decompressed> for Decompressed {
     }
 }
 
-/// Decodes any wire string the core handles (all but `#T1|`).
-#[napi]
-pub fn decompress(wire: String) -> Result<Decompressed> {
-    Ok(codec::decompress(&wire).map_err(to_js)?.into())
+/// Decodes any wire string the core handles (all but `#T1|`), as a
+/// `Decompressed` object whose text is built like `decodeTokens`'.
+#[napi(ts_return_type = "Decompressed")]
+pub fn decompress<'env>(env: &'env Env, wire: String) -> Result<Object<'env>> {
+    let d = codec::decompress(&wire).map_err(to_js)?;
+    let internal = |e: napi::Error| napi::Error::new("INTERNAL_ERROR", e.reason);
+    let mut out = Object::new(env).map_err(internal)?;
+    out.set("text", text_to_js(env, &d.text)?)
+        .map_err(internal)?;
+    out.set("algorithm", d.algorithm.name()).map_err(internal)?;
+    if let Some(prefix) = d.deprecated {
+        out.set("deprecated", prefix).map_err(internal)?;
+    }
+    Ok(out)
 }
 
 /// True when text starts with a prefix a decoder would interpret.
