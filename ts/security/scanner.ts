@@ -20,6 +20,7 @@
  * No hit reaches 1; every step is bounded so a scan is linear in the input.
  */
 import { M2MError } from '../errors.js';
+import { utf8Length } from '../utf8.js';
 import { type DecodeBudget, findEncoded } from './decode.js';
 import {
   EXACT_FLAG,
@@ -474,6 +475,19 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
   }
   const spacesToKb = spacesBefore[span] as number;
   const cjk = sk.hasOtherScript;
+  /** A match from skeleton offset `p` cannot end at or past `kb` (too few characters or spaces left). */
+  const cannotReach = (p: number, f: PatternFacts) =>
+    p < kb &&
+    (p + f.maxChars <= kb || (p >= spaceFrom && spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces));
+  /** The skeleton span `[p, p + len)` comes from source text on both sides of `b`. */
+  const crosses = (p: number, len: number) =>
+    (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + len - 1] as number) - base > b;
+  /** The sticky rule `re` matches at `p` across `b`. */
+  const crossesAt = (re: RegExp, p: number) => {
+    re.lastIndex = p;
+    const m = re.exec(t);
+    return m !== null && m[0].length > 0 && crosses(p, m[0].length);
+  };
 
   // Rules run at their trigger words: the words that start before `limit`.
   const words = lowerBound(sk.words, sk.wordCount, 0, limit);
@@ -484,24 +498,9 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
       const ri = rules[k] as number;
       const rule = RULES[ri] as Rule;
       if (!rule.sticky || (cjk && rule.cjk)) continue; // run over the whole text below
-      const f = FACTS[ri] as PatternFacts;
-      if (
-        p < kb &&
-        (p + f.maxChars <= kb ||
-          (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces))
-      )
-        continue;
+      if (cannotReach(p, FACTS[ri] as PatternFacts)) continue;
       if (disabled && ruleOff(ctx, rule.id)) continue;
-      const re = rule.sticky as RegExp;
-      re.lastIndex = p;
-      const m = re.exec(t);
-      if (
-        m &&
-        m[0].length > 0 &&
-        (sk.starts[p] as number) - base < b - 1 &&
-        (sk.ends[p + m[0].length - 1] as number) - base > b
-      )
-        return true;
+      if (crossesAt(rule.sticky as RegExp, p)) return true;
     }
   }
 
@@ -525,25 +524,11 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
       const re = rule.sticky;
       for (let k = 0; k < candidateCount; k++) {
         const p = candidates[k] as number;
-        if (p < kb && p + f.maxChars <= kb) continue;
+        if (cannotReach(p, f)) continue;
         const c = t.charCodeAt(p);
         const atWord = start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32);
         if (!((atWord && (start.wordFirst === null || start.wordFirst.has(c))) || start.first.has(c))) continue;
-        if (
-          p < kb &&
-          (p + f.maxChars <= kb ||
-            (p < spaceFrom ? false : spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces))
-        )
-          continue;
-        re.lastIndex = p;
-        const m = re.exec(t);
-        if (
-          m &&
-          m[0].length > 0 &&
-          (sk.starts[p] as number) - base < b - 1 &&
-          (sk.ends[p + m[0].length - 1] as number) - base > b
-        )
-          return true;
+        if (crossesAt(re, p)) return true;
       }
       continue;
     }
@@ -555,7 +540,7 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
         continue;
       }
       const p = m.index;
-      if ((sk.starts[p] as number) - base < b - 1 && (sk.ends[p + m[0].length - 1] as number) - base > b) return true;
+      if (crosses(p, m[0].length)) return true;
       if (p >= limit) break;
     }
   }
@@ -881,23 +866,6 @@ function resolveOptions(options: ScanOptions | undefined): Resolved {
       budget: { remaining: SCAN_LIMITS.maxDecodedChars },
     },
   };
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
 }
 
 /** Lets go of scratch buffers grown large by a big input. */
