@@ -208,8 +208,7 @@ function withTokens(core: Backend, result: CompressResult, content: string, opti
  * exactly the input.
  */
 export function compress(content: string, options: CompressOptions = {}): CompressResult {
-  checkContent(content);
-  const security = preScan(content, options.scan);
+  const security = admit(content, options.scan);
   const core = backend();
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
   const originalBytes = utf8Length(content);
@@ -268,8 +267,12 @@ function checkContent(content: string): void {
   );
 }
 
-/** The optional scan before compressing; throws `SECURITY_VIOLATION` when blocking mode blocks. */
-function preScan(content: string, how: CompressOptions['scan']): ScanResult | undefined {
+/**
+ * What `compress` checks first: content UTF-8 can carry ({@link checkContent}),
+ * then the optional scan, which throws `SECURITY_VIOLATION` when blocking mode blocks.
+ */
+function admit(content: string, how: CompressOptions['scan']): ScanResult | undefined {
+  checkContent(content);
   if (how === undefined || how === false) return undefined;
   const result = scan(content, how === true ? undefined : how);
   if (result.blocked) assertSafe(result);
@@ -306,8 +309,7 @@ async function compressWithAsync(
  * Same results as `compress()`.
  */
 export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
-  checkContent(content);
-  const security = preScan(content, options.scan);
+  const security = admit(content, options.scan);
   const core = backend();
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
   const originalBytes = utf8Length(content);
