@@ -121,8 +121,8 @@ impl Drop for Scratch {
     }
 }
 
-/// The tokens of pieces merged earlier in the same call. Keys are the
-/// pieces' hashes; the entry keeps the piece's bytes, which are compared, so
+/// The tokens of pieces merged earlier on this thread with one encoding.
+/// Keys are the pieces' hashes; the entry keeps the piece's bytes, which are compared, so
 /// a hash collision is a miss (the piece is then merged and not cached).
 #[derive(Default)]
 struct PieceCache {
