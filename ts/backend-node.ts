@@ -50,34 +50,9 @@ export function loadNodeBackend(kind: BackendKind): Backend {
       cause: err,
     });
   }
-  const backend = wrapBinding(kind, kind === 'native' ? withUtf8Text(binding) : binding, readRankFile);
+  const backend = wrapBinding(kind, binding, readRankFile);
   loaded.set(kind, backend);
   return backend;
-}
-
-/** Text at least this long goes to the native Brotli call as UTF-8 bytes. */
-const UTF8_ARGUMENT_FROM = 4096;
-const encoder = new TextEncoder();
-let scratch = new Uint8Array(0);
-
-/**
- * The native binding with `compressBrotli` taking long text as UTF-8 bytes:
- * `TextEncoder.encodeInto` into a reused buffer is about twice as fast as
- * napi's conversion of a string argument (which measures, then copies).
- */
-function withUtf8Text(binding: Record<string, unknown>): Record<string, unknown> {
-  const byString = binding.compressBrotli as (text: string, quality: number, session: boolean) => string;
-  const byBytes = binding.compressBrotliUtf8 as (utf8: Uint8Array, quality: number, session: boolean) => string;
-  if (typeof byString !== 'function' || typeof byBytes !== 'function') return binding;
-  const compressBrotli = (text: string, quality: number, session: boolean): string => {
-    if (typeof text !== 'string' || text.length < UTF8_ARGUMENT_FROM) return byString(text, quality, session);
-    // Up to 3 bytes per UTF-16 unit; buffers past 4 MiB are not kept.
-    const buffer = text.length * 3 <= scratch.length ? scratch : new Uint8Array(text.length * 3);
-    if (buffer.length <= 4 << 20) scratch = buffer;
-    const { written } = encoder.encodeInto(text, buffer);
-    return byBytes(buffer.subarray(0, written), quality, session);
-  };
-  return { ...binding, compressBrotli };
 }
 
 /** Reads `M2M_BACKEND` (`native`, `wasm` or unset). */

@@ -220,23 +220,6 @@ pub fn compress_brotli(text: String, quality: u32, session: bool) -> Result<Stri
     codec::compress_brotli(&text, quality, framing).map_err(to_js)
 }
 
-/// `compressBrotli` of text given as UTF-8 bytes (for long text the caller
-/// encodes it faster than a string argument is converted).
-#[napi]
-pub fn compress_brotli_utf8(utf8: &[u8], quality: u32, session: bool) -> Result<String> {
-    let text = std::str::from_utf8(utf8).map_err(|e| {
-        to_js(m2m_core::Error::InvalidUtf8 {
-            valid_up_to: e.valid_up_to(),
-        })
-    })?;
-    let framing = if session {
-        BrotliFraming::Session
-    } else {
-        BrotliFraming::Stateless
-    };
-    codec::compress_brotli(text, quality, framing).map_err(to_js)
-}
-
 /// Dictionary-codes text as `#DI|…`.
 #[napi]
 pub fn compress_dictionary(text: String) -> Result<String> {
