@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chatPayloadOfSize, traffic } from '../bench/corpus.js';
 import * as m2m from '../ts/index.js';
 import { type Algorithm, M2MError } from '../ts/index.js';
+import { utf8LengthChecked } from '../ts/utf8.js';
+import { BACKENDS } from './helpers.js';
 
 const LOSSLESS: Algorithm[] = ['token-native', 'brotli', 'dictionary'];
 const initial = m2m.backendKind();
@@ -256,6 +258,26 @@ describe('content UTF-8 cannot carry', () => {
       expect(() => m2m.compressBinary(text)).toThrow(expect.objectContaining({ code: 'INVALID_UTF8' }));
       expect(() => m2m.analyze(text)).toThrow(expect.objectContaining({ code: 'INVALID_UTF8' }));
     }
+  });
+  it('the native UTF-8 count equals the JavaScript one, lone surrogates included (property)', () => {
+    const unit = fc.oneof(
+      fc.integer({ min: 0, max: 0x7f }),
+      fc.integer({ min: 0x80, max: 0xffff }),
+      fc.integer({ min: 0xd800, max: 0xdfff }),
+    );
+    const text = fc
+      .tuple(fc.array(unit, { maxLength: 40 }), fc.nat({ max: 3000 }), fc.array(unit, { maxLength: 40 }))
+      .map(([a, pad, b]) => String.fromCharCode(...a) + 'p'.repeat(pad) + String.fromCharCode(...b));
+    fc.assert(
+      fc.property(text, (s) => {
+        const expected = utf8LengthChecked(s);
+        expect(BACKENDS.native.utf8LengthChecked(s)).toBe(expected);
+        expect(BACKENDS.wasm.utf8LengthChecked(s)).toBe(expected);
+        if (s.isWellFormed()) expect(expected).toBe(Buffer.byteLength(s));
+        else expect(s.slice(0, -1 - expected).isWellFormed()).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
   it('well-formed pairs are fine', () => {
     const text = `${'y'.repeat(5000)}😀 \ud83d\ude00`;

@@ -1,4 +1,5 @@
 import { M2MError, toM2MError } from './errors.js';
+import { utf8LengthChecked } from './utf8.js';
 
 /** Which implementation of the Rust core is in use. */
 export type BackendKind = 'native' | 'wasm';
@@ -76,6 +77,12 @@ function isCoreFailure(value: unknown): value is { code: string; message: string
 /** A loaded core: its functions, with errors normalised to `M2MError`. */
 export interface Backend extends CoreFunctions, AsyncCoreFunctions {
   readonly kind: BackendKind;
+  /**
+   * UTF-8 length of text, or `-1 - i` for a lone surrogate at index `i`
+   * (see `utf8LengthChecked` in utf8.ts). The native addon's is used for
+   * long text: it reads the string once, where JavaScript needs two passes.
+   */
+  utf8LengthChecked(text: string): number;
   /** Loads an encoding's rank data into this backend if it is not loaded yet. */
   ensureEncoding(encoding: string): void;
 }
@@ -107,6 +114,9 @@ const CORE_FUNCTION_NAMES = [
   'hasWirePrefix',
 ] as const satisfies readonly (keyof CoreFunctions)[];
 
+/** Below this many UTF-16 units, the JavaScript count is as fast as a call into the addon. */
+const NATIVE_LENGTH_MIN_CHARS = 1024;
+
 /** Node's Buffer is a Uint8Array subclass; hand out plain views of the same memory. */
 function plain<T>(value: T): T {
   if (value instanceof Uint8Array && value.constructor !== Uint8Array) {
@@ -131,6 +141,11 @@ export function wrapBinding(kind: BackendKind, binding: Record<string, unknown>,
       loaded.add(encoding);
     },
   };
+  const nativeLength = binding.utf8LengthChecked;
+  backend.utf8LengthChecked =
+    typeof nativeLength === 'function'
+      ? (text: string) => (text.length < NATIVE_LENGTH_MIN_CHARS ? utf8LengthChecked(text) : nativeLength(text))
+      : utf8LengthChecked;
   for (const name of CORE_FUNCTION_NAMES) {
     const fn = binding[name];
     if (typeof fn !== 'function') {

@@ -208,10 +208,9 @@ function withTokens(core: Backend, result: CompressResult, content: string, opti
  * exactly the input.
  */
 export function compress(content: string, options: CompressOptions = {}): CompressResult {
-  const security = admit(content, options.scan);
   const core = backend();
+  const { originalBytes, security } = admit(core, content, options.scan);
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
-  const originalBytes = utf8Length(content);
   let chosen: Candidate;
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
@@ -250,17 +249,13 @@ function result(
 /**
  * Content must be a string that UTF-8 can carry: a lone surrogate (half of a
  * UTF-16 pair) would come back as U+FFFD, so it is refused rather than
- * silently changed.
+ * silently changed. Returns the content's UTF-8 length.
  */
-function checkContent(content: string): void {
+function checkContent(core: Backend, content: string): number {
   if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
-  if (content.isWellFormed()) return;
-  let at = 0;
-  for (; at < content.length; at++) {
-    const c = content.charCodeAt(at);
-    if (c >= 0xd800 && c <= 0xdbff && (content.charCodeAt(at + 1) & 0xfc00) === 0xdc00) at++;
-    else if (c >= 0xd800 && c <= 0xdfff) break;
-  }
+  const bytes = core.utf8LengthChecked(content);
+  if (bytes >= 0) return bytes;
+  const at = -1 - bytes;
   throw new M2MError(
     'INVALID_UTF8',
     `content has a lone surrogate (U+${content.charCodeAt(at).toString(16).toUpperCase()}) at index ${at}, which UTF-8 cannot carry; it would not survive the round trip`,
@@ -270,13 +265,18 @@ function checkContent(content: string): void {
 /**
  * What `compress` checks first: content UTF-8 can carry ({@link checkContent}),
  * then the optional scan, which throws `SECURITY_VIOLATION` when blocking mode blocks.
+ * Returns the content's UTF-8 length and the scan's result.
  */
-function admit(content: string, how: CompressOptions['scan']): ScanResult | undefined {
-  checkContent(content);
-  if (how === undefined || how === false) return undefined;
-  const result = scan(content, how === true ? undefined : how);
-  if (result.blocked) assertSafe(result);
-  return result;
+function admit(
+  core: Backend,
+  content: string,
+  how: CompressOptions['scan'],
+): { originalBytes: number; security?: ScanResult } {
+  const originalBytes = checkContent(core, content);
+  if (how === undefined || how === false) return { originalBytes };
+  const security = scan(content, how === true ? undefined : how);
+  if (security.blocked) assertSafe(security);
+  return { originalBytes, security };
 }
 
 /** As `compressWith`, with the heavy core calls off the JavaScript thread where the backend can. */
@@ -309,10 +309,9 @@ async function compressWithAsync(
  * Same results as `compress()`.
  */
 export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
-  const security = admit(content, options.scan);
   const core = backend();
+  const { originalBytes, security } = admit(core, content, options.scan);
   const algorithm = toAlgorithm(options.algorithm ?? 'auto');
-  const originalBytes = utf8Length(content);
   let chosen: Candidate;
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
@@ -396,8 +395,8 @@ export function decompress(wire: string, options: DecompressOptions = {}): strin
 
 /** TokenNative in the binary form `<0|1|2><varint ids>`, for binary channels. */
 export function compressBinary(content: string, encoding: Encoding = DEFAULT_ENCODING): Uint8Array {
-  checkContent(content);
   const core = backend();
+  checkContent(core, content);
   const name = toEncoding(encoding);
   core.ensureEncoding(name);
   return core.compressTokenNativeBinary(content, name);
@@ -438,11 +437,10 @@ const percent = (saved: number, of: number) => (of === 0 ? 0 : Math.round((saved
 
 /** Runs every algorithm on `content` and reports bytes and tokens of each, and what auto picks. */
 export function analyze(content: string, options: CompressOptions = {}): Analysis {
-  checkContent(content);
   const core = backend();
+  const originalBytes = checkContent(core, content);
   const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
   core.ensureEncoding(encoding);
-  const originalBytes = utf8Length(content);
   const originalTokens = core.countTokens(content, encoding);
   const algorithms = ALGORITHMS.map((algorithm): AlgorithmReport => {
     try {

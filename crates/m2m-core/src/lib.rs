@@ -24,6 +24,7 @@ pub mod encoding;
 pub mod error;
 pub mod limits;
 pub mod token_native;
+pub mod utf16;
 pub mod varint;
 
 pub use encoding::Encoding;

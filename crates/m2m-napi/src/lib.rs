@@ -19,6 +19,138 @@ fn to_js(err: m2m_core::Error) -> napi::Error<&'static str> {
     napi::Error::new(err.code(), err.to_string())
 }
 
+/// A JS string read as UTF-16 and converted to UTF-8 by the core: one copy in
+/// V8 and one fast pass in Rust, where napi's UTF-8 read makes V8 walk the
+/// string twice (to measure it, then to encode it) character by character.
+pub struct Text(String);
+
+/// A JS string's UTF-16 units, copied out of V8.
+pub struct Utf16(Vec<u16>);
+
+impl napi::bindgen_prelude::FromNapiValue for Utf16 {
+    unsafe fn from_napi_value(
+        env: napi::sys::napi_env,
+        value: napi::sys::napi_value,
+    ) -> napi::Result<Self> {
+        let failed = |what: &str| napi::Error::new(napi::Status::StringExpected, what.to_owned());
+        let mut len = 0;
+        // SAFETY: env and value come from napi; a null buffer asks for the length.
+        let status = unsafe {
+            napi::sys::napi_get_value_string_utf16(env, value, std::ptr::null_mut(), 0, &mut len)
+        };
+        if status != napi::sys::Status::napi_ok {
+            return Err(failed("expected a string"));
+        }
+        // One more unit for the terminating zero napi writes.
+        let mut units = vec![0u16; len + 1];
+        let mut written = 0;
+        // SAFETY: `units` holds `len + 1` units, as the call is told.
+        let status = unsafe {
+            napi::sys::napi_get_value_string_utf16(
+                env,
+                value,
+                units.as_mut_ptr(),
+                len + 1,
+                &mut written,
+            )
+        };
+        if status != napi::sys::Status::napi_ok || written != len {
+            return Err(failed("the string could not be read"));
+        }
+        units.truncate(len);
+        Ok(Utf16(units))
+    }
+}
+
+impl napi::bindgen_prelude::FromNapiValue for Text {
+    unsafe fn from_napi_value(
+        env: napi::sys::napi_env,
+        value: napi::sys::napi_value,
+    ) -> napi::Result<Self> {
+        // SAFETY: as the caller's.
+        let Utf16(units) = unsafe { Utf16::from_napi_value(env, value) }?;
+        Ok(Text(m2m_core::utf16::to_utf8_lossy(&units)))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The first few UTF-16 units of a JS string, as UTF-8: enough to recognise
+/// a wire prefix without reading the whole string.
+pub struct Head(String);
+
+/// Units read by [`Head`]: more than the longest wire prefix.
+const HEAD_UNITS: usize = 32;
+
+impl napi::bindgen_prelude::FromNapiValue for Head {
+    unsafe fn from_napi_value(
+        env: napi::sys::napi_env,
+        value: napi::sys::napi_value,
+    ) -> napi::Result<Self> {
+        let mut units = [0u16; HEAD_UNITS + 1];
+        let mut written = 0;
+        // SAFETY: `units` holds `HEAD_UNITS + 1` units, as the call is told.
+        let status = unsafe {
+            napi::sys::napi_get_value_string_utf16(
+                env,
+                value,
+                units.as_mut_ptr(),
+                units.len(),
+                &mut written,
+            )
+        };
+        if status != napi::sys::Status::napi_ok {
+            return Err(napi::Error::new(
+                napi::Status::StringExpected,
+                "expected a string".to_owned(),
+            ));
+        }
+        Ok(Head(m2m_core::utf16::to_utf8_lossy(&units[..written])))
+    }
+}
+
+impl TypeName for Head {
+    fn type_name() -> &'static str {
+        "String"
+    }
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::String
+    }
+}
+
+impl TypeName for Text {
+    fn type_name() -> &'static str {
+        "String"
+    }
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::String
+    }
+}
+
+impl TypeName for Utf16 {
+    fn type_name() -> &'static str {
+        "String"
+    }
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::String
+    }
+}
+
+/// The UTF-8 length of a string, or `-1 - i` when a lone surrogate (which
+/// UTF-8 cannot carry) stands at UTF-16 index `i`.
+#[napi(ts_args_type = "text: string")]
+pub fn utf8_length_checked(text: Utf16) -> i64 {
+    match m2m_core::utf16::utf8_len(&text.0) {
+        Ok(len) => len as i64,
+        Err(lone) => -1 - lone.index as i64,
+    }
+}
+
 /// Token ids with the name of their encoding.
 #[napi(object)]
 pub struct TokenIds {
@@ -57,7 +189,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 
 /// Decodes standard, padded base64.
 #[napi]
-pub fn base64_decode(text: String) -> Result<Buffer> {
+pub fn base64_decode(#[napi(ts_arg_type = "string")] text: Text) -> Result<Buffer> {
     Ok(base64::decode(&text).map_err(to_js)?.into())
 }
 
@@ -70,7 +202,7 @@ pub fn pack_token_native(ids: Uint32Array, encoding: String) -> Result<String> {
 
 /// Unpacks `#TK|<C|O|L>|<base64>` into ids.
 #[napi]
-pub fn unpack_token_native(wire: String) -> Result<TokenIds> {
+pub fn unpack_token_native(#[napi(ts_arg_type = "string")] wire: Text) -> Result<TokenIds> {
     Ok(token_native::unpack_text(&wire).map_err(to_js)?.into())
 }
 
@@ -115,7 +247,7 @@ fn ids_to_js<'env>(env: &'env Env, ids: &[u32]) -> Result<Uint32ArraySlice<'env>
 #[napi(ts_return_type = "Uint32Array")]
 pub fn encode_ordinary<'env>(
     env: &'env Env,
-    text: String,
+    #[napi(ts_arg_type = "string")] text: Text,
     encoding_name: String,
 ) -> Result<Uint32ArraySlice<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
@@ -126,7 +258,7 @@ pub fn encode_ordinary<'env>(
 #[napi(ts_return_type = "Uint32Array")]
 pub fn encode_with_special<'env>(
     env: &'env Env,
-    text: String,
+    #[napi(ts_arg_type = "string")] text: Text,
     encoding_name: String,
     allowed_special: Option<Vec<String>>,
 ) -> Result<Uint32ArraySlice<'env>> {
@@ -182,20 +314,29 @@ fn utf16(text: &str) -> Vec<u16> {
 
 /// Counts the tokens of text.
 #[napi]
-pub fn count_tokens(text: String, encoding_name: String) -> Result<u32> {
+pub fn count_tokens(
+    #[napi(ts_arg_type = "string")] text: Text,
+    encoding_name: String,
+) -> Result<u32> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
     Ok(tokenizer.count(&text) as u32)
 }
 
 /// Tokenizes text into `#TK|<C|O|L>|<base64>`.
 #[napi]
-pub fn compress_token_native(text: String, encoding_name: String) -> Result<String> {
+pub fn compress_token_native(
+    #[napi(ts_arg_type = "string")] text: Text,
+    encoding_name: String,
+) -> Result<String> {
     codec::compress_token_native(&text, encoding(&encoding_name)?).map_err(to_js)
 }
 
 /// Tokenizes text into the binary form `<0|1|2><varints>`.
 #[napi]
-pub fn compress_token_native_binary(text: String, encoding_name: String) -> Result<Buffer> {
+pub fn compress_token_native_binary(
+    #[napi(ts_arg_type = "string")] text: Text,
+    encoding_name: String,
+) -> Result<Buffer> {
     Ok(
         codec::compress_token_native_binary(&text, encoding(&encoding_name)?)
             .map_err(to_js)?
@@ -211,7 +352,12 @@ pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String> {
 
 /// Brotli-compresses text as `#BR|…` (or `#M2M[v3.0]|DATA:…` in a session).
 #[napi]
-pub fn compress_brotli(text: String, quality: u32, session: bool) -> Result<String> {
+pub fn compress_brotli(
+    #[napi(ts_arg_type = "string")] text: Text,
+    quality: u32,
+    session: bool,
+) -> Result<String> {
+    let Text(text) = text;
     let framing = if session {
         BrotliFraming::Session
     } else {
@@ -222,7 +368,7 @@ pub fn compress_brotli(text: String, quality: u32, session: bool) -> Result<Stri
 
 /// Dictionary-codes text as `#DI|…`.
 #[napi]
-pub fn compress_dictionary(text: String) -> Result<String> {
+pub fn compress_dictionary(#[napi(ts_arg_type = "string")] text: Text) -> Result<String> {
     codec::compress_dictionary(&text).map_err(to_js)
 }
 
@@ -250,7 +396,10 @@ impl From<codec::Decompressed> for Decompressed {
 /// Decodes any wire string the core handles (all but `#T1|`), as a
 /// `Decompressed` object whose text is built like `decodeTokens`'.
 #[napi(ts_return_type = "Decompressed")]
-pub fn decompress<'env>(env: &'env Env, wire: String) -> Result<Object<'env>> {
+pub fn decompress<'env>(
+    env: &'env Env,
+    #[napi(ts_arg_type = "string")] wire: Text,
+) -> Result<Object<'env>> {
     let d = codec::decompress(&wire).map_err(to_js)?;
     let internal = |e: napi::Error| napi::Error::new("INTERNAL_ERROR", e.reason);
     let mut out = Object::new(env).map_err(internal)?;
@@ -265,8 +414,8 @@ pub fn decompress<'env>(env: &'env Env, wire: String) -> Result<Object<'env>> {
 
 /// True when text starts with a prefix a decoder would interpret.
 #[napi]
-pub fn has_wire_prefix(text: String) -> bool {
-    codec::has_wire_prefix(&text)
+pub fn has_wire_prefix(#[napi(ts_arg_type = "string")] text: Head) -> bool {
+    codec::has_wire_prefix(&text.0)
 }
 
 // --- Work on the libuv thread pool -------------------------------------------
@@ -323,7 +472,7 @@ impl<T: Send + ToNapiValue + TypeName + 'static> Task for CoreJob<T> {
 /// `compressTokenNative` on the thread pool.
 #[napi(ts_return_type = "Promise<string | CoreFailure>")]
 pub fn compress_token_native_async(
-    text: String,
+    #[napi(ts_arg_type = "string")] text: Text,
     encoding_name: String,
 ) -> Result<AsyncTask<CoreJob<String>>> {
     let encoding = encoding(&encoding_name)?;
@@ -333,7 +482,7 @@ pub fn compress_token_native_async(
 /// `compressBrotli` on the thread pool.
 #[napi(ts_return_type = "Promise<string | CoreFailure>")]
 pub fn compress_brotli_async(
-    text: String,
+    #[napi(ts_arg_type = "string")] text: Text,
     quality: u32,
     session: bool,
 ) -> AsyncTask<CoreJob<String>> {
@@ -347,13 +496,18 @@ pub fn compress_brotli_async(
 
 /// `decompress` on the thread pool.
 #[napi(ts_return_type = "Promise<Decompressed | CoreFailure>")]
-pub fn decompress_async(wire: String) -> AsyncTask<CoreJob<Decompressed>> {
+pub fn decompress_async(
+    #[napi(ts_arg_type = "string")] wire: Text,
+) -> AsyncTask<CoreJob<Decompressed>> {
     job(move || codec::decompress(&wire).map(Decompressed::from))
 }
 
 /// `countTokens` on the thread pool.
 #[napi(ts_return_type = "Promise<number | CoreFailure>")]
-pub fn count_tokens_async(text: String, encoding_name: String) -> Result<AsyncTask<CoreJob<u32>>> {
+pub fn count_tokens_async(
+    #[napi(ts_arg_type = "string")] text: Text,
+    encoding_name: String,
+) -> Result<AsyncTask<CoreJob<u32>>> {
     let encoding = encoding(&encoding_name)?;
     Ok(job(move || {
         bpe::get(encoding).map(|t| t.count(&text) as u32)

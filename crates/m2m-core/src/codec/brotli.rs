@@ -89,6 +89,41 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     Ok(out)
 }
 
+/// [`compress`] as the unmodified `brotli` crate that m2m-brotli was forked
+/// from does it, with the same parameters: the reference the fork's output
+/// must equal byte for byte.
+#[cfg(test)]
+pub(super) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
+    use brotli_upstream::enc::encode::{
+        BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
+        BrotliEncoderStateStruct,
+    };
+    use brotli_upstream::enc::StandardAlloc;
+
+    let mut state = BrotliEncoderStateStruct::new(StandardAlloc::default());
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality);
+    let lgwin = window_for(data.len());
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, lgwin);
+    let size_hint = data.len() as u32;
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT, size_hint);
+    let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
+    let (mut available_in, mut in_offset) = (data.len(), 0);
+    let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
+    assert!(state.compress_stream(
+        BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
+        &mut available_in,
+        data,
+        &mut in_offset,
+        &mut available_out,
+        &mut out,
+        &mut out_offset,
+        &mut total_out,
+        &mut |_, _, _, _| (),
+    ));
+    out.truncate(out_offset);
+    out
+}
+
 /// Decompresses one complete, standard (RFC 7932) Brotli stream, refusing to
 /// produce more than [`MAX_DECOMPRESSED_BYTES`]. Large-window streams are
 /// rejected, so the decoder's window stays within 16 MiB.
