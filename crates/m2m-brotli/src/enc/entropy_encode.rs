@@ -549,8 +549,12 @@ pub fn BrotliConvertBitDepthsToSymbols(depth: &[u8], len: usize, bits: &mut [u16
     let mut bl_count: [u16; MAX_HUFFMAN_BITS] = [0; MAX_HUFFMAN_BITS];
     let mut next_code: [u16; MAX_HUFFMAN_BITS] = [0; MAX_HUFFMAN_BITS];
     let mut code: i32 = 0i32;
+    // Zero depths are skipped: their count is cleared below anyway, and
+    // incrementing one counter for each makes a chain of dependent stores.
     for &d in depth {
-        bl_count[usize::from(d) & 15] += 1;
+        if d != 0 {
+            bl_count[usize::from(d) & 15] += 1;
+        }
     }
     bl_count[0] = 0u16;
     next_code[0] = 0u16;
