@@ -12,17 +12,20 @@ pub struct LoneSurrogate {
     pub unit: u16,
 }
 
-/// How many leading units are ASCII; the loop compiles to wide compares.
-fn ascii_prefix(units: &[u16]) -> usize {
-    const CHUNK: usize = 16;
-    let mut n = 0;
-    for chunk in units.chunks_exact(CHUNK) {
-        if chunk.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
-            break;
-        }
-        n += CHUNK;
+/// Units looked at together on the ASCII fast path.
+const CHUNK: usize = 16;
+
+/// The next `CHUNK` units at `i` as bytes, when they are all ASCII.
+fn ascii_chunk(units: &[u16], i: usize) -> Option<[u8; CHUNK]> {
+    let chunk = units.get(i..i + CHUNK)?;
+    if chunk.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
+        return None;
     }
-    n + units[n..].iter().take_while(|&&u| u < 0x80).count()
+    let mut bytes = [0u8; CHUNK];
+    for (b, &u) in bytes.iter_mut().zip(chunk) {
+        *b = u as u8;
+    }
+    Some(bytes)
 }
 
 /// Whether `units[i]` is a high surrogate followed by a low one.
@@ -31,6 +34,18 @@ fn is_pair_at(units: &[u16], i: usize) -> bool {
         && units
             .get(i + 1)
             .map_or(false, |&u| (0xdc00..0xe000).contains(&u))
+}
+
+/// How many leading units are ASCII, looked at `CHUNK` at a time.
+fn ascii_prefix(units: &[u16]) -> usize {
+    let mut n = 0;
+    for chunk in units.chunks_exact(CHUNK) {
+        if chunk.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
+            break;
+        }
+        n += CHUNK;
+    }
+    n + units[n..].iter().take_while(|&&u| u < 0x80).count()
 }
 
 /// The UTF-8 length of UTF-16 text.
@@ -45,17 +60,16 @@ pub fn utf8_len(units: &[u16]) -> Result<usize, LoneSurrogate> {
         len += ascii;
         i += ascii;
         while i < units.len() && units[i] >= 0x80 {
-            let u = units[i];
-            if u < 0x800 {
-                len += 2;
-            } else if !(0xd800..0xe000).contains(&u) {
-                len += 3;
-            } else if is_pair_at(units, i) {
-                len += 4;
-                i += 1;
-            } else {
-                return Err(LoneSurrogate { index: i, unit: u });
-            }
+            let unit = units[i];
+            len += match unit {
+                0x80..=0x7ff => 2,
+                0xd800..=0xdfff if is_pair_at(units, i) => {
+                    i += 1;
+                    4
+                }
+                0xd800..=0xdfff => return Err(LoneSurrogate { index: i, unit }),
+                _ => 3,
+            };
             i += 1;
         }
     }
@@ -63,35 +77,47 @@ pub fn utf8_len(units: &[u16]) -> Result<usize, LoneSurrogate> {
 }
 
 /// UTF-16 text as UTF-8, with each lone surrogate replaced by U+FFFD (as a
-/// JavaScript engine's UTF-8 encoder does). Runs of ASCII are narrowed in a
-/// loop the compiler vectorises.
+/// JavaScript engine's UTF-8 encoder does). ASCII is narrowed sixteen units
+/// at a time.
 pub fn to_utf8_lossy(units: &[u16]) -> String {
     let mut out = Vec::with_capacity(units.len() + units.len() / 2);
     let mut i = 0;
     while i < units.len() {
-        let ascii = ascii_prefix(&units[i..]);
-        out.extend(units[i..i + ascii].iter().map(|&u| u as u8));
-        i += ascii;
-        while i < units.len() && units[i] >= 0x80 {
-            let u = units[i];
-            let c = if is_pair_at(units, i) {
-                i += 1;
-                let high = u32::from(u - 0xd800);
-                let low = u32::from(units[i] - 0xdc00);
-                char::from_u32(0x10000 + (high << 10) + low)
-            } else {
-                char::from_u32(u32::from(u))
-            };
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(
-                c.unwrap_or(char::REPLACEMENT_CHARACTER)
-                    .encode_utf8(&mut buf)
-                    .as_bytes(),
-            );
-            i += 1;
+        if let Some(bytes) = ascii_chunk(units, i) {
+            out.extend_from_slice(&bytes);
+            i += CHUNK;
+            continue;
         }
+        let u = units[i];
+        match u {
+            0..=0x7f => out.push(u as u8),
+            0x80..=0x7ff => {
+                out.extend_from_slice(&[0xc0 | (u >> 6) as u8, 0x80 | (u & 0x3f) as u8])
+            }
+            0xd800..=0xdfff if is_pair_at(units, i) => {
+                i += 1;
+                let c = 0x10000 + ((u32::from(u) - 0xd800) << 10) + (u32::from(units[i]) - 0xdc00);
+                out.extend_from_slice(&[
+                    0xf0 | (c >> 18) as u8,
+                    0x80 | ((c >> 12) & 0x3f) as u8,
+                    0x80 | ((c >> 6) & 0x3f) as u8,
+                    0x80 | (c & 0x3f) as u8,
+                ]);
+            }
+            0xd800..=0xdfff => out.extend_from_slice("\u{fffd}".as_bytes()),
+            _ => out.extend_from_slice(&[
+                0xe0 | (u >> 12) as u8,
+                0x80 | ((u >> 6) & 0x3f) as u8,
+                0x80 | (u & 0x3f) as u8,
+            ]),
+        }
+        i += 1;
     }
-    String::from_utf8(out).expect("encoded from chars, so valid UTF-8")
+    debug_assert!(std::str::from_utf8(&out).is_ok());
+    // SAFETY: `out` holds ASCII units narrowed to bytes, the standard UTF-8
+    // forms of the other units (pairs as one code point, a lone surrogate as
+    // U+FFFD), so it is valid UTF-8.
+    unsafe { String::from_utf8_unchecked(out) }
 }
 
 #[cfg(test)]

@@ -41,10 +41,10 @@ impl napi::bindgen_prelude::FromNapiValue for Utf16 {
         if status != napi::sys::Status::napi_ok {
             return Err(failed("expected a string"));
         }
-        // One more unit for the terminating zero napi writes.
-        let mut units = vec![0u16; len + 1];
+        // Room for one more unit: the terminating zero napi writes.
+        let mut units: Vec<u16> = Vec::with_capacity(len + 1);
         let mut written = 0;
-        // SAFETY: `units` holds `len + 1` units, as the call is told.
+        // SAFETY: `units` has room for `len + 1` units, as the call is told.
         let status = unsafe {
             napi::sys::napi_get_value_string_utf16(
                 env,
@@ -57,7 +57,8 @@ impl napi::bindgen_prelude::FromNapiValue for Utf16 {
         if status != napi::sys::Status::napi_ok || written != len {
             return Err(failed("the string could not be read"));
         }
-        units.truncate(len);
+        // SAFETY: napi wrote `written` units (and a zero after them).
+        unsafe { units.set_len(written) };
         Ok(Utf16(units))
     }
 }
