@@ -178,22 +178,17 @@ pub fn BrotliCreateHuffmanTree(
             k = n.wrapping_sub(1);
             while k != 0usize {
                 {
-                    let left: usize;
-                    let right: usize;
-                    if (tree[i]).total_count_ <= (tree[j]).total_count_ {
-                        left = i;
-                        i = i.wrapping_add(1);
-                    } else {
-                        left = j;
-                        j = j.wrapping_add(1);
-                    }
-                    if (tree[i]).total_count_ <= (tree[j]).total_count_ {
-                        right = i;
-                        i = i.wrapping_add(1);
-                    } else {
-                        right = j;
-                        j = j.wrapping_add(1);
-                    }
+                    // m2m: the reference's choices, without branches (they
+                    // are unpredictable, and each one mispredicted costs more
+                    // than computing both sides).
+                    let take_leaf = tree[i].total_count_ <= tree[j].total_count_;
+                    let left = if take_leaf { i } else { j };
+                    i += usize::from(take_leaf);
+                    j += usize::from(!take_leaf);
+                    let take_leaf = tree[i].total_count_ <= tree[j].total_count_;
+                    let right = if take_leaf { i } else { j };
+                    i += usize::from(take_leaf);
+                    j += usize::from(!take_leaf);
                     {
                         let j_end: usize = (2usize).wrapping_mul(n).wrapping_sub(k);
                         (tree[j_end]).total_count_ = (tree[left])
@@ -245,13 +240,10 @@ pub fn BrotliOptimizeHuffmanCountsForRle(
     {
         let mut nonzeros: usize = 0usize;
         let mut smallest_nonzero: u32 = (1i32 << 30) as u32;
-        for i in 0usize..length {
-            if counts[i] != 0u32 {
-                nonzeros = nonzeros.wrapping_add(1);
-                if smallest_nonzero > counts[i] {
-                    smallest_nonzero = counts[i];
-                }
-            }
+        // m2m: the reference's loop, without branches.
+        for &count in &counts[..length] {
+            nonzeros += usize::from(count != 0);
+            smallest_nonzero = smallest_nonzero.min(if count == 0 { u32::MAX } else { count });
         }
         if nonzeros < 5usize {
             return;
