@@ -1,7 +1,9 @@
 //! UTF-16 text, as JavaScript strings hold it: its UTF-8 length, and its
 //! conversion to UTF-8. The Node addon reads strings as UTF-16 (a copy in V8)
 //! and converts them here, which is faster than V8's own UTF-8 writer, and
-//! checks them for lone surrogates without a second pass in JavaScript.
+//! checks them for lone surrogates without a second pass in JavaScript. The
+//! other way, it makes UTF-16 for V8, which copies UTF-16 but decodes UTF-8
+//! character by character.
 
 /// Where a lone surrogate (half of a UTF-16 pair) stands in text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +122,77 @@ pub fn to_utf8_lossy(units: &[u16]) -> String {
     unsafe { String::from_utf8_unchecked(out) }
 }
 
+/// `text` as UTF-16 units. ASCII is widened sixteen bytes at a time; other
+/// characters are encoded one by one.
+pub fn from_utf8(text: &str) -> Vec<u16> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + CHUNK) {
+            if chunk.iter().fold(0, |acc, &b| acc | b) < 0x80 {
+                let mut units = [0u16; CHUNK];
+                for (u, &b) in units.iter_mut().zip(chunk) {
+                    *u = u16::from(b);
+                }
+                out.extend_from_slice(&units);
+                i += CHUNK;
+                continue;
+            }
+        }
+        if bytes[i] < 0x80 {
+            out.push(u16::from(bytes[i]));
+            i += 1;
+        } else if let Some(c) = text[i..].chars().next() {
+            let mut units = [0u16; 2];
+            out.extend_from_slice(c.encode_utf16(&mut units));
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// UTF-8 bytes as UTF-16 units, checked as they are converted (one pass,
+/// where checking the bytes as a `str` first would be a second).
+///
+/// # Errors
+/// The length of the longest valid UTF-8 prefix when the bytes are not UTF-8.
+pub fn from_utf8_bytes(bytes: &[u8]) -> Result<Vec<u16>, usize> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(chunk) = bytes.get(i..i + CHUNK) {
+            if chunk.iter().fold(0, |acc, &b| acc | b) < 0x80 {
+                let mut units = [0u16; CHUNK];
+                for (u, &b) in units.iter_mut().zip(chunk) {
+                    *u = u16::from(b);
+                }
+                out.extend_from_slice(&units);
+                i += CHUNK;
+                continue;
+            }
+        }
+        let width = match bytes[i] {
+            0..=0x7f => 1,
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf4 => 4,
+            _ => return Err(i),
+        };
+        // The standard library checks the one character (overlong forms,
+        // surrogates and out-of-range code points included).
+        let c = bytes
+            .get(i..i + width)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|s| s.chars().next())
+            .ok_or(i)?;
+        let mut units = [0u16; 2];
+        out.extend_from_slice(c.encode_utf16(&mut units));
+        i += width;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +215,7 @@ mod tests {
         ] {
             assert_eq!(utf8_len(&units(s)), Ok(s.len()), "{s:?}");
             assert_eq!(to_utf8_lossy(&units(s)), s);
+            assert_eq!(from_utf8(s), units(s));
         }
     }
 
@@ -173,6 +247,29 @@ mod tests {
                 }
             }
             prop_assert_eq!(to_utf8_lossy(&u), String::from_utf16_lossy(&u));
+        }
+
+        /// `from_utf8_bytes` agrees with the standard library on any bytes:
+        /// the same units for UTF-8, the same valid prefix for the rest.
+        #[test]
+        fn from_utf8_bytes_agrees_with_std(
+            b in proptest::collection::vec(prop_oneof![0u8..0x80, 0x80u8..0xc0, 0xc0u8..=0xff, any::<u8>()], 0..100),
+            s in "\\PC{0,40}",
+            cut in 0usize..200,
+        ) {
+            let mut bytes = s.as_bytes().to_vec();
+            bytes.extend_from_slice(&b);
+            bytes.truncate(cut.max(s.len()).min(bytes.len()));
+            match std::str::from_utf8(&bytes) {
+                Ok(text) => prop_assert_eq!(from_utf8_bytes(&bytes), Ok(text.encode_utf16().collect())),
+                Err(e) => prop_assert_eq!(from_utf8_bytes(&bytes), Err(e.valid_up_to())),
+            }
+        }
+
+        /// `from_utf8` agrees with the standard library on any text.
+        #[test]
+        fn from_utf8_agrees_with_std(s in "\\PC{0,300}|[a-z\u{80}-\u{7ff}\u{10000}-\u{10ffff} ]{0,300}") {
+            prop_assert_eq!(from_utf8(&s), s.encode_utf16().collect::<Vec<_>>());
         }
     }
 }

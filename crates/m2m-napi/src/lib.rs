@@ -276,7 +276,9 @@ pub fn decode_tokens<'env>(
     encoding_name: String,
 ) -> Result<JsString<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
-    text_to_js(env, &tokenizer.decode(&ids).map_err(to_js)?)
+    let units = tokenizer.decode_utf16(&ids).map_err(to_js)?;
+    env.create_string_utf16(&units)
+        .map_err(|e| napi::Error::new("INTERNAL_ERROR", e.reason))
 }
 
 /// A JS string of `text`: from Latin-1 when it is ASCII, else from UTF-16
@@ -286,31 +288,9 @@ fn text_to_js<'env>(env: &'env Env, text: &str) -> Result<JsString<'env>> {
     let created = if text.is_ascii() {
         env.create_string_latin1(text.as_bytes())
     } else {
-        env.create_string_utf16(utf16(text))
+        env.create_string_utf16(m2m_core::utf16::from_utf8(text))
     };
     created.map_err(|e| napi::Error::new("INTERNAL_ERROR", e.reason))
-}
-
-/// UTF-16 code units of `text`, copying runs of ASCII a byte at a time
-/// (a loop the compiler vectorises) and encoding the rest per character.
-fn utf16(text: &str) -> Vec<u16> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let ascii = bytes[i..]
-            .iter()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(bytes.len() - i);
-        out.extend(bytes[i..i + ascii].iter().map(|&b| u16::from(b)));
-        i += ascii;
-        if let Some(c) = text[i..].chars().next() {
-            let mut units = [0u16; 2];
-            out.extend_from_slice(c.encode_utf16(&mut units));
-            i += c.len_utf8();
-        }
-    }
-    out
 }
 
 /// Counts the tokens of text.

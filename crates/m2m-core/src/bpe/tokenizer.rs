@@ -100,7 +100,32 @@ impl Vocab {
     fn token(&self, rank: usize) -> &[u8] {
         &self.bytes[self.offsets[rank] as usize..self.offsets[rank + 1] as usize]
     }
+
+    /// Appends the bytes of token `rank` to `out`. A short token is copied as
+    /// a block of [`TOKEN_PAD`] bytes and the excess cut off: a fixed-size
+    /// copy, where a copy of the exact length is a call to `memcpy`.
+    #[inline]
+    fn append_token(&self, rank: usize, out: &mut Vec<u8>) {
+        let (start, end) = (self.offsets[rank] as usize, self.offsets[rank + 1] as usize);
+        if end - start <= TOKEN_PAD {
+            let at = out.len();
+            out.extend_from_slice(&self.bytes[start..start + TOKEN_PAD]);
+            out.truncate(at + end - start);
+        } else {
+            out.extend_from_slice(&self.bytes[start..end]);
+        }
+    }
 }
+
+/// Token bytes with [`TOKEN_PAD`] zero bytes after them.
+fn padded(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.resize(bytes.len() + TOKEN_PAD, 0);
+    bytes
+}
+
+/// Zero bytes kept after the last token, so that any token can be read as a
+/// block of this many bytes (see [`Vocab::append_token`]).
+const TOKEN_PAD: usize = 16;
 
 /// A BPE tokenizer for one [`Encoding`], producing the same ids as
 /// tiktoken (`cl100k_base`, `o200k_base`) and Meta's Llama 3 tokenizer.
@@ -159,7 +184,7 @@ impl Tokenizer {
                 .map(|w| (w[1] - w[0]) as usize)
                 .max()
                 .unwrap_or(0),
-            bytes: data.bytes,
+            bytes: padded(data.bytes),
             offsets: data.offsets,
             table,
             byte_ranks: [u32::MAX; 256],
@@ -288,11 +313,13 @@ impl Tokenizer {
     /// # Errors
     /// [`Error::UnknownToken`] for an id the encoding does not define.
     pub fn decode_bytes(&self, ids: &[u32]) -> Result<Vec<u8>> {
-        let mut out = Vec::with_capacity(ids.len() * 4);
+        let mut out = Vec::with_capacity(ids.len() * 4 + TOKEN_PAD);
         for &id in ids {
-            match self.token_bytes(id) {
-                Some(bytes) => out.extend_from_slice(bytes),
-                None => return Err(Error::UnknownToken { id }),
+            let rank = id as usize;
+            if rank < self.vocab.len() {
+                self.vocab.append_token(rank, &mut out);
+            } else {
+                out.extend_from_slice(self.token_bytes(id).ok_or(Error::UnknownToken { id })?);
             }
         }
         Ok(out)
@@ -307,6 +334,15 @@ impl Tokenizer {
         String::from_utf8(self.decode_bytes(ids)?).map_err(|e| Error::InvalidUtf8 {
             valid_up_to: e.utf8_error().valid_up_to(),
         })
+    }
+
+    /// [`Tokenizer::decode`] as UTF-16 units (what a JavaScript string holds).
+    ///
+    /// # Errors
+    /// As [`Tokenizer::decode`].
+    pub fn decode_utf16(&self, ids: &[u32]) -> Result<Vec<u16>> {
+        crate::utf16::from_utf8_bytes(&self.decode_bytes(ids)?)
+            .map_err(|valid_up_to| Error::InvalidUtf8 { valid_up_to })
     }
 
     /// The pre-tokenizer's pieces of `text`, as byte ranges (ordinary text;
