@@ -138,10 +138,10 @@ pub fn decompress(data: &[u8]) -> Result<Vec<u8>> {
     let mut state = BrotliState::new_strict(
         StandardAlloc::default(),
         StandardAlloc::default(),
-        StandardAlloc::default(),
+        ZeroedCodes,
     );
     let mut out = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
+    let mut chunk = vec![0u8; chunk_len(data.len())];
     let (mut available_in, mut input_offset, mut total_out) = (data.len(), 0, 0);
     loop {
         let (mut available_out, mut output_offset) = (chunk.len(), 0);
@@ -181,7 +181,7 @@ pub fn inflate_zlib(data: &[u8]) -> Result<Vec<u8>> {
 
     let mut state = InflateState::new_boxed(DataFormat::Zlib);
     let mut out = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
+    let mut chunk = vec![0u8; chunk_len(data.len())];
     let mut input = data;
     loop {
         let res = inflate(&mut state, input, &mut chunk, MZFlush::None);
@@ -201,6 +201,61 @@ pub fn inflate_zlib(data: &[u8]) -> Result<Vec<u8>> {
         return Err(failed("zlib", "data follows the end of the stream"));
     }
     Ok(out)
+}
+
+/// The decoder's allocator for Huffman table entries: zero-filled memory from
+/// the system allocator (`calloc`), where `StandardAlloc` writes each entry's
+/// default one at a time, which is most of the cost of decoding a message of
+/// a few hundred bytes.
+struct ZeroedCodes;
+
+/// Huffman table entries from [`ZeroedCodes`].
+#[derive(Default)]
+struct Codes(Vec<::brotli::HuffmanCode>);
+
+impl ::brotli::SliceWrapper<::brotli::HuffmanCode> for Codes {
+    fn slice(&self) -> &[::brotli::HuffmanCode] {
+        &self.0
+    }
+}
+
+impl ::brotli::SliceWrapperMut<::brotli::HuffmanCode> for Codes {
+    fn slice_mut(&mut self) -> &mut [::brotli::HuffmanCode] {
+        &mut self.0
+    }
+}
+
+impl ::brotli::Allocator<::brotli::HuffmanCode> for ZeroedCodes {
+    type AllocatedMemory = Codes;
+
+    fn alloc_cell(&mut self, len: usize) -> Codes {
+        use std::alloc::{alloc_zeroed, handle_alloc_error, Layout};
+        if len == 0 {
+            return Codes::default();
+        }
+        let layout = Layout::array::<::brotli::HuffmanCode>(len).expect("a table fits in memory");
+        // SAFETY: the layout is of `len` entries (non-zero size); a null
+        // result is handled. `HuffmanCode` is `#[repr(C)] { value: u16, bits:
+        // u8 }`, for which all-zero bytes are a valid value, and the one its
+        // `Default` gives (value 0, bits 0). The Vec takes the allocation
+        // with the layout it was made with.
+        unsafe {
+            let ptr = alloc_zeroed(layout).cast::<::brotli::HuffmanCode>();
+            if ptr.is_null() {
+                handle_alloc_error(layout);
+            }
+            Codes(Vec::from_raw_parts(ptr, len, len))
+        }
+    }
+
+    fn free_cell(&mut self, _cell: Codes) {}
+}
+
+/// The output chunk for decompressing `input_len` bytes: large enough for a
+/// typical ratio in one or two rounds, and small for small messages (the
+/// chunk is cleared on every call).
+fn chunk_len(input_len: usize) -> usize {
+    input_len.saturating_mul(8).clamp(1024, 64 * 1024)
 }
 
 fn failed(format: &str, detail: &str) -> Error {
