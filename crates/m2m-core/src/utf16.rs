@@ -122,38 +122,14 @@ pub fn to_utf8_lossy(units: &[u16]) -> String {
     unsafe { String::from_utf8_unchecked(out) }
 }
 
-/// `text` as UTF-16 units. ASCII is widened sixteen bytes at a time; other
-/// characters are encoded one by one.
+/// `text` as UTF-16 units (see [`from_utf8_bytes`]).
 pub fn from_utf8(text: &str) -> Vec<u16> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + CHUNK) {
-            if chunk.iter().fold(0, |acc, &b| acc | b) < 0x80 {
-                let mut units = [0u16; CHUNK];
-                for (u, &b) in units.iter_mut().zip(chunk) {
-                    *u = u16::from(b);
-                }
-                out.extend_from_slice(&units);
-                i += CHUNK;
-                continue;
-            }
-        }
-        if bytes[i] < 0x80 {
-            out.push(u16::from(bytes[i]));
-            i += 1;
-        } else if let Some(c) = text[i..].chars().next() {
-            let mut units = [0u16; 2];
-            out.extend_from_slice(c.encode_utf16(&mut units));
-            i += c.len_utf8();
-        }
-    }
-    out
+    from_utf8_bytes(text.as_bytes()).unwrap_or_else(|_| unreachable!("a str is UTF-8"))
 }
 
 /// UTF-8 bytes as UTF-16 units, checked as they are converted (one pass,
-/// where checking the bytes as a `str` first would be a second).
+/// where checking the bytes as a `str` first would be a second). ASCII is
+/// widened sixteen bytes at a time.
 ///
 /// # Errors
 /// The length of the longest valid UTF-8 prefix when the bytes are not UTF-8.

@@ -27,35 +27,48 @@ pub struct Text(String);
 /// A JS string's UTF-16 units, copied out of V8.
 pub struct Utf16(Vec<u16>);
 
+/// Copies UTF-16 units of the JS string `value` into `buf`, at most
+/// `capacity - 1` of them and a terminating zero, and returns how many units
+/// it copied; with a null `buf`, only returns the string's length in units.
+///
+/// # Safety
+/// `env` and `value` come from napi; `buf` is null or has room for
+/// `capacity` units.
+unsafe fn read_utf16(
+    env: napi::sys::napi_env,
+    value: napi::sys::napi_value,
+    buf: *mut u16,
+    capacity: usize,
+) -> napi::Result<usize> {
+    let mut units = 0;
+    // SAFETY: as the caller promises.
+    let status =
+        unsafe { napi::sys::napi_get_value_string_utf16(env, value, buf, capacity, &mut units) };
+    if status != napi::sys::Status::napi_ok {
+        return Err(napi::Error::new(
+            napi::Status::StringExpected,
+            "expected a string".to_owned(),
+        ));
+    }
+    Ok(units)
+}
+
 impl napi::bindgen_prelude::FromNapiValue for Utf16 {
     unsafe fn from_napi_value(
         env: napi::sys::napi_env,
         value: napi::sys::napi_value,
     ) -> napi::Result<Self> {
-        let failed = |what: &str| napi::Error::new(napi::Status::StringExpected, what.to_owned());
-        let mut len = 0;
-        // SAFETY: env and value come from napi; a null buffer asks for the length.
-        let status = unsafe {
-            napi::sys::napi_get_value_string_utf16(env, value, std::ptr::null_mut(), 0, &mut len)
-        };
-        if status != napi::sys::Status::napi_ok {
-            return Err(failed("expected a string"));
-        }
+        // SAFETY: a null buffer asks for the length only.
+        let len = unsafe { read_utf16(env, value, std::ptr::null_mut(), 0) }?;
         // Room for one more unit: the terminating zero napi writes.
         let mut units: Vec<u16> = Vec::with_capacity(len + 1);
-        let mut written = 0;
         // SAFETY: `units` has room for `len + 1` units, as the call is told.
-        let status = unsafe {
-            napi::sys::napi_get_value_string_utf16(
-                env,
-                value,
-                units.as_mut_ptr(),
-                len + 1,
-                &mut written,
-            )
-        };
-        if status != napi::sys::Status::napi_ok || written != len {
-            return Err(failed("the string could not be read"));
+        let written = unsafe { read_utf16(env, value, units.as_mut_ptr(), len + 1) }?;
+        if written != len {
+            return Err(napi::Error::new(
+                napi::Status::StringExpected,
+                "the string could not be read".to_owned(),
+            ));
         }
         // SAFETY: napi wrote `written` units (and a zero after them).
         unsafe { units.set_len(written) };
@@ -94,23 +107,8 @@ impl napi::bindgen_prelude::FromNapiValue for Head {
         value: napi::sys::napi_value,
     ) -> napi::Result<Self> {
         let mut units = [0u16; HEAD_UNITS + 1];
-        let mut written = 0;
         // SAFETY: `units` holds `HEAD_UNITS + 1` units, as the call is told.
-        let status = unsafe {
-            napi::sys::napi_get_value_string_utf16(
-                env,
-                value,
-                units.as_mut_ptr(),
-                units.len(),
-                &mut written,
-            )
-        };
-        if status != napi::sys::Status::napi_ok {
-            return Err(napi::Error::new(
-                napi::Status::StringExpected,
-                "expected a string".to_owned(),
-            ));
-        }
+        let written = unsafe { read_utf16(env, value, units.as_mut_ptr(), units.len()) }?;
         Ok(Head(m2m_core::utf16::to_utf8_lossy(&units[..written])))
     }
 }
