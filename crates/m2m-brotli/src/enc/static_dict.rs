@@ -78,10 +78,12 @@ pub fn SlowerFindMatchLengthWithLimit(s1: &[u8], s2: &[u8], limit: usize) -> usi
     }
     limit
 }
+
 /// m2m: the length of the common prefix of `s1` and `s2`, at most `limit`
 /// (both hold at least `limit` bytes), compared eight bytes at a time. The
-/// reference compared byte by byte here and copied through scratch arrays in
-/// `ComplexFindMatchLengthWithLimit`; the result is the same.
+/// reference compared byte by byte here, and through scratch arrays in its
+/// `ComplexFindMatchLengthWithLimit` (removed, as nothing else called it); the
+/// result is the same.
 #[inline]
 pub fn FindMatchLengthWithLimit(s1: &[u8], s2: &[u8], limit: usize) -> usize {
     let (s1, s2) = (&s1[..limit], &s2[..limit]);
@@ -106,12 +108,6 @@ pub fn FindMatchLengthWithLimitMin4(s1: &[u8], s2: &[u8], limit: usize) -> usize
     if BROTLI_UNALIGNED_LOAD32(s1) != BROTLI_UNALIGNED_LOAD32(s2) {
         return 0;
     }
-    FindMatchLengthWithLimit(s1, s2, limit)
-}
-
-/// m2m: kept for the callers of the reference's name.
-#[inline]
-pub fn ComplexFindMatchLengthWithLimit(s1: &[u8], s2: &[u8], limit: usize) -> usize {
     FindMatchLengthWithLimit(s1, s2, limit)
 }
 
