@@ -17,12 +17,14 @@ pub struct LoneSurrogate {
 /// Units looked at together on the ASCII fast path.
 const CHUNK: usize = 16;
 
+/// Whether all `units` are ASCII (a branch-free test the compiler widens).
+fn all_ascii(units: &[u16]) -> bool {
+    units.iter().fold(0, |acc, &u| acc | u) < 0x80
+}
+
 /// The next `CHUNK` units at `i` as bytes, when they are all ASCII.
 fn ascii_chunk(units: &[u16], i: usize) -> Option<[u8; CHUNK]> {
-    let chunk = units.get(i..i + CHUNK)?;
-    if chunk.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
-        return None;
-    }
+    let chunk = units.get(i..i + CHUNK).filter(|c| all_ascii(c))?;
     let mut bytes = [0u8; CHUNK];
     for (b, &u) in bytes.iter_mut().zip(chunk) {
         *b = u as u8;
@@ -42,7 +44,7 @@ fn is_pair_at(units: &[u16], i: usize) -> bool {
 fn ascii_prefix(units: &[u16]) -> usize {
     let mut n = 0;
     for chunk in units.chunks_exact(CHUNK) {
-        if chunk.iter().fold(0, |acc, &u| acc | u) >= 0x80 {
+        if !all_ascii(chunk) {
             break;
         }
         n += CHUNK;
@@ -137,19 +139,21 @@ pub fn from_utf8_bytes(bytes: &[u8]) -> Result<Vec<u16>, usize> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + CHUNK) {
-            if chunk.iter().fold(0, |acc, &b| acc | b) < 0x80 {
-                let mut units = [0u16; CHUNK];
-                for (u, &b) in units.iter_mut().zip(chunk) {
-                    *u = u16::from(b);
-                }
-                out.extend_from_slice(&units);
-                i += CHUNK;
-                continue;
+        if let Some(chunk) = bytes.get(i..i + CHUNK).filter(|c| c.is_ascii()) {
+            let mut units = [0u16; CHUNK];
+            for (u, &b) in units.iter_mut().zip(chunk) {
+                *u = u16::from(b);
             }
+            out.extend_from_slice(&units);
+            i += CHUNK;
+            continue;
         }
         let width = match bytes[i] {
-            0..=0x7f => 1,
+            b @ 0..=0x7f => {
+                out.push(u16::from(b));
+                i += 1;
+                continue;
+            }
             0xc2..=0xdf => 2,
             0xe0..=0xef => 3,
             0xf0..=0xf4 => 4,
