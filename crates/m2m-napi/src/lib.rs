@@ -19,6 +19,11 @@ fn to_js(err: m2m_core::Error) -> napi::Error<&'static str> {
     napi::Error::new(err.code(), err.to_string())
 }
 
+/// A failure of napi itself (creating a JS value), as `INTERNAL_ERROR`.
+fn internal(err: napi::Error) -> napi::Error<&'static str> {
+    napi::Error::new("INTERNAL_ERROR", err.reason)
+}
+
 /// A JS string read as UTF-16 and converted to UTF-8 by the core: one copy in
 /// V8 and one fast pass in Rust, where napi's UTF-8 read makes V8 walk the
 /// string twice (to measure it, then to encode it) character by character.
@@ -113,32 +118,20 @@ impl napi::bindgen_prelude::FromNapiValue for Head {
     }
 }
 
-impl TypeName for Head {
-    fn type_name() -> &'static str {
-        "String"
-    }
-    fn value_type() -> napi::ValueType {
-        napi::ValueType::String
-    }
+/// The argument types above are JS strings to napi's type checks.
+macro_rules! string_type_name {
+    ($($t:ty),*) => {$(
+        impl TypeName for $t {
+            fn type_name() -> &'static str {
+                "String"
+            }
+            fn value_type() -> napi::ValueType {
+                napi::ValueType::String
+            }
+        }
+    )*};
 }
-
-impl TypeName for Text {
-    fn type_name() -> &'static str {
-        "String"
-    }
-    fn value_type() -> napi::ValueType {
-        napi::ValueType::String
-    }
-}
-
-impl TypeName for Utf16 {
-    fn type_name() -> &'static str {
-        "String"
-    }
-    fn value_type() -> napi::ValueType {
-        napi::ValueType::String
-    }
-}
+string_type_name!(Text, Utf16, Head);
 
 /// The UTF-8 length of a string, or `-1 - i` when a lone surrogate (which
 /// UTF-8 cannot carry) stands at UTF-16 index `i`.
@@ -239,7 +232,7 @@ pub fn is_encoding_loaded(encoding_name: String) -> Result<bool> {
 /// Ids copied into a JS-owned typed array: for the small results of a
 /// tokenizer call this is much cheaper than an external buffer and its finalizer.
 fn ids_to_js<'env>(env: &'env Env, ids: &[u32]) -> Result<Uint32ArraySlice<'env>> {
-    Uint32ArraySlice::copy_from(env, ids).map_err(|e| napi::Error::new("INTERNAL_ERROR", e.reason))
+    Uint32ArraySlice::copy_from(env, ids).map_err(internal)
 }
 
 /// Tokenizes text, special-token text as plain text.
@@ -275,8 +268,7 @@ pub fn decode_tokens<'env>(
 ) -> Result<JsString<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
     let units = tokenizer.decode_utf16(&ids).map_err(to_js)?;
-    env.create_string_utf16(&units)
-        .map_err(|e| napi::Error::new("INTERNAL_ERROR", e.reason))
+    env.create_string_utf16(&units).map_err(internal)
 }
 
 /// A JS string of `text`: from Latin-1 when it is ASCII, else from UTF-16
@@ -288,7 +280,7 @@ fn text_to_js<'env>(env: &'env Env, text: &str) -> Result<JsString<'env>> {
     } else {
         env.create_string_utf16(m2m_core::utf16::from_utf8(text))
     };
-    created.map_err(|e| napi::Error::new("INTERNAL_ERROR", e.reason))
+    created.map_err(internal)
 }
 
 /// Counts the tokens of text.
@@ -336,7 +328,6 @@ pub fn compress_brotli(
     quality: u32,
     session: bool,
 ) -> Result<String> {
-    let Text(text) = text;
     let framing = if session {
         BrotliFraming::Session
     } else {
@@ -380,7 +371,6 @@ pub fn decompress<'env>(
     #[napi(ts_arg_type = "string")] wire: Text,
 ) -> Result<Object<'env>> {
     let d = codec::decompress(&wire).map_err(to_js)?;
-    let internal = |e: napi::Error| napi::Error::new("INTERNAL_ERROR", e.reason);
     let mut out = Object::new(env).map_err(internal)?;
     out.set("text", text_to_js(env, &d.text)?)
         .map_err(internal)?;
