@@ -14,7 +14,7 @@ const quick = process.argv.includes('--quick');
 const SUITES: [name: string, args: string[], writesOwn: boolean][] = [
   ['tokenize', quick ? ['--quick'] : [], true],
   ['codec', quick ? ['--quick'] : [], false],
-  ['savings', quick ? ['--count', '300'] : [], true],
+  ['savings', quick ? ['--quick'] : [], true],
   ['auto', quick ? ['--count', '300'] : [], false],
   ['scan', [], false],
   ['load-encodings', [], false],

@@ -31,7 +31,7 @@
  */
 
 import { M2MError } from './errors.js';
-import { utf8Length } from './utf8.js';
+import { hasIsWellFormed, utf8Length } from './utf8.js';
 
 /** The protocol's JSON limits (spec §3.5). */
 export const JSON_LIMITS = Object.freeze({
@@ -485,7 +485,6 @@ export function parseJson(text: string): JsonValue {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings must escape control characters
 const NEEDS_ESCAPE_OR_SURROGATE = /["\\\u0000-\u001f\ud800-\udfff]/;
-const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
 
 /** The compact JSON form of a string: same escaping as `JSON.stringify` (lone surrogates as `\uXXXX`). */
 export function quoteJsonString(s: string): string {

@@ -23,17 +23,20 @@ export const utf8Length: (text: string) => number = nodeBuffer
   ? (text) => nodeBuffer.byteLength(text, 'utf8')
   : utf8LengthPortable;
 
+/** Whether `String.prototype.isWellFormed` exists (Node 20+, recent browsers). */
+export const hasIsWellFormed = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function';
+
+/** A lone surrogate: with the `u` flag, a valid pair is one code point, not `Cs`. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * UTF-8 length of a JS string, or `-1 - i` when a lone surrogate (half of a
  * UTF-16 pair, which UTF-8 cannot carry) stands at index `i`. The native
  * backend has a faster equal for long strings (`Backend.utf8LengthChecked`).
  */
 export function utf8LengthChecked(text: string): number {
-  if (text.isWellFormed()) return utf8Length(text);
-  for (let at = 0; at < text.length; at++) {
-    const c = text.charCodeAt(at);
-    if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(at + 1) & 0xfc00) === 0xdc00) at++;
-    else if (c >= 0xd800 && c <= 0xdfff) return -1 - at;
-  }
-  return utf8Length(text); // not reached: isWellFormed was false
+  const wellFormed = hasIsWellFormed
+    ? (text as string & { isWellFormed(): boolean }).isWellFormed()
+    : !LONE_SURROGATE.test(text);
+  return wellFormed ? utf8Length(text) : -1 - text.search(LONE_SURROGATE);
 }
