@@ -140,7 +140,7 @@ pub(super) fn is_prefix(c: u8) -> bool {
 /// Class bits of the ASCII characters.
 static ASCII: [u8; 128] = ascii_classes();
 
-const fn ascii_classes() -> [u8; 128] {
+pub(super) const fn ascii_classes() -> [u8; 128] {
     let mut t = [0u8; 128];
     let mut b = 0;
     while b < 128 {
