@@ -6,12 +6,9 @@
 //! follows the pattern alternative by alternative, in the order a
 //! backtracking engine tries them (leftmost-first, which is also what
 //! regex-automata implements), on the characters' pattern classes. The
-//! regex (with the look-ahead correction of the `crate::bpe` docs) stays the
-//! reference: `tests.rs` compares both on the fixture corpus and on many
-//! random strings. [`next_piece`] returns `None` for nothing at present; the
-//! caller would then find that piece with the regex, which keeps any case
-//! the scanner declines exact. Since both start every piece where the
-//! previous one ended, one piece at a time, mixing them is exact.
+//! regex (with the look-ahead correction of the `crate::bpe` docs) is the
+//! reference in the tests only: `tests.rs` compares both on the fixture
+//! corpus and on many random strings.
 //!
 //! [`next_piece`] first tries `pretok_ascii`, the same logic specialised to
 //! ASCII (one byte-table lookup per character, no UTF-8 decoding), which
@@ -172,6 +169,16 @@ pub(crate) enum Pattern {
     O200k,
 }
 
+impl Pattern {
+    /// The pattern `encoding` follows (Llama 3 uses cl100k's).
+    pub(crate) fn of(encoding: crate::Encoding) -> Pattern {
+        match encoding {
+            crate::Encoding::Cl100kBase | crate::Encoding::Llama3 => Pattern::Cl100k,
+            crate::Encoding::O200kBase => Pattern::O200k,
+        }
+    }
+}
+
 /// Class bits of the character at `i` (a character boundary of the UTF-8
 /// text `b`) and the index after it; `(END, i)` at the end.
 #[inline(always)]
@@ -323,12 +330,10 @@ fn o200k_letters(b: &[u8], p: usize, c0: u8, p1: usize) -> Option<usize> {
 /// End of the piece that starts at `p` (`p < b.len()`, a character boundary
 /// of the UTF-8 text `b`): by the ASCII fast path (`pretok_ascii.rs`) when
 /// the piece only depends on ASCII characters, otherwise by [`scan`].
-/// `None` would leave the piece to the regex (this happens for no input at
-/// present).
 #[inline]
-pub(crate) fn next_piece(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> {
+pub(crate) fn next_piece(pattern: Pattern, b: &[u8], p: usize) -> usize {
     match pretok_ascii::next_piece(pattern, b, p) {
-        Some(end) => Some(end),
+        Some(end) => end,
         None => scan(pattern, b, p),
     }
 }
@@ -338,12 +343,12 @@ pub(crate) fn next_piece(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> 
 /// was (without `#[cold]`, cl100k's ASCII throughput measured ~10 % lower).
 #[cold]
 #[inline(never)]
-pub(super) fn scan(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> {
+pub(super) fn scan(pattern: Pattern, b: &[u8], p: usize) -> usize {
     let (c0, p1) = class_at(b, p);
     match pattern {
         Pattern::Cl100k => {
             if let Some(end) = contraction(b, p) {
-                return Some(end);
+                return end;
             }
             let letters = if c0 & LETTER != 0 {
                 Some(p)
@@ -353,12 +358,12 @@ pub(super) fn scan(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> {
                 None
             };
             if let Some(s) = letters {
-                return Some(skip(b, s, LETTER));
+                return skip(b, s, LETTER);
             }
         }
         Pattern::O200k => {
             if let Some(end) = o200k_letters(b, p, c0, p1) {
-                return Some(end);
+                return end;
             }
         }
     }
@@ -371,7 +376,7 @@ pub(super) fn scan(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> {
             }
             e = next;
         }
-        return Some(e);
+        return e;
     }
     // ` ?[^\s\p{L}\p{N}]+[\r\n]*` (o200k: `[\r\n/]*`)
     let s = if b[p] == b' ' && class_at(b, p1).0 & PUNCT != 0 {
@@ -382,10 +387,10 @@ pub(super) fn scan(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> {
     let (cs, s1) = class_at(b, s);
     if cs & PUNCT != 0 {
         let e = skip(b, s1, PUNCT);
-        return Some(match pattern {
+        return match pattern {
             Pattern::Cl100k => skip_bytes(b, e, |x| x == b'\r' || x == b'\n'),
             Pattern::O200k => skip_bytes(b, e, |x| x == b'\r' || x == b'\n' || x == b'/'),
-        });
+        };
     }
     // Whitespace: every other class is taken above.
     debug_assert!(c0 & SPACE != 0);
@@ -403,9 +408,9 @@ pub(super) fn scan(pattern: Pattern, b: &[u8], p: usize) -> Option<usize> {
             after_newline = Some(q);
         }
     }
-    Some(match after_newline {
+    match after_newline {
         Some(e) => e,                           // \s*[\r\n]+
         None if q == b.len() || last == p => q, // \s+(?!\S) at the end, or \s+
         None => last,                           // \s+(?!\S)
-    })
+    }
 }

@@ -2,8 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use regex_automata::meta::Regex;
-use regex_automata::{Anchored, Input};
 use sha2::{Digest, Sha256};
 
 use super::merge::{self, Scratch};
@@ -139,7 +137,6 @@ pub struct Tokenizer {
     specials: Vec<(u32, String)>,
     special_ids: HashMap<String, u32>,
     max_special_len: usize,
-    regex: Regex,
     pattern: Pattern,
 }
 
@@ -215,8 +212,6 @@ impl Tokenizer {
             }
             special_ids.insert(text.clone(), *id);
         }
-        let regex = Regex::new(&super::compiled_pattern(encoding))
-            .map_err(|e| corrupt(format!("pre-tokenizer pattern: {e}")))?;
         Ok(Tokenizer {
             encoding,
             vocab,
@@ -228,11 +223,7 @@ impl Tokenizer {
                 .unwrap_or(0),
             specials: data.specials,
             special_ids,
-            regex,
-            pattern: match encoding {
-                Encoding::Cl100kBase | Encoding::Llama3 => Pattern::Cl100k,
-                Encoding::O200kBase => Pattern::O200k,
-            },
+            pattern: Pattern::of(encoding),
         })
     }
 
@@ -352,23 +343,7 @@ impl Tokenizer {
         text: &'t str,
     ) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
         Pieces {
-            regex: &self.regex,
-            fast: Some(self.pattern),
-            text,
-            pos: 0,
-        }
-    }
-
-    /// [`Tokenizer::pieces`] by the regex alone (the reference the hand-written
-    /// path is tested against).
-    #[cfg(test)]
-    pub(super) fn pieces_regex_only<'t>(
-        &'t self,
-        text: &'t str,
-    ) -> impl Iterator<Item = std::ops::Range<usize>> + 't {
-        Pieces {
-            regex: &self.regex,
-            fast: None,
+            pattern: self.pattern,
             text,
             pos: 0,
         }
@@ -420,26 +395,15 @@ impl Tokenizer {
     }
 }
 
-/// Iterator over pre-tokenizer pieces.
-///
-/// Each piece is found by the hand-written scanner (`pretok`); should it
-/// decline one (it declines none at present), the regex finds it.
-///
-/// The patterns end in `\s+(?!\S)|\s+`; the regex engine has no look-ahead,
-/// so they are compiled with `\s+` instead, and the look-ahead's effect is
-/// restored here: a match that ends in whitespace other than `\r`/`\n` (only
-/// the `\s+` branch can produce one, and then it holds no `\r`/`\n` at all),
-/// is followed by more text and is at least two characters long gives back
-/// its last character, which starts the next match. Proof of equality in
-/// `crate::bpe` docs.
-struct Pieces<'r, 't> {
-    regex: &'r Regex,
-    fast: Option<Pattern>,
+/// Iterator over pre-tokenizer pieces, found by the hand-written scanner
+/// (`pretok`), which the tests hold equal to tiktoken's regex.
+struct Pieces<'t> {
+    pattern: Pattern,
     text: &'t str,
     pos: usize,
 }
 
-impl<'r, 't> Iterator for Pieces<'r, 't> {
+impl<'t> Iterator for Pieces<'t> {
     type Item = std::ops::Range<usize>;
 
     #[inline]
@@ -448,36 +412,7 @@ impl<'r, 't> Iterator for Pieces<'r, 't> {
         if start >= self.text.len() {
             return None;
         }
-        if let Some(pattern) = self.fast {
-            if let Some(end) = pretok::next_piece(pattern, self.text.as_bytes(), start) {
-                self.pos = end;
-                return Some(start..end);
-            }
-        }
-        let input = Input::new(self.text).range(start..).anchored(Anchored::Yes);
-        // Every position starts a match (each character is covered by some
-        // branch), so an anchored search finds the same match as an
-        // unanchored one; it just skips the reverse scan.
-        let mut end = match self.regex.search_half(&input) {
-            Some(m) => m.offset(),
-            None => self.text.len(), // unreachable with the fixed patterns
-        };
-        if end < self.text.len() {
-            let matched = &self.text[start..end];
-            if let Some(last) = matched.chars().next_back() {
-                if last.is_whitespace()
-                    && last != '\r'
-                    && last != '\n'
-                    && matched.len() > last.len_utf8()
-                {
-                    end -= last.len_utf8();
-                }
-            }
-        }
-        if end == start {
-            // Cannot happen (no branch matches the empty string); never loop.
-            end = start + self.text[start..].chars().next().map_or(1, char::len_utf8);
-        }
+        let end = pretok::next_piece(self.pattern, self.text.as_bytes(), start);
         self.pos = end;
         Some(start..end)
     }

@@ -31,7 +31,7 @@ fn window_for(len: usize) -> u32 {
 /// Compresses bytes with Brotli at `quality` (0–11), in one pass over the
 /// whole input into a buffer of the worst-case size. The encoder's large
 /// tables are recycled between calls on the same thread (see
-/// [`Recycler`]); the output is the same as with freshly cleared ones.
+/// `codec::recycle`); the output is the same as with freshly cleared ones.
 ///
 /// # Errors
 /// [`Error::InvalidOption`] for a quality above 11.
