@@ -6,9 +6,9 @@
 
 import { createRequire } from 'node:module';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import { type Algorithm, compress, decompress, useBackend } from '../ts/index.js';
+import { type Algorithm, compress, decompress } from '../ts/index.js';
 import { chatPayloadOfSize } from './corpus.js';
-import { measure, report } from './util.js';
+import { measure, on, report } from './util.js';
 
 const require = createRequire(import.meta.url);
 const brotliWasm = require('brotli-wasm') as {
@@ -19,12 +19,6 @@ const quick = process.argv.includes('--quick');
 const sizes = quick ? [1_000, 100_000] : [100, 1_000, 10_000, 100_000];
 const algorithms: (Algorithm | 'auto')[] = ['auto', 'token-native', 'token', 'brotli', 'dictionary'];
 const QUALITY = 5;
-
-/** Runs `fn` with the given backend active. */
-function on<T>(kind: 'native' | 'wasm', fn: () => T): T {
-  useBackend(kind);
-  return fn();
-}
 
 for (const size of sizes) {
   const text = chatPayloadOfSize(size);

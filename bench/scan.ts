@@ -11,19 +11,7 @@
  */
 import { Bench } from 'tinybench';
 import { scan } from '../ts/security/index.js';
-import { chatPayloadOfSize } from './corpus.js';
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { chatPayloadOfSize, rng } from './corpus.js';
 
 const WORDS = (
   'the a of to and in is it that for on with as this be are was by at or from you your we can will an not ' +

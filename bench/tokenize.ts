@@ -16,10 +16,10 @@ import { createRequire } from 'node:module';
 import { Tiktoken as JsTiktoken } from 'js-tiktoken/lite';
 import llama3 from 'llama3-tokenizer-js';
 import { get_encoding } from 'tiktoken';
-import { countTokens, decode, type Encoding, encode, useBackend } from '../ts/index.js';
+import { countTokens, decode, type Encoding, encode } from '../ts/index.js';
 import { chatPayloadOfSize } from './corpus.js';
 import { prose, sourceCode } from './texts.js';
-import { measure, type Row } from './util.js';
+import { measure, on, type Row } from './util.js';
 
 const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
@@ -79,11 +79,6 @@ const INPUTS: [string, string][] = [
   ['1 MiB code', sourceCode()],
 ];
 
-/** Runs `fn` with the given m2m backend active (the public API, as users call it). */
-function on<T>(kind: 'native' | 'wasm', fn: () => T): T {
-  useBackend(kind);
-  return fn();
-}
 const same = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   a.length === b.length && Array.from(a).every((x, i) => x === b[i]);
 const mbs = (bytes: number, r: Row) => bytes / r.meanUs; // bytes per µs = MB/s

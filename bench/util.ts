@@ -1,4 +1,11 @@
 import { Bench } from 'tinybench';
+import { useBackend } from '../ts/index.js';
+
+/** Runs `fn` with the given m2m backend active (the public API, as users call it). */
+export function on<T>(kind: 'native' | 'wasm', fn: () => T): T {
+  useBackend(kind);
+  return fn();
+}
 
 /** One row of a comparison: a task's name, its mean time and ops/s. */
 export interface Row {

@@ -253,6 +253,13 @@ export interface StartSet {
   first: Set<number>;
 }
 
+/** Whether a match can start at offset `p` of the (skeleton) text `t`, by `start`. */
+export function canStartAt(start: StartSet, t: string, p: number): boolean {
+  const c = t.charCodeAt(p);
+  const atWord = start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32);
+  return (atWord && (start.wordFirst === null || start.wordFirst.has(c))) || start.first.has(c);
+}
+
 const union = (a: Set<number> | null, b: Set<number> | null) => (a && b ? new Set([...a, ...b]) : null);
 
 /** The characters a match of the nodes in `list` (in sequence) can begin with; null when unknown or any. */

@@ -32,7 +32,7 @@ import {
   skeletonView,
   substringSkeleton,
 } from './normalize.js';
-import { type PatternFacts, patternFacts } from './patterns.js';
+import { canStartAt, type PatternFacts, patternFacts } from './patterns.js';
 import { phraseRules, type Rule, triggeredRules } from './rules.js';
 import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
 import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
@@ -364,9 +364,7 @@ function phraseHits(text: string, ctx: Context): Hit[] {
       const re = rule.sticky;
       const t = sk.text;
       for (let p = 0, k = 0; p < t.length && k < max; p++) {
-        const c = t.charCodeAt(p);
-        const atWord = start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32);
-        if (!((atWord && (start.wordFirst === null || start.wordFirst.has(c))) || start.first.has(c))) continue;
+        if (!canStartAt(start, t, p)) continue;
         re.lastIndex = p;
         const m = re.exec(t);
         if (!m) continue;
@@ -525,9 +523,7 @@ function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null
       for (let k = 0; k < candidateCount; k++) {
         const p = candidates[k] as number;
         if (cannotReach(p, f)) continue;
-        const c = t.charCodeAt(p);
-        const atWord = start.wordStart && (p === 0 || t.charCodeAt(p - 1) === 32);
-        if (!((atWord && (start.wordFirst === null || start.wordFirst.has(c))) || start.first.has(c))) continue;
+        if (!canStartAt(start, t, p)) continue;
         if (crossesAt(re, p)) return true;
       }
       continue;
