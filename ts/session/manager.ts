@@ -346,25 +346,24 @@ export class SessionManager {
 
   /**
    * How many live sessions this manager created for `peer`, counted exactly
-   * (each remembered id looked up in the store) only when the cheap count
-   * reaches `limit`. Ids of sessions that ended are dropped then, and for all
-   * peers once a minute, so the index stays as large as the live sessions.
+   * (against one listing of the store's live sessions) only when the cheap
+   * count reaches `limit`. Ids of sessions that ended are dropped then, and
+   * for all peers once a minute, so the index stays as large as the live
+   * sessions.
    */
   async #peerSessions(peer: string, limit: number): Promise<number> {
     const now = this.clock.now();
-    if (now - this.#peersPrunedAt >= 60_000) {
-      this.#peersPrunedAt = now;
-      for (const [p, ids] of this.#byPeer) if (p !== peer) await this.#prunePeer(p, ids);
-    }
     const ids = this.#byPeer.get(peer);
-    if (ids === undefined) return 0;
-    if (ids.size >= limit) await this.#prunePeer(peer, ids);
-    return ids.size;
-  }
-
-  async #prunePeer(peer: string, ids: Set<string>): Promise<void> {
-    for (const id of ids) if ((await this.store.get(id)) === undefined) ids.delete(id);
-    if (ids.size === 0) this.#byPeer.delete(peer);
+    const pruneAll = now - this.#peersPrunedAt >= 60_000;
+    if (!pruneAll && (ids === undefined || ids.size < limit)) return ids?.size ?? 0;
+    const live = new Set(await this.store.list());
+    if (pruneAll) this.#peersPrunedAt = now;
+    for (const [p, peerIds] of this.#byPeer) {
+      if (!pruneAll && p !== peer) continue;
+      for (const id of peerIds) if (!live.has(id)) peerIds.delete(id);
+      if (peerIds.size === 0) this.#byPeer.delete(p);
+    }
+    return this.#byPeer.get(peer)?.size ?? 0;
   }
 
   #reject(code: RejectCode, text: string): RejectMessage {
