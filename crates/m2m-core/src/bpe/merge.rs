@@ -71,13 +71,17 @@ const CACHE_MAX_ENTRIES: usize = 1 << 15;
 const CACHE_MAX_BYTES: usize = 1 << 20;
 
 thread_local! {
-    /// This thread's caches of merged pieces, by encoding (`Encoding as usize`).
-    static CACHES: RefCell<[PieceCache; 3]> = RefCell::new(Default::default());
+    /// This thread's caches of merged pieces, by encoding (its wire byte).
+    static CACHES: RefCell<[PieceCache; Encoding::ALL.len()]> = RefCell::new(Default::default());
+}
+
+/// The index of `encoding`'s cache in [`CACHES`].
+fn slot(encoding: Encoding) -> usize {
+    usize::from(encoding.wire_byte())
 }
 
 /// Reusable buffers for [`merge`]; keeping one per encode call avoids
 /// allocating per piece.
-#[derive(Default)]
 pub(crate) struct Scratch {
     parts: Vec<(u32, u32)>,
     next: Vec<u32>,
@@ -86,8 +90,8 @@ pub(crate) struct Scratch {
     token: Vec<u32>,
     heap: BinaryHeap<Reverse<u64>>,
     cache: PieceCache,
-    /// Whose thread cache `cache` is (given back on drop); `None`: a private one.
-    cache_owner: Option<Encoding>,
+    /// Whose thread cache `cache` is (given back on drop).
+    cache_owner: Encoding,
 }
 
 impl Scratch {
@@ -96,7 +100,7 @@ impl Scratch {
     /// would find the cache empty and just not share it.)
     pub(crate) fn for_encoding(encoding: Encoding) -> Scratch {
         let cache = CACHES
-            .try_with(|c| std::mem::take(&mut c.borrow_mut()[encoding as usize]))
+            .try_with(|c| std::mem::take(&mut c.borrow_mut()[slot(encoding)]))
             .unwrap_or_default();
         Scratch {
             parts: Vec::new(),
@@ -106,18 +110,17 @@ impl Scratch {
             token: Vec::new(),
             heap: BinaryHeap::new(),
             cache,
-            cache_owner: Some(encoding),
+            cache_owner: encoding,
         }
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Some(encoding) = self.cache_owner {
-            let cache = std::mem::take(&mut self.cache);
-            // Fails only while the thread is exiting; the cache is dropped then.
-            let _ = CACHES.try_with(|c| c.borrow_mut()[encoding as usize] = cache);
-        }
+        let cache = std::mem::take(&mut self.cache);
+        let slot = slot(self.cache_owner);
+        // Fails only while the thread is exiting; the cache is dropped then.
+        let _ = CACHES.try_with(|c| c.borrow_mut()[slot] = cache);
     }
 }
 

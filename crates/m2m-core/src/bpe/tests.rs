@@ -319,7 +319,7 @@ fn rank_data_is_verified() {
 
 /// Runs both merge strategies on the same piece.
 fn both_merges(t: &Tokenizer, piece: &[u8]) -> (Vec<u32>, Vec<u32>) {
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::for_encoding(t.encoding());
     let mut small = Vec::new();
     let mut large = Vec::new();
     merge::merge_small_for_test(&t.vocab, piece, &mut scratch, &mut |id| small.push(id));
