@@ -21,17 +21,11 @@
  *   `security_status` when security scanning was negotiated. A blocking
  *   verdict is `SECURITY_VIOLATION` on either side.
  */
-import {
-  type Algorithm,
-  compress,
-  compressBinary,
-  decompress,
-  decompressBinary,
-  decompressDetailed,
-} from '../codec.js';
+import { type Algorithm, compress, decompress, decompressBinary, decompressDetailed } from '../codec.js';
 import { ENCODINGS, type Encoding } from '../encoding.js';
 import { M2MError } from '../errors.js';
 import { utf8Length } from '../utf8.js';
+import { packTokenNativeBinary, unpackTokenNative } from '../wire.js';
 import { ALGORITHM_WIRE_NAMES, algorithmFromWire, type DataPayload, type SecurityStatus } from './messages.js';
 import type { SessionParams } from './negotiate.js';
 
@@ -211,7 +205,9 @@ export function encodeData(
   };
   if (status) payload.security_status = status;
   if (params?.binaryFrames && chosen.algorithm === 'token-native') {
-    return { payload: { ...payload, content: '' }, binary: compressBinary(content, params.encoding) };
+    // The binary form of the ids already chosen (no second tokenization).
+    const { ids, encoding } = unpackTokenNative(chosen.wire);
+    return { payload: { ...payload, content: '' }, binary: packTokenNativeBinary(ids, encoding) };
   }
   return { payload };
 }
