@@ -12,3 +12,5 @@ echo "==> playground (build/playground)"
 bash scripts/build-playground.sh
 echo "==> TypeScript"
 npx tsc -p tsconfig.build.json
+# tsc writes files without the executable bit; npm linked the bin before it existed.
+chmod 755 dist/cli.js
