@@ -327,6 +327,18 @@ describe.concurrent('m2m CLI', () => {
     expect(json(flag)).toMatchObject({ algorithm: 'none', wire: content });
   });
 
+  test('compression.min_size and brotli_threshold move the bands of auto', async () => {
+    const big = readFileSync(CHAT, 'utf8').repeat(8); // ~1.5 KB, where Brotli competes by default
+    const [small, withoutBrotli, withBrotli] = await Promise.all([
+      m2m(['compress', '--json', QUICKSTART], { env: { M2M_MIN_SIZE: '0' } }),
+      m2m(['compress', '--json', big], { env: { M2M_BROTLI_THRESHOLD: '4KiB' } }),
+      m2m(['compress', '--json', big]),
+    ]);
+    expect(json(small)).toMatchObject({ algorithm: 'dictionary' }); // passed through by default
+    expect(json(withoutBrotli)).toMatchObject({ algorithm: 'token-native' });
+    expect(json(withBrotli)).toMatchObject({ algorithm: 'brotli' });
+  });
+
   test('invalid configuration: exit 2 naming the key, value and allowed range; unknown keys', async () => {
     const [file, env] = await Promise.all([
       m2m(['compress', '--config', join(FIXTURES, 'bad-config.toml'), 'x']),

@@ -180,6 +180,45 @@ for (const kind of ['native', 'wasm'] as const) {
   });
 }
 
+describe('the size bands of auto', () => {
+  const quickstart = '{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}';
+
+  it('minSize: smaller content passes through; 0 lets auto compress even tiny JSON', async () => {
+    expect(m2m.compress(quickstart).algorithm).toBe('none');
+    const tiny = m2m.compress(quickstart, { minSize: 0 });
+    expect(tiny.algorithm).toBe('dictionary'); // 36 bytes, T1 42, the input 66
+    expect(tiny.wireBytes).toBeLessThan(tiny.originalBytes);
+    expect(m2m.decompress(tiny.wire)).toBe(quickstart);
+    const text = chatPayloadOfSize(1000);
+    expect(m2m.compress(text).algorithm).not.toBe('none');
+    expect(m2m.compress(text, { minSize: 4096 })).toMatchObject({ algorithm: 'none', wire: text });
+    expect((await m2m.compressAsync(text, { minSize: 4096 })).algorithm).toBe('none');
+    // Prefixed text is never passed through, whatever minSize says.
+    expect(m2m.compress('#T1|x', { minSize: 4096 }).algorithm).not.toBe('none');
+  });
+
+  it('brotliThreshold: Brotli is tried from that size only', async () => {
+    const text = chatPayloadOfSize(5000);
+    expect(m2m.compress(text).algorithm).toBe('brotli');
+    expect(m2m.compress(text, { brotliThreshold: 8192 }).algorithm).toBe('token-native');
+    expect((await m2m.compressAsync(text, { brotliThreshold: 8192 })).algorithm).toBe('token-native');
+    expect(m2m.analyze(text, { brotliThreshold: 8192 }).auto).toBe('token-native');
+    // From 0, Brotli competes with the small-message codecs too, and the smallest wins.
+    const small = chatPayloadOfSize(300);
+    const all = m2m.compress(small, { brotliThreshold: 0 });
+    const brotli = m2m.compress(small, { algorithm: 'brotli' });
+    expect(all.wireBytes).toBeLessThanOrEqual(Math.min(m2m.compress(small).wireBytes, brotli.wireBytes));
+    expect(m2m.decompress(all.wire)).toBe(small);
+  });
+
+  it('a size that is not a whole number of bytes is INVALID_OPTION', () => {
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(codeOf(() => m2m.compress(quickstart, { minSize: bad }))).toBe('INVALID_OPTION');
+      expect(codeOf(() => m2m.compress(quickstart, { brotliThreshold: bad }))).toBe('INVALID_OPTION');
+    }
+  });
+});
+
 describe('native and wasm produce identical wire strings', () => {
   it('for every algorithm on realistic and random content', () => {
     const contents = [...traffic(150, 9).map((t) => t.content), chatPayloadOfSize(50_000)];

@@ -54,7 +54,7 @@ describe('loadConfig', () => {
       optimize: 'bytes',
       maxSize: 16 * 1024 * 1024,
       minSize: 100,
-      brotliThreshold: 4096,
+      brotliThreshold: 1024,
       preferTokenForApi: true,
       mlRouting: false,
     });

@@ -147,6 +147,16 @@ describe('server policies', () => {
     }
   });
 
+  it('auto on /v1/compress/auto follows the configured size bands', async () => {
+    const server = await startServer({ port: 0, logLevel: false, compression: { minSize: 1 << 20 } });
+    try {
+      const r = await post(server.url, '/v1/compress/auto', { content: CHAT });
+      expect(r.body).toMatchObject({ algorithm: 'none', wire: CHAT });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('finishes in-flight requests on close and then refuses connections', async () => {
     const server = await startServer({ port: 0, logLevel: false });
     const inflight = post(server.url, '/v1/compress', { content: CHAT.repeat(2000), algorithm: 'brotli' });

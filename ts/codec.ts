@@ -25,6 +25,14 @@ export interface CompressOptions {
   session?: boolean;
   /** What `'auto'` minimises: wire bytes (default) or wire tokens. */
   optimize?: 'bytes' | 'tokens';
+  /** `'auto'` passes content smaller than this (UTF-8 bytes) through unchanged. Default 100 (spec §5.2). */
+  minSize?: number;
+  /**
+   * `'auto'` tries Brotli only for content of at least this many UTF-8 bytes
+   * (and, optimising tokens, only from 4 KiB). Default 1024: spec §5.2, and
+   * measured on realistic traffic (bench/auto.ts).
+   */
+  brotliThreshold?: number;
   /** Also count original and wire tokens with `encoding`. Default false (true when optimising tokens). */
   countTokens?: boolean;
   /** T1: drop parameters equal to their documented default. Default true. */
@@ -70,6 +78,8 @@ export interface DecompressResult {
 
 const DEFAULT_ENCODING: Encoding = 'cl100k_base';
 const DEFAULT_BROTLI_QUALITY = 5;
+const DEFAULT_MIN_SIZE = 100;
+const DEFAULT_BROTLI_THRESHOLD = 1024;
 const T1_PREFIX = '#T1|';
 
 function checkQuality(quality: number): number {
@@ -122,22 +132,36 @@ interface Candidate {
   bytes: number;
 }
 
+/** A size option of `'auto'`: a whole number of bytes, or the default when absent. */
+function sizeOption(name: 'minSize' | 'brotliThreshold', value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new M2MError('INVALID_OPTION', `${name} must be a whole number of bytes (0 or more), got ${value}`);
+  }
+  return value;
+}
+
 /**
  * The candidates `'auto'` tries for content of this size (spec §5.2, refined
  * by measurement on realistic traffic, see bench/auto.ts): only algorithms
  * that can win at this size are computed, and the smallest result is kept.
  * Optimising bytes: T1 wins most small JSON messages, TokenNative the
  * mid-sized ones (alone up to 1 KB, where Brotli rarely wins and would
- * triple the cost), Brotli everything from ~2 KB. Optimising tokens: base64
- * forms cost many tokens, so only the text-preserving codecs compete.
+ * triple the cost), Brotli everything from ~2 KB. `brotliThreshold` moves
+ * where Brotli joins (default 1 KiB); below it TokenNative keeps the large
+ * content. Optimising tokens: base64 forms cost many tokens, so only the
+ * text-preserving codecs compete, and Brotli only from 4 KiB.
  */
-function autoPlan(originalBytes: number, prefixed: boolean, byTokens: boolean): Algorithm[] {
-  if (originalBytes < 100 && !prefixed) return ['none'];
-  if (byTokens) return originalBytes < 4096 ? ['token', 'dictionary'] : ['token', 'dictionary', 'brotli'];
-  if (originalBytes < 512) return ['token', 'token-native', 'dictionary'];
-  if (originalBytes < 1024) return ['token-native'];
-  if (originalBytes < 2048) return ['token-native', 'brotli'];
-  return ['brotli'];
+function autoPlan(originalBytes: number, prefixed: boolean, options: CompressOptions): Algorithm[] {
+  const minSize = sizeOption('minSize', options.minSize, DEFAULT_MIN_SIZE);
+  const threshold = sizeOption('brotliThreshold', options.brotliThreshold, DEFAULT_BROTLI_THRESHOLD);
+  if (originalBytes < minSize && !prefixed) return ['none'];
+  const brotli: Algorithm[] = originalBytes >= threshold ? ['brotli'] : [];
+  if (options.optimize === 'tokens')
+    return originalBytes < 4096 ? ['token', 'dictionary'] : ['token', 'dictionary', ...brotli];
+  if (originalBytes < 512) return ['token', 'token-native', 'dictionary', ...brotli];
+  if (originalBytes < 2048 || brotli.length === 0) return ['token-native', ...brotli];
+  return brotli;
 }
 
 /**
@@ -215,7 +239,7 @@ export function compress(content: string, options: CompressOptions = {}): Compre
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
     const candidates: Candidate[] = [];
-    for (const a of autoPlan(originalBytes, prefixed, options.optimize === 'tokens')) {
+    for (const a of autoPlan(originalBytes, prefixed, options)) {
       const wire = a === 'token' ? losslessT1(content) : compressWith(core, a, content, options);
       if (wire !== undefined) candidates.push({ algorithm: a, wire, bytes: utf8Length(wire) });
     }
@@ -315,7 +339,7 @@ export async function compressAsync(content: string, options: CompressOptions = 
   let chosen: Candidate;
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
-    const plan = autoPlan(originalBytes, prefixed, options.optimize === 'tokens');
+    const plan = autoPlan(originalBytes, prefixed, options);
     const wires = await Promise.all(
       plan.map((a) => (a === 'token' ? losslessT1(content) : compressWithAsync(core, a, content, options))),
     );

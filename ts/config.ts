@@ -98,8 +98,9 @@ export interface CompressionConfig {
   optimize: 'bytes' | 'tokens';
   /** Largest content accepted, bytes (at most the protocol's 16 MiB). */
   maxSize: number;
-  /** Spec keys kept for compatibility; `auto` uses the library's measured size bands (see codec.ts). */
+  /** `auto` passes smaller content through unchanged. */
   minSize: number;
+  /** `auto` tries Brotli from this size. */
   brotliThreshold: number;
   preferTokenForApi: boolean;
   /** Always false in effect: there is no ML router in this implementation. */
@@ -389,15 +390,17 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     int(0, MAX_MESSAGE_BYTES),
     100,
     `from 0 to 16 MiB, ${sizeHelp}`,
-    'spec key, accepted; auto passes content under 100 bytes through as it is',
+    'auto passes content smaller than this through as it is',
+    ['M2M_MIN_SIZE'],
   ),
   setting(
     'compression.brotli_threshold',
     'size',
     int(0, MAX_MESSAGE_BYTES),
-    4096,
+    1024,
     `from 0 to 16 MiB, ${sizeHelp}`,
-    'spec key, accepted; auto uses measured size bands',
+    "auto tries Brotli from this size (the spec's example file has 4096; its §5.2 and measurement give 1 KiB)",
+    ['M2M_BROTLI_THRESHOLD'],
   ),
   setting(
     'compression.prefer_token_for_api',

@@ -69,6 +69,8 @@ function compressOptions(config: Config, countTokens: boolean): CompressOptions 
     encoding: c.encoding,
     brotliQuality: c.brotliQuality,
     optimize: c.optimize,
+    minSize: c.minSize,
+    brotliThreshold: c.brotliThreshold,
     countTokens,
   };
 }

@@ -60,6 +60,10 @@ export interface ServerOptions {
     encoding?: string;
     brotliQuality?: number;
     optimize?: 'bytes' | 'tokens';
+    /** `auto` passes smaller content through unchanged. */
+    minSize?: number;
+    /** `auto` tries Brotli from this size. */
+    brotliThreshold?: number;
   };
   /** Share sessions and rate-limit counters between processes through Redis. */
   redisUrl?: string;
@@ -247,6 +251,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       encoding: (body.encoding ?? defaults.encoding) as never,
       optimize: body.optimize ?? defaults.optimize,
       brotliQuality: body.brotli_quality ?? defaults.brotliQuality,
+      minSize: defaults.minSize,
+      brotliThreshold: defaults.brotliThreshold,
       countTokens: body.count_tokens,
     });
     return {
