@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compress, decompress } from '../ts/index.js';
+import { compress, decompress, type M2MError } from '../ts/index.js';
 import { type RunningServer, startServer } from '../ts/server/index.js';
 import { createMessage, M2MClient, serializeMessage } from '../ts/session/index.js';
 
@@ -152,6 +152,28 @@ describe('server policies', () => {
     try {
       const r = await post(server.url, '/v1/compress/auto', { content: CHAT });
       expect(r.body).toMatchObject({ algorithm: 'none', wire: CHAT });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('limits DATA payload bytes per second per session, and the budget comes back the next second', async () => {
+    const server = await startServer({ port: 0, logLevel: false, rateLimit: { bytesPerSecond: 500 } });
+    const client = new M2MClient({ url: `${server.url}/v1`, transport: 'http', keepAlive: false });
+    const send = (i: number) =>
+      client.send(`${'payload '.repeat(25)}${i}`).then(
+        () => 'ok',
+        (err: M2MError) => err.code,
+      );
+    try {
+      await client.connect();
+      const results: string[] = [];
+      for (let i = 0; i < 12; i++) results.push(await send(i));
+      expect(results[0]).toBe('ok');
+      expect(results).toContain('RATE_LIMITED');
+      expect(new Set(results)).toEqual(new Set(['ok', 'RATE_LIMITED']));
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await send(99)).toBe('ok');
     } finally {
       await server.close();
     }

@@ -48,8 +48,14 @@ export interface ServerOptions {
   /** Idle keep-alive connections are closed after this, ms. Default 5 s. */
   keepAliveTimeoutMs?: number;
   security?: { mode?: ScanMode; threshold?: number };
-  /** Spec §7.6.2 rate limits, per minute: requests per client address, messages per session, new sessions per client address. */
-  rateLimit?: { perClient?: number; perSession?: number; newSessionsPerClient?: number };
+  /**
+   * Spec §7.6.2 rate limits: requests per minute per client address, DATA
+   * messages per minute per session, new sessions per minute per client
+   * address, and DATA payload bytes per second per session (a message that
+   * starts within the budget is accepted whole; the next one waits for the
+   * next second). Stateless DATA counts against the client address.
+   */
+  rateLimit?: { perClient?: number; perSession?: number; newSessionsPerClient?: number; bytesPerSecond?: number };
   /** Idle session lifetime, ms. Default 5 minutes (spec §7.6.1). */
   sessionTimeoutMs?: number;
   /** Live sessions one client address may hold; a further HELLO gets REJECT RATE_LIMITED. Default 100 (spec §7.6.1). */
@@ -155,7 +161,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
   const securityMode: ScanMode = options.security?.mode ?? 'monitor';
   const threshold = options.security?.threshold ?? 0.8;
-  const limits = { perClient: 6000, perSession: 1000, newSessionsPerClient: 100, ...options.rateLimit };
+  const limits = {
+    perClient: 6000,
+    perSession: 1000,
+    newSessionsPerClient: 100,
+    bytesPerSecond: 10_000_000,
+    ...options.rateLimit,
+  };
   const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   const store: SessionStore = redis ? new RedisSessionStore(redis) : new MemorySessionStore();
 
@@ -177,14 +189,21 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
 
   const sessionWindow = new WindowCounter(60_000);
+  const byteWindow = new WindowCounter(1_000);
+  /** DATA within both per-session budgets; stateless DATA is counted per client address. */
+  const dataAllowed = (sessionId: string, peer: string | undefined, bytes: number): boolean => {
+    const key = sessionId === '' ? `peer:${peer ?? ''}` : sessionId;
+    if (sessionWindow.hit(`message:${key}`) > limits.perSession) return false;
+    return byteWindow.hit(key, bytes) - bytes < limits.bytesPerSecond;
+  };
   const manager = new SessionManager({
     store,
     ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
     maxSessionsPerPeer: options.maxSessionsPerIp ?? 100,
-    rateLimiter: ({ kind, peer, sessionId }) =>
+    rateLimiter: ({ kind, peer, sessionId, bytes }) =>
       kind === 'hello'
         ? sessionWindow.hit(`hello:${peer ?? ''}`) <= limits.newSessionsPerClient
-        : sessionWindow.hit(`message:${sessionId ?? ''}`) <= limits.perSession,
+        : dataAllowed(sessionId ?? '', peer, bytes ?? 0),
     scanner:
       securityMode === 'disabled'
         ? undefined

@@ -1,7 +1,7 @@
 /**
  * Fixed-window counters for the session rate limits of spec §7.6.2 (new
- * sessions per client address, messages per session), per process. Memory is
- * bounded: windows that ended are dropped as new ones start.
+ * sessions per client address, messages and payload bytes per session), per
+ * process. Memory is bounded: windows that ended are dropped as new ones start.
  */
 export class WindowCounter {
   readonly #windowMs: number;
@@ -15,14 +15,14 @@ export class WindowCounter {
     this.#windowStart = now();
   }
 
-  /** Counts one event for `key` and returns how many it had in the current window. */
-  hit(key: string): number {
+  /** Adds `amount` (default one event) to `key` and returns its total in the current window. */
+  hit(key: string, amount = 1): number {
     const now = this.#now();
     if (now - this.#windowStart >= this.#windowMs) {
       this.#counts = new Map();
       this.#windowStart = now;
     }
-    const n = (this.#counts.get(key) ?? 0) + 1;
+    const n = (this.#counts.get(key) ?? 0) + amount;
     this.#counts.set(key, n);
     return n;
   }

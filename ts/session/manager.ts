@@ -86,8 +86,13 @@ export type DataHandler = (
 ) => string | undefined | void | Promise<string | undefined | void>;
 
 /** Asked before a HELLO (`kind: 'hello'`) and before each message in a session; false refuses with RATE_LIMITED. */
+/**
+ * Says whether a HELLO or a DATA message may proceed. For DATA, `sessionId`
+ * is `''` in stateless mode, and `bytes` is the size of the payload as
+ * received (binary frame bytes, or the wire string's length).
+ */
 export type RateLimiter = (
-  context: PeerInfo & { kind: 'hello' | 'message'; sessionId?: string },
+  context: PeerInfo & { kind: 'hello' | 'message'; sessionId?: string; bytes?: number },
 ) => boolean | Promise<boolean>;
 
 /** Options of {@link SessionManager}. */
@@ -515,7 +520,8 @@ export class SessionManager {
         return out;
       }
       case 'DATA': {
-        await this.#checkRate(info, id);
+        const received = binary?.length ?? message.payload.content.length;
+        await this.#checkRate(info, id, received);
         const decoded = decodeData(message.payload, record.params, this.security, binary);
         const reply = await this.#callHandler(decoded.content, {
           ...info,
@@ -533,7 +539,7 @@ export class SessionManager {
           );
           record.bytesSent += encoded.binary?.length ?? encoded.payload.content.length;
         }
-        record.bytesReceived += binary?.length ?? message.payload.content.length;
+        record.bytesReceived += received;
         break;
       }
     }
@@ -545,10 +551,13 @@ export class SessionManager {
     return out;
   }
 
-  async #checkRate(info: PeerInfo, sessionId: string): Promise<void> {
+  async #checkRate(info: PeerInfo, sessionId: string, bytes: number): Promise<void> {
     const limiter = this.#options.rateLimiter;
-    if (limiter && !(await limiter({ ...info, kind: 'message', sessionId }))) {
-      throw new M2MError('RATE_LIMITED', 'rate limit exceeded for this session');
+    if (limiter && !(await limiter({ ...info, kind: 'message', sessionId, bytes }))) {
+      throw new M2MError(
+        'RATE_LIMITED',
+        'rate limit exceeded for this session (DATA messages per minute or payload bytes per second); retry later',
+      );
     }
   }
 
@@ -569,7 +578,7 @@ export class SessionManager {
 
   /** Stateless DATA (spec §4.7.3): decoded, handled, answered with a null session_id. */
   async handleStateless(message: DataMessage, info: PeerInfo): Promise<Outgoing[]> {
-    await this.#checkRate(info, '');
+    await this.#checkRate(info, '', message.payload.content.length);
     const decoded = decodeData(message.payload, undefined, this.security);
     const reply = await this.#callHandler(decoded.content, {
       ...info,
