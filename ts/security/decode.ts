@@ -137,27 +137,48 @@ interface Search {
   attempts: number;
 }
 
+/** Whether the search may still try runs: attempts and decode budget left. */
+function searching(s: Search): boolean {
+  return s.attempts < MAX_RUNS && s.budget.remaining > 0;
+}
+
 function tryRun(s: Search, run: string, offset: number, from: DecodedFrom): void {
-  if (s.budget.remaining <= 0 || s.attempts++ >= MAX_RUNS) return;
+  if (!searching(s)) return;
+  s.attempts++;
   const decoded = decodeRun(run, from, s.budget);
   if (decoded !== null) s.found.push({ from, offset, length: run.length, text: decoded });
 }
 
+/** Tries each match of the global regex `re` in `text` that `accept` keeps, while the search lasts. */
+function tryMatches(
+  s: Search,
+  re: RegExp,
+  text: string,
+  from: DecodedFrom,
+  accept: (run: string) => boolean = () => true,
+): void {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m && searching(s); m = re.exec(text)) {
+    if (accept(m[0])) tryRun(s, m[0], m.index, from);
+  }
+}
+
+/** A URL-encoded run is worth decoding with at least four `%XX` escapes. */
+const enoughEscapes = (run: string) => (run.match(PERCENT_ESCAPE)?.length ?? 0) >= 4;
+
 /** Encoded runs of `text` that decode to readable text, within the budget. */
 export function findEncoded(text: string, budget: DecodeBudget): DecodedRun[] {
-  const found: DecodedRun[] = [];
-  if (budget.remaining <= 0) return found;
-  const search: Search = { found, budget, attempts: 0 };
+  const search: Search = { found: [], budget, attempts: 0 };
   // Runs of base64/hex characters, found by hand in one pass (no regex backtracking inside words).
   const n = text.length;
   let i = 0;
-  while (i < n && search.attempts < MAX_RUNS && budget.remaining > 0) {
+  while (i < n && searching(search)) {
     const c = text.charCodeAt(i);
     if (c >= 128 || B64[c] === -1) {
       i++;
       continue;
     }
-    let j = i + 1;
+    let j = i;
     let upper = false;
     let lower = false;
     let hex = true;
@@ -173,13 +194,6 @@ export function findEncoded(text: string, budget: DecodeBudget): DecodedRun[] {
       } else if (d < 48 || d > 57) hex = false;
       j++;
     }
-    {
-      const d0 = c;
-      if ((d0 >= 71 && d0 <= 90) || (d0 >= 103 && d0 <= 122) || d0 === 43 || d0 === 47 || d0 === 45 || d0 === 95)
-        hex = false;
-      if (d0 >= 65 && d0 <= 90) upper = true;
-      else if (d0 >= 97 && d0 <= 122) lower = true;
-    }
     let end = j;
     while (end < n && end - j < 2 && text.charCodeAt(end) === 61) end++;
     if (j - i >= MIN_RUN) {
@@ -189,31 +203,8 @@ export function findEncoded(text: string, budget: DecodeBudget): DecodedRun[] {
     }
     i = end;
   }
-  if (text.includes('\\x')) {
-    HEX_ESCAPES.lastIndex = 0;
-    for (
-      let m = HEX_ESCAPES.exec(text);
-      m && search.attempts < MAX_RUNS && budget.remaining > 0;
-      m = HEX_ESCAPES.exec(text)
-    ) {
-      tryRun(search, m[0], m.index, 'hex');
-    }
-  }
-  if (SPACED_HEX_HINT.test(text)) {
-    SPACED_HEX.lastIndex = 0;
-    for (
-      let m = SPACED_HEX.exec(text);
-      m && search.attempts < MAX_RUNS && budget.remaining > 0;
-      m = SPACED_HEX.exec(text)
-    ) {
-      tryRun(search, m[0], m.index, 'hex');
-    }
-  }
-  if (!text.includes('%')) return found;
-  PERCENT.lastIndex = 0;
-  for (let m = PERCENT.exec(text); m && search.attempts < MAX_RUNS && budget.remaining > 0; m = PERCENT.exec(text)) {
-    const escapes = m[0].match(PERCENT_ESCAPE)?.length ?? 0;
-    if (escapes >= 4) tryRun(search, m[0], m.index, 'url');
-  }
-  return found;
+  if (text.includes('\\x')) tryMatches(search, HEX_ESCAPES, text, 'hex');
+  if (SPACED_HEX_HINT.test(text)) tryMatches(search, SPACED_HEX, text, 'hex');
+  if (text.includes('%')) tryMatches(search, PERCENT, text, 'url', enoughEscapes);
+  return search.found;
 }
