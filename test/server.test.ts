@@ -191,7 +191,12 @@ describe('server policies', () => {
 
 // Two server processes sharing one Redis (Debian's redis-server, started here on loopback).
 describe('two server processes sharing sessions through Redis', () => {
+  const SESSIONS_PER_IP = 5;
   const children: ChildProcess[] = [];
+  const hello = () =>
+    serializeMessage(
+      createMessage('HELLO', null, { version: '1.0', algorithms: ['TOKEN_NATIVE', 'NONE'] }, Date.now()),
+    );
   const port = 20_000 + Math.floor(Math.random() * 20_000);
 
   function start(cmd: string, args: string[]): Promise<{ child: ChildProcess; firstLine: string }> {
@@ -218,7 +223,7 @@ describe('two server processes sharing sessions through Redis', () => {
         '--import',
         'tsx',
         'test/fixtures/server-process.ts',
-        JSON.stringify({ port: 0, redisUrl }),
+        JSON.stringify({ port: 0, redisUrl, maxSessionsPerIp: SESSIONS_PER_IP }),
       ]);
     const [a, b] = await Promise.all([spawnServer(), spawnServer()]);
     urls = [a.firstLine.trim(), b.firstLine.trim()];
@@ -246,8 +251,7 @@ describe('two server processes sharing sessions through Redis', () => {
   }, 60_000);
 
   it('processes concurrent messages of one session on both processes one at a time (none lost)', async () => {
-    const hello = createMessage('HELLO', null, { version: '1.0', algorithms: ['TOKEN_NATIVE', 'NONE'] }, Date.now());
-    const accepted = await fetch(`${urls[0]}/v1/session`, { method: 'POST', body: serializeMessage(hello) });
+    const accepted = await fetch(`${urls[0]}/v1/session`, { method: 'POST', body: hello() });
     expect(accepted.status).toBe(200);
     const id = ((await accepted.json()) as { session_id: string }).session_id;
     const pings = 60;
@@ -262,5 +266,20 @@ describe('two server processes sharing sessions through Redis', () => {
     expect(replies.every((r) => r.status === 200 && r.type === 'PONG')).toBe(true);
     const info = (await (await fetch(`${urls[1]}/v1/session/${id}`)).json()) as { messages_received: number };
     expect(info.messages_received).toBe(1 + pings);
+    expect((await fetch(`${urls[0]}/v1/session/${id}`, { method: 'DELETE' })).status).toBe(200);
+  }, 60_000);
+
+  it('holds max_sessions_per_ip across both processes, and frees a place when a session closes', async () => {
+    const open = async (i: number) => {
+      const r = await fetch(`${urls[i % 2]}/v1/session`, { method: 'POST', body: hello() });
+      return (await r.json()) as { type: string; session_id: string | null; payload: { code?: string } };
+    };
+    const replies = [];
+    for (let i = 0; i < SESSIONS_PER_IP + 2; i++) replies.push(await open(i));
+    expect(replies.map((r) => r.type)).toEqual([...Array(SESSIONS_PER_IP).fill('ACCEPT'), 'REJECT', 'REJECT']);
+    expect(replies[SESSIONS_PER_IP]?.payload.code).toBe('RATE_LIMITED');
+    const first = replies[0]?.session_id as string;
+    expect((await fetch(`${urls[0]}/v1/session/${first}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await open(1)).type).toBe('ACCEPT');
   }, 60_000);
 });

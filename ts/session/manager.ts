@@ -238,7 +238,7 @@ export class SessionManager {
   readonly #connections = new Set<ServerConnection>();
   readonly #bySession = new Map<string, ServerConnection>();
   readonly #issued = new Set<string>();
-  /** Ids of the sessions this manager created, by client address (for `maxSessionsPerPeer`). */
+  /** Ids of the sessions this manager created, by client address (for `maxSessionsPerPeer`, when the store keeps no index). */
   readonly #byPeer = new Map<string, Set<string>>();
   #peersPrunedAt = 0;
   readonly #idHistorySize: number;
@@ -350,13 +350,15 @@ export class SessionManager {
   }
 
   /**
-   * How many live sessions this manager created for `peer`, counted exactly
-   * (against one listing of the store's live sessions) only when the cheap
-   * count reaches `limit`. Ids of sessions that ended are dropped then, and
-   * for all peers once a minute, so the index stays as large as the live
+   * How many live sessions `peer` holds: in every process when the store
+   * keeps a per-address index, else those this manager created, counted
+   * exactly (against one listing of the store's live sessions) only when the
+   * cheap count reaches `limit`. Ids of sessions that ended are dropped then,
+   * and for all peers once a minute, so the index stays as large as the live
    * sessions.
    */
   async #peerSessions(peer: string, limit: number): Promise<number> {
+    if (this.store.countPeerSessions) return this.store.countPeerSessions(peer, limit);
     const now = this.clock.now();
     const ids = this.#byPeer.get(peer);
     const pruneAll = now - this.#peersPrunedAt >= 60_000;
@@ -408,12 +410,12 @@ export class SessionManager {
       bytesReceived: 0,
       bytesSent: 0,
     };
-    if (info.peer !== undefined) {
-      record.peer = info.peer;
-      const ids = this.#byPeer.get(info.peer) ?? new Set<string>();
-      this.#byPeer.set(info.peer, ids.add(id));
-    }
+    if (info.peer !== undefined) record.peer = info.peer;
     await this.store.set(id, record, params.sessionTimeoutMs);
+    if (info.peer !== undefined) {
+      if (this.store.addPeerSession) await this.store.addPeerSession(info.peer, id);
+      else this.#byPeer.set(info.peer, (this.#byPeer.get(info.peer) ?? new Set<string>()).add(id));
+    }
     return record;
   }
 

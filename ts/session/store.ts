@@ -48,6 +48,17 @@ export interface SessionStore<T = SessionRecord> {
    * already serialises each session's messages within a process).
    */
   lock?(id: string): Promise<() => Promise<void>>;
+  /**
+   * For stores shared by several processes, so `maxSessionsPerPeer` holds
+   * across all of them: remembers that live session `id` belongs to client
+   * address `peer`. Without this pair the manager counts per process.
+   */
+  addPeerSession?(peer: string, id: string): Promise<void>;
+  /**
+   * How many of `peer`'s sessions are live in the store, counted exactly
+   * (dropping ended ones) once the remembered count reaches `limit`.
+   */
+  countPeerSessions?(peer: string, limit: number): Promise<number>;
 }
 
 /**
