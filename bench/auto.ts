@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ALGORITHMS, type Algorithm, compress, decompress, useBackend } from '../ts/index.js';
 import { traffic } from './corpus.js';
+import { median } from './util.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,13 +37,6 @@ function oracle(content: string) {
   }
   return best as { algorithm: Algorithm; size: number };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[s.length >> 1] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 const autoSaved: number[] = [];
 const oracleSaved: number[] = [];

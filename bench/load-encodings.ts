@@ -3,6 +3,7 @@
  * process each. Run: `npx tsx bench/load-encodings.ts`.
  */
 import { execFileSync } from 'node:child_process';
+import { mdHeader, mdRow } from './util.js';
 
 const child = `
 const m2m = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
@@ -18,14 +19,13 @@ globalThis.gc?.();
 const mu = process.memoryUsage();
 console.log(JSON.stringify({ ms, rssMiB: (mu.rss - rss0) / 2 ** 20 }));
 `;
-console.log('| backend | encoding | load ms | RSS growth MiB |');
-console.log('| --- | --- | --- | --- |');
+for (const line of mdHeader(['backend', 'encoding', 'load ms', 'RSS growth MiB'])) console.log(line);
 for (const kind of ['native', 'wasm']) {
   for (const encoding of ['cl100k_base', 'o200k_base', 'llama3']) {
     const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', child, kind, encoding], {
       encoding: 'utf8',
     });
     const r = JSON.parse(out) as { ms: number; rssMiB: number };
-    console.log(`| ${kind} | ${encoding} | ${r.ms.toFixed(1)} | ${r.rssMiB.toFixed(1)} |`);
+    console.log(mdRow([kind, encoding, r.ms.toFixed(1), r.rssMiB.toFixed(1)]));
   }
 }

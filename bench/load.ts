@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { chatPayloadOfSize } from './corpus.js';
+import { mdHeader, mdRow } from './util.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '30' }, soak: { type: 'string', default: '60' } },
@@ -75,15 +76,15 @@ const payloads = {
 };
 
 console.log(`POST /v1/compress/auto, concurrency 50, ${seconds} s per row`);
-console.log('| workers | payload | requests/s | p50 ms | p99 ms | errors / non-2xx |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+for (const line of mdHeader(['workers', 'payload', 'requests/s', 'p50 ms', 'p99 ms', 'errors / non-2xx']))
+  console.log(line);
 for (const workers of [1, 2]) {
   const server = await startServer(workers);
   for (const [name, body] of Object.entries(payloads)) {
     await load(server.url, body, 2); // warm-up
     const r = await load(server.url, body, seconds);
     console.log(
-      `| ${workers} | ${name} | ${Math.round(r.requests.average)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors} / ${r.non2xx} |`,
+      mdRow([workers, name, Math.round(r.requests.average), r.latency.p50, r.latency.p99, `${r.errors} / ${r.non2xx}`]),
     );
   }
   server.child.kill('SIGTERM');

@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Algorithm, type CompressOptions, compress, decompress, useBackend } from '../ts/index.js';
 import { traffic } from './corpus.js';
+import { mdHeader, mdRow, median } from './util.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,9 +56,10 @@ function saved(content: string, options: CompressOptions): { b: number; t: numbe
   }
 }
 
-const quantile = (xs: number[], q: number) => {
+/** p90: the value at index floor(0.9 n) of the sorted values (the median is `median`, from util). */
+const p90 = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+  return s[Math.min(s.length - 1, Math.floor(0.9 * s.length))] as number;
 };
 
 type Samples = Map<string, { bytes: number[]; tokens: number[]; picks: Map<Algorithm, number> }>;
@@ -104,17 +106,16 @@ for (const [unit, key] of [
   out();
   out(`## ${unit}`);
   out();
-  out(`| messages | n | ${COLUMNS.map(([c]) => c).join(' | ')} |`);
-  out(`| --- | --- | ${COLUMNS.map(() => '---').join(' | ')} |`);
+  for (const line of mdHeader(['messages', 'n', ...COLUMNS.map(([c]) => c)])) out(line);
   for (const [kind, g] of [...groups].sort((a, b) =>
     a[0] === 'all' ? -1 : b[0] === 'all' ? 1 : a[0] < b[0] ? -1 : 1,
   )) {
     const n = (g.get('auto') as { bytes: number[] }).bytes.length;
     const cells = COLUMNS.map(([c]) => {
       const xs = (g.get(c) as Record<'bytes' | 'tokens', number[]>)[key];
-      return `${pct(quantile(xs, 0.5))} / ${pct(quantile(xs, 0.9))}`;
+      return `${pct(median(xs))} / ${pct(p90(xs))}`;
     });
-    out(`| ${kind} | ${n} | ${cells.join(' | ')} |`);
+    out(mdRow([kind, n, ...cells]));
   }
 }
 const picks = samples('all', 'auto').picks;

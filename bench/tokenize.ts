@@ -19,7 +19,7 @@ import { get_encoding } from 'tiktoken';
 import { countTokens, decode, type Encoding, encode } from '../ts/index.js';
 import { chatPayloadOfSize } from './corpus.js';
 import { prose, sourceCode } from './texts.js';
-import { measure, on, type Row } from './util.js';
+import { mdHeader, mdRow, measure, median, on, type Row } from './util.js';
 
 const require = createRequire(import.meta.url);
 const quick = process.argv.includes('--quick');
@@ -100,8 +100,16 @@ for (const op of ['encode', 'decode', 'countTokens'] as const) {
   out();
   out(`## ${op}`);
   out();
-  out('| encoding | input | m2m native | m2m wasm | peers (MB/s) | native × best peer | wasm × best peer |');
-  out('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const line of mdHeader([
+    'encoding',
+    'input',
+    'm2m native',
+    'm2m wasm',
+    'peers (MB/s)',
+    'native × best peer',
+    'wasm × best peer',
+  ]))
+    out(line);
   for (const encoding of ['cl100k_base', 'o200k_base', 'llama3'] as const) {
     const peers = PEERS[encoding] as Record<string, Peer>;
     for (const [label, text] of INPUTS) {
@@ -143,9 +151,15 @@ for (const op of ['encode', 'decode', 'countTokens'] as const) {
       const wasmX = best.meanUs / get('m2m wasm').meanUs;
       if (op === 'encode') floors.push({ row: `${encoding}, ${label}`, native: nativeX, wasm: wasmX });
       out(
-        `| ${encoding} | ${label} | ${fmt(mbs(bytes, get('m2m native')))} | ${fmt(mbs(bytes, get('m2m wasm')))} | ${peerRows
-          .map((r) => `${r.name} ${fmt(mbs(bytes, r))}`)
-          .join(', ')} | ${nativeX.toFixed(1)}× | ${wasmX.toFixed(1)}× |`,
+        mdRow([
+          encoding,
+          label,
+          fmt(mbs(bytes, get('m2m native'))),
+          fmt(mbs(bytes, get('m2m wasm'))),
+          peerRows.map((r) => `${r.name} ${fmt(mbs(bytes, r))}`).join(', '),
+          `${nativeX.toFixed(1)}×`,
+          `${wasmX.toFixed(1)}×`,
+        ]),
       );
     }
   }
@@ -160,7 +174,6 @@ function startup(label: string, code: string, runs = quick ? 3 : 7): { ms: numbe
     const text = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
     results.push(JSON.parse(text.trim().split('\n').pop() as string));
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   return { ms: median(results.map((r) => r.ms)), rssMiB: median(results.map((r) => r.rssMiB)) };
 }
 
@@ -182,13 +195,12 @@ const STARTUPS: [string, string][] = [
 out();
 out('## Start-up (cl100k_base): a fresh process from import to its first encode');
 out();
-out('| library | import → first encode | process RSS then |');
-out('| --- | --- | --- |');
+for (const line of mdHeader(['library', 'import → first encode', 'process RSS then'])) out(line);
 const cwd = new URL('..', import.meta.url).pathname;
 process.chdir(cwd);
 for (const [label, code] of STARTUPS) {
   const r = startup(label, code);
-  out(`| ${label} | ${r.ms.toFixed(1)} ms | ${r.rssMiB.toFixed(0)} MiB |`);
+  out(mdRow([label, `${r.ms.toFixed(1)} ms`, `${r.rssMiB.toFixed(0)} MiB`]));
 }
 
 out();

@@ -46,3 +46,28 @@ export function report(title: string, rows: Row[], baseline: string, bytes?: num
     );
   }
 }
+
+/**
+ * The median of `xs` (not modified): the middle value, or for an even count
+ * the mean of the two middle values. NaN when `xs` is empty.
+ */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** One Markdown table row: `| a | b | c |`. */
+export function mdRow(cells: readonly (string | number)[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+/**
+ * A Markdown table's first two lines, the header row and its `| --- |`
+ * separator (default alignment). Rows follow with `mdRow`, so a table can be
+ * printed a row at a time as it is measured.
+ */
+export function mdHeader(columns: readonly string[]): [string, string] {
+  return [mdRow(columns), mdRow(columns.map(() => '---'))];
+}
