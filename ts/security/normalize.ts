@@ -198,20 +198,29 @@ const UTF16 = new TextDecoder('utf-16le');
 // The builder's state lives in module-level buffers reused from one call to the next (no per-call
 // allocation but the result's text): `skeletonView` returns views into them, valid until its next call.
 
+// Initial buffer sizes (in entries), also restored by `releaseBuffers`.
+const OUT_SIZE = 1024;
+const WORD_SIZE = 64;
+const SINGLES_SIZE = 96;
+const WORDS_SIZE = 256;
+const CANONICAL_SIZE = 256;
+/** Output room reserved up front beyond the input's length. */
+const OUT_SLACK = 16;
+
 // Output: skeleton characters, their source spans and evasion flags.
-let oCodes = new Uint16Array(1024);
-let oStarts = new Int32Array(1024);
-let oEnds = new Int32Array(1024);
-let oEvasion = new Uint8Array(1024);
+let oCodes = new Uint16Array(OUT_SIZE);
+let oStarts = new Int32Array(OUT_SIZE);
+let oEnds = new Int32Array(OUT_SIZE);
+let oEvasion = new Uint8Array(OUT_SIZE);
 let oLen = 0;
 
 // The word being read: parallel arrays of output characters (`wLen` is the length).
-let wCodes = new Int32Array(64);
-let wClass = new Uint8Array(64);
-let wStart = new Int32Array(64);
-let wEnd = new Int32Array(64);
-let wEvasive = new Uint8Array(64);
-let wCross = new Int32Array(64);
+let wCodes = new Int32Array(WORD_SIZE);
+let wClass = new Uint8Array(WORD_SIZE);
+let wStart = new Int32Array(WORD_SIZE);
+let wEnd = new Int32Array(WORD_SIZE);
+let wEvasive = new Uint8Array(WORD_SIZE);
+let wCross = new Int32Array(WORD_SIZE);
 let wLen = 0;
 let wLatin = false;
 let wCyrGreek = false;
@@ -222,7 +231,7 @@ let hasOtherScript = false;
 let otherLetters = 0; // letters that set `hasOtherScript` so far
 
 // Pending one-letter words (joined when three or more follow each other): triples code, start, end.
-let singles = new Int32Array(96);
+let singles = new Int32Array(SINGLES_SIZE);
 let sLen = 0;
 let singleEvasive = 0;
 
@@ -232,8 +241,8 @@ let punctApostrophe = false;
 let sawSpaceSinceWord = false;
 
 // Word offsets and prefix keys.
-let wordAt = new Int32Array(256);
-let wordKeys = new Int32Array(256);
+let wordAt = new Int32Array(WORDS_SIZE);
+let wordKeys = new Int32Array(WORDS_SIZE);
 let wordCount = 0;
 
 function growOut(min: number): void {
@@ -253,8 +262,13 @@ function growOut(min: number): void {
   oEvasion = evasion;
 }
 
+/** Makes the output buffers hold at least `min` entries. */
+function reserveOut(min: number): void {
+  if (min > oCodes.length) growOut(min);
+}
+
 function push(code: number, start: number, end: number, evasive: number): void {
-  if (oLen === oCodes.length) growOut(oLen + 1);
+  reserveOut(oLen + 1);
   const i = oLen++;
   oCodes[i] = code;
   oStarts[i] = start;
@@ -282,15 +296,21 @@ function growWord(): void {
   wCross = grow32(wCross);
 }
 
+/** Makes the word lists hold at least `min` words (doubling). */
+function reserveWords(min: number): void {
+  if (min <= wordAt.length) return;
+  let size = wordAt.length * 2;
+  while (size < min) size *= 2;
+  const w = new Int32Array(size);
+  w.set(wordAt);
+  wordAt = w;
+  const k = new Int32Array(size);
+  k.set(wordKeys);
+  wordKeys = k;
+}
+
 function addWord(key: number): void {
-  if (wordCount === wordAt.length) {
-    const w = new Int32Array(wordAt.length * 2);
-    w.set(wordAt);
-    wordAt = w;
-    const k = new Int32Array(wordKeys.length * 2);
-    k.set(wordKeys);
-    wordKeys = k;
-  }
+  reserveWords(wordCount + 1);
   wordAt[wordCount] = oLen;
   wordKeys[wordCount++] = key;
 }
@@ -383,7 +403,7 @@ function flushWord(): void {
     addWord(
       prefixKey(wCodes[0] as number, kept > 1 ? (wCodes[1] as number) : -1, kept > 2 ? (wCodes[2] as number) : -1),
     );
-    if (oLen + kept > oCodes.length) growOut(oLen + kept);
+    reserveOut(oLen + kept);
     let o = oLen;
     for (let i = 0; i < kept; i++, o++) {
       oCodes[o] = wCodes[i] as number;
@@ -400,6 +420,18 @@ function flushWord(): void {
   wLeet = 0;
 }
 
+/** Appends one character to the word being read (no other state changes). */
+function appendWordChar(code: number, cls: number, start: number, end: number, evasive: number, cross: number): void {
+  if (wLen === wCodes.length) growWord();
+  wCodes[wLen] = code;
+  wClass[wLen] = cls;
+  wStart[wLen] = start;
+  wEnd[wLen] = end;
+  wEvasive[wLen] = evasive;
+  wCross[wLen] = cross;
+  wLen++;
+}
+
 function addWordChar(code: number, cls: number, start: number, end: number, evasive: number, cross: number): void {
   if (wLen > 0 && punctCount > 0) {
     // Punctuation between two word characters: one character joins, more separate.
@@ -414,14 +446,7 @@ function addWordChar(code: number, cls: number, start: number, end: number, evas
   punctCount = 0;
   punctApostrophe = false;
   sawSpaceSinceWord = false;
-  if (wLen === wCodes.length) growWord();
-  wCodes[wLen] = code;
-  wClass[wLen] = cls;
-  wStart[wLen] = start;
-  wEnd[wLen] = end;
-  wEvasive[wLen] = evasive | nextEvasive;
-  wCross[wLen] = cross;
-  wLen++;
+  appendWordChar(code, cls, start, end, evasive | nextEvasive, cross);
   nextEvasive = 0;
   if (cls === LETTER) {
     wLetters++;
@@ -441,16 +466,7 @@ function addWordChar(code: number, cls: number, start: number, end: number, evas
 function addLetters(input: string, from: number, to: number): void {
   addWordChar(input.charCodeAt(from) | 32, LETTER, from, from + 1, 0, -1);
   // The rest just append: no punctuation or space came between, and nothing was pending (nextEvasive is 0 now).
-  for (let i = from + 1; i < to; i++) {
-    if (wLen === wCodes.length) growWord();
-    wCodes[wLen] = input.charCodeAt(i) | 32;
-    wClass[wLen] = LETTER;
-    wStart[wLen] = i;
-    wEnd[wLen] = i + 1;
-    wEvasive[wLen] = 0;
-    wCross[wLen] = -1;
-    wLen++;
-  }
+  for (let i = from + 1; i < to; i++) appendWordChar(input.charCodeAt(i) | 32, LETTER, i, i + 1, 0, -1);
   // Each was a Latin letter.
   wLetters += to - from - 1;
 }
@@ -486,10 +502,10 @@ function reset(): void {
 
 // Canonical points of a recorded run (see `SkeletonRun`), collected while recording.
 let recording = false;
-let cPos = new Int32Array(256);
-let cOut = new Int32Array(256);
-let cWords = new Int32Array(256);
-let cOther = new Int32Array(256);
+let cPos = new Int32Array(CANONICAL_SIZE);
+let cOut = new Int32Array(CANONICAL_SIZE);
+let cWords = new Int32Array(CANONICAL_SIZE);
+let cOther = new Int32Array(CANONICAL_SIZE);
 let cLen = 0;
 
 function recordCanonical(at: number): void {
@@ -548,25 +564,14 @@ function consume(input: string, from: number, to: number, converge: SkeletonRun 
         punctApostrophe = false;
         nextEvasive = 0;
         if (sLen > 0) flushSingles();
-        if (oLen + (j - i) + 1 > oCodes.length) growOut(oLen + (j - i) + 1);
+        reserveOut(oLen + (j - i) + 1);
+        emitSpace(i);
+        addWord(prefixKey(c | 32, input.charCodeAt(i + 1) | 32, j - i > 2 ? input.charCodeAt(i + 2) | 32 : -1));
         const codes = oCodes;
         const starts = oStarts;
         const ends = oEnds;
         const evasion = oEvasion;
         let o = oLen;
-        if (o > 0 && codes[o - 1] !== 32) {
-          // emitSpace(i)
-          codes[o] = 32;
-          starts[o] = i;
-          ends[o] = i;
-          evasion[o++] = 0;
-        }
-        oLen = o;
-        addWord(
-          (((c | 32) & 511) << 18) |
-            (((input.charCodeAt(i + 1) | 32) & 511) << 9) |
-            (j - i > 2 ? (input.charCodeAt(i + 2) | 32) & 511 : 511),
-        );
         for (let k = i; k < j; k++, o++) {
           codes[o] = input.charCodeAt(k) | 32;
           starts[o] = k;
@@ -619,29 +624,29 @@ const KEEP_ENTRIES = 1 << 18;
 /** Lets go of builder buffers grown large by a big input, so a scan does not pin its memory. */
 export function releaseBuffers(): void {
   if (oCodes.length > KEEP_ENTRIES) {
-    oCodes = new Uint16Array(1024);
-    oStarts = new Int32Array(1024);
-    oEnds = new Int32Array(1024);
-    oEvasion = new Uint8Array(1024);
+    oCodes = new Uint16Array(OUT_SIZE);
+    oStarts = new Int32Array(OUT_SIZE);
+    oEnds = new Int32Array(OUT_SIZE);
+    oEvasion = new Uint8Array(OUT_SIZE);
   }
   if (wCodes.length > KEEP_ENTRIES) {
-    wCodes = new Int32Array(64);
-    wClass = new Uint8Array(64);
-    wStart = new Int32Array(64);
-    wEnd = new Int32Array(64);
-    wEvasive = new Uint8Array(64);
-    wCross = new Int32Array(64);
+    wCodes = new Int32Array(WORD_SIZE);
+    wClass = new Uint8Array(WORD_SIZE);
+    wStart = new Int32Array(WORD_SIZE);
+    wEnd = new Int32Array(WORD_SIZE);
+    wEvasive = new Uint8Array(WORD_SIZE);
+    wCross = new Int32Array(WORD_SIZE);
   }
-  if (singles.length > KEEP_ENTRIES) singles = new Int32Array(96);
+  if (singles.length > KEEP_ENTRIES) singles = new Int32Array(SINGLES_SIZE);
   if (wordAt.length > KEEP_ENTRIES) {
-    wordAt = new Int32Array(256);
-    wordKeys = new Int32Array(256);
+    wordAt = new Int32Array(WORDS_SIZE);
+    wordKeys = new Int32Array(WORDS_SIZE);
   }
   if (cPos.length > KEEP_ENTRIES) {
-    cPos = new Int32Array(256);
-    cOut = new Int32Array(256);
-    cWords = new Int32Array(256);
-    cOther = new Int32Array(256);
+    cPos = new Int32Array(CANONICAL_SIZE);
+    cOut = new Int32Array(CANONICAL_SIZE);
+    cWords = new Int32Array(CANONICAL_SIZE);
+    cOther = new Int32Array(CANONICAL_SIZE);
   }
   oLen = 0;
   wordCount = 0;
@@ -703,7 +708,7 @@ function view(text?: string): SkeletonView {
  */
 export function skeletonView(input: string): SkeletonView {
   reset();
-  if (oCodes.length < input.length + 16) growOut(input.length + 16);
+  reserveOut(input.length + OUT_SLACK);
   consume(input, 0, input.length, null);
   flushWord();
   flushSingles();
@@ -772,7 +777,7 @@ function lastCanonical(run: SkeletonRun, at: number): number {
 export function skeletonRun(input: string): SkeletonRun {
   reset();
   cLen = 0;
-  if (oCodes.length < input.length + 16) growOut(input.length + 16);
+  reserveOut(input.length + OUT_SLACK);
   recording = true;
   try {
     consume(input, 0, input.length, null);
@@ -814,7 +819,7 @@ export function substringSkeleton(run: SkeletonRun, from: number, to: number): S
       const outFrom = run.cOut[kp] as number;
       const outTo = run.cOut[kq] as number;
       const count = outTo - outFrom;
-      if (oLen + count > oCodes.length) growOut(oLen + count);
+      reserveOut(oLen + count);
       oCodes.set(run.codes.subarray(outFrom, outTo), oLen);
       oStarts.set(run.starts.subarray(outFrom, outTo), oLen);
       oEnds.set(run.ends.subarray(outFrom, outTo), oLen);
@@ -822,14 +827,7 @@ export function substringSkeleton(run: SkeletonRun, from: number, to: number): S
       const shift = oLen - outFrom;
       const w0 = run.cWords[kp] as number;
       const w1 = run.cWords[kq] as number;
-      while (wordCount + (w1 - w0) > wordAt.length) {
-        const grownAt = new Int32Array(wordAt.length * 2);
-        grownAt.set(wordAt);
-        wordAt = grownAt;
-        const grownKeys = new Int32Array(wordKeys.length * 2);
-        grownKeys.set(wordKeys);
-        wordKeys = grownKeys;
-      }
+      reserveWords(wordCount + (w1 - w0));
       wordKeys.set(run.keys.subarray(w0, w1), wordCount);
       for (let w = w0; w < w1; w++) wordAt[wordCount++] = (run.words[w] as number) + shift;
       const head = oLen;
