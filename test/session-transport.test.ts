@@ -474,6 +474,28 @@ describe('ordering and stateless mode', () => {
   });
 });
 
+describe("auto's size bands for the DATA a manager sends", () => {
+  const content = JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(300) }] });
+  const replyAlgorithm = async (options: SessionManagerOptions) => {
+    const manager = new SessionManager({ onData: (c) => c, ...options });
+    const peer = rawPeer(manager);
+    await peer.hello({ algorithms: ['TOKEN_NATIVE', 'DICTIONARY', 'BROTLI', 'NONE'] });
+    const id = peer.sessionId();
+    await peer.send(
+      createMessage('DATA', id, { algorithm: 'NONE', content, original_size: content.length }, manager.clock.now()),
+    );
+    const reply = peer.last();
+    if (reply?.type !== 'DATA') throw new Error(`expected DATA, got ${reply?.type}`);
+    return reply.payload.algorithm;
+  };
+
+  it("follow the manager's send options", async () => {
+    expect(await replyAlgorithm({})).not.toBe('NONE');
+    expect(await replyAlgorithm({ send: { minSize: 1 << 20 } })).toBe('NONE');
+    expect(await replyAlgorithm({ send: { brotliThreshold: 0, minSize: 0 } })).toBe('BROTLI');
+  });
+});
+
 describe('security scanning', () => {
   const scanner: Scanner = (content) =>
     /ignore previous instructions/i.test(content)

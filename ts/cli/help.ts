@@ -266,10 +266,10 @@ seconds, or "500ms", "30s", "5m". server.listen = "host:port" sets host and
 port together (an explicit host/port of the same or a higher source wins).
 The [security] keys belong to the security scanner (mode is another way to
 write enabled + blocking). compression.min_size and brotli_threshold
-move auto's size bands in compress, analyze and the server's /v1/compress
-endpoints (session DATA keeps the defaults, 100 and 1024).
-prefer_token_for_api (alias prefer_token) and ml_routing are the spec's keys,
-accepted and validated, with no effect.
+move auto's size bands in compress, analyze and the server (its /v1/compress
+endpoints and the session DATA it sends). prefer_token_for_api (alias
+prefer_token) and ml_routing are the spec's keys, accepted and validated,
+with no effect.
 
 ${table(
   [{ title: 'key' }, { title: 'environment' }, { title: 'flag' }, { title: 'default' }, { title: 'allowed' }],

@@ -200,6 +200,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     store,
     ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
     maxSessionsPerPeer: options.maxSessionsPerIp ?? 100,
+    send: { minSize: options.compression?.minSize, brotliThreshold: options.compression?.brotliThreshold },
     rateLimiter: ({ kind, peer, sessionId, bytes }) =>
       kind === 'hello'
         ? sessionWindow.hit(`hello:${peer ?? ''}`) <= limits.newSessionsPerClient

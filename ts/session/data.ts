@@ -58,6 +58,10 @@ export interface SecurityOptions {
 export interface SendOptions {
   /** A negotiated algorithm (or `none`), or `auto` (default). */
   algorithm?: Algorithm | 'auto';
+  /** Auto's size bands, as in `compress()` (when the negotiated set allows auto): passthrough below this many bytes. */
+  minSize?: number;
+  /** Auto's size bands, as in `compress()`: Brotli is tried from this many bytes. */
+  brotliThreshold?: number;
 }
 
 /** An encoded DATA payload; with `binary`, the content travels as TokenNative bytes and `payload.content` is empty. */
@@ -132,9 +136,11 @@ function compressInSession(
   content: string,
   allowed: readonly Algorithm[],
   encoding: Encoding,
+  bands: SendOptions,
 ): { algorithm: Algorithm; wire: string } {
   if (SESSION_AUTO_SET.every((a) => allowed.includes(a))) {
-    const r = compress(content, { algorithm: 'auto', encoding, session: true });
+    const { minSize, brotliThreshold } = bands;
+    const r = compress(content, { algorithm: 'auto', encoding, session: true, minSize, brotliThreshold });
     return { algorithm: r.algorithm, wire: r.wire };
   }
   let best: { algorithm: Algorithm; wire: string; bytes: number } | undefined;
@@ -183,10 +189,11 @@ export function encodeData(
   const requested = options.algorithm ?? 'auto';
   let chosen: { algorithm: Algorithm; wire: string };
   if (!params) {
-    const r = compress(content, { algorithm: requested, session: false });
+    const { minSize, brotliThreshold } = options;
+    const r = compress(content, { algorithm: requested, session: false, minSize, brotliThreshold });
     chosen = { algorithm: r.algorithm, wire: r.wire };
   } else if (requested === 'auto') {
-    chosen = compressInSession(content, params.algorithms, params.encoding);
+    chosen = compressInSession(content, params.algorithms, params.encoding, options);
   } else {
     if (requested !== 'none' && !params.algorithms.includes(requested)) {
       throw new M2MError(

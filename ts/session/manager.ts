@@ -25,7 +25,14 @@ import { ENCODINGS, type Encoding } from '../encoding.js';
 import { M2MError } from '../errors.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from './binary.js';
 import { type Clock, systemClock, Timer } from './clock.js';
-import { decodeData, encodeData, type Scanner, type ScanResult, type SecurityOptions } from './data.js';
+import {
+  decodeData,
+  encodeData,
+  type Scanner,
+  type ScanResult,
+  type SecurityOptions,
+  type SendOptions,
+} from './data.js';
 import { generateSessionId, SESSION_ID_PATTERN } from './ids.js';
 import { KeepAlive } from './keepalive.js';
 import {
@@ -121,6 +128,8 @@ export interface SessionManagerOptions extends Partial<TimingOptions> {
   /** REJECT RATE_LIMITED when the client address already holds this many live sessions (spec §7.6.1: 100). */
   maxSessionsPerPeer?: number;
   rateLimiter?: RateLimiter;
+  /** Auto's size bands for the DATA this manager sends (see `compress()`'s `minSize` and `brotliThreshold`). */
+  send?: Pick<SendOptions, 'minSize' | 'brotliThreshold'>;
   /** What to do with received content. Default: nothing (no reply). */
   onData?: DataHandler;
   /** Answer DATA with a null session_id before any HELLO on a connection (spec §4.7.3). Default true. */
@@ -534,7 +543,7 @@ export class SessionManager {
         });
         if (reply !== undefined) {
           transition('server', record.state, 'send_data');
-          const encoded = encodeData(reply, record.params, this.security);
+          const encoded = encodeData(reply, record.params, this.security, this.#options.send);
           const data = createMessage('DATA', id, encoded.payload, this.clock.now());
           out.replies.push(
             encoded.binary ? { message: data, binary: encodeBinaryFrame(data, encoded.binary) } : { message: data },
@@ -589,7 +598,7 @@ export class SessionManager {
       ...(decoded.scan ? { scan: decoded.scan } : {}),
     });
     if (reply === undefined) return [];
-    const encoded = encodeData(reply, undefined, this.security);
+    const encoded = encodeData(reply, undefined, this.security, this.#options.send);
     return [{ message: createMessage('DATA', null, encoded.payload, this.clock.now()) }];
   }
 
