@@ -160,8 +160,10 @@ describe('server policies', () => {
   it('limits DATA payload bytes per second per session, and the budget comes back the next second', async () => {
     const server = await startServer({ port: 0, logLevel: false, rateLimit: { bytesPerSecond: 500 } });
     const client = new M2MClient({ url: `${server.url}/v1`, transport: 'http', keepAlive: false });
+    // 300 wire bytes each (passthrough): two fit in a second's budget, a third does not, so twelve
+    // quick sends (at most two windows) always meet the limit.
     const send = (i: number) =>
-      client.send(`${'payload '.repeat(25)}${i}`).then(
+      client.send(String(i).padStart(300, '.'), { algorithm: 'none' }).then(
         () => 'ok',
         (err: M2MError) => err.code,
       );
@@ -181,8 +183,10 @@ describe('server policies', () => {
 
   it('finishes in-flight requests on close and then refuses connections', async () => {
     const server = await startServer({ port: 0, logLevel: false });
+    // Closed once the request has reached the server (not after a guessed delay).
+    const arrived = new Promise((resolve) => server.app.server.once('request', resolve));
     const inflight = post(server.url, '/v1/compress', { content: CHAT.repeat(2000), algorithm: 'brotli' });
-    await new Promise((r) => setTimeout(r, 5));
+    await arrived;
     await server.close();
     expect((await inflight).status).toBe(200);
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
