@@ -92,11 +92,11 @@ export type DataHandler = (
   // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing sends no reply
 ) => string | undefined | void | Promise<string | undefined | void>;
 
-/** Asked before a HELLO (`kind: 'hello'`) and before each message in a session; false refuses with RATE_LIMITED. */
 /**
- * Says whether a HELLO or a DATA message may proceed. For DATA, `sessionId`
- * is `''` in stateless mode, and `bytes` is the size of the payload as
- * received (binary frame bytes, or the wire string's length).
+ * Says whether a HELLO or a DATA message may proceed (false refuses with
+ * RATE_LIMITED). For DATA, `sessionId` is `''` in stateless mode, and
+ * `bytes` is the size of the payload as received (binary frame bytes, or the
+ * wire string's length).
  */
 export type RateLimiter = (
   context: PeerInfo & { kind: 'hello' | 'message'; sessionId?: string; bytes?: number },
@@ -247,9 +247,6 @@ export class SessionManager {
   readonly #connections = new Set<ServerConnection>();
   readonly #bySession = new Map<string, ServerConnection>();
   readonly #issued = new Set<string>();
-  /** Ids of the sessions this manager created, by client address (for `maxSessionsPerPeer`, when the store keeps no index). */
-  readonly #byPeer = new Map<string, Set<string>>();
-  #peersPrunedAt = 0;
   readonly #idHistorySize: number;
   readonly #maxPending: number;
   #shuttingDown = false;
@@ -348,7 +345,11 @@ export class SessionManager {
       return { ok: false as const, code: 'SERVER_BUSY' as RejectCode, message: 'the server is at capacity' };
     }
     const perPeer = opt.maxSessionsPerPeer;
-    if (perPeer !== undefined && info.peer !== undefined && (await this.#peerSessions(info.peer, perPeer)) >= perPeer) {
+    if (
+      perPeer !== undefined &&
+      info.peer !== undefined &&
+      (await this.store.countPeerSessions(info.peer, perPeer)) >= perPeer
+    ) {
       return {
         ok: false as const,
         code: 'RATE_LIMITED' as RejectCode,
@@ -356,30 +357,6 @@ export class SessionManager {
       };
     }
     return negotiate(message.payload, this.capabilities, binaryTransport);
-  }
-
-  /**
-   * How many live sessions `peer` holds: in every process when the store
-   * keeps a per-address index, else those this manager created, counted
-   * exactly (against one listing of the store's live sessions) only when the
-   * cheap count reaches `limit`. Ids of sessions that ended are dropped then,
-   * and for all peers once a minute, so the index stays as large as the live
-   * sessions.
-   */
-  async #peerSessions(peer: string, limit: number): Promise<number> {
-    if (this.store.countPeerSessions) return this.store.countPeerSessions(peer, limit);
-    const now = this.clock.now();
-    const ids = this.#byPeer.get(peer);
-    const pruneAll = now - this.#peersPrunedAt >= 60_000;
-    if (!pruneAll && (ids === undefined || ids.size < limit)) return ids?.size ?? 0;
-    const live = new Set(await this.store.list());
-    if (pruneAll) this.#peersPrunedAt = now;
-    for (const [p, peerIds] of this.#byPeer) {
-      if (!pruneAll && p !== peer) continue;
-      for (const id of peerIds) if (!live.has(id)) peerIds.delete(id);
-      if (peerIds.size === 0) this.#byPeer.delete(p);
-    }
-    return this.#byPeer.get(peer)?.size ?? 0;
   }
 
   #reject(code: RejectCode, text: string): RejectMessage {
@@ -421,10 +398,7 @@ export class SessionManager {
     };
     if (info.peer !== undefined) record.peer = info.peer;
     await this.store.set(id, record, params.sessionTimeoutMs);
-    if (info.peer !== undefined) {
-      if (this.store.addPeerSession) await this.store.addPeerSession(info.peer, id);
-      else this.#byPeer.set(info.peer, (this.#byPeer.get(info.peer) ?? new Set<string>()).add(id));
-    }
+    if (info.peer !== undefined) await this.store.addPeerSession(info.peer, id);
     return record;
   }
 

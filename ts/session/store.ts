@@ -48,17 +48,14 @@ export interface SessionStore<T = SessionRecord> {
    * already serialises each session's messages within a process).
    */
   lock?(id: string): Promise<() => Promise<void>>;
+  /** Remembers that live entry `id` belongs to client address `peer` (for `maxSessionsPerPeer`). */
+  addPeerSession(peer: string, id: string): Promise<void>;
   /**
-   * For stores shared by several processes, so `maxSessionsPerPeer` holds
-   * across all of them: remembers that live session `id` belongs to client
-   * address `peer`. Without this pair the manager counts per process.
+   * How many of `peer`'s remembered entries are live, counted exactly
+   * (forgetting ended ones) at least once the remembered count reaches
+   * `limit`; below it a store may return the remembered count.
    */
-  addPeerSession?(peer: string, id: string): Promise<void>;
-  /**
-   * How many of `peer`'s sessions are live in the store, counted exactly
-   * (dropping ended ones) once the remembered count reaches `limit`.
-   */
-  countPeerSessions?(peer: string, limit: number): Promise<number>;
+  countPeerSessions(peer: string, limit: number): Promise<number>;
 }
 
 /**
@@ -70,6 +67,8 @@ export interface SessionStore<T = SessionRecord> {
  */
 export class MemorySessionStore<T = SessionRecord> implements SessionStore<T> {
   readonly #entries = new Map<string, { json: string; expiresAt: number }>();
+  /** Ids by client address; ids of ended entries are dropped by the sweep. */
+  readonly #byPeer = new Map<string, Set<string>>();
   readonly #clock: Clock;
   readonly #sweepEveryMs: number;
   #lastSweep: number;
@@ -107,6 +106,17 @@ export class MemorySessionStore<T = SessionRecord> implements SessionStore<T> {
     return [...this.#entries.keys()];
   }
 
+  async addPeerSession(peer: string, id: string): Promise<void> {
+    this.#byPeer.set(peer, (this.#byPeer.get(peer) ?? new Set<string>()).add(id));
+  }
+
+  async countPeerSessions(peer: string): Promise<number> {
+    const ids = this.#byPeer.get(peer);
+    if (ids === undefined) return 0;
+    this.#forgetEnded(peer, ids, this.#clock.now());
+    return ids.size;
+  }
+
   /** Live entries (after dropping expired ones). */
   get size(): number {
     this.#sweep(this.#clock.now());
@@ -116,5 +126,11 @@ export class MemorySessionStore<T = SessionRecord> implements SessionStore<T> {
   #sweep(now: number): void {
     this.#lastSweep = now;
     for (const [id, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(id);
+    for (const [peer, ids] of this.#byPeer) this.#forgetEnded(peer, ids, now);
+  }
+
+  #forgetEnded(peer: string, ids: Set<string>, now: number): void {
+    for (const id of ids) if (!((this.#entries.get(id)?.expiresAt ?? 0) > now)) ids.delete(id);
+    if (ids.size === 0) this.#byPeer.delete(peer);
   }
 }
