@@ -1,10 +1,12 @@
 //! Times decoding the tokens of the files named on the command line (cl100k_base),
 //! and the steps of the Node binding's string conversion.
 //! Run: `cargo run --release -p m2m-core --example decode_speed -- FILE...`.
-use std::time::Instant;
+#[path = "timing/mod.rs"]
+mod timing;
 
 use m2m_core::bpe::Tokenizer;
 use m2m_core::Encoding;
+use timing::best_of_five;
 
 fn main() {
     let ranks = std::fs::read("build/ranks/cl100k_base.bpe").expect("run the set-up first");
@@ -13,20 +15,11 @@ fn main() {
         let text = std::fs::read_to_string(&path).unwrap();
         let ids = tokenizer.encode_ordinary(&text);
         let mut sum = 0;
-        let mut time = |f: &dyn Fn() -> usize| {
-            let mut best = f64::MAX;
-            for _ in 0..5 {
-                let start = Instant::now();
-                for _ in 0..2000 {
-                    sum += f();
-                }
-                best = best.min(start.elapsed().as_secs_f64() * 1e6 / 2000.0);
-            }
-            best
-        };
-        let bytes = time(&|| tokenizer.decode_bytes(&ids).unwrap().len());
-        let text_ = time(&|| tokenizer.decode(&ids).unwrap().len());
-        let utf16 = time(&|| text.encode_utf16().count());
+        let bytes = best_of_five(2000, &mut sum, || {
+            tokenizer.decode_bytes(&ids).unwrap().len()
+        });
+        let text_ = best_of_five(2000, &mut sum, || tokenizer.decode(&ids).unwrap().len());
+        let utf16 = best_of_five(2000, &mut sum, || text.encode_utf16().count());
         println!(
             "{path}: {} tokens, decode_bytes {bytes:.2} µs, decode {text_:.2} µs, encode_utf16 {utf16:.2} µs (checksum {sum})",
             ids.len()
