@@ -45,48 +45,56 @@ pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
     compress_with(Recycler::new(quality), data, quality)
 }
 
+/// One-pass encoding of `$data` at `$quality` with the `brotli`-API crate
+/// `$krate` and allocator `$alloc`: the body of [`compress_with`], written
+/// once so that the test reference (the unmodified upstream crate) uses
+/// exactly the same parameters. Evaluates to the output if the encoder
+/// finished within the worst-case size.
+macro_rules! encode_one_pass {
+    ($krate:ident, $alloc:expr, $data:expr, $quality:expr) => {{
+        use $krate::enc::encode::{
+            BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
+            BrotliEncoderStateStruct,
+        };
+        let data: &[u8] = $data;
+        let mut state = BrotliEncoderStateStruct::new($alloc);
+        state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, $quality);
+        state.set_parameter(
+            BrotliEncoderParameter::BROTLI_PARAM_LGWIN,
+            window_for(data.len()),
+        );
+        state.set_parameter(
+            BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
+            data.len() as u32,
+        );
+        let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
+        let (mut available_in, mut in_offset) = (data.len(), 0);
+        let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
+        let finished = state.compress_stream(
+            BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
+            &mut available_in,
+            data,
+            &mut in_offset,
+            &mut available_out,
+            &mut out,
+            &mut out_offset,
+            &mut total_out,
+            &mut |_, _, _, _| (),
+        ) && state.is_finished();
+        out.truncate(out_offset);
+        finished.then_some(out)
+    }};
+}
+
 /// [`compress`] with the encoder's memory from `alloc`.
 pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     alloc: A,
     data: &[u8],
     quality: u32,
 ) -> Result<Vec<u8>> {
-    use ::brotli::enc::encode::{
-        BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
-        BrotliEncoderStateStruct,
-    };
-
-    let mut state = BrotliEncoderStateStruct::new(alloc);
-    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality);
-    state.set_parameter(
-        BrotliEncoderParameter::BROTLI_PARAM_LGWIN,
-        window_for(data.len()),
-    );
-    state.set_parameter(
-        BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
-        data.len() as u32,
-    );
-    let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
-    let (mut available_in, mut in_offset) = (data.len(), 0);
-    let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
-    let finished = state.compress_stream(
-        BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
-        &mut available_in,
-        data,
-        &mut in_offset,
-        &mut available_out,
-        &mut out,
-        &mut out_offset,
-        &mut total_out,
-        &mut |_, _, _, _| (),
-    ) && state.is_finished();
-    if !finished {
-        return Err(Error::CompressionFailed {
-            detail: "the Brotli encoder did not finish in the worst-case output size".to_owned(),
-        });
-    }
-    out.truncate(out_offset);
-    Ok(out)
+    encode_one_pass!(brotli, alloc, data, quality).ok_or_else(|| Error::CompressionFailed {
+        detail: "the Brotli encoder did not finish in the worst-case output size".to_owned(),
+    })
 }
 
 /// [`compress`] as the unmodified `brotli` crate that m2m-brotli was forked
@@ -94,34 +102,8 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
 /// must equal byte for byte.
 #[cfg(test)]
 pub(super) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
-    use brotli_upstream::enc::encode::{
-        BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
-        BrotliEncoderStateStruct,
-    };
-    use brotli_upstream::enc::StandardAlloc;
-
-    let mut state = BrotliEncoderStateStruct::new(StandardAlloc::default());
-    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality);
-    let lgwin = window_for(data.len());
-    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, lgwin);
-    let size_hint = data.len() as u32;
-    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT, size_hint);
-    let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
-    let (mut available_in, mut in_offset) = (data.len(), 0);
-    let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
-    assert!(state.compress_stream(
-        BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
-        &mut available_in,
-        data,
-        &mut in_offset,
-        &mut available_out,
-        &mut out,
-        &mut out_offset,
-        &mut total_out,
-        &mut |_, _, _, _| (),
-    ));
-    out.truncate(out_offset);
-    out
+    let alloc = brotli_upstream::enc::StandardAlloc::default();
+    encode_one_pass!(brotli_upstream, alloc, data, quality).expect("the encoder finishes")
 }
 
 /// Decompresses one complete, standard (RFC 7932) Brotli stream, refusing to
