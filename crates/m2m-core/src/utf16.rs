@@ -22,16 +22,6 @@ fn all_ascii(units: &[u16]) -> bool {
     units.iter().fold(0, |acc, &u| acc | u) < 0x80
 }
 
-/// The next `CHUNK` units at `i` as bytes, when they are all ASCII.
-fn ascii_chunk(units: &[u16], i: usize) -> Option<[u8; CHUNK]> {
-    let chunk = units.get(i..i + CHUNK).filter(|c| all_ascii(c))?;
-    let mut bytes = [0u8; CHUNK];
-    for (b, &u) in bytes.iter_mut().zip(chunk) {
-        *b = u as u8;
-    }
-    Some(bytes)
-}
-
 /// Whether `units[i]` is a high surrogate followed by a low one.
 fn is_pair_at(units: &[u16], i: usize) -> bool {
     (0xd800..0xdc00).contains(&units[i])
@@ -81,20 +71,18 @@ pub fn utf8_len(units: &[u16]) -> Result<usize, LoneSurrogate> {
 }
 
 /// UTF-16 text as UTF-8, with each lone surrogate replaced by U+FFFD (as a
-/// JavaScript engine's UTF-8 encoder does). ASCII is narrowed sixteen units
-/// at a time.
+/// JavaScript engine's UTF-8 encoder does). ASCII runs are found sixteen
+/// units at a time and narrowed in one go.
 pub fn to_utf8_lossy(units: &[u16]) -> String {
     let mut out = Vec::with_capacity(units.len() + units.len() / 2);
     let mut i = 0;
     while i < units.len() {
-        if let Some(bytes) = ascii_chunk(units, i) {
-            out.extend_from_slice(&bytes);
-            i += CHUNK;
-            continue;
-        }
-        let u = units[i];
+        let ascii = ascii_prefix(&units[i..]);
+        out.extend(units[i..i + ascii].iter().map(|&u| u as u8));
+        i += ascii;
+        let Some(&u) = units.get(i) else { break };
         match u {
-            0..=0x7f => out.push(u as u8),
+            0..=0x7f => out.push(u as u8), // not reached: ascii_prefix took the ASCII run
             0x80..=0x7ff => {
                 out.extend_from_slice(&[0xc0 | (u >> 6) as u8, 0x80 | (u & 0x3f) as u8])
             }
