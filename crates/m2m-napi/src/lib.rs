@@ -29,7 +29,9 @@ fn internal(err: napi::Error) -> napi::Error<&'static str> {
 /// string twice (to measure it, then to encode it) character by character.
 pub struct Text(String);
 
-/// A JS string's UTF-16 units, copied out of V8.
+/// A JS string's UTF-16 units, copied out of V8. Not napi's `Utf16String`,
+/// which zero-fills its buffer before V8 overwrites it: `countTokens` of
+/// 1 KB to 200 KB measured 2.5% slower with it.
 pub struct Utf16(Vec<u16>);
 
 /// Copies UTF-16 units of the JS string `value` into `buf`, at most
@@ -364,7 +366,7 @@ impl From<codec::Decompressed> for Decompressed {
 }
 
 /// Decodes any wire string the core handles (all but `#T1|`), as a
-/// `Decompressed` object whose text is built like `decodeTokens`'.
+/// `Decompressed` object whose text is made by [`text_to_js`].
 #[napi(ts_return_type = "Decompressed")]
 pub fn decompress<'env>(
     env: &'env Env,
