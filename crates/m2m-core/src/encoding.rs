@@ -40,6 +40,11 @@ impl Encoding {
         self as u8
     }
 
+    /// Its position in [`Encoding::ALL`], for tables with one entry per encoding.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Looks an encoding up by its API name.
     ///
     /// # Errors
@@ -75,5 +80,18 @@ impl Encoding {
             .ok_or_else(|| Error::UnknownTokenizer {
                 id: format!("byte {byte}"),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Encoding;
+
+    #[test]
+    fn index_is_the_position_in_all_and_the_wire_byte() {
+        for (i, e) in Encoding::ALL.into_iter().enumerate() {
+            assert_eq!(e.index(), i);
+            assert_eq!(usize::from(e.wire_byte()), i);
+        }
     }
 }

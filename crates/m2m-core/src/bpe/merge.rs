@@ -71,13 +71,8 @@ const CACHE_MAX_ENTRIES: usize = 1 << 15;
 const CACHE_MAX_BYTES: usize = 1 << 20;
 
 thread_local! {
-    /// This thread's caches of merged pieces, by encoding (its wire byte).
+    /// This thread's caches of merged pieces, by encoding (`Encoding::index`).
     static CACHES: RefCell<[PieceCache; Encoding::ALL.len()]> = RefCell::new(Default::default());
-}
-
-/// The index of `encoding`'s cache in [`CACHES`].
-fn slot(encoding: Encoding) -> usize {
-    usize::from(encoding.wire_byte())
 }
 
 /// Reusable buffers for [`merge`]; keeping one per encode call avoids
@@ -100,7 +95,7 @@ impl Scratch {
     /// would find the cache empty and just not share it.)
     pub(crate) fn for_encoding(encoding: Encoding) -> Scratch {
         let cache = CACHES
-            .try_with(|c| std::mem::take(&mut c.borrow_mut()[slot(encoding)]))
+            .try_with(|c| std::mem::take(&mut c.borrow_mut()[encoding.index()]))
             .unwrap_or_default();
         Scratch {
             parts: Vec::new(),
@@ -118,7 +113,7 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let cache = std::mem::take(&mut self.cache);
-        let slot = slot(self.cache_owner);
+        let slot = self.cache_owner.index();
         // Fails only while the thread is exiting; the cache is dropped then.
         let _ = CACHES.try_with(|c| c.borrow_mut()[slot] = cache);
     }

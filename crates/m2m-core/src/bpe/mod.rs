@@ -123,16 +123,16 @@ pub const CL100K_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}
 /// The `o200k_base` pattern as tiktoken defines it (`pat_str`).
 pub const O200K_PATTERN: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
-/// The pattern the tokenizer compiles for `encoding` (Llama 3 uses
-/// cl100k's): the tiktoken pattern with `\s+(?!\S)|\s+` replaced by `\s+`
-/// (see the module docs) and each `\p{X}` widened by the code points Unicode
-/// 16.0 added to it (see `unicode_delta`). The tests' reference for the
-/// hand-written scanner.
+/// The tiktoken pattern of `encoding` (Llama 3 uses cl100k's) as the tests'
+/// reference regex compiles it: `\s+(?!\S)|\s+` replaced by `\s+` (see the
+/// module docs) and each `\p{X}` widened by the code points Unicode 16.0
+/// added to it (see `unicode_delta`). The tokenizer itself uses the
+/// hand-written scanner in `pretok`.
 #[cfg(test)]
 pub(crate) fn compiled_pattern(encoding: Encoding) -> String {
-    let original = match encoding {
-        Encoding::Cl100kBase | Encoding::Llama3 => CL100K_PATTERN,
-        Encoding::O200kBase => O200K_PATTERN,
+    let original = match pretok::Pattern::of(encoding) {
+        pretok::Pattern::Cl100k => CL100K_PATTERN,
+        pretok::Pattern::O200k => O200K_PATTERN,
     };
     widen_classes(&original.replace(r"\s+(?!\S)|\s+", r"\s+"))
 }
@@ -179,10 +179,11 @@ pub fn expected_sha256(encoding: Encoding) -> [u8; 32] {
     out
 }
 
-static TOKENIZERS: [OnceCell<Tokenizer>; 3] = [OnceCell::new(), OnceCell::new(), OnceCell::new()];
+static TOKENIZERS: [OnceCell<Tokenizer>; Encoding::ALL.len()] =
+    [OnceCell::new(), OnceCell::new(), OnceCell::new()];
 
 fn slot(encoding: Encoding) -> &'static OnceCell<Tokenizer> {
-    &TOKENIZERS[encoding.wire_byte() as usize]
+    &TOKENIZERS[encoding.index()]
 }
 
 /// Loads the rank data of `encoding` into the process-wide registry.

@@ -117,7 +117,7 @@ pub(super) const NEWLINE: u8 = 64;
 /// Not a letter, mark, number or whitespace.
 pub(super) const OTHER: u8 = 128;
 /// Past the end of the text: no class.
-const END: u8 = 0;
+pub(super) const END: u8 = 0;
 
 /// `\p{L}`.
 pub(super) const LETTER: u8 = UPPER | LOWER | CASELESS;

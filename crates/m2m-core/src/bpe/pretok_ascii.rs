@@ -45,13 +45,11 @@
 //!   the text, `W` minus its last character if that leaves at least one,
 //!   and otherwise `\s+` matches `W`.
 
-use super::pretok::{self, Pattern, LOWER, NEWLINE, NUMBER, OTHER, SPACE, UPPER};
+use super::pretok::{self, Pattern, END, LOWER, NEWLINE, NUMBER, OTHER, SPACE, UPPER};
 
 /// A byte of a non-ASCII character: its class is unknown here. (Bits no ASCII
 /// character has in the shared class table.)
 const UNKNOWN: u8 = pretok::CASELESS | pretok::MARK;
-/// Past the end of the text: no class.
-const END: u8 = 0;
 /// An ASCII letter (`pretok::LETTER` also holds `CASELESS`, part of `UNKNOWN`).
 const LETTER: u8 = LOWER | UPPER;
 

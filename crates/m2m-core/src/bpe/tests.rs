@@ -454,10 +454,11 @@ fn scanner_pieces(
     Ok(pieces)
 }
 
-/// The compiled tiktoken regexes (see `bpe::compiled_pattern`), by
-/// `Encoding::wire_byte`: the reference the scanner is tested against.
-static REGEXES: once_cell::sync::Lazy<[Regex; 3]> = once_cell::sync::Lazy::new(|| {
-    Encoding::ALL.map(|e| Regex::new(&bpe::compiled_pattern(e)).expect("the patterns compile"))
+/// The compiled tiktoken regexes (see `bpe::compiled_pattern`), cl100k's
+/// and o200k's: the reference the scanner is tested against.
+static REGEXES: once_cell::sync::Lazy<[Regex; 2]> = once_cell::sync::Lazy::new(|| {
+    [Encoding::Cl100kBase, Encoding::O200kBase]
+        .map(|e| Regex::new(&bpe::compiled_pattern(e)).expect("the patterns compile"))
 });
 
 /// The pieces of `text` by tiktoken's regex alone.
@@ -470,7 +471,10 @@ static REGEXES: once_cell::sync::Lazy<[Regex; 3]> = once_cell::sync::Lazy::new(|
 /// its last character, which starts the next match. Proof of equality in
 /// `crate::bpe` docs.
 fn regex_pieces(encoding: Encoding, text: &str) -> Vec<std::ops::Range<usize>> {
-    let regex = &REGEXES[usize::from(encoding.wire_byte())];
+    let regex = match Pattern::of(encoding) {
+        Pattern::Cl100k => &REGEXES[0],
+        Pattern::O200k => &REGEXES[1],
+    };
     let mut pieces = Vec::new();
     let mut start = 0;
     while start < text.len() {

@@ -261,6 +261,11 @@ impl Tokenizer {
         if i < self.vocab.len() {
             return Some(self.vocab.token(i));
         }
+        self.special_bytes(id)
+    }
+
+    /// The text of special token `id`, if it is one.
+    fn special_bytes(&self, id: u32) -> Option<&[u8]> {
         self.specials
             .binary_search_by_key(&id, |(sid, _)| *sid)
             .ok()
@@ -310,7 +315,7 @@ impl Tokenizer {
             if rank < self.vocab.len() {
                 self.vocab.append_token(rank, &mut out);
             } else {
-                out.extend_from_slice(self.token_bytes(id).ok_or(Error::UnknownToken { id })?);
+                out.extend_from_slice(self.special_bytes(id).ok_or(Error::UnknownToken { id })?);
             }
         }
         Ok(out)
