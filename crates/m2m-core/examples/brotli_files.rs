@@ -5,7 +5,7 @@
 mod timing;
 
 use m2m_core::codec::brotli;
-use timing::best_of_five;
+use timing::{best_of_five, calls_for};
 
 fn main() {
     let quality: u32 = std::env::var("Q")
@@ -14,7 +14,7 @@ fn main() {
         .unwrap_or(5);
     for path in std::env::args().skip(1) {
         let data = std::fs::read(&path).unwrap();
-        let calls = (4_000_000 / data.len().max(1)).clamp(10, 40_000);
+        let calls = calls_for(data.len());
         let out = brotli::compress(&data, quality).unwrap().len();
         let mut sum = 0;
         // A warm-up batch first (buffers recycled, caches filled).

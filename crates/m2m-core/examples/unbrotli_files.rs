@@ -5,13 +5,13 @@
 mod timing;
 
 use m2m_core::codec::brotli;
-use timing::best_of_five;
+use timing::{best_of_five, calls_for};
 
 fn main() {
     for path in std::env::args().skip(1) {
         let data = std::fs::read(&path).unwrap();
         let packed = brotli::compress(&data, 5).unwrap();
-        let calls = (4_000_000 / data.len().max(1)).clamp(10, 40_000);
+        let calls = calls_for(data.len());
         let mut sum = 0;
         let us = best_of_five(calls, &mut sum, || {
             brotli::decompress(&packed).unwrap().len()

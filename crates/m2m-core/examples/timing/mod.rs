@@ -1,4 +1,6 @@
 //! The timing loop the examples share (`#[path = "timing/mod.rs"] mod timing;`).
+// Each example includes this module and uses part of it.
+#![allow(dead_code)]
 use std::time::Instant;
 
 /// Microseconds per call of `f`: the best of five batches of `calls` calls,
@@ -15,4 +17,10 @@ pub fn best_of_five(calls: usize, checksum: &mut usize, mut f: impl FnMut() -> u
         best = best.min(start.elapsed().as_secs_f64() * 1e6 / calls as f64);
     }
     best
+}
+
+/// Calls per batch for an input of `bytes`: about 4 MB of input per batch,
+/// from 10 to 40,000 calls.
+pub fn calls_for(bytes: usize) -> usize {
+    (4_000_000 / bytes.max(1)).clamp(10, 40_000)
 }
