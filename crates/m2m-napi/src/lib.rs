@@ -105,8 +105,8 @@ impl std::ops::Deref for Text {
 /// a wire prefix without reading the whole string.
 pub struct Head(String);
 
-/// Units read by [`Head`]: more than the longest wire prefix.
-const HEAD_UNITS: usize = 32;
+/// Units read by [`Head`]: the longest wire prefix.
+const HEAD_UNITS: usize = codec::prefix::MAX_LEN;
 
 impl napi::bindgen_prelude::FromNapiValue for Head {
     unsafe fn from_napi_value(

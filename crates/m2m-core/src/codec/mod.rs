@@ -53,6 +53,21 @@ pub mod prefix {
         DICTIONARY_LEGACY,
         VERSIONED,
     ];
+
+    /// The length of the longest prefix in [`ALL`] (all are ASCII, so this
+    /// is both bytes and UTF-16 units): a reader of the start of a text needs
+    /// no more to tell whether it has a wire prefix.
+    pub const MAX_LEN: usize = {
+        let mut max = 0;
+        let mut i = 0;
+        while i < ALL.len() {
+            if ALL[i].len() > max {
+                max = ALL[i].len();
+            }
+            i += 1;
+        }
+        max
+    };
 }
 
 /// A compression algorithm of the protocol.
