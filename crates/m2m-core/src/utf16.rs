@@ -80,7 +80,10 @@ pub fn to_utf8_lossy(units: &[u16]) -> String {
         let ascii = ascii_prefix(&units[i..]);
         out.extend(units[i..i + ascii].iter().map(|&u| u as u8));
         i += ascii;
-        let Some(&u) = units.get(i) else { break };
+        if i == units.len() {
+            break;
+        }
+        let u = units[i];
         match u {
             0..=0x7f => out.push(u as u8), // not reached: ascii_prefix took the ASCII run
             0x80..=0x7ff => {
