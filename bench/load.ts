@@ -23,7 +23,7 @@ const soak = Number(values.soak);
 async function startServer(workers: number): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['dist/cli.js', 'server', '--port', '0', '--workers', String(workers), '--log-level', 'error'],
+    ['dist/node/cli.js', 'server', '--port', '0', '--workers', String(workers), '--log-level', 'error'],
     // One client address sends everything here: lift the per-client rate limit (spec §7.6.2 default 6000/min).
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, M2M_RATE_LIMIT_PER_CLIENT: '100000000' } },
   );

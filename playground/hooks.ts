@@ -1,5 +1,5 @@
 /** What the playground page exposes on `window`, for tests and the browser console. */
-import type { Encoding } from '../ts/encoding.js';
+import type { Encoding } from '../ts/core/encoding.js';
 import type { M2MWorker } from '../ts/worker.js';
 
 export interface PlaygroundHooks {

@@ -3,9 +3,9 @@
  * this file only renders. The wasm module and the rank data of the chosen
  * encoding load on first use.
  */
-import type { Algorithm, AlgorithmReport, Analysis, CompressResult } from '../ts/codec.js';
-import type { Encoding } from '../ts/encoding.js';
-import { M2MError } from '../ts/errors.js';
+import type { Algorithm, AlgorithmReport, Analysis, CompressResult } from '../ts/codec/codec.js';
+import type { Encoding } from '../ts/core/encoding.js';
+import { M2MError } from '../ts/core/errors.js';
 import type { ScanResult, Threat } from '../ts/security/types.js';
 import { M2MWorker, type TokenSegment } from '../ts/worker.js';
 import { EXAMPLES } from './examples.js';

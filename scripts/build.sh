@@ -13,4 +13,4 @@ bash scripts/build-playground.sh
 echo "==> TypeScript"
 npx tsc -p tsconfig.build.json
 # tsc writes files without the executable bit; npm linked the bin before it existed.
-chmod 755 dist/cli.js
+chmod 755 dist/node/cli.js

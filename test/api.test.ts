@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requestedBackend } from '../ts/backend-node.js';
+import { requestedBackend } from '../ts/core/backend-node.js';
 import * as m2m from '../ts/index.js';
 import { M2MError } from '../ts/index.js';
 

@@ -1,5 +1,5 @@
 /**
- * The `m2m` command end to end: each test spawns `node --import tsx ts/cli.ts`
+ * The `m2m` command end to end: each test spawns `node --import tsx ts/node/cli.ts`
  * (about 0.3 s each, so the tests run concurrently and stay few).
  */
 import { spawn } from 'node:child_process';
@@ -35,7 +35,7 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 function m2m(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'ts/cli.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'ts/node/cli.ts', ...args], {
       cwd: ROOT,
       env: baseEnv(options.env ?? {}),
     });

@@ -4,9 +4,9 @@ import { brotliCompressSync, deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chatPayloadOfSize, traffic } from '../bench/corpus.js';
+import { utf8LengthChecked } from '../ts/core/utf8.js';
 import * as m2m from '../ts/index.js';
 import { type Algorithm, M2MError } from '../ts/index.js';
-import { utf8LengthChecked } from '../ts/utf8.js';
 import { BACKENDS } from './helpers.js';
 
 const LOSSLESS: Algorithm[] = ['token-native', 'brotli', 'dictionary'];

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { closest, editDistance } from '../ts/cli/suggest.js';
-import { CONFIG_SETTINGS, loadConfig, parseDuration, parseSize } from '../ts/config.js';
-import { M2MError } from '../ts/errors.js';
+import { M2MError } from '../ts/core/errors.js';
+import { closest, editDistance } from '../ts/node/cli/suggest.js';
+import { CONFIG_SETTINGS, loadConfig, parseDuration, parseSize } from '../ts/node/config.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'cli');
 const emptyHome = mkdtempSync(join(tmpdir(), 'm2m-config-home-'));

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { M2MError } from '../ts/errors.js';
 import {
   JSON_LIMITS,
   JsonNumber,
@@ -11,8 +10,9 @@ import {
   numberEqualsInteger,
   parseJson,
   stringifyJson,
-} from '../ts/json.js';
-import { utf8Length, utf8LengthPortable } from '../ts/utf8.js';
+} from '../ts/codec/json.js';
+import { M2MError } from '../ts/core/errors.js';
+import { utf8Length, utf8LengthPortable } from '../ts/core/utf8.js';
 
 const MiB = 1024 * 1024;
 

@@ -5,7 +5,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../ts/server/index.js';
+import { type RunningServer, startServer } from '../ts/node/server/index.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const root = new URL('..', import.meta.url).pathname;

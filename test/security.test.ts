@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { M2MError } from '../ts/errors.js';
+import { M2MError } from '../ts/core/errors.js';
 import {
   assertSafe,
   isSecurityViolation,

@@ -5,8 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress, decompress, type M2MError } from '../ts/index.js';
-import { type RunningServer, startServer } from '../ts/server/index.js';
-import { createMessage, M2MClient, serializeMessage } from '../ts/session/index.js';
+import { type RunningServer, startServer } from '../ts/node/server/index.js';
+import { createMessage, M2MClient, serializeMessage } from '../ts/node/session/index.js';
 
 const CHAT = JSON.stringify({
   model: 'gpt-4o',

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { expect, it } from 'vitest';
-import { attachSessionWebSocket, M2MClient, MemorySessionStore, SessionManager } from '../ts/session/index.js';
+import { attachSessionWebSocket, M2MClient, MemorySessionStore, SessionManager } from '../ts/node/session/index.js';
 
 const SESSIONS = 1000;
 

@@ -1,7 +1,7 @@
 // Session messages: validation of every type, hostile input, binary frames, ids and options.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { M2MError } from '../ts/errors.js';
+import { M2MError } from '../ts/core/errors.js';
 import {
   createMessage,
   decodeBinaryFrame,
@@ -14,7 +14,7 @@ import {
   SESSION_ID_PATTERN,
   SessionManager,
   validateMessage,
-} from '../ts/session/index.js';
+} from '../ts/node/session/index.js';
 import { errorCode } from './fixtures/session/helpers.js';
 
 const NOW = 1_705_520_400_000;

@@ -1,13 +1,13 @@
 // Capability negotiation (spec §6.3.3, §6.3.4) and the REJECT policies.
 import { describe, expect, it } from 'vitest';
-import { M2MError } from '../ts/errors.js';
+import { M2MError } from '../ts/core/errors.js';
 import {
   createMessage,
   type HelloPayload,
   negotiate,
   type ServerCapabilities,
   SessionManager,
-} from '../ts/session/index.js';
+} from '../ts/node/session/index.js';
 import { errorCode } from './fixtures/session/helpers.js';
 
 const SERVER: ServerCapabilities = {

@@ -15,7 +15,7 @@ import {
   StateMachine,
   TRANSITIONS,
   transition,
-} from '../ts/session/index.js';
+} from '../ts/node/session/index.js';
 import { errorCode, flush, memoryChannel, rawPeer, scriptedServer } from './fixtures/session/helpers.js';
 
 type Row = [roles: Role[], from: SessionState, event: SessionEvent, to: SessionState];
@@ -34,7 +34,7 @@ const SPEC_ROWS: Row[] = [
   [BOTH, 'CLOSING', 'closing_timeout', 'CLOSED'],
 ];
 
-// What the implementation adds (see ts/session/state.ts): the operations valid
+// What the implementation adds (see ts/protocol/state.ts): the operations valid
 // in ESTABLISHED, the diagram's CLOSING → CLOSED on the peer's CLOSE, and a lost connection.
 const EXTRA_ROWS: Row[] = [
   [BOTH, 'CLOSING', 'receive_close', 'CLOSED'],

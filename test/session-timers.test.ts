@@ -1,6 +1,6 @@
 // Keep-alive, missed PONGs and timeouts, on vitest's fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMessage, M2MClient, MemorySessionStore, SessionManager } from '../ts/session/index.js';
+import { createMessage, M2MClient, MemorySessionStore, SessionManager } from '../ts/node/session/index.js';
 import { errorCode, flush, memoryChannel, rawPeer, scriptedServer } from './fixtures/session/helpers.js';
 
 beforeEach(() => {

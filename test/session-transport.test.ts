@@ -21,7 +21,7 @@ import {
   SessionManager,
   type SessionManagerOptions,
   serializeMessage,
-} from '../ts/session/index.js';
+} from '../ts/node/session/index.js';
 import { errorCode, rawPeer } from './fixtures/session/helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -72,7 +72,7 @@ async function startHttp(
     ...options,
   });
   const app = Fastify();
-  const { registerSessionRoutes } = await import('../ts/session/index.js');
+  const { registerSessionRoutes } = await import('../ts/node/session/index.js');
   registerSessionRoutes(app, manager);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
@@ -746,7 +746,7 @@ describe('HTTP: fastify routes and the client in HTTP mode', () => {
   it('fastify and WebSocket on one server, sharing one manager', async () => {
     const manager = new SessionManager({ onData: (c) => c.toUpperCase() });
     const app = Fastify();
-    const { registerSessionRoutes } = await import('../ts/session/index.js');
+    const { registerSessionRoutes } = await import('../ts/node/session/index.js');
     registerSessionRoutes(app, manager);
     const handle = attachSessionWebSocket(app.server, manager);
     await app.listen({ port: 0, host: '127.0.0.1' });

@@ -2,8 +2,14 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { M2MError } from '../ts/errors.js';
-import { JsonNumber, JsonObject, type JsonValue, numberEqualsInteger, parseJson, stringifyJson } from '../ts/json.js';
+import {
+  JsonNumber,
+  JsonObject,
+  type JsonValue,
+  numberEqualsInteger,
+  parseJson,
+  stringifyJson,
+} from '../ts/codec/json.js';
 import {
   decodeT1,
   encodeT1,
@@ -15,7 +21,8 @@ import {
   T1_PREFIX,
   T1_RESPONSE_FORMAT_TYPES,
   T1_ROLES,
-} from '../ts/t1.js';
+} from '../ts/codec/t1.js';
+import { M2MError } from '../ts/core/errors.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,5 +1,5 @@
 // The API shared by the Node and the browser entry points.
-export type { Backend, BackendKind } from './backend.js';
+
 export {
   ALGORITHMS,
   type Algorithm,
@@ -18,14 +18,12 @@ export {
   decompressBinary,
   decompressDetailed,
   decompressDetailedAsync,
-} from './codec.js';
-export { ENCODINGS, type Encoding } from './encoding.js';
-export { CORE_ERROR_CODES, M2MError } from './errors.js';
-export { scan, scanMessages } from './security/scanner.js';
-export type { ScanOptions, ScanResult, Threat } from './security/types.js';
-export { assertSafe } from './security/violation.js';
-export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './sse.js';
-export { countTokens, decode, type EncodeOptions, encode } from './tokenizer.js';
+} from './codec/codec.js';
+export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './codec/sse.js';
+export type { Backend, BackendKind } from './core/backend.js';
+export { ENCODINGS, type Encoding } from './core/encoding.js';
+export { CORE_ERROR_CODES, M2MError } from './core/errors.js';
+export { countTokens, decode, type EncodeOptions, encode } from './core/tokenizer.js';
 export {
   base64Decode,
   base64Encode,
@@ -36,4 +34,7 @@ export {
   unpackTokenNativeBinary,
   varintDecode,
   varintEncode,
-} from './wire.js';
+} from './core/wire.js';
+export { scan, scanMessages } from './security/scanner.js';
+export type { ScanOptions, ScanResult, Threat } from './security/types.js';
+export { assertSafe } from './security/violation.js';

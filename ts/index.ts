@@ -2,8 +2,8 @@
  * m2m for Node.js: the native addon when it loads, the wasm build otherwise.
  * `M2M_BACKEND=native|wasm` or `useBackend()` forces one.
  */
-import { type Backend, type BackendKind, backend, installBackend, setDefaultBackendLoader } from './backend.js';
-import { loadDefaultNodeBackend, loadNodeBackend } from './backend-node.js';
+import { type Backend, type BackendKind, backend, installBackend, setDefaultBackendLoader } from './core/backend.js';
+import { loadDefaultNodeBackend, loadNodeBackend } from './core/backend-node.js';
 
 export * from './api.js';
 

@@ -20,9 +20,9 @@
  * ```
  * Failures reject with an `M2MError` carrying the same `code` as in the worker.
  */
-import type { Analysis, CompressOptions, CompressResult, DecompressResult } from './codec.js';
-import { ENCODINGS, type Encoding, toEncoding } from './encoding.js';
-import { M2MError } from './errors.js';
+import type { Analysis, CompressOptions, CompressResult, DecompressResult } from './codec/codec.js';
+import { ENCODINGS, type Encoding, toEncoding } from './core/encoding.js';
+import { M2MError } from './core/errors.js';
 import type { ScanOptions, ScanResult } from './security/types.js';
 
 /** Where the worker finds its assets (both resolved against the worker script's URL). */

@@ -24,7 +24,7 @@
  * a regular expression.
  */
 import { z } from 'zod';
-import { M2MError } from '../errors.js';
+import { M2MError } from '../core/errors.js';
 import { SCAN_MODES, type ScanMode, type ScanOptions } from './types.js';
 
 export interface SecurityConfig {

@@ -19,8 +19,8 @@
  *      (indirect injection).
  * No hit reaches 1; every step is bounded so a scan is linear in the input.
  */
-import { M2MError } from '../errors.js';
-import { utf8Length } from '../utf8.js';
+import { M2MError } from '../core/errors.js';
+import { utf8Length } from '../core/utf8.js';
 import { type DecodeBudget, findEncoded } from './decode.js';
 import {
   EXACT_FLAG,

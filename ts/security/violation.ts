@@ -3,7 +3,7 @@
  * Kept apart from the configuration parser so that the main entry point
  * loads the scanner without the schema library.
  */
-import { M2MError } from '../errors.js';
+import { M2MError } from '../core/errors.js';
 import type { ScanResult, Threat, ThreatType } from './types.js';
 
 /** What a `SECURITY_VIOLATION` error carries (the proxy's HTTP 422 `details`). */

@@ -1,0 +1,489 @@
+import { type Backend, backend, type RawDecompressed } from '../core/backend.js';
+import { type Encoding, toEncoding } from '../core/encoding.js';
+import { M2MError } from '../core/errors.js';
+import { utf8Length } from '../core/utf8.js';
+import { scan } from '../security/scanner.js';
+import type { ScanOptions, ScanResult } from '../security/types.js';
+import { assertSafe } from '../security/violation.js';
+import { decodeT1, encodeT1 } from './t1.js';
+
+/** The protocol's compression algorithms. */
+export type Algorithm = 'token-native' | 'token' | 'brotli' | 'dictionary' | 'none';
+
+/** Every algorithm, in the order `analyze()` reports them. */
+export const ALGORITHMS: readonly Algorithm[] = ['token-native', 'token', 'brotli', 'dictionary', 'none'];
+
+/** Options of `compress()`. */
+export interface CompressOptions {
+  /** Algorithm to use; `'auto'` (default) picks one per message. */
+  algorithm?: Algorithm | 'auto';
+  /** Tokenizer for TokenNative and for token counts. Default `cl100k_base`. */
+  encoding?: Encoding;
+  /** Brotli quality, 0–11. Default 5. */
+  brotliQuality?: number;
+  /** Brotli inside a session: `#M2M[v3.0]|DATA:` instead of `#BR|`. Default false. */
+  session?: boolean;
+  /** What `'auto'` minimises: wire bytes (default) or wire tokens. */
+  optimize?: 'bytes' | 'tokens';
+  /** `'auto'` passes content smaller than this (UTF-8 bytes) through unchanged. Default 100 (spec §5.2). */
+  minSize?: number;
+  /**
+   * `'auto'` tries Brotli only for content of at least this many UTF-8 bytes
+   * (and, optimising tokens, only from 4 KiB). Default 1024: spec §5.2, and
+   * measured on realistic traffic (bench/auto.ts).
+   */
+  brotliThreshold?: number;
+  /** Also count original and wire tokens with `encoding`. Default false (true when optimising tokens). */
+  countTokens?: boolean;
+  /** T1: drop parameters equal to their documented default. Default true. */
+  omitDefaults?: boolean;
+  /**
+   * Scan the content for threats before compressing (spec §7.5): `true` for
+   * the scanner's defaults (monitor mode), or its options. In `blocking`
+   * mode a threat at or above the threshold throws `M2MError`
+   * `SECURITY_VIOLATION` and nothing is compressed. The result goes into
+   * `security`. Default: no scan.
+   */
+  scan?: boolean | ScanOptions;
+}
+
+/** What `compress()` returns. */
+export interface CompressResult {
+  wire: string;
+  algorithm: Algorithm;
+  originalBytes: number;
+  wireBytes: number;
+  /** With `countTokens` (or `optimize: 'tokens'`). */
+  originalTokens?: number;
+  wireTokens?: number;
+  /** With `scan`: what the scanner found. */
+  security?: ScanResult;
+}
+
+/** Options of `decompress()`. */
+export interface DecompressOptions {
+  /** T1: add documented defaults back. Default false. */
+  restoreDefaults?: boolean;
+  /** Called when the wire string uses a deprecated framing. Default: a process warning (Node) or console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+/** What `decompressDetailed()` returns. */
+export interface DecompressResult {
+  text: string;
+  algorithm: Algorithm;
+  /** The deprecated prefix the wire string used, if any. */
+  deprecated?: string;
+}
+
+const DEFAULT_ENCODING: Encoding = 'cl100k_base';
+const DEFAULT_BROTLI_QUALITY = 5;
+const DEFAULT_MIN_SIZE = 100;
+const DEFAULT_BROTLI_THRESHOLD = 1024;
+const T1_PREFIX = '#T1|';
+
+function checkQuality(quality: number): number {
+  if (!Number.isInteger(quality) || quality < 0 || quality > 11) {
+    throw new M2MError('INVALID_OPTION', `brotliQuality must be an integer from 0 to 11, got ${quality}`);
+  }
+  return quality;
+}
+
+function toAlgorithm(name: string): Algorithm | 'auto' {
+  if (name === 'auto' || (ALGORITHMS as readonly string[]).includes(name)) return name as Algorithm | 'auto';
+  throw new M2MError(
+    'UNSUPPORTED_ALGORITHM',
+    `unknown algorithm ${JSON.stringify(name)} (expected auto, ${ALGORITHMS.join(', ')})`,
+  );
+}
+
+/** Compresses with one given algorithm. */
+function compressWith(core: Backend, algorithm: Algorithm, content: string, options: CompressOptions): string {
+  switch (algorithm) {
+    case 'token-native': {
+      const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+      core.ensureEncoding(encoding);
+      return core.compressTokenNative(content, encoding);
+    }
+    case 'token':
+      return encodeT1(content, { omitDefaults: options.omitDefaults ?? true });
+    case 'brotli':
+      return core.compressBrotli(
+        content,
+        checkQuality(options.brotliQuality ?? DEFAULT_BROTLI_QUALITY),
+        !!options.session,
+      );
+    case 'dictionary':
+      return core.compressDictionary(content);
+    case 'none':
+      if (core.hasWirePrefix(content)) {
+        throw new M2MError(
+          'AMBIGUOUS_PASSTHROUGH',
+          'the content starts with an M2M wire prefix, so passthrough would be misread by the receiver: use another algorithm',
+        );
+      }
+      return content;
+  }
+}
+
+interface Candidate {
+  algorithm: Algorithm;
+  wire: string;
+  bytes: number;
+}
+
+/** A size option of `'auto'`: a whole number of bytes, or the default when absent. */
+function sizeOption(name: 'minSize' | 'brotliThreshold', value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new M2MError('INVALID_OPTION', `${name} must be a whole number of bytes (0 or more), got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * The candidates `'auto'` tries for content of this size (spec §5.2, refined
+ * by measurement on realistic traffic, see bench/auto.ts): only algorithms
+ * that can win at this size are computed, and the smallest result is kept.
+ * Optimising bytes: T1 wins most small JSON messages, TokenNative the
+ * mid-sized ones (alone up to 1 KB, where Brotli rarely wins and would
+ * triple the cost), Brotli everything from ~2 KB. `brotliThreshold` moves
+ * where Brotli joins (default 1 KiB); below it TokenNative keeps the large
+ * content. Optimising tokens: base64 forms cost many tokens, so only the
+ * text-preserving codecs compete, and Brotli only from 4 KiB.
+ */
+function autoPlan(originalBytes: number, prefixed: boolean, options: CompressOptions): Algorithm[] {
+  const minSize = sizeOption('minSize', options.minSize, DEFAULT_MIN_SIZE);
+  const threshold = sizeOption('brotliThreshold', options.brotliThreshold, DEFAULT_BROTLI_THRESHOLD);
+  if (originalBytes < minSize && !prefixed) return ['none'];
+  const brotli: Algorithm[] = originalBytes >= threshold ? ['brotli'] : [];
+  if (options.optimize === 'tokens')
+    return originalBytes < 4096 ? ['token', 'dictionary'] : ['token', 'dictionary', ...brotli];
+  if (originalBytes < 512) return ['token', 'token-native', 'dictionary', ...brotli];
+  if (originalBytes < 2048 || brotli.length === 0) return ['token-native', ...brotli];
+  return brotli;
+}
+
+/**
+ * T1 for `'auto'`: only when the content is JSON and its T1 form decodes to
+ * exactly the same text (compact JSON, nothing dropped); otherwise undefined.
+ */
+function losslessT1(content: string): string | undefined {
+  const first = content.charCodeAt(0);
+  if (first !== 0x7b && first !== 0x5b) return undefined; // '{' or '['
+  try {
+    const wire = encodeT1(content, { omitDefaults: false });
+    return decodeT1(wire) === content ? wire : undefined;
+  } catch (err) {
+    if (err instanceof M2MError) return undefined;
+    throw err;
+  }
+}
+
+function keepSmallest(
+  core: Backend,
+  candidates: Candidate[],
+  content: string,
+  originalBytes: number,
+  options: CompressOptions,
+  prefixed: boolean,
+): Candidate {
+  const byTokens = options.optimize === 'tokens';
+  const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+  if (byTokens) core.ensureEncoding(encoding);
+  const size = (c: Candidate) => (byTokens ? core.countTokens(c.wire, encoding) : c.bytes);
+  // Passthrough is the fallback when nothing applies (and is never larger).
+  let best: Candidate = candidates[0] ?? { algorithm: 'none', wire: content, bytes: originalBytes };
+  if (best.algorithm === 'none' && prefixed) best = dictionaryOf(core, content);
+  let bestSize = size(best);
+  for (const c of candidates.slice(1)) {
+    const s = size(c);
+    if (s < bestSize) [best, bestSize] = [c, s];
+  }
+  // Never larger than the input, unless passthrough would be misread.
+  if (!prefixed && best.algorithm !== 'none') {
+    const original = byTokens ? core.countTokens(content, encoding) : originalBytes;
+    if (bestSize >= original) return { algorithm: 'none', wire: content, bytes: originalBytes };
+  }
+  return best;
+}
+
+/** Dictionary coding always applies; the candidate of last resort for prefixed text. */
+function dictionaryOf(core: Backend, content: string): Candidate {
+  const wire = core.compressDictionary(content);
+  return { algorithm: 'dictionary', wire, bytes: utf8Length(wire) };
+}
+
+function withTokens(core: Backend, result: CompressResult, content: string, options: CompressOptions): CompressResult {
+  if (options.countTokens || options.optimize === 'tokens') {
+    const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+    core.ensureEncoding(encoding);
+    result.originalTokens = core.countTokens(content, encoding);
+    result.wireTokens = core.countTokens(result.wire, encoding);
+  }
+  return result;
+}
+
+/**
+ * Compresses `content` into an M2M wire string. `decompress(result.wire)`
+ * gives `content` back byte for byte for every algorithm but `token` (T1),
+ * which keeps the JSON value and key order but may drop documented defaults
+ * and whitespace. `'auto'` never picks T1 unless its result decodes to
+ * exactly the input.
+ */
+export function compress(content: string, options: CompressOptions = {}): CompressResult {
+  const core = backend();
+  const { originalBytes, security } = admit(core, content, options.scan);
+  const algorithm = toAlgorithm(options.algorithm ?? 'auto');
+  let chosen: Candidate;
+  if (algorithm === 'auto') {
+    const prefixed = core.hasWirePrefix(content);
+    const candidates: Candidate[] = [];
+    for (const a of autoPlan(originalBytes, prefixed, options)) {
+      const wire = a === 'token' ? losslessT1(content) : compressWith(core, a, content, options);
+      if (wire !== undefined) candidates.push({ algorithm: a, wire, bytes: utf8Length(wire) });
+    }
+    chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
+  } else {
+    const wire = compressWith(core, algorithm, content, options);
+    chosen = { algorithm, wire, bytes: utf8Length(wire) };
+  }
+  return result(core, chosen, content, originalBytes, security, options);
+}
+
+/** What `compress` and `compressAsync` return for the chosen candidate. */
+function result(
+  core: Backend,
+  chosen: Candidate,
+  content: string,
+  originalBytes: number,
+  security: ScanResult | undefined,
+  options: CompressOptions,
+): CompressResult {
+  const out: CompressResult = {
+    wire: chosen.wire,
+    algorithm: chosen.algorithm,
+    originalBytes,
+    wireBytes: chosen.bytes,
+  };
+  if (security) out.security = security;
+  return withTokens(core, out, content, options);
+}
+
+/**
+ * Content must be a string that UTF-8 can carry: a lone surrogate (half of a
+ * UTF-16 pair) would come back as U+FFFD, so it is refused rather than
+ * silently changed. Returns the content's UTF-8 length.
+ */
+function checkContent(core: Backend, content: string): number {
+  if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
+  const bytes = core.utf8LengthChecked(content);
+  if (bytes >= 0) return bytes;
+  const at = -1 - bytes;
+  throw new M2MError(
+    'INVALID_UTF8',
+    `content has a lone surrogate (U+${content.charCodeAt(at).toString(16).toUpperCase()}) at index ${at}, which UTF-8 cannot carry; it would not survive the round trip`,
+  );
+}
+
+/**
+ * What `compress` checks first: content UTF-8 can carry ({@link checkContent}),
+ * then the optional scan, which throws `SECURITY_VIOLATION` when blocking mode blocks.
+ * Returns the content's UTF-8 length and the scan's result.
+ */
+function admit(
+  core: Backend,
+  content: string,
+  how: CompressOptions['scan'],
+): { originalBytes: number; security?: ScanResult } {
+  const originalBytes = checkContent(core, content);
+  if (how === undefined || how === false) return { originalBytes };
+  const security = scan(content, how === true ? undefined : how);
+  if (security.blocked) assertSafe(security);
+  return { originalBytes, security };
+}
+
+/** As `compressWith`, with the heavy core calls off the JavaScript thread where the backend can. */
+async function compressWithAsync(
+  core: Backend,
+  algorithm: Algorithm,
+  content: string,
+  options: CompressOptions,
+): Promise<string> {
+  switch (algorithm) {
+    case 'token-native': {
+      const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+      core.ensureEncoding(encoding);
+      return core.compressTokenNativeAsync(content, encoding);
+    }
+    case 'brotli':
+      return core.compressBrotliAsync(
+        content,
+        checkQuality(options.brotliQuality ?? DEFAULT_BROTLI_QUALITY),
+        !!options.session,
+      );
+    default:
+      return compressWith(core, algorithm, content, options);
+  }
+}
+
+/**
+ * `compress()` for servers: tokenizing and Brotli run on libuv's thread pool
+ * with the native backend, so a large payload does not block the event loop.
+ * Same results as `compress()`.
+ */
+export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
+  const core = backend();
+  const { originalBytes, security } = admit(core, content, options.scan);
+  const algorithm = toAlgorithm(options.algorithm ?? 'auto');
+  let chosen: Candidate;
+  if (algorithm === 'auto') {
+    const prefixed = core.hasWirePrefix(content);
+    const plan = autoPlan(originalBytes, prefixed, options);
+    const wires = await Promise.all(
+      plan.map((a) => (a === 'token' ? losslessT1(content) : compressWithAsync(core, a, content, options))),
+    );
+    const candidates: Candidate[] = [];
+    plan.forEach((a, i) => {
+      const wire = wires[i];
+      if (wire !== undefined) candidates.push({ algorithm: a, wire, bytes: utf8Length(wire) });
+    });
+    chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
+  } else {
+    const wire = await compressWithAsync(core, algorithm, content, options);
+    chosen = { algorithm, wire, bytes: utf8Length(wire) };
+  }
+  return result(core, chosen, content, originalBytes, security, options);
+}
+
+function defaultWarning(message: string): void {
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process;
+  if (proc?.emitWarning) proc.emitWarning(message, { type: 'DeprecationWarning', code: 'M2M_ZLIB_V2' });
+  else console.warn(message);
+}
+
+/** Decodes a wire string of any algorithm, reporting which one it was. */
+export function decompressDetailed(wire: string, options: DecompressOptions = {}): DecompressResult {
+  if (wire.startsWith(T1_PREFIX)) {
+    return { text: decodeT1(wire, { restoreDefaults: options.restoreDefaults ?? false }), algorithm: 'token' };
+  }
+  const core = backend();
+  if (wire.startsWith('#TK|')) {
+    // The encoding must be loaded before the core can detokenize.
+    core.ensureEncoding(encodingOfTokenNative(wire));
+  }
+  return settle(core.decompress(wire), options);
+}
+
+function settle(raw: RawDecompressed, options: DecompressOptions): DecompressResult {
+  const result: DecompressResult = { text: raw.text, algorithm: raw.algorithm as Algorithm };
+  if (raw.deprecated) {
+    result.deprecated = raw.deprecated;
+    (options.onWarning ?? defaultWarning)(
+      `m2m: ${raw.deprecated} (zlib) is deprecated; senders should use #BR| or #M2M[v3.0]|DATA: (Brotli)`,
+    );
+  }
+  return result;
+}
+
+const WIRE_IDS: Record<string, Encoding> = { C: 'cl100k_base', O: 'o200k_base', L: 'llama3' };
+
+/** The encoding a `#TK|` string names; an unknown id is left for the core to report. */
+function encodingOfTokenNative(wire: string): Encoding {
+  return WIRE_IDS[wire.charAt(4)] ?? DEFAULT_ENCODING;
+}
+
+/** `decompressDetailed()` with the core's work on libuv's thread pool (native backend). */
+export async function decompressDetailedAsync(
+  wire: string,
+  options: DecompressOptions = {},
+): Promise<DecompressResult> {
+  if (wire.startsWith(T1_PREFIX) || utf8Length(wire) < 64 * 1024) return decompressDetailed(wire, options);
+  const core = backend();
+  if (wire.startsWith('#TK|')) core.ensureEncoding(encodingOfTokenNative(wire));
+  return settle(await core.decompressAsync(wire), options);
+}
+
+/** `decompress()` with the core's work on libuv's thread pool (native backend). */
+export async function decompressAsync(wire: string, options: DecompressOptions = {}): Promise<string> {
+  return (await decompressDetailedAsync(wire, options)).text;
+}
+
+/**
+ * Decodes a wire string of any algorithm back to the original content.
+ * Content without a known prefix is returned as it is (passthrough).
+ */
+export function decompress(wire: string, options: DecompressOptions = {}): string {
+  return decompressDetailed(wire, options).text;
+}
+
+/** TokenNative in the binary form `<0|1|2><varint ids>`, for binary channels. */
+export function compressBinary(content: string, encoding: Encoding = DEFAULT_ENCODING): Uint8Array {
+  const core = backend();
+  checkContent(core, content);
+  const name = toEncoding(encoding);
+  core.ensureEncoding(name);
+  return core.compressTokenNativeBinary(content, name);
+}
+
+/** Decodes the binary TokenNative form. */
+export function decompressBinary(bytes: Uint8Array): string {
+  const core = backend();
+  const encoding = ['cl100k_base', 'o200k_base', 'llama3'][bytes[0] ?? -1];
+  if (encoding) core.ensureEncoding(encoding);
+  return core.decompressTokenNativeBinary(bytes);
+}
+
+/** One algorithm's outcome in `analyze()`. */
+export interface AlgorithmReport {
+  algorithm: Algorithm;
+  /** False when the algorithm cannot encode this content (e.g. T1 on non-JSON). */
+  ok: boolean;
+  wireBytes?: number;
+  wireTokens?: number;
+  /** Bytes saved, in percent of the original (negative when larger). */
+  savedBytesPercent?: number;
+  savedTokensPercent?: number;
+  error?: { code: string; message: string };
+}
+
+/** What `analyze()` returns. */
+export interface Analysis {
+  originalBytes: number;
+  originalTokens: number;
+  encoding: Encoding;
+  algorithms: AlgorithmReport[];
+  /** What `compress(content, { algorithm: 'auto', ...options })` picks. */
+  auto: Algorithm;
+}
+
+const percent = (saved: number, of: number) => (of === 0 ? 0 : Math.round((saved / of) * 1000) / 10);
+
+/** Runs every algorithm on `content` and reports bytes and tokens of each, and what auto picks. */
+export function analyze(content: string, options: CompressOptions = {}): Analysis {
+  const core = backend();
+  const originalBytes = checkContent(core, content);
+  const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
+  core.ensureEncoding(encoding);
+  const originalTokens = core.countTokens(content, encoding);
+  const algorithms = ALGORITHMS.map((algorithm): AlgorithmReport => {
+    try {
+      const wire = compressWith(core, algorithm, content, options);
+      const wireBytes = utf8Length(wire);
+      const wireTokens = core.countTokens(wire, encoding);
+      return {
+        algorithm,
+        ok: true,
+        wireBytes,
+        wireTokens,
+        savedBytesPercent: percent(originalBytes - wireBytes, originalBytes),
+        savedTokensPercent: percent(originalTokens - wireTokens, originalTokens),
+      };
+    } catch (err) {
+      if (!(err instanceof M2MError)) throw err;
+      return { algorithm, ok: false, error: { code: err.code, message: err.message } };
+    }
+  });
+  const auto = compress(content, { ...options, algorithm: 'auto' }).algorithm;
+  return { originalBytes, originalTokens, encoding, algorithms, auto };
+}

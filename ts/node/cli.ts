@@ -1,0 +1,290 @@
+#!/usr/bin/env node
+/**
+ * The `m2m` command: compress, decompress, analyze, scan, server.
+ * `m2m --help` documents the commands and the exit codes (0 ok, 1 runtime
+ * error, 2 usage error, 3 security threat); `m2m help config` every setting.
+ */
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { ALGORITHMS, backendKind, ENCODINGS, M2MError } from '../index.js';
+import { checkChoice, type OptionSpec, parseCommandArgs, UsageError, type Values } from './cli/args.js';
+import { type CommandContext, EXIT, runAnalyze, runCompress, runDecompress, runScan } from './cli/commands.js';
+import { COMMANDS, type Command, commandHelp, configHelp, globalHelp } from './cli/help.js';
+import { Output } from './cli/input.js';
+import { closest } from './cli/suggest.js';
+import { type Config, loadConfig } from './config.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const COMMON: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+};
+const INPUT: Record<string, OptionSpec> = {
+  file: { type: 'string', short: 'f' },
+  jsonl: { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+  'max-size': { type: 'string' },
+  'no-progress': { type: 'boolean' },
+};
+const CODEC: Record<string, OptionSpec> = {
+  encoding: { type: 'string', short: 'e' },
+  optimize: { type: 'string' },
+  'brotli-quality': { type: 'string' },
+};
+const SECURITY: Record<string, OptionSpec> = {
+  mode: { type: 'string' },
+  blocking: { type: 'boolean' },
+  threshold: { type: 'string', short: 't' },
+};
+
+const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
+  compress: { ...COMMON, ...INPUT, ...CODEC, algorithm: { type: 'string', short: 'a' } },
+  decompress: { ...COMMON, ...INPUT },
+  analyze: { ...COMMON, ...INPUT, ...CODEC, summary: { type: 'boolean' } },
+  scan: { ...COMMON, ...INPUT, ...SECURITY, 'fail-on-threat': { type: 'boolean' } },
+  server: {
+    ...COMMON,
+    ...SECURITY,
+    port: { type: 'string', short: 'p' },
+    host: { type: 'string', short: 'H' },
+    listen: { type: 'string' },
+    workers: { type: 'string' },
+    timeout: { type: 'string' },
+    'body-limit': { type: 'string' },
+    'redis-url': { type: 'string' },
+    'log-level': { type: 'string' },
+    'log-json': { type: 'boolean' },
+  },
+};
+
+/** Hints for errors whose fix is not obvious from the message. */
+function hint(command: string, err: M2MError, values: Values): string | undefined {
+  const decoding = command === 'decompress';
+  switch (err.code) {
+    case 'INVALID_JSON':
+      if (command === 'compress' && values.algorithm === 'token') {
+        return '-a token (T1) compresses JSON only: check the JSON, or use -a auto for any text.';
+      }
+      return decoding ? 'the #T1| payload is damaged: pass the wire string exactly as it was produced.' : undefined;
+    case 'INVALID_BASE64':
+    case 'DECOMPRESSION_FAILED':
+    case 'MISSING_SEPARATOR':
+    case 'TRUNCATED_VARINT':
+    case 'VARINT_OVERFLOW':
+    case 'NON_CANONICAL_VARINT':
+    case 'UNKNOWN_TOKEN':
+    case 'INVALID_UTF8':
+    case 'INVALID_PREFIX':
+      return decoding
+        ? 'the wire string is damaged or truncated: pass it exactly as m2m compress printed it (quoted in the shell), or with --file.'
+        : undefined;
+    case 'UNKNOWN_TOKENIZER':
+      return decoding ? 'the #TK| tokenizer id must be C, O or L.' : `choose one of: ${ENCODINGS.join(', ')}.`;
+    case 'INVALID_CONFIG':
+      return "run 'm2m help config' for every key and its allowed values.";
+    default:
+      return undefined;
+  }
+}
+
+function exitCodeOf(err: M2MError): number {
+  return err instanceof UsageError || err.code === 'INVALID_CONFIG' ? EXIT.USAGE : EXIT.RUNTIME;
+}
+
+/** Splits `m2m [global options] <command> [args]`; global options are handed to the command. */
+function splitCommand(argv: readonly string[]): { command: string | undefined; args: string[] } {
+  const before: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--config') {
+      before.push(arg, ...(argv[i + 1] !== undefined ? [argv[i + 1] as string] : []));
+      i++;
+    } else if (arg.startsWith('-') && arg !== '-') before.push(arg);
+    else return { command: arg, args: [...before, ...argv.slice(i + 1)] };
+  }
+  return { command: undefined, args: before };
+}
+
+const write = (text: string) => process.stdout.write(text);
+const writeErr = (text: string) => process.stderr.write(text);
+
+function validateChoices(command: Command, values: Values): void {
+  checkChoice(command, 'algorithm', values.algorithm, ['auto', ...ALGORITHMS], 'UNSUPPORTED_ALGORITHM', 'algorithm');
+  checkChoice(command, 'encoding', values.encoding, ENCODINGS, 'UNKNOWN_TOKENIZER', 'encoding');
+  checkChoice(command, 'optimize', values.optimize, ['bytes', 'tokens']);
+  checkChoice(command, 'mode', values.mode, ['disabled', 'monitor', 'blocking'], 'USAGE_ERROR', 'mode');
+  checkChoice(
+    command,
+    'log-level',
+    values['log-level'],
+    ['trace', 'debug', 'info', 'warn', 'error'],
+    'USAGE_ERROR',
+    'level',
+  );
+  if (values.blocking === true && values.mode !== undefined && values.mode !== 'blocking') {
+    throw new UsageError(`m2m ${command}: --blocking contradicts --mode ${values.mode}; give one of them.`);
+  }
+}
+
+async function runServer(config: Config, json: boolean): Promise<number> {
+  const cluster = await import('./cli/cluster.js');
+  const { workers } = config.server;
+  const announce = (url: string, n: number) =>
+    write(
+      json
+        ? `${JSON.stringify({ url, workers: n, pid: process.pid })}\n`
+        : `m2m server listening on ${url}${n > 1 ? ` (${n} workers)` : ''}\n`,
+    );
+  if (workers > 1 && !cluster.isWorker()) {
+    return cluster.runPrimary(workers, {
+      listening: (url) => announce(url, workers),
+      error: (message) => writeErr(`m2m server: ${message}\n`),
+    });
+  }
+  const { startServer } = await import('./server/index.js');
+  const server = await startServer(config.server).catch((err: NodeJS.ErrnoException) => {
+    if (err instanceof M2MError) throw err;
+    const where = `${config.server.host}:${config.server.port}`;
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'the address is in use; stop the other server or choose another --port'
+        : err.code === 'EACCES'
+          ? 'permission denied; ports below 1024 need privileges, choose another --port'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'the address is not available on this machine; check --host'
+            : err.message;
+    throw new M2MError('SERVER_START_FAILED', `cannot listen on ${where}: ${why}`, { cause: err });
+  });
+  if (cluster.isWorker()) cluster.notifyListening(server.url);
+  else announce(server.url, 1);
+  await new Promise<void>((resolve, reject) => {
+    let closing = false;
+    const stop = () => {
+      if (closing) return;
+      closing = true;
+      server.close().then(resolve, reject);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (cluster.isWorker()) cluster.onShutdownRequest(stop);
+  });
+  return EXIT.OK;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { command, args } = splitCommand(argv);
+  const wantsJson = args.includes('--json');
+  let currentCommand = command ?? '';
+  let values: Values = {};
+  try {
+    if (command === undefined || command === 'help') {
+      if (args.includes('--version') || args.includes('-V')) {
+        write(`m2m ${pkg.version} (${backendKind()} backend)\n`);
+        return EXIT.OK;
+      }
+      const topic = command === 'help' ? args.find((a) => !a.startsWith('-')) : undefined;
+      if (topic === 'config') write(configHelp());
+      else if (topic !== undefined && (COMMANDS as readonly string[]).includes(topic))
+        write(commandHelp(topic as Command));
+      else if (topic !== undefined)
+        throw new UsageError(`m2m help: no help on '${topic}'. Topics: ${COMMANDS.join(', ')}, config.`);
+      else if (command === 'help' || args.length === 0 || args.includes('--help') || args.includes('-h')) {
+        write(globalHelp(pkg.version));
+      } else {
+        const unknown = args[0] as string;
+        const guess = closest(unknown.replace(/^-+/, ''), ['help', 'version']);
+        throw new UsageError(
+          `m2m: unknown option ${unknown}${guess ? ` (did you mean --${guess}?)` : ''}, or a missing command. Run 'm2m --help'.`,
+        );
+      }
+      return EXIT.OK;
+    }
+    if (command === 'version') {
+      write(`m2m ${pkg.version} (${backendKind()} backend)\n`);
+      return EXIT.OK;
+    }
+    if (!(COMMANDS as readonly string[]).includes(command)) {
+      const guess = closest(command, COMMANDS);
+      throw new UsageError(
+        `m2m: unknown command '${command}'.${guess ? ` Did you mean '${guess}'?` : ''} Commands: ${COMMANDS.join(', ')}. Run 'm2m --help'.`,
+      );
+    }
+    const cmd = command as Command;
+    currentCommand = cmd;
+    const parsed = parseCommandArgs(cmd, args, OPTIONS[cmd]);
+    values = parsed.values;
+    if (values.help) {
+      write(commandHelp(cmd));
+      return EXIT.OK;
+    }
+    validateChoices(cmd, values);
+    if (cmd === 'server' && parsed.positionals.length > 0) {
+      throw new UsageError(`m2m server: unexpected argument '${parsed.positionals[0]}'. Run 'm2m server --help'.`);
+    }
+    const config = loadConfig({ flags: values });
+    for (const w of config.meta.warnings) writeErr(`m2m: warning: ${w}\n`);
+    const json = values.json === true;
+    if (cmd === 'server') return await runServer(config, json);
+
+    const output = new Output(typeof values.output === 'string' ? values.output : undefined);
+    const ctx: CommandContext = {
+      command: cmd,
+      values,
+      positionals: parsed.positionals,
+      config,
+      json,
+      output,
+      stderr: (text) => writeErr(`m2m ${cmd}: ${text}\n`),
+    };
+    try {
+      switch (cmd) {
+        case 'compress':
+          return await runCompress(ctx);
+        case 'decompress':
+          return await runDecompress(ctx);
+        case 'analyze':
+          return await runAnalyze(ctx);
+        case 'scan':
+          return await runScan(ctx);
+      }
+    } finally {
+      output.close();
+    }
+  } catch (err) {
+    const error =
+      err instanceof M2MError
+        ? err
+        : new M2MError('INTERNAL_ERROR', `unexpected failure: ${(err as Error)?.stack ?? String(err)}`);
+    const code = error.code === 'INTERNAL_ERROR' ? EXIT.RUNTIME : exitCodeOf(error);
+    if (wantsJson) {
+      write(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
+    } else {
+      const where = currentCommand && !error.message.startsWith('m2m') ? `m2m ${currentCommand}: ` : '';
+      const tip = hint(currentCommand, error, values);
+      writeErr(
+        `${where}${error instanceof UsageError ? '' : `${error.code}: `}${error.message}\n${tip ? `  hint: ${tip}\n` : ''}`,
+      );
+    }
+    return code;
+  }
+  return EXIT.OK;
+}
+
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0); // the reader went away (e.g. | head)
+  throw err;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A cluster worker keeps its IPC channel open: leave explicitly once done.
+    if (cluster.isWorker) process.exit(code);
+  },
+  (err) => {
+    process.stderr.write(`m2m: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = EXIT.RUNTIME;
+  },
+);

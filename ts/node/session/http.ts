@@ -1,0 +1,152 @@
+/**
+ * The HTTP transport of the server, as fastify routes, for clients that
+ * cannot hold a socket. Under `prefix` (default `/v1`, the prefix the spec's
+ * documents give the server's endpoints):
+ *
+ * | Route                          | Body      | Reply                                   |
+ * |--------------------------------|-----------|-----------------------------------------|
+ * | `POST   /session`              | HELLO     | ACCEPT, or REJECT (429 RATE_LIMITED, 503 SERVER_BUSY, else 200) |
+ * | `GET    /session/:id`          | —         | the session's parameters and counters   |
+ * | `DELETE /session/:id`          | —         | CLOSE acknowledgement (`?reason=` optional) |
+ * | `POST   /session/:id/message`  | DATA, PING, CLOSE | DATA (or 204 when the handler sends nothing), PONG, CLOSE |
+ *
+ * Bodies are read as text (any content type) with the message size limit
+ * checked before anything is parsed. Errors are `{ "error": { "code", "message" } }`
+ * with 400 (malformed), 404 (no such session), 409 (wrong state), 413 (too
+ * large), 422 (security), 429 (rate limited), 503 (busy), 500 (bug).
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+// Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
+import '../../index.js';
+import { M2MError } from '../../core/errors.js';
+import {
+  CLOSE_REASONS,
+  type CloseReason,
+  createMessage,
+  type Message,
+  serializeMessage,
+} from '../../protocol/messages.js';
+import type { SessionManager } from './manager.js';
+
+/** Options of {@link registerSessionRoutes}. */
+export interface SessionRoutesOptions {
+  /** Path prefix of the routes. Default `/v1`. */
+  prefix?: string;
+}
+
+const STATUS: Record<string, number> = {
+  UNKNOWN_SESSION: 404,
+  INVALID_STATE: 409,
+  MESSAGE_TOO_LARGE: 413,
+  CONTENT_TOO_LARGE: 413,
+  SECURITY_VIOLATION: 422,
+  RATE_LIMITED: 429,
+  SERVER_BUSY: 503,
+  INTERNAL_ERROR: 500,
+  SECURITY_SCAN_FAILED: 500,
+  BACKEND_UNAVAILABLE: 500,
+  ENCODING_NOT_LOADED: 500,
+  RANK_DATA_CORRUPT: 500,
+};
+
+/** The HTTP status for an error code (400 for anything a client got wrong). */
+export function httpStatusFor(code: string): number {
+  return STATUS[code] ?? 400;
+}
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+function errorBody(err: M2MError): ErrorBody {
+  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  const cause = err.cause;
+  if (err.code === 'SECURITY_VIOLATION' && typeof cause === 'object' && cause !== null) {
+    body.error.details = { ...(cause as Record<string, unknown>) };
+  }
+  return body;
+}
+
+function sendMessage(reply: FastifyReply, message: Message, status = 200) {
+  return reply.code(status).type('application/json; charset=utf-8').send(serializeMessage(message));
+}
+
+function toM2M(err: unknown): M2MError {
+  if (err instanceof M2MError) return err;
+  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown };
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e?.statusCode === 413) {
+    return new M2MError('MESSAGE_TOO_LARGE', 'request body exceeds the message size limit');
+  }
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new M2MError('INVALID_MESSAGE', String(e.message ?? 'invalid request'));
+  }
+  return new M2MError('INTERNAL_ERROR', 'internal error', { cause: err });
+}
+
+/** Adds the session routes to `app` (in their own encapsulated scope). */
+export function registerSessionRoutes(
+  app: FastifyInstance,
+  manager: SessionManager,
+  options: SessionRoutesOptions = {},
+): void {
+  const prefix = options.prefix ?? '/v1';
+  app.register(
+    async (scope) => {
+      // Bodies are protocol text: keep them as strings so size is checked before any JSON parsing.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        '*',
+        { parseAs: 'string', bodyLimit: manager.limits.maxMessageBytes },
+        (_req, body, done) => done(null, body),
+      );
+      scope.setErrorHandler((err, req, reply) => {
+        const error = toM2M(err);
+        if (error.code === 'INTERNAL_ERROR') manager._report(err, { transport: 'http', peer: req.ip });
+        return reply.code(httpStatusFor(error.code)).send(errorBody(error));
+      });
+
+      scope.post('/session', async (req, reply) => {
+        const result = await manager.handleHello(req.body ?? '', { transport: 'http', peer: req.ip });
+        if (result.type === 'REJECT') {
+          const status =
+            result.payload.code === 'RATE_LIMITED' ? 429 : result.payload.code === 'SERVER_BUSY' ? 503 : 200;
+          return sendMessage(reply, result, status);
+        }
+        return sendMessage(reply, result);
+      });
+
+      scope.get<{ Params: { id: string } }>('/session/:id', async (req, reply) => {
+        const info = await manager.getSession(req.params.id);
+        if (info === undefined) throw new M2MError('UNKNOWN_SESSION', 'no such session');
+        return reply.code(200).send(info);
+      });
+
+      scope.delete<{ Params: { id: string }; Querystring: { reason?: string } }>('/session/:id', async (req, reply) => {
+        const id = req.params.id;
+        const asked = req.query?.reason;
+        const reason: CloseReason = (CLOSE_REASONS as readonly string[]).includes(asked ?? '')
+          ? (asked as CloseReason)
+          : 'NORMAL';
+        const info = await manager.getSession(id);
+        if (info === undefined) throw new M2MError('UNKNOWN_SESSION', 'no such session');
+        if (info.transport === 'http') {
+          const close = createMessage('CLOSE', id, { reason }, manager.clock.now());
+          const replies = await manager.handleMessage(id, close, { transport: 'http', peer: req.ip });
+          const ack = replies[0];
+          if (ack) return sendMessage(reply, ack);
+        } else {
+          await manager.closeSession(id, reason);
+        }
+        return sendMessage(reply, createMessage('CLOSE', id, { reason }, manager.clock.now()));
+      });
+
+      scope.post<{ Params: { id: string } }>('/session/:id/message', async (req, reply) => {
+        const replies = await manager.handleMessage(req.params.id, req.body ?? '', { transport: 'http', peer: req.ip });
+        const first = replies[0];
+        if (first === undefined) return reply.code(204).send();
+        return sendMessage(reply, first);
+      });
+    },
+    { prefix },
+  );
+}

@@ -1,0 +1,292 @@
+/**
+ * DATA payloads: compression with a negotiated algorithm, `original_size`,
+ * and `security_status` from an injected scanner.
+ *
+ * Decisions:
+ * - `NONE` (passthrough) is always allowed in DATA, negotiated or not: every
+ *   decoder handles unprefixed content (spec §5.9.1), and content too small
+ *   to compress has nowhere else to go.
+ * - `auto` picks, among the negotiated algorithms (TOKEN excluded — T1 is
+ *   only used when asked for, as in stateless `compress()`), the one with the
+ *   fewest wire bytes. Brotli uses the session prefix `#M2M[v3.0]|DATA:`.
+ * - TOKEN (T1) keeps the JSON value but not its whitespace or defaults, so a
+ *   T1 DATA message's `original_size` is the size of what the receiver will
+ *   rebuild, and that is what it gets.
+ * - The receiver checks that the content's prefix is the declared algorithm
+ *   (`ALGORITHM_MISMATCH`), that TokenNative uses the negotiated encoding
+ *   (`ENCODING_MISMATCH`), sizes against the negotiated `max_payload_size`
+ *   (`CONTENT_TOO_LARGE`) and `original_size` (`SIZE_MISMATCH`).
+ * - The receiver scans with its own scanner whenever it has one (its defence
+ *   never depends on what the peer says); the sender scans and attaches
+ *   `security_status` when security scanning was negotiated. A blocking
+ *   verdict is `SECURITY_VIOLATION` on either side.
+ */
+import { type Algorithm, compress, decompress, decompressBinary, decompressDetailed } from '../codec/codec.js';
+import { ENCODINGS, type Encoding } from '../core/encoding.js';
+import { M2MError } from '../core/errors.js';
+import { utf8Length } from '../core/utf8.js';
+import { packTokenNativeBinary, unpackTokenNative } from '../core/wire.js';
+import { ALGORITHM_WIRE_NAMES, algorithmFromWire, type DataPayload, type SecurityStatus } from './messages.js';
+import type { SessionParams } from './negotiate.js';
+
+/** One threat a scanner reports. */
+export interface ScannerThreat {
+  type: string;
+  confidence: number;
+  [key: string]: unknown;
+}
+
+/** What a scanner returns (the shape of the project's `scan()`). */
+export interface ScanResult {
+  safe: boolean;
+  /** True when the scanner, in blocking mode, refuses the content. */
+  blocked?: boolean;
+  threats: ScannerThreat[];
+}
+
+/** A content scanner, e.g. `(c) => scan(c, { mode: 'blocking', threshold: 0.8 })`. */
+export type Scanner = (content: string) => ScanResult;
+
+/** How an endpoint scans. */
+export interface SecurityOptions {
+  scanner?: Scanner;
+  /** When the scanner does not say `blocked`, whether unsafe content is refused. Default true. */
+  blocking: boolean;
+}
+
+/** Options of a single send. */
+export interface SendOptions {
+  /** A negotiated algorithm (or `none`), or `auto` (default). */
+  algorithm?: Algorithm | 'auto';
+  /** Auto's size bands, as in `compress()` (when the negotiated set allows auto): passthrough below this many bytes. */
+  minSize?: number;
+  /** Auto's size bands, as in `compress()`: Brotli is tried from this many bytes. */
+  brotliThreshold?: number;
+}
+
+/** An encoded DATA payload; with `binary`, the content travels as TokenNative bytes and `payload.content` is empty. */
+export interface EncodedData {
+  payload: DataPayload;
+  binary?: Uint8Array;
+}
+
+/** A decoded DATA payload. */
+export interface DecodedData {
+  content: string;
+  algorithm: Algorithm;
+  /** The local scan, when there is a scanner. */
+  scan?: ScanResult;
+}
+
+const SESSION_AUTO_SET: readonly Algorithm[] = ['token-native', 'dictionary', 'brotli'];
+
+function isBlocked(result: ScanResult, security: SecurityOptions): boolean {
+  return result.blocked ?? (!result.safe && security.blocking);
+}
+
+function topThreat(result: ScanResult): ScannerThreat | undefined {
+  let top: ScannerThreat | undefined;
+  for (const t of result.threats ?? []) if (top === undefined || t.confidence > top.confidence) top = t;
+  return top;
+}
+
+/** Runs the scanner; a blocking verdict throws `SECURITY_VIOLATION`. */
+export function scanContent(content: string, security: SecurityOptions, side: string): ScanResult | undefined {
+  if (!security.scanner) return undefined;
+  let result: ScanResult;
+  try {
+    result = security.scanner(content);
+  } catch (err) {
+    throw new M2MError(
+      'SECURITY_SCAN_FAILED',
+      `the security scanner failed: ${(err as Error)?.message ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (isBlocked(result, security)) {
+    const top = topThreat(result);
+    throw new M2MError(
+      'SECURITY_VIOLATION',
+      `content blocked by the security scanner (${side})${top ? `: ${top.type} (confidence ${top.confidence})` : ''}`,
+      { cause: { threat_type: top?.type, confidence: top?.confidence } },
+    );
+  }
+  return result;
+}
+
+function statusOf(result: ScanResult): SecurityStatus {
+  const status: SecurityStatus = { scanned: true, safe: result.safe };
+  const top = topThreat(result);
+  if (top !== undefined) {
+    status.threat_type = String(top.type).slice(0, 128);
+    if (Number.isFinite(top.confidence)) status.confidence = Math.min(1, Math.max(0, top.confidence));
+  }
+  return status;
+}
+
+function compressOne(content: string, algorithm: Algorithm, encoding: Encoding): string {
+  if (algorithm === 'token') return compress(content, { algorithm, omitDefaults: false }).wire;
+  return compress(content, { algorithm, encoding, session: true }).wire;
+}
+
+/** Picks and applies an algorithm from the negotiated set. */
+function compressInSession(
+  content: string,
+  allowed: readonly Algorithm[],
+  encoding: Encoding,
+  bands: SendOptions,
+): { algorithm: Algorithm; wire: string } {
+  if (SESSION_AUTO_SET.every((a) => allowed.includes(a))) {
+    const { minSize, brotliThreshold } = bands;
+    const r = compress(content, { algorithm: 'auto', encoding, session: true, minSize, brotliThreshold });
+    return { algorithm: r.algorithm, wire: r.wire };
+  }
+  let best: { algorithm: Algorithm; wire: string; bytes: number } | undefined;
+  const consider = (algorithm: Algorithm) => {
+    try {
+      const wire = compressOne(content, algorithm, encoding);
+      const bytes = utf8Length(wire);
+      if (best === undefined || bytes < best.bytes) best = { algorithm, wire, bytes };
+    } catch (err) {
+      if (!(err instanceof M2MError)) throw err;
+    }
+  };
+  for (const a of SESSION_AUTO_SET) if (allowed.includes(a)) consider(a);
+  consider('none');
+  if (best === undefined && allowed.includes('token')) consider('token');
+  if (best === undefined) {
+    throw new M2MError('UNSUPPORTED_ALGORITHM', 'no negotiated algorithm can encode this content');
+  }
+  return best;
+}
+
+/**
+ * Builds a DATA payload for `content` within a session (or, with `params`
+ * undefined, for stateless mode, where any algorithm may be used and Brotli
+ * uses `#BR|`).
+ */
+export function encodeData(
+  content: string,
+  params: SessionParams | undefined,
+  security: SecurityOptions,
+  options: SendOptions = {},
+): EncodedData {
+  if (typeof content !== 'string') throw new M2MError('INVALID_ARGUMENT', 'content must be a string');
+  const originalBytes = utf8Length(content);
+  if (params && originalBytes > params.maxPayloadSize) {
+    throw new M2MError(
+      'CONTENT_TOO_LARGE',
+      `content of ${originalBytes} bytes exceeds the negotiated max_payload_size of ${params.maxPayloadSize}`,
+    );
+  }
+  let status: SecurityStatus | undefined;
+  if (params?.securityScanning) {
+    const result = scanContent(content, security, 'sender');
+    if (result) status = statusOf(result);
+  }
+  const requested = options.algorithm ?? 'auto';
+  let chosen: { algorithm: Algorithm; wire: string };
+  if (!params) {
+    const { minSize, brotliThreshold } = options;
+    const r = compress(content, { algorithm: requested, session: false, minSize, brotliThreshold });
+    chosen = { algorithm: r.algorithm, wire: r.wire };
+  } else if (requested === 'auto') {
+    chosen = compressInSession(content, params.algorithms, params.encoding, options);
+  } else {
+    if (requested !== 'none' && !params.algorithms.includes(requested)) {
+      throw new M2MError(
+        'UNSUPPORTED_ALGORITHM',
+        `algorithm ${requested} was not negotiated (negotiated: ${params.algorithms.join(', ')})`,
+      );
+    }
+    chosen = { algorithm: requested, wire: compressOne(content, requested, params.encoding) };
+  }
+  let originalSize = originalBytes;
+  if (chosen.algorithm === 'token') originalSize = utf8Length(decompress(chosen.wire));
+  const payload: DataPayload = {
+    algorithm: ALGORITHM_WIRE_NAMES[chosen.algorithm],
+    content: chosen.wire,
+    original_size: originalSize,
+  };
+  if (status) payload.security_status = status;
+  if (params?.binaryFrames && chosen.algorithm === 'token-native') {
+    // The binary form of the ids already chosen (no second tokenization).
+    const { ids, encoding } = unpackTokenNative(chosen.wire);
+    return { payload: { ...payload, content: '' }, binary: packTokenNativeBinary(ids, encoding) };
+  }
+  return { payload };
+}
+
+const TK_IDS: Record<string, Encoding> = { C: 'cl100k_base', O: 'o200k_base', L: 'llama3' };
+
+/**
+ * Decodes a received DATA payload (or, with `binary`, its binary body) and
+ * runs the checks listed in the module comment.
+ */
+export function decodeData(
+  payload: DataPayload,
+  params: SessionParams | undefined,
+  security: SecurityOptions,
+  binary?: Uint8Array,
+): DecodedData {
+  const algorithm = algorithmFromWire(payload.algorithm);
+  if (algorithm === undefined) {
+    throw new M2MError('UNSUPPORTED_ALGORITHM', `unknown algorithm ${JSON.stringify(payload.algorithm)}`);
+  }
+  if (params && algorithm !== 'none' && !params.algorithms.includes(algorithm)) {
+    throw new M2MError('UNSUPPORTED_ALGORITHM', `algorithm ${payload.algorithm} was not negotiated for this session`);
+  }
+  const limit = params?.maxPayloadSize;
+  let content: string;
+  if (binary !== undefined) {
+    if (algorithm !== 'token-native' || (params && !params.binaryFrames)) {
+      throw new M2MError(
+        'INVALID_MESSAGE',
+        'binary DATA frames need TOKEN_NATIVE and the negotiated binary_frames extension',
+      );
+    }
+    const encoding = ENCODINGS[binary[0] ?? -1];
+    if (params && encoding !== params.encoding) {
+      throw new M2MError(
+        'ENCODING_MISMATCH',
+        `TokenNative content uses ${encoding ?? 'an unknown encoding'}, negotiated ${params.encoding}`,
+      );
+    }
+    if (limit !== undefined && binary.length > limit) {
+      throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
+    }
+    content = decompressBinary(binary);
+  } else {
+    if (limit !== undefined && payload.content.length > limit && utf8Length(payload.content) > limit) {
+      throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
+    }
+    if (algorithm === 'token-native' && params && payload.content.startsWith('#TK|')) {
+      const encoding = TK_IDS[payload.content.charAt(4)];
+      if (encoding !== params.encoding) {
+        throw new M2MError(
+          'ENCODING_MISMATCH',
+          `TokenNative content uses ${encoding ?? 'an unknown encoding'}, negotiated ${params.encoding}`,
+        );
+      }
+    }
+    const decoded = decompressDetailed(payload.content);
+    if (decoded.algorithm !== algorithm) {
+      throw new M2MError(
+        'ALGORITHM_MISMATCH',
+        `DATA declares ${payload.algorithm} but its content is ${ALGORITHM_WIRE_NAMES[decoded.algorithm]}`,
+      );
+    }
+    content = decoded.text;
+  }
+  const size = utf8Length(content);
+  if (limit !== undefined && size > limit) {
+    throw new M2MError('CONTENT_TOO_LARGE', `decompressed content of ${size} bytes exceeds max_payload_size ${limit}`);
+  }
+  if (payload.original_size !== undefined && payload.original_size !== size) {
+    throw new M2MError('SIZE_MISMATCH', `original_size is ${payload.original_size} but the content is ${size} bytes`);
+  }
+  const scan = scanContent(content, security, 'receiver');
+  return scan ? { content, algorithm, scan } : { content, algorithm };
+}
