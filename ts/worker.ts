@@ -22,7 +22,7 @@
  */
 import type { Analysis, CompressOptions, CompressResult, DecompressResult } from './codec/codec.js';
 import { ENCODINGS, type Encoding, toEncoding } from './core/encoding.js';
-import { M2MError } from './core/errors.js';
+import { errorFromPeer, M2MError } from './core/errors.js';
 import type { ScanOptions, ScanResult } from './security/types.js';
 
 /** Where the worker finds its assets (both resolved against the worker script's URL). */
@@ -286,7 +286,7 @@ export class M2MWorker {
     if (!pending) return;
     this.#pending.delete(response.id);
     if (response.ok) pending.resolve(response.value as never);
-    else pending.reject(new M2MError(response.error.code, response.error.message));
+    else pending.reject(errorFromPeer(response.error.code, response.error.message));
   }
 
   #failAll(err: M2MError): void {

@@ -173,7 +173,7 @@ export function encodeData(
   security: SecurityOptions,
   options: SendOptions = {},
 ): EncodedData {
-  if (typeof content !== 'string') throw new M2MError('INVALID_ARGUMENT', 'content must be a string');
+  if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
   const originalBytes = utf8Length(content);
   if (params && originalBytes > params.maxPayloadSize) {
     throw new M2MError(

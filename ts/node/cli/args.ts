@@ -1,6 +1,6 @@
 /** Strict command-line parsing on top of `util.parseArgs`, with errors that say how to fix them. */
 import { parseArgs } from 'node:util';
-import { M2MError } from '../../core/errors.js';
+import { type ErrorCode, M2MError } from '../../core/errors.js';
 import { closest } from './suggest.js';
 
 export interface OptionSpec {
@@ -12,7 +12,7 @@ export type Values = Record<string, string | boolean | undefined>;
 
 /** A mistake on the command line: exit code 2. */
 export class UsageError extends M2MError {
-  constructor(message: string, code = 'USAGE_ERROR') {
+  constructor(message: string, code: ErrorCode = 'USAGE_ERROR') {
     super(code, message);
   }
 }
@@ -82,7 +82,7 @@ export function checkChoice(
   flag: string,
   value: string | boolean | undefined,
   choices: readonly string[],
-  code = 'USAGE_ERROR',
+  code: ErrorCode = 'USAGE_ERROR',
   what = 'value',
 ): void {
   if (value === undefined || (typeof value === 'string' && choices.includes(value))) return;

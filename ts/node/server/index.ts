@@ -114,16 +114,10 @@ const scanBody = z
   })
   .strict();
 
-/** The HTTP status of an error code (the session routes' mapping, plus the server's own codes). */
-function statusFor(code: string): number {
-  if (code === 'NOT_FOUND') return 404;
-  return httpStatusFor(code);
-}
-
 /** The spec's error body, with the status its code maps to. */
 function sendError(reply: FastifyReply, err: M2MError, details?: Record<string, unknown>) {
   const body = { error: { code: err.code, message: err.message, ...(details ? { details } : {}) } };
-  return reply.code(statusFor(err.code)).send(body);
+  return reply.code(httpStatusFor(err.code)).send(body);
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {

@@ -5,7 +5,7 @@
  * HTTP request/response (`fetch`) — and tests or other transports can
  * supply their own {@link ChannelFactory}.
  */
-import { M2MError } from '../../core/errors.js';
+import { errorFromPeer, M2MError } from '../../core/errors.js';
 import type { Message } from '../../protocol/messages.js';
 import type { Clock } from './clock.js';
 
@@ -137,7 +137,7 @@ function errorFrom(status: number, text: string): M2MError {
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body?.error?.code === 'string') {
-      return new M2MError(body.error.code, String(body.error.message ?? `HTTP ${status}`));
+      return errorFromPeer(body.error.code, String(body.error.message ?? `HTTP ${status}`));
     }
   } catch {
     // not JSON

@@ -13,7 +13,7 @@
  */
 import { ALGORITHMS, type Algorithm } from '../../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../../core/encoding.js';
-import { asM2MError, M2MError } from '../../core/errors.js';
+import { asM2MError, errorFromPeer, M2MError } from '../../core/errors.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../protocol/binary.js';
 import { decodeData, encodeData, type Scanner, type SecurityOptions, type SendOptions } from '../../protocol/data.js';
 import {
@@ -473,7 +473,7 @@ export class M2MClient {
         this.#machine.check('process_reject');
         this.#rejection = message.payload;
         this.#failHandshake(
-          new M2MError(message.payload.code, message.payload.message ?? `session rejected: ${message.payload.code}`),
+          errorFromPeer(message.payload.code, message.payload.message ?? `session rejected: ${message.payload.code}`),
           'process_reject',
           {
             reason: message.payload.code,

@@ -18,7 +18,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 // Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
 import '../../index.js';
-import { M2MError } from '../../core/errors.js';
+import { httpStatusFor, M2MError } from '../../core/errors.js';
 import {
   CLOSE_REASONS,
   type CloseReason,
@@ -32,26 +32,6 @@ import type { SessionManager } from './manager.js';
 export interface SessionRoutesOptions {
   /** Path prefix of the routes. Default `/v1`. */
   prefix?: string;
-}
-
-const STATUS: Record<string, number> = {
-  UNKNOWN_SESSION: 404,
-  INVALID_STATE: 409,
-  MESSAGE_TOO_LARGE: 413,
-  CONTENT_TOO_LARGE: 413,
-  SECURITY_VIOLATION: 422,
-  RATE_LIMITED: 429,
-  SERVER_BUSY: 503,
-  INTERNAL_ERROR: 500,
-  SECURITY_SCAN_FAILED: 500,
-  BACKEND_UNAVAILABLE: 500,
-  ENCODING_NOT_LOADED: 500,
-  RANK_DATA_CORRUPT: 500,
-};
-
-/** The HTTP status for an error code (400 for anything a client got wrong). */
-export function httpStatusFor(code: string): number {
-  return STATUS[code] ?? 400;
 }
 
 interface ErrorBody {

@@ -9,6 +9,7 @@
  */
 import '../../index.js';
 
+export { httpStatusFor } from '../../core/errors.js';
 export {
   BINARY_FRAME_DATA,
   decodeBinaryFrame,
@@ -59,7 +60,7 @@ export {
 export { type CloseInfo, M2MClient, type M2MClientOptions } from './client.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { ServerConnection } from './connection.js';
-export { httpStatusFor, registerSessionRoutes, type SessionRoutesOptions } from './http.js';
+export { registerSessionRoutes, type SessionRoutesOptions } from './http.js';
 export {
   type ConnectionSink,
   type DataContext,

@@ -1,0 +1,75 @@
+/**
+ * The error-code registry (ts/core/errors.ts) is the one home of every code:
+ * the Rust core raises exactly its `core` codes, and the README's table is
+ * made from it (`M2M_UPDATE_DOCS=1 npx vitest run test/errors.test.ts`
+ * rewrites the table after a change to the registry).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  CORE_ERROR_CODES,
+  ERROR_CODES,
+  type ErrorCode,
+  errorFromPeer,
+  httpStatusFor,
+  isErrorCode,
+} from '../ts/core/errors.js';
+
+const root = new URL('../', import.meta.url);
+const START = '<!-- error-codes:start -->';
+const END = '<!-- error-codes:end -->';
+
+/** The table's cells, row by row, whatever the padding a formatter gave it. */
+function cells(markdown: string): string[][] {
+  return markdown
+    .trim()
+    .split('\n')
+    .map((line) =>
+      line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((cell) => cell.trim().replace(/^-+$/, '---')),
+    );
+}
+
+function table(): string {
+  const rows = (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => {
+    const { status, scope, summary } = ERROR_CODES[code];
+    return `| \`${code}\` | ${status} | ${scope} | ${summary.replaceAll('|', '\\|')} |`;
+  });
+  return ['| code | HTTP | from | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+describe('error codes', () => {
+  it('the core codes are exactly those crates/m2m-core/src/error.rs raises', () => {
+    const rust = readFileSync(new URL('crates/m2m-core/src/error.rs', root), 'utf8');
+    const raised = [...rust.matchAll(/Error::\w+ \{ \.\. \} => "([A-Z0-9_]+)"/g)].map((m) => m[1]);
+    expect(raised.length).toBeGreaterThan(10);
+    expect([...CORE_ERROR_CODES].sort()).toEqual([...new Set(raised)].sort());
+  });
+
+  it('maps codes to statuses, unknown codes to 400, and unknown peer codes to PEER_ERROR', () => {
+    expect(httpStatusFor('UNKNOWN_SESSION')).toBe(404);
+    expect(httpStatusFor('RATE_LIMITED')).toBe(429);
+    expect(httpStatusFor('NO_SUCH_CODE')).toBe(400);
+    expect(isErrorCode('INVALID_PREFIX')).toBe(true);
+    expect(isErrorCode('toString')).toBe(false);
+    expect(errorFromPeer('TIMESTAMP_SKEW', 'late').code).toBe('TIMESTAMP_SKEW');
+    const unknown = errorFromPeer('FUTURE_CODE', 'from a newer peer');
+    expect([unknown.code, unknown.message]).toEqual(['PEER_ERROR', 'FUTURE_CODE: from a newer peer']);
+  });
+
+  it('the README lists every code with its status', () => {
+    const path = new URL('README.md', root);
+    const readme = readFileSync(path, 'utf8');
+    const start = readme.indexOf(START);
+    const end = readme.indexOf(END);
+    expect(start, `README.md needs ${START} … ${END}`).toBeGreaterThan(0);
+    const current = readme.slice(start + START.length, end).trim();
+    if (process.env.M2M_UPDATE_DOCS === '1' && JSON.stringify(cells(current)) !== JSON.stringify(cells(table()))) {
+      writeFileSync(path, `${readme.slice(0, start + START.length)}\n${table()}\n${readme.slice(end)}`);
+      return;
+    }
+    expect(cells(current)).toEqual(cells(table()));
+  });
+});
