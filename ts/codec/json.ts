@@ -31,18 +31,16 @@
  */
 
 import { M2MError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import { hasIsWellFormed, utf8Length } from '../core/utf8.js';
 
 /** The protocol's JSON limits (spec §3.5). */
 export const JSON_LIMITS = Object.freeze({
-  /** Largest JSON text, in UTF-8 bytes (16 MiB). */
-  maxInputBytes: 16 * 1024 * 1024,
-  /** Deepest nesting of arrays and objects. */
-  maxDepth: 32,
-  /** Longest string (unescaped value or key), in UTF-8 bytes (10 MiB). */
-  maxStringBytes: 10 * 1024 * 1024,
-  /** Most elements in one array. */
-  maxArrayLength: 10_000,
+  /** Largest JSON text, in UTF-8 bytes. */
+  maxInputBytes: LIMITS.maxMessageBytes,
+  maxDepth: LIMITS.maxDepth,
+  maxStringBytes: LIMITS.maxStringBytes,
+  maxArrayLength: LIMITS.maxArrayLength,
 });
 
 const MAX_INPUT_BYTES = JSON_LIMITS.maxInputBytes;

@@ -74,6 +74,7 @@
  */
 
 import { M2MError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import {
   checkUtf8Size,
   JsonNumber,
@@ -89,9 +90,6 @@ import {
 export const T1_PREFIX = '#T1|';
 /** Marks a literal key or value that would otherwise be read as an abbreviation. */
 export const T1_ESCAPE = '~';
-
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-const MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024;
 
 export interface EncodeT1Options {
   /** Drop root request parameters equal to their documented default (default `true`). */
@@ -469,7 +467,7 @@ export function encodeT1(json: string, options: EncodeT1Options = {}): string {
   const body =
     value instanceof JsonObject ? (omit ? encodeObjectOmitting : encodeObjectKeeping)(value, ROOT, true) : plain(value);
   const wire = T1_PREFIX + body;
-  checkUtf8Size(wire, MAX_MESSAGE_BYTES, 'T1 message');
+  checkUtf8Size(wire, LIMITS.maxMessageBytes, 'T1 message');
   return wire;
 }
 
@@ -542,7 +540,7 @@ export function decodeT1(wire: string, options: DecodeT1Options = {}): string {
   if (!wire.startsWith(T1_PREFIX)) {
     throw new M2MError('INVALID_PREFIX', `not a T1 message: expected the prefix ${T1_PREFIX}`);
   }
-  checkUtf8Size(wire, MAX_MESSAGE_BYTES, 'T1 message');
+  checkUtf8Size(wire, LIMITS.maxMessageBytes, 'T1 message');
   let value: JsonValue;
   try {
     value = parseJson(wire.slice(T1_PREFIX.length));
@@ -557,6 +555,6 @@ export function decodeT1(wire: string, options: DecodeT1Options = {}): string {
     value instanceof JsonObject
       ? (restore ? decodeObjectRestoring : decodeObjectPlain)(value, ROOT, true)
       : plain(value);
-  checkUtf8Size(json, MAX_DECOMPRESSED_BYTES, 'decompressed T1 content');
+  checkUtf8Size(json, LIMITS.maxDecompressedBytes, 'decompressed T1 content');
   return json;
 }

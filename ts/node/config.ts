@@ -30,6 +30,7 @@ import { z } from 'zod';
 import { ALGORITHMS, type Algorithm } from '../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import {
   resolveSecurityConfig,
   SECURITY_DEFAULTS,
@@ -45,7 +46,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const MiB = 1024 * 1024;
 /** The protocol's message size limit (spec §7.6.1), also the largest `compression.max_size`. */
-export const MAX_MESSAGE_BYTES = 16 * MiB;
+export const MAX_MESSAGE_BYTES = LIMITS.maxMessageBytes;
 
 /** Spec §7.6.2 rate limits, plus a per-client request cap (the spec is silent on that one). */
 export interface RateLimitConfig {

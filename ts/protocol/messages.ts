@@ -16,9 +16,9 @@
  */
 import { z } from 'zod';
 import type { Algorithm } from '../codec/codec.js';
-import { JSON_LIMITS } from '../codec/json.js';
 import type { Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
+import { jsonStructure, LIMITS } from '../core/limits.js';
 import { utf8Length } from '../core/utf8.js';
 import { PEER_SESSION_ID_PATTERN } from './ids.js';
 
@@ -92,10 +92,10 @@ export interface MessageLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<MessageLimits> = Object.freeze({
-  maxMessageBytes: JSON_LIMITS.maxInputBytes,
-  maxDepth: JSON_LIMITS.maxDepth,
-  maxStringBytes: JSON_LIMITS.maxStringBytes,
-  maxArrayLength: JSON_LIMITS.maxArrayLength,
+  maxMessageBytes: LIMITS.maxMessageBytes,
+  maxDepth: LIMITS.maxDepth,
+  maxStringBytes: LIMITS.maxStringBytes,
+  maxArrayLength: LIMITS.maxArrayLength,
   maxClockSkewMs: 5 * 60_000,
 });
 
@@ -231,47 +231,17 @@ export interface ParseOptions {
   now?: number;
 }
 
-const OPEN_OBJECT = 0x7b;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_OBJECT = 0x7d;
-const CLOSE_ARRAY = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-
 /**
- * Checks nesting depth and array lengths of JSON text in one pass without
- * building anything, so hostile nesting is refused before `JSON.parse`.
- * Malformed text is left for `JSON.parse` to report.
+ * Refuses hostile nesting and over-long arrays before `JSON.parse` (the
+ * shared {@link jsonStructure} pass). Malformed text is left for `JSON.parse`.
  */
 function checkStructure(text: string, limits: MessageLimits): void {
-  // Per open container: commas seen so far for arrays, -1 for objects.
-  const commas: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === BACKSLASH) i++;
-        else if (d === QUOTE) break;
-      }
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (commas.length >= limits.maxDepth) {
-        throw new M2MError('INVALID_MESSAGE', `message nesting exceeds the limit of ${limits.maxDepth} levels`);
-      }
-      commas.push(c === OPEN_ARRAY ? 0 : -1);
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      commas.pop();
-    } else if (c === COMMA) {
-      const top = commas.length - 1;
-      const n = commas[top];
-      if (n !== undefined && n >= 0) {
-        commas[top] = n + 1;
-        if (n + 2 > limits.maxArrayLength) {
-          throw new M2MError('INVALID_MESSAGE', `an array in the message exceeds ${limits.maxArrayLength} elements`);
-        }
-      }
-    }
+  const found = jsonStructure(text, limits, true);
+  if (found.depthExceededAt >= 0) {
+    throw new M2MError('INVALID_MESSAGE', `message nesting exceeds the limit of ${limits.maxDepth} levels`);
+  }
+  if (found.arrayExceededAt >= 0) {
+    throw new M2MError('INVALID_MESSAGE', `an array in the message exceeds ${limits.maxArrayLength} elements`);
   }
 }
 

@@ -6,6 +6,7 @@
 import { ALGORITHMS, type Algorithm } from '../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
+import { LIMITS } from '../core/limits.js';
 import {
   type AcceptPayload,
   ALGORITHM_WIRE_NAMES,
@@ -28,8 +29,7 @@ export const SESSION_DEFAULTS = Object.freeze({
   closingTimeoutMs: 5_000,
   /** Consecutive unanswered PINGs that end a session. */
   maxMissedPongs: 3,
-  /** 16 MiB. */
-  maxPayloadSize: 16 * 1024 * 1024,
+  maxPayloadSize: LIMITS.maxMessageBytes,
 });
 
 /** Allowed ranges, inclusive (spec §6.4.2). */

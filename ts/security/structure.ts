@@ -3,9 +3,10 @@
  * LLM request (OpenAI chat/completions/responses, Anthropic messages, and
  * generic JSON) with their paths.
  */
+import { jsonStructure, LIMITS } from '../core/limits.js';
 
 /** The protocol's JSON depth limit (spec §7.6): a scalar root has depth 0, `[]` depth 1. */
-export const MAX_JSON_DEPTH = 32;
+export const MAX_JSON_DEPTH = LIMITS.maxDepth;
 
 export interface DepthReport {
   maxDepth: number;
@@ -15,26 +16,8 @@ export interface DepthReport {
 
 /** Deepest nesting of `[`/`{` outside JSON strings. One pass, no recursion. */
 export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): DepthReport {
-  let depth = 0;
-  let max = 0;
-  let exceededAt = -1;
-  let inString = false;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      depth++;
-      if (depth > max) {
-        max = depth;
-        if (depth > limit && exceededAt < 0) exceededAt = i;
-      }
-    } else if ((c === 93 || c === 125) && depth > 0) depth--;
-  }
-  return { maxDepth: max, exceededAt };
+  const found = jsonStructure(text, { maxDepth: limit, maxArrayLength: Number.POSITIVE_INFINITY });
+  return { maxDepth: found.maxDepth, exceededAt: found.depthExceededAt };
 }
 
 /** A string to scan, found in a JSON document. */

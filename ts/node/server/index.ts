@@ -22,6 +22,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
+import { LIMITS } from '../../core/limits.js';
 import { backendKind, compressAsync, decompressDetailedAsync, M2MError } from '../../index.js';
 import { type ScanMode, type ScanResult, scan } from '../../security/index.js';
 import {
@@ -152,7 +153,7 @@ function toM2MError(err: FastifyError | M2MError | Error): M2MError {
 
 /** Starts the server and resolves once it listens. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
+  const bodyLimit = options.bodyLimit ?? LIMITS.maxMessageBytes;
   const securityMode: ScanMode = options.security?.mode ?? 'monitor';
   const threshold = options.security?.threshold ?? 0.8;
   const limits = {
