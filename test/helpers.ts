@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { type Backend, type BackendKind, loadBackend, M2MError } from '../ts/index.js';
 
 /** Both backends, loaded; a backend that fails to load fails the suite. */
@@ -30,4 +32,18 @@ export function normalise(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalise(v)]));
   }
   return value;
+}
+
+/**
+ * The folder `../shared/data/<name>` beside the repository (real recorded
+ * data the project may read but not ship). When it is absent the test is
+ * skipped with a message, except under CI, where it must be there.
+ */
+export function sharedData(name: string, ctx: { skip: (note?: string) => void }): string | undefined {
+  const dir = fileURLToPath(new URL(`../../shared/data/${name}`, import.meta.url));
+  if (existsSync(dir)) return dir;
+  const message = `../shared/data/${name} is absent (${dir})`;
+  if (process.env.CI === 'true') throw new Error(`${message}: CI must run this test`);
+  ctx.skip(`${message}: skipped`);
+  return undefined;
 }

@@ -1,6 +1,13 @@
 // The API shared by the Node and the browser entry points.
 
 export {
+  type ChatMessage,
+  type ChatTokenizer,
+  countChatTokens,
+  isKnownModel,
+  isWithinTokenLimit,
+} from './codec/chat.js';
+export {
   ALGORITHMS,
   type Algorithm,
   type AlgorithmReport,
@@ -19,6 +26,15 @@ export {
   decompressDetailed,
   decompressDetailedAsync,
 } from './codec/codec.js';
+export {
+  encodingForModel,
+  estimateCost,
+  findModel,
+  MODELS,
+  MODELS_AS_OF,
+  type ModelInfo,
+  modelInfo,
+} from './codec/models.js';
 export { compressSse, createSseCompressStream, createSseDecompressStream, decompressSse } from './codec/sse.js';
 export type { Backend, BackendKind } from './core/backend.js';
 export { ENCODINGS, type Encoding } from './core/encoding.js';

@@ -43,6 +43,11 @@ export const ERROR_CODES = {
   DECOMPRESSION_FAILED: { status: 400, scope: 'core', summary: 'the payload does not decompress' },
   UNSUPPORTED_ALGORITHM: { status: 400, scope: 'core', summary: 'an algorithm name m2m does not know' },
   INVALID_OPTION: { status: 400, scope: 'core', summary: 'an option or argument has a wrong type or value' },
+  UNKNOWN_MODEL: {
+    status: 400,
+    scope: 'codec',
+    summary: 'a model the registry does not know (pass an encoding or a fallback)',
+  },
   INVALID_JSON: {
     status: 400,
     scope: 'codec',
