@@ -23,16 +23,15 @@
 //   ranks, so a stale entry can never look current again). Ties on rank pop
 //   the lowest position first, which is tiktoken's leftmost rule. The heap is
 //   built in O(n) from all initial pairs and each merge pushes at most two
-//   entries: O(n log n) overall. On 1 MB single pieces the time goes into
-//   the heap's cache misses (~150-400 ns per byte here); tiktoken itself is
-//   quadratic there (20 KB of one letter: ~200 ms in its npm package).
+//   entries: O(n log n) overall, where tiktoken is quadratic on long single
+//   pieces (figures in docs/performance.md, "BPE merge").
 // - The rank of a merged token is the rank of the pair just merged, so the
 //   heap path never looks a final token up again.
 // - The tokens of each merged piece of 6 to 127 bytes are remembered
 //   (`PieceCache`, one per thread and encoding, kept across calls, bounded):
 //   code, prose and API traffic repeat identifiers, words and whole prompts
-//   that are not single tokens, and merging a 20-byte piece costs ~0.5 µs
-//   where a lookup costs a hash of the piece and one comparison (gpt-tokenizer
+//   that are not single tokens, and merging a piece costs far more than a
+//   hash of it and one comparison (docs/performance.md; gpt-tokenizer
 //   keeps a similar cache). The cache maps the exact bytes to what
 //   `merge_small` returned for them, and every tokenizer of an encoding has
 //   the same ranks (the rank file's hash is fixed), so it cannot change a

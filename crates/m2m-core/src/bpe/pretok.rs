@@ -339,8 +339,8 @@ pub(crate) fn next_piece(pattern: Pattern, b: &[u8], p: usize) -> usize {
 }
 
 /// The general scanner: [`next_piece`] for any text. Out of line and marked
-/// cold so that the code around the ASCII fast path stays as tight as it
-/// was (without `#[cold]`, cl100k's ASCII throughput measured ~10 % lower).
+/// cold so that the code around the ASCII fast path stays tight
+/// (docs/performance.md, "Pre-tokenizer").
 #[cold]
 #[inline(never)]
 pub(super) fn scan(pattern: Pattern, b: &[u8], p: usize) -> usize {

@@ -4,8 +4,8 @@
 //! scanner (`pretok.rs`) finds it. It is a copy of the general scanner's
 //! logic specialised to ASCII, where the pattern classes are simple, and it
 //! exists only for speed: a single 256-entry byte table (made from the
-//! general scanner's ASCII classes) and no UTF-8 decoding keep ASCII text
-//! (JSON, code, English) about 10 % faster.
+//! general scanner's ASCII classes) and no UTF-8 decoding make ASCII text
+//! (JSON, code, English) faster (docs/performance.md, "Pre-tokenizer").
 //!
 //! On ASCII the pattern classes are simple: `\p{L}` is `[A-Za-z]` (`\p{Lu}`
 //! is `[A-Z]`, `\p{Ll}` is `[a-z]`, no ASCII character is `Lt`, `Lm`, `Lo` or
