@@ -8,8 +8,8 @@ describe('limits', () => {
     const rust = readFileSync(new URL('../crates/m2m-core/src/limits.rs', import.meta.url), 'utf8');
     const value = (name: string) => {
       const m = rust.match(new RegExp(`pub const ${name}: usize = ([^;]+);`));
-      expect(m, name).not.toBeNull();
-      return (m?.[1] as string).split('*').reduce((product, factor) => product * Number(factor.trim()), 1);
+      if (m === null) throw new Error(`${name} not found in limits.rs`);
+      return (m[1] as string).split('*').reduce((product, factor) => product * Number(factor.trim()), 1);
     };
     expect(value('MAX_MESSAGE_BYTES')).toBe(LIMITS.maxMessageBytes);
     expect(value('MAX_DECOMPRESSED_BYTES')).toBe(LIMITS.maxDecompressedBytes);

@@ -51,6 +51,18 @@ const openai = (
   replyTokens,
 });
 
+/** Open-weight Llama 3 models: no list price (hosts set their own). */
+const llama = (id: string, contextWindow: number): ModelInfo => ({
+  id,
+  provider: 'meta',
+  encoding: 'llama3',
+  contextWindow,
+  maxOutputTokens: 8_192,
+  inputPrice: 0,
+  outputPrice: 0,
+  replyTokens: 3,
+});
+
 /** Every model the registry knows, most specific id first within a family. */
 export const MODELS: readonly ModelInfo[] = Object.freeze([
   openai('gpt-5-nano', 'o200k_base', 400_000, 128_000, 0.05, 0.4, 2),
@@ -74,46 +86,10 @@ export const MODELS: readonly ModelInfo[] = Object.freeze([
   openai('text-embedding-3-small', 'cl100k_base', 8_191, 0, 0.02, 0),
   openai('text-embedding-3-large', 'cl100k_base', 8_191, 0, 0.13, 0),
   openai('text-embedding-ada-002', 'cl100k_base', 8_191, 0, 0.1, 0),
-  {
-    id: 'llama-3.3',
-    provider: 'meta',
-    encoding: 'llama3',
-    contextWindow: 128_000,
-    maxOutputTokens: 8_192,
-    inputPrice: 0,
-    outputPrice: 0,
-    replyTokens: 3,
-  },
-  {
-    id: 'llama-3.1',
-    provider: 'meta',
-    encoding: 'llama3',
-    contextWindow: 128_000,
-    maxOutputTokens: 8_192,
-    inputPrice: 0,
-    outputPrice: 0,
-    replyTokens: 3,
-  },
-  {
-    id: 'llama-3',
-    provider: 'meta',
-    encoding: 'llama3',
-    contextWindow: 8_192,
-    maxOutputTokens: 8_192,
-    inputPrice: 0,
-    outputPrice: 0,
-    replyTokens: 3,
-  },
-  {
-    id: 'llama3',
-    provider: 'meta',
-    encoding: 'llama3',
-    contextWindow: 8_192,
-    maxOutputTokens: 8_192,
-    inputPrice: 0,
-    outputPrice: 0,
-    replyTokens: 3,
-  },
+  llama('llama-3.3', 128_000),
+  llama('llama-3.1', 128_000),
+  llama('llama-3', 8_192),
+  llama('llama3', 8_192),
 ] satisfies ModelInfo[]);
 
 /** Lower case, without a provider path (`meta-llama/Llama-3.3-70B` → `llama-3.3-70b`). */
