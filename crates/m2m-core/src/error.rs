@@ -101,9 +101,79 @@ pub enum Error {
         /// What is allowed and what was given.
         detail: String,
     },
+    /// The text to put into an M2M frame is not JSON.
+    InvalidJson {
+        /// What the JSON parser objected to.
+        detail: String,
+    },
+    /// An `#M2M|<n>|` frame of a version this implementation does not know.
+    UnsupportedVersion {
+        /// The version as it appears between the bars.
+        version: String,
+    },
+    /// An M2M frame whose structure is broken (truncated, inconsistent
+    /// lengths, an unknown security byte, bytes after its end).
+    InvalidFrame {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The CRC-32 inside an M2M frame does not match its decoded content.
+    ChecksumMismatch {
+        /// The CRC the frame carries.
+        expected: u32,
+        /// The CRC of the decoded content.
+        actual: u32,
+    },
+    /// The message's protection is not the one the receiver requires: weaker
+    /// (e.g. stripped to none), different, or protected while no key was given.
+    SecurityViolation {
+        /// The mode the receiver requires (`none`, `hmac`, `aead`).
+        required: &'static str,
+        /// The mode the message carries (`none`, `hmac`, `aead`, or the
+        /// algorithm of a message that is not a frame).
+        found: String,
+    },
+    /// An HMAC tag or an AEAD tag did not verify: the message was altered or
+    /// the key is wrong.
+    AuthenticationFailed {
+        /// The mode whose check failed (`hmac`, `aead`, `session`).
+        mode: &'static str,
+    },
+    /// A key of the wrong size or form.
+    InvalidKey {
+        /// What is required and what was given.
+        detail: String,
+    },
 }
 
 impl Error {
+    /// Every code [`Error::code`] returns.
+    pub const CODES: [&'static str; 23] = [
+        "TRUNCATED_VARINT",
+        "VARINT_OVERFLOW",
+        "NON_CANONICAL_VARINT",
+        "INVALID_BASE64",
+        "UNKNOWN_TOKENIZER",
+        "MISSING_SEPARATOR",
+        "INVALID_PREFIX",
+        "CONTENT_TOO_LARGE",
+        "UNKNOWN_TOKEN",
+        "INVALID_UTF8",
+        "ENCODING_NOT_LOADED",
+        "RANK_DATA_CORRUPT",
+        "COMPRESSION_FAILED",
+        "DECOMPRESSION_FAILED",
+        "UNSUPPORTED_ALGORITHM",
+        "INVALID_OPTION",
+        "INVALID_JSON",
+        "UNSUPPORTED_VERSION",
+        "INVALID_FRAME",
+        "CHECKSUM_MISMATCH",
+        "SECURITY_VIOLATION",
+        "AUTHENTICATION_FAILED",
+        "INVALID_KEY",
+    ];
+
     /// The stable, machine-readable code of this error (`SCREAMING_SNAKE_CASE`).
     pub fn code(&self) -> &'static str {
         match self {
@@ -123,6 +193,13 @@ impl Error {
             Error::DecompressionFailed { .. } => "DECOMPRESSION_FAILED",
             Error::UnsupportedAlgorithm { .. } => "UNSUPPORTED_ALGORITHM",
             Error::InvalidOption { .. } => "INVALID_OPTION",
+            Error::InvalidJson { .. } => "INVALID_JSON",
+            Error::UnsupportedVersion { .. } => "UNSUPPORTED_VERSION",
+            Error::InvalidFrame { .. } => "INVALID_FRAME",
+            Error::ChecksumMismatch { .. } => "CHECKSUM_MISMATCH",
+            Error::SecurityViolation { .. } => "SECURITY_VIOLATION",
+            Error::AuthenticationFailed { .. } => "AUTHENTICATION_FAILED",
+            Error::InvalidKey { .. } => "INVALID_KEY",
         }
     }
 }
@@ -168,6 +245,24 @@ impl fmt::Display for Error {
             Error::DecompressionFailed { detail } => write!(f, "decompression failed: {detail}"),
             Error::UnsupportedAlgorithm { name } => write!(f, "unsupported algorithm {name:?}"),
             Error::InvalidOption { option, detail } => write!(f, "invalid option {option}: {detail}"),
+            Error::InvalidJson { detail } => write!(f, "invalid JSON: {detail}"),
+            Error::UnsupportedVersion { version } => {
+                write!(f, "unsupported M2M frame version {version:?} (this implementation reads #M2M|1|)")
+            }
+            Error::InvalidFrame { detail } => write!(f, "invalid M2M frame: {detail}"),
+            Error::ChecksumMismatch { expected, actual } => write!(
+                f,
+                "M2M frame checksum mismatch: the frame says {expected:#010x}, the content has {actual:#010x}"
+            ),
+            Error::SecurityViolation { required, found } => write!(
+                f,
+                "security violation: {required} is required, the message is {found}"
+            ),
+            Error::AuthenticationFailed { mode } => write!(
+                f,
+                "authentication failed ({mode}): the message was altered or the key is wrong"
+            ),
+            Error::InvalidKey { detail } => write!(f, "invalid key: {detail}"),
         }
     }
 }
@@ -176,3 +271,56 @@ impl std::error::Error for Error {}
 
 /// Result type of the core.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn codes_lists_each_variant_once() {
+        let s = String::new;
+        let all = [
+            Error::TruncatedVarint { offset: 0 },
+            Error::VarintOverflow { offset: 0 },
+            Error::NonCanonicalVarint { offset: 0 },
+            Error::InvalidBase64 { detail: s() },
+            Error::UnknownTokenizer { id: s() },
+            Error::MissingSeparator { after: "" },
+            Error::InvalidPrefix { expected: "" },
+            Error::ContentTooLarge {
+                limit: "",
+                max: 0,
+                actual: 0,
+            },
+            Error::UnknownToken { id: 0 },
+            Error::InvalidUtf8 { valid_up_to: 0 },
+            Error::EncodingNotLoaded { encoding: "" },
+            Error::RankDataCorrupt {
+                encoding: "",
+                detail: s(),
+            },
+            Error::CompressionFailed { detail: s() },
+            Error::DecompressionFailed { detail: s() },
+            Error::UnsupportedAlgorithm { name: s() },
+            Error::InvalidOption {
+                option: "",
+                detail: s(),
+            },
+            Error::InvalidJson { detail: s() },
+            Error::UnsupportedVersion { version: s() },
+            Error::InvalidFrame { detail: s() },
+            Error::ChecksumMismatch {
+                expected: 0,
+                actual: 0,
+            },
+            Error::SecurityViolation {
+                required: "",
+                found: s(),
+            },
+            Error::AuthenticationFailed { mode: "" },
+            Error::InvalidKey { detail: s() },
+        ];
+        let codes: Vec<&str> = all.iter().map(Error::code).collect();
+        assert_eq!(codes, Error::CODES);
+    }
+}

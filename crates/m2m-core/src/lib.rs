@@ -22,6 +22,8 @@ pub mod bpe;
 pub mod codec;
 pub mod encoding;
 pub mod error;
+pub mod frame;
+pub mod keys;
 pub mod limits;
 pub mod token_native;
 pub mod utf16;

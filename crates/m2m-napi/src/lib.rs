@@ -5,7 +5,7 @@
 
 use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::codec::{self, BrotliFraming};
-use m2m_core::{base64, token_native, varint, Encoding};
+use m2m_core::{base64, frame, keys, token_native, varint, Encoding};
 use napi::bindgen_prelude::{
     AsyncTask, Buffer, Either, Object, ToNapiValue, TypeName, Uint32Array, Uint32ArraySlice,
 };
@@ -371,7 +371,11 @@ pub fn decompress<'env>(
     env: &'env Env,
     #[napi(ts_arg_type = "string")] wire: Text,
 ) -> Result<Object<'env>> {
-    let d = codec::decompress(&wire).map_err(to_js)?;
+    decompressed_to_js(env, codec::decompress(&wire).map_err(to_js)?)
+}
+
+/// A `Decompressed` object whose text is made by [`text_to_js`].
+fn decompressed_to_js(env: &Env, d: codec::Decompressed) -> Result<Object<'_>> {
     let mut out = Object::new(env).map_err(internal)?;
     out.set("text", text_to_js(env, &d.text)?)
         .map_err(internal)?;
@@ -386,6 +390,102 @@ pub fn decompress<'env>(
 #[napi]
 pub fn has_wire_prefix(#[napi(ts_arg_type = "string")] text: Head) -> bool {
     codec::has_wire_prefix(&text.0)
+}
+
+/// Encodes JSON as an M2M v1 text frame `#M2M|1|<base64>`, protected as
+/// `mode` (`none`, `hmac`, `aead`) says; AEAD needs a fresh 12-byte nonce.
+#[napi]
+pub fn compress_frame(
+    #[napi(ts_arg_type = "string")] text: Text,
+    mode: String,
+    key: Option<&[u8]>,
+    nonce: Option<&[u8]>,
+) -> Result<String> {
+    let seal = frame::Seal::from_parts(&mode, key, nonce).map_err(to_js)?;
+    frame::encode_text(&text, seal).map_err(to_js)
+}
+
+/// As `compressFrame`, the binary frame (`#M2M|1|` and the frame bytes).
+#[napi]
+pub fn compress_frame_binary(
+    #[napi(ts_arg_type = "string")] text: Text,
+    mode: String,
+    key: Option<&[u8]>,
+    nonce: Option<&[u8]>,
+) -> Result<Buffer> {
+    let seal = frame::Seal::from_parts(&mode, key, nonce).map_err(to_js)?;
+    Ok(frame::encode(&text, seal).map_err(to_js)?.into())
+}
+
+/// Decodes a binary frame, requiring the protection `mode` with `key`.
+#[napi]
+pub fn decompress_frame_binary(bytes: &[u8], mode: String, key: Option<&[u8]>) -> Result<String> {
+    let require = frame::Require::from_parts(&mode, key).map_err(to_js)?;
+    frame::decode(bytes, require).map_err(to_js)
+}
+
+/// `decompress` requiring the protection `mode` with `key`.
+#[napi(ts_return_type = "Decompressed")]
+pub fn decompress_with<'env>(
+    env: &'env Env,
+    #[napi(ts_arg_type = "string")] wire: Text,
+    mode: String,
+    key: Option<&[u8]>,
+) -> Result<Object<'env>> {
+    let require = frame::Require::from_parts(&mode, key).map_err(to_js)?;
+    decompressed_to_js(env, codec::decompress_with(&wire, require).map_err(to_js)?)
+}
+
+/// The header of a text frame as JSON, read without a key or decompressing.
+#[napi]
+pub fn inspect_frame(#[napi(ts_arg_type = "string")] wire: Text) -> Result<String> {
+    frame::inspect_text(&wire)
+        .map(|h| h.to_json())
+        .map_err(to_js)
+}
+
+/// The header of a binary frame as JSON.
+#[napi]
+pub fn inspect_frame_binary(bytes: &[u8]) -> Result<String> {
+    frame::inspect(bytes).map(|h| h.to_json()).map_err(to_js)
+}
+
+/// The core's prefix, encoding, algorithm and error-code tables as JSON.
+#[napi]
+pub fn core_tables() -> String {
+    codec::tables_json()
+}
+
+/// HKDF-SHA256 with salt absent.
+#[napi]
+pub fn hkdf_sha256(ikm: &[u8], info: &[u8], length: u32) -> Result<Buffer> {
+    Ok(keys::hkdf_sha256(ikm, info, length as usize)
+        .map_err(to_js)?
+        .into())
+}
+
+/// The key of one `m2m/v1/{org}/...` hierarchy path.
+#[napi]
+pub fn hierarchy_key(master: &[u8], org: String, kind: String, ids: Vec<String>) -> Result<Buffer> {
+    Ok(keys::hierarchy_key(master, &org, &kind, &ids)
+        .map_err(to_js)?
+        .to_vec()
+        .into())
+}
+
+/// The X25519 public key of a 32-byte secret.
+#[napi]
+pub fn x25519_public_key(secret: &[u8]) -> Result<Buffer> {
+    Ok(keys::x25519_public(secret).map_err(to_js)?.to_vec().into())
+}
+
+/// The session key of our X25519 secret and the peer's public key.
+#[napi]
+pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Buffer> {
+    Ok(keys::x25519_session_key(secret, peer_public)
+        .map_err(to_js)?
+        .to_vec()
+        .into())
 }
 
 // --- Work on the libuv thread pool -------------------------------------------

@@ -6,7 +6,7 @@
 use js_sys::{Error as JsError, Object, Reflect, Uint32Array};
 use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::codec::{self, BrotliFraming};
-use m2m_core::{base64, token_native, varint, Encoding};
+use m2m_core::{base64, frame, keys, token_native, varint, Encoding};
 use wasm_bindgen::prelude::*;
 
 fn to_js(err: m2m_core::Error) -> JsValue {
@@ -165,17 +165,122 @@ pub fn compress_dictionary(text: &str) -> Result<String, JsValue> {
 /// `{ text, algorithm, deprecated }`.
 #[wasm_bindgen]
 pub fn decompress(wire: &str) -> Result<JsValue, JsValue> {
-    let d = codec::decompress(wire).map_err(to_js)?;
+    codec::decompress(wire)
+        .map(decompressed_to_js)
+        .map_err(to_js)
+}
+
+fn decompressed_to_js(d: codec::Decompressed) -> JsValue {
     let obj = Object::new();
     let deprecated = d.deprecated.map_or(JsValue::NULL, JsValue::from);
     let _ = Reflect::set(&obj, &"text".into(), &d.text.into());
     let _ = Reflect::set(&obj, &"algorithm".into(), &d.algorithm.name().into());
     let _ = Reflect::set(&obj, &"deprecated".into(), &deprecated);
-    Ok(obj.into())
+    obj.into()
 }
 
 /// True when text starts with a prefix a decoder would interpret.
 #[wasm_bindgen(js_name = hasWirePrefix)]
 pub fn has_wire_prefix(text: &str) -> bool {
     codec::has_wire_prefix(text)
+}
+
+/// Encodes JSON as an M2M v1 text frame `#M2M|1|<base64>`, protected as
+/// `mode` (`none`, `hmac`, `aead`) says; AEAD needs a fresh 12-byte nonce.
+#[wasm_bindgen(js_name = compressFrame)]
+pub fn compress_frame(
+    text: &str,
+    mode: &str,
+    key: Option<Vec<u8>>,
+    nonce: Option<Vec<u8>>,
+) -> Result<String, JsValue> {
+    let seal = frame::Seal::from_parts(mode, key.as_deref(), nonce.as_deref()).map_err(to_js)?;
+    frame::encode_text(text, seal).map_err(to_js)
+}
+
+/// As `compressFrame`, the binary frame (`#M2M|1|` and the frame bytes).
+#[wasm_bindgen(js_name = compressFrameBinary)]
+pub fn compress_frame_binary(
+    text: &str,
+    mode: &str,
+    key: Option<Vec<u8>>,
+    nonce: Option<Vec<u8>>,
+) -> Result<Vec<u8>, JsValue> {
+    let seal = frame::Seal::from_parts(mode, key.as_deref(), nonce.as_deref()).map_err(to_js)?;
+    frame::encode(text, seal).map_err(to_js)
+}
+
+/// Decodes a binary frame, requiring the protection `mode` with `key`.
+#[wasm_bindgen(js_name = decompressFrameBinary)]
+pub fn decompress_frame_binary(
+    bytes: &[u8],
+    mode: &str,
+    key: Option<Vec<u8>>,
+) -> Result<String, JsValue> {
+    let require = frame::Require::from_parts(mode, key.as_deref()).map_err(to_js)?;
+    frame::decode(bytes, require).map_err(to_js)
+}
+
+/// `decompress` requiring the protection `mode` with `key`.
+#[wasm_bindgen(js_name = decompressWith)]
+pub fn decompress_with(wire: &str, mode: &str, key: Option<Vec<u8>>) -> Result<JsValue, JsValue> {
+    let require = frame::Require::from_parts(mode, key.as_deref()).map_err(to_js)?;
+    codec::decompress_with(wire, require)
+        .map(decompressed_to_js)
+        .map_err(to_js)
+}
+
+/// The header of a text frame as JSON, read without a key or decompressing.
+#[wasm_bindgen(js_name = inspectFrame)]
+pub fn inspect_frame(wire: &str) -> Result<String, JsValue> {
+    frame::inspect_text(wire)
+        .map(|h| h.to_json())
+        .map_err(to_js)
+}
+
+/// The header of a binary frame as JSON.
+#[wasm_bindgen(js_name = inspectFrameBinary)]
+pub fn inspect_frame_binary(bytes: &[u8]) -> Result<String, JsValue> {
+    frame::inspect(bytes).map(|h| h.to_json()).map_err(to_js)
+}
+
+/// The core's prefix, encoding, algorithm and error-code tables as JSON.
+#[wasm_bindgen(js_name = coreTables)]
+pub fn core_tables() -> String {
+    codec::tables_json()
+}
+
+/// HKDF-SHA256 with salt absent.
+#[wasm_bindgen(js_name = hkdfSha256)]
+pub fn hkdf_sha256(ikm: &[u8], info: &[u8], length: u32) -> Result<Vec<u8>, JsValue> {
+    keys::hkdf_sha256(ikm, info, length as usize).map_err(to_js)
+}
+
+/// The key of one `m2m/v1/{org}/...` hierarchy path.
+#[wasm_bindgen(js_name = hierarchyKey)]
+pub fn hierarchy_key(
+    master: &[u8],
+    org: &str,
+    kind: &str,
+    ids: Vec<String>,
+) -> Result<Vec<u8>, JsValue> {
+    keys::hierarchy_key(master, org, kind, &ids)
+        .map(|k| k.to_vec())
+        .map_err(to_js)
+}
+
+/// The X25519 public key of a 32-byte secret.
+#[wasm_bindgen(js_name = x25519PublicKey)]
+pub fn x25519_public_key(secret: &[u8]) -> Result<Vec<u8>, JsValue> {
+    keys::x25519_public(secret)
+        .map(|k| k.to_vec())
+        .map_err(to_js)
+}
+
+/// The session key of our X25519 secret and the peer's public key.
+#[wasm_bindgen(js_name = x25519SessionKey)]
+pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Vec<u8>, JsValue> {
+    keys::x25519_session_key(secret, peer_public)
+        .map(|k| k.to_vec())
+        .map_err(to_js)
 }

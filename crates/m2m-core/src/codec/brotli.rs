@@ -20,7 +20,7 @@ pub const DEFAULT_QUALITY: u32 = 5;
 const MAX_LG_WINDOW: u32 = 22;
 const MIN_LG_WINDOW: u32 = 18;
 
-fn window_for(len: usize) -> u32 {
+pub(super) fn window_for(len: usize) -> u32 {
     let mut lgwin = MIN_LG_WINDOW;
     while lgwin < MAX_LG_WINDOW && (1usize << lgwin) - 16 < len {
         lgwin += 1;
@@ -36,13 +36,29 @@ fn window_for(len: usize) -> u32 {
 /// # Errors
 /// [`Error::InvalidOption`] for a quality above 11.
 pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
+    compress_window(data, quality, window_for(data.len()))
+}
+
+/// As [`compress`] with the window fixed at `lgwin` (10–24), whatever the
+/// input's size: what a peer that always uses one window produces (the M2M
+/// v1 frame's payloads use 22).
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a quality above 11 or a window outside 10–24.
+pub fn compress_window(data: &[u8], quality: u32, lgwin: u32) -> Result<Vec<u8>> {
     if quality > 11 {
         return Err(Error::InvalidOption {
             option: "quality",
             detail: format!("Brotli quality must be 0 to 11, got {quality}"),
         });
     }
-    compress_with(Recycler::new(quality), data, quality)
+    if !(10..=24).contains(&lgwin) {
+        return Err(Error::InvalidOption {
+            option: "lgwin",
+            detail: format!("the Brotli window must be 10 to 24, got {lgwin}"),
+        });
+    }
+    compress_with(Recycler::new(quality), data, quality, lgwin)
 }
 
 /// One-pass encoding of `$data` at `$quality` with the `brotli`-API crate
@@ -51,7 +67,7 @@ pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
 /// exactly the same parameters. Evaluates to the output if the encoder
 /// finished within the worst-case size.
 macro_rules! encode_one_pass {
-    ($krate:ident, $alloc:expr, $data:expr, $quality:expr) => {{
+    ($krate:ident, $alloc:expr, $data:expr, $quality:expr, $lgwin:expr) => {{
         use $krate::enc::encode::{
             BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
             BrotliEncoderStateStruct,
@@ -59,10 +75,7 @@ macro_rules! encode_one_pass {
         let data: &[u8] = $data;
         let mut state = BrotliEncoderStateStruct::new($alloc);
         state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, $quality);
-        state.set_parameter(
-            BrotliEncoderParameter::BROTLI_PARAM_LGWIN,
-            window_for(data.len()),
-        );
+        state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, $lgwin);
         state.set_parameter(
             BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
             data.len() as u32,
@@ -91,8 +104,9 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     alloc: A,
     data: &[u8],
     quality: u32,
+    lgwin: u32,
 ) -> Result<Vec<u8>> {
-    encode_one_pass!(brotli, alloc, data, quality).ok_or_else(|| Error::CompressionFailed {
+    encode_one_pass!(brotli, alloc, data, quality, lgwin).ok_or_else(|| Error::CompressionFailed {
         detail: "the Brotli encoder did not finish in the worst-case output size".to_owned(),
     })
 }
@@ -101,9 +115,16 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
 /// from does it, with the same parameters: the reference the fork's output
 /// must equal byte for byte.
 #[cfg(test)]
-pub(super) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
+pub(crate) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
     let alloc = brotli_upstream::enc::StandardAlloc::default();
-    encode_one_pass!(brotli_upstream, alloc, data, quality).expect("the encoder finishes")
+    encode_one_pass!(
+        brotli_upstream,
+        alloc,
+        data,
+        quality,
+        window_for(data.len())
+    )
+    .expect("the encoder finishes")
 }
 
 /// Decompresses one complete, standard (RFC 7932) Brotli stream, refusing to

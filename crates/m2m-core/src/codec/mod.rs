@@ -6,6 +6,8 @@
 //! | `#BR\|` | Brotli + base64 (stateless) | encode + decode |
 //! | `#M2M[v3.0]\|DATA:` | Brotli + base64 (inside sessions) | encode + decode |
 //! | `#M2M[v2.0]\|DATA:` | zlib + base64, deprecated | decode only |
+//! | `#M2M\|1\|` | M2M v1 frame (see [`crate::frame`]) | encode + decode |
+//! | `#M2M\|<digits>\|` | a frame of another version | an error, never Dictionary |
 //! | `#DI\|`, `#M2M\|` | Dictionary | encode `#DI\|`, decode both |
 //! | `#T1\|` | Token (abbreviated JSON) | in the TypeScript layer |
 //! | anything else | None (passthrough) | decodes to itself |
@@ -21,7 +23,7 @@ pub use self::brotli::DEFAULT_QUALITY as DEFAULT_BROTLI_QUALITY;
 use crate::encoding::Encoding;
 use crate::error::{Error, Result};
 use crate::limits::{check_message_size, MAX_DECOMPRESSED_BYTES};
-use crate::{base64, bpe, token_native};
+use crate::{base64, bpe, frame, token_native};
 
 /// Wire prefixes, in one place.
 pub mod prefix {
@@ -37,13 +39,16 @@ pub mod prefix {
     pub const ZLIB_LEGACY: &str = "#M2M[v2.0]|DATA:";
     /// Dictionary.
     pub const DICTIONARY: &str = "#DI|";
-    /// Dictionary, the older prefix (decoded, never emitted).
+    /// Dictionary, the older prefix (decoded, never emitted). Followed by
+    /// digits and `|` it starts a frame instead.
     pub const DICTIONARY_LEGACY: &str = "#M2M|";
+    /// The M2M v1 frame (`#M2M|<version>|`, version 1).
+    pub const FRAME_V1: &str = "#M2M|1|";
     /// Start of every versioned `#M2M[vX.Y]` framing.
     pub const VERSIONED: &str = "#M2M[";
 
     /// Every prefix a decoder recognises.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 9] = [
         TOKEN_NATIVE,
         TOKEN,
         BROTLI,
@@ -51,6 +56,7 @@ pub mod prefix {
         ZLIB_LEGACY,
         DICTIONARY,
         DICTIONARY_LEGACY,
+        FRAME_V1,
         VERSIONED,
     ];
 
@@ -81,20 +87,85 @@ pub enum Algorithm {
     Brotli,
     /// `#DI|`.
     Dictionary,
+    /// `#M2M|1|`, the M2M v1 frame.
+    Frame,
     /// Passthrough.
     None,
 }
 
 impl Algorithm {
-    /// The API name: `token-native`, `token`, `brotli`, `dictionary`, `none`.
+    /// Every algorithm.
+    pub const ALL: [Algorithm; 6] = [
+        Algorithm::TokenNative,
+        Algorithm::Token,
+        Algorithm::Brotli,
+        Algorithm::Dictionary,
+        Algorithm::Frame,
+        Algorithm::None,
+    ];
+
+    /// The API name: `token-native`, `token`, `brotli`, `dictionary`, `m2m`, `none`.
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::TokenNative => "token-native",
             Algorithm::Token => "token",
             Algorithm::Brotli => "brotli",
             Algorithm::Dictionary => "dictionary",
+            Algorithm::Frame => "m2m",
             Algorithm::None => "none",
         }
+    }
+}
+
+/// What the start of a wire string says it is: the one place that reads
+/// prefixes, so no prefix can be mistaken for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireKind<'a> {
+    /// `#TK|`.
+    TokenNative,
+    /// `#T1|`.
+    Token,
+    /// `#BR|`.
+    Brotli,
+    /// `#M2M[v3.0]|DATA:`.
+    BrotliSession,
+    /// `#M2M[v2.0]|DATA:`.
+    ZlibLegacy,
+    /// Another `#M2M[...` framing.
+    VersionedUnknown,
+    /// `#DI|`.
+    Dictionary,
+    /// `#M2M|` not followed by a frame version.
+    DictionaryLegacy,
+    /// `#M2M|<digits>|`: a frame of this version (the digits), never Dictionary.
+    Frame(&'a str),
+    /// No known prefix.
+    None,
+}
+
+impl<'a> WireKind<'a> {
+    /// Classifies a wire string by its prefix.
+    pub fn of(wire: &'a str) -> WireKind<'a> {
+        if let Some(rest) = wire.strip_prefix(prefix::DICTIONARY_LEGACY) {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && rest.as_bytes().get(digits) == Some(&b'|') {
+                return WireKind::Frame(&rest[..digits]);
+            }
+            return WireKind::DictionaryLegacy;
+        }
+        let table: [(&str, WireKind<'a>); 7] = [
+            (prefix::TOKEN_NATIVE, WireKind::TokenNative),
+            (prefix::TOKEN, WireKind::Token),
+            (prefix::BROTLI, WireKind::Brotli),
+            (prefix::BROTLI_SESSION, WireKind::BrotliSession),
+            (prefix::ZLIB_LEGACY, WireKind::ZlibLegacy),
+            (prefix::VERSIONED, WireKind::VersionedUnknown),
+            (prefix::DICTIONARY, WireKind::Dictionary),
+        ];
+        table
+            .iter()
+            .find(|(p, _)| wire.starts_with(p))
+            .map_or(WireKind::None, |(_, kind)| *kind)
     }
 }
 
@@ -121,7 +192,7 @@ pub struct Decompressed {
 /// True when `text` starts with a prefix a decoder would interpret, so it
 /// must never be sent as passthrough.
 pub fn has_wire_prefix(text: &str) -> bool {
-    prefix::ALL.iter().any(|p| text.starts_with(p))
+    WireKind::of(text) != WireKind::None
 }
 
 fn check_content_size(text: &str) -> Result<()> {
@@ -222,64 +293,148 @@ fn utf8(bytes: Vec<u8>) -> Result<String> {
 }
 
 /// Decodes any wire string this core handles: TokenNative, Brotli (both
-/// framings), the deprecated zlib framing, Dictionary (both prefixes), and
-/// passthrough for text without a recognised prefix.
+/// framings), the deprecated zlib framing, Dictionary (both prefixes), an
+/// unprotected M2M v1 frame, and passthrough for text without a recognised
+/// prefix.
 ///
 /// # Errors
 /// [`Error::ContentTooLarge`] (message or output), [`Error::UnsupportedAlgorithm`]
-/// for `#T1|` (decoded in TypeScript) and unknown `#M2M[vX.Y]` versions, and
-/// each format's own errors ([`Error::DecompressionFailed`], base64, varint,
-/// token and UTF-8 errors). Never partial output.
+/// for `#T1|` (decoded in TypeScript) and unknown `#M2M[vX.Y]` versions,
+/// [`Error::UnsupportedVersion`] for `#M2M|<n>|` frames other than version 1,
+/// [`Error::SecurityViolation`] for a protected frame (it needs its key: see
+/// [`decompress_with`]), and each format's own errors. Never partial output.
 pub fn decompress(wire: &str) -> Result<Decompressed> {
+    decompress_with(wire, frame::Require::None)
+}
+
+/// As [`decompress`], with the protection the receiver requires. With
+/// [`frame::Require::Hmac`] or [`frame::Require::Aead`] only an M2M v1 frame
+/// in that mode is accepted: any other message, a frame in another mode
+/// included, is an [`Error::SecurityViolation`].
+///
+/// # Errors
+/// As [`decompress`], and the errors of [`frame::decode_text`].
+pub fn decompress_with(wire: &str, require: frame::Require<'_>) -> Result<Decompressed> {
     check_message_size(wire.len())?;
     let done = |text, algorithm| Decompressed {
         text,
         algorithm,
         deprecated: None,
     };
-    if wire.starts_with(prefix::TOKEN_NATIVE) {
-        return Ok(done(
+    let kind = WireKind::of(wire);
+    if require.mode() != frame::SecurityMode::None && !matches!(kind, WireKind::Frame(_)) {
+        return Err(Error::SecurityViolation {
+            required: require.mode().name(),
+            found: format!("not an M2M frame ({})", kind_algorithm(kind).name()),
+        });
+    }
+    match kind {
+        WireKind::TokenNative => Ok(done(
             detokenize(token_native::unpack_text(wire)?)?,
             Algorithm::TokenNative,
-        ));
-    }
-    if let Some(b64) = wire
-        .strip_prefix(prefix::BROTLI)
-        .or_else(|| wire.strip_prefix(prefix::BROTLI_SESSION))
-    {
-        return Ok(done(
-            utf8(brotli::decompress(&base64::decode(b64)?)?)?,
-            Algorithm::Brotli,
-        ));
-    }
-    if let Some(b64) = wire.strip_prefix(prefix::ZLIB_LEGACY) {
-        let text = utf8(brotli::inflate_zlib(&base64::decode(b64)?)?)?;
-        return Ok(Decompressed {
-            text,
-            algorithm: Algorithm::Brotli,
-            deprecated: Some(prefix::ZLIB_LEGACY),
-        });
-    }
-    if let Some(body) = wire.strip_prefix(prefix::DICTIONARY) {
-        return Ok(done(
-            dictionary::decode(body, MAX_DECOMPRESSED_BYTES)?,
+        )),
+        WireKind::Brotli | WireKind::BrotliSession => {
+            let b64 = wire
+                .strip_prefix(prefix::BROTLI)
+                .or_else(|| wire.strip_prefix(prefix::BROTLI_SESSION))
+                .unwrap_or_default();
+            Ok(done(
+                utf8(brotli::decompress(&base64::decode(b64)?)?)?,
+                Algorithm::Brotli,
+            ))
+        }
+        WireKind::ZlibLegacy => {
+            let b64 = &wire[prefix::ZLIB_LEGACY.len()..];
+            let text = utf8(brotli::inflate_zlib(&base64::decode(b64)?)?)?;
+            Ok(Decompressed {
+                text,
+                algorithm: Algorithm::Brotli,
+                deprecated: Some(prefix::ZLIB_LEGACY),
+            })
+        }
+        WireKind::Dictionary => Ok(done(
+            dictionary::decode(&wire[prefix::DICTIONARY.len()..], MAX_DECOMPRESSED_BYTES)?,
             Algorithm::Dictionary,
-        ));
-    }
-    if let Some(body) = wire.strip_prefix(prefix::DICTIONARY_LEGACY) {
-        return Ok(done(
-            dictionary::decode(body, MAX_DECOMPRESSED_BYTES)?,
+        )),
+        WireKind::DictionaryLegacy => Ok(done(
+            dictionary::decode(
+                &wire[prefix::DICTIONARY_LEGACY.len()..],
+                MAX_DECOMPRESSED_BYTES,
+            )?,
             Algorithm::Dictionary,
-        ));
-    }
-    if wire.starts_with(prefix::TOKEN) {
-        return Err(Error::UnsupportedAlgorithm {
+        )),
+        WireKind::Frame("1") => Ok(done(frame::decode_text(wire, require)?, Algorithm::Frame)),
+        WireKind::Frame(version) => Err(Error::UnsupportedVersion {
+            version: version.chars().take(24).collect(),
+        }),
+        WireKind::Token => Err(Error::UnsupportedAlgorithm {
             name: "#T1| is decoded by the TypeScript layer, not the core".to_owned(),
-        });
+        }),
+        WireKind::VersionedUnknown => {
+            let name = wire.chars().take_while(|&c| c != '|').take(24).collect();
+            Err(Error::UnsupportedAlgorithm { name })
+        }
+        WireKind::None => Ok(done(wire.to_owned(), Algorithm::None)),
     }
-    if wire.starts_with(prefix::VERSIONED) {
-        let name = wire.chars().take_while(|&c| c != '|').take(24).collect();
-        return Err(Error::UnsupportedAlgorithm { name });
+}
+
+/// The algorithm of a wire kind.
+pub fn kind_algorithm(kind: WireKind<'_>) -> Algorithm {
+    match kind {
+        WireKind::TokenNative => Algorithm::TokenNative,
+        WireKind::Token => Algorithm::Token,
+        WireKind::Brotli
+        | WireKind::BrotliSession
+        | WireKind::ZlibLegacy
+        | WireKind::VersionedUnknown => Algorithm::Brotli,
+        WireKind::Dictionary | WireKind::DictionaryLegacy => Algorithm::Dictionary,
+        WireKind::Frame(_) => Algorithm::Frame,
+        WireKind::None => Algorithm::None,
     }
-    Ok(done(wire.to_owned(), Algorithm::None))
+}
+
+/// Encodes JSON `text` as an M2M v1 text frame (`#M2M|1|<base64>`).
+///
+/// # Errors
+/// As [`frame::encode`].
+pub fn compress_frame(text: &str, seal: frame::Seal<'_>) -> Result<String> {
+    frame::encode_text(text, seal)
+}
+
+/// The core's tables as JSON, for the TypeScript layer to read instead of
+/// repeating them: `{ prefixes: { NAME: prefix }, maxPrefixLen, encodings:
+/// [{ name, wire, byte }], algorithms: [name], errorCodes: [code] }`.
+pub fn tables_json() -> String {
+    let prefixes: serde_json::Map<String, serde_json::Value> = [
+        ("TOKEN_NATIVE", prefix::TOKEN_NATIVE),
+        ("TOKEN", prefix::TOKEN),
+        ("BROTLI", prefix::BROTLI),
+        ("BROTLI_SESSION", prefix::BROTLI_SESSION),
+        ("ZLIB_LEGACY", prefix::ZLIB_LEGACY),
+        ("DICTIONARY", prefix::DICTIONARY),
+        ("DICTIONARY_LEGACY", prefix::DICTIONARY_LEGACY),
+        ("FRAME_V1", prefix::FRAME_V1),
+        ("VERSIONED", prefix::VERSIONED),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into()))
+    .collect();
+    let encodings: Vec<serde_json::Value> = Encoding::ALL
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "name": e.name(),
+                "wire": e.wire_char().to_string(),
+                "byte": e.wire_byte(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "prefixes": prefixes,
+        "maxPrefixLen": prefix::MAX_LEN,
+        "encodings": encodings,
+        "algorithms": Algorithm::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "errorCodes": Error::CODES,
+    })
+    .to_string()
 }

@@ -195,7 +195,9 @@ impl BrotliAlloc for Recycler {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::brotli::{compress, compress_upstream, compress_with, decompress};
+    use crate::codec::brotli::{
+        compress, compress_upstream, compress_with, decompress, window_for,
+    };
 
     /// A small deterministic generator (xorshift64*).
     struct Rng(u64);
@@ -259,7 +261,13 @@ mod tests {
                 _ => rng.below(max_len + 1),
             };
             let data = input(&mut rng, len);
-            let recycled = compress_with(Recycler::new(quality), &data, quality).unwrap();
+            let recycled = compress_with(
+                Recycler::new(quality),
+                &data,
+                quality,
+                window_for(data.len()),
+            )
+            .unwrap();
             let upstream = compress_upstream(&data, quality);
             assert!(
                 recycled == upstream,

@@ -210,3 +210,130 @@ fn brotli_every_quality_round_trips() {
         }
     }
 }
+
+/// The kind a prefix table lookup must give, computed independently of
+/// [`WireKind::of`]: `#M2M|<digits>|` is a frame; otherwise the longest known
+/// prefix the text starts with decides.
+fn expected_kind(text: &str) -> &'static str {
+    if let Some(rest) = text.strip_prefix("#M2M|") {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest.as_bytes().get(digits) == Some(&b'|') {
+            return "frame";
+        }
+    }
+    let names = [
+        (prefix::TOKEN_NATIVE, "token-native"),
+        (prefix::TOKEN, "token"),
+        (prefix::BROTLI, "brotli"),
+        (prefix::BROTLI_SESSION, "brotli-session"),
+        (prefix::ZLIB_LEGACY, "zlib"),
+        (prefix::DICTIONARY, "dictionary"),
+        (prefix::DICTIONARY_LEGACY, "dictionary-legacy"),
+        (prefix::FRAME_V1, "frame"),
+        (prefix::VERSIONED, "versioned"),
+    ];
+    assert_eq!(names.len(), prefix::ALL.len(), "every prefix is named here");
+    names
+        .iter()
+        .filter(|(p, _)| text.starts_with(p))
+        .max_by_key(|(p, _)| p.len())
+        .map_or("none", |(_, name)| name)
+}
+
+fn kind_name(kind: WireKind<'_>) -> &'static str {
+    match kind {
+        WireKind::TokenNative => "token-native",
+        WireKind::Token => "token",
+        WireKind::Brotli => "brotli",
+        WireKind::BrotliSession => "brotli-session",
+        WireKind::ZlibLegacy => "zlib",
+        WireKind::VersionedUnknown => "versioned",
+        WireKind::Dictionary => "dictionary",
+        WireKind::DictionaryLegacy => "dictionary-legacy",
+        WireKind::Frame(_) => "frame",
+        WireKind::None => "none",
+    }
+}
+
+#[test]
+fn no_prefix_is_mistaken_for_another_nor_any_prefix_of_one() {
+    let mut known: Vec<String> = prefix::ALL.iter().map(|p| p.to_string()).collect();
+    known.extend(["#M2M|2|", "#M2M|0|", "#M2M|10|", "#M2M|99999999999|"].map(String::from));
+    let mut checked = 0;
+    for p in &known {
+        for cut in 0..=p.len() {
+            for tail in ["", "x", "1|", "|", "AAAA"] {
+                let text = format!("{}{tail}", &p[..cut]);
+                assert_eq!(
+                    kind_name(WireKind::of(&text)),
+                    expected_kind(&text),
+                    "{text:?}"
+                );
+                assert_eq!(
+                    has_wire_prefix(&text),
+                    expected_kind(&text) != "none",
+                    "{text:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 400);
+}
+
+#[test]
+fn frame_versions_are_never_read_as_the_dictionary_prefix() {
+    for version in ["2", "0", "10", "12345"] {
+        let err = decode(&format!("#M2M|{version}|IgABAAAA")).unwrap_err();
+        assert_eq!(err.code(), "UNSUPPORTED_VERSION", "{version}");
+    }
+    // Version 1 with a broken body is a frame error, not Dictionary text.
+    for body in ["", "IgAB", "not base64", "AAAA"] {
+        let err = decode(&format!("#M2M|1|{body}")).unwrap_err();
+        assert!(
+            ["INVALID_BASE64", "INVALID_FRAME"].contains(&err.code()),
+            "{body:?}: {err}"
+        );
+    }
+    // The old dictionary prefix still decodes when no version follows it.
+    assert_eq!(decode("#M2M|1").unwrap(), "1");
+    assert_eq!(decode("#M2M|x|y").unwrap(), "x|y");
+}
+
+#[test]
+fn frames_decode_through_decompress_and_the_required_mode_is_enforced() {
+    let json = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"Hello there"}]}"#;
+    let key = [3u8; 32];
+    let plain = compress_frame(json, frame::Seal::None).unwrap();
+    let d = decompress(&plain).unwrap();
+    assert_eq!((d.text.as_str(), d.algorithm), (json, Algorithm::Frame));
+    let hmac = compress_frame(json, frame::Seal::Hmac { key: &key }).unwrap();
+    assert_eq!(decode(&hmac).unwrap_err().code(), "SECURITY_VIOLATION");
+    let got = decompress_with(&hmac, frame::Require::Hmac(&key)).unwrap();
+    assert_eq!(got.text, json);
+    // Where protection is required, a message that is not a frame is refused.
+    let br = compress_brotli(json, 5, BrotliFraming::Stateless).unwrap();
+    for wire in [br.as_str(), json, plain.as_str()] {
+        let err = decompress_with(wire, frame::Require::Hmac(&key)).unwrap_err();
+        assert_eq!(err.code(), "SECURITY_VIOLATION", "{wire}");
+    }
+}
+
+#[test]
+fn the_tables_name_every_prefix_encoding_and_code() {
+    let t: serde_json::Value = serde_json::from_str(&tables_json()).unwrap();
+    assert_eq!(t["prefixes"].as_object().unwrap().len(), prefix::ALL.len());
+    for p in prefix::ALL {
+        assert!(
+            t["prefixes"].as_object().unwrap().values().any(|v| v == p),
+            "{p}"
+        );
+    }
+    assert_eq!(t["maxPrefixLen"], prefix::MAX_LEN);
+    assert_eq!(t["encodings"][2]["wire"], "L");
+    assert_eq!(t["encodings"][1]["byte"], 1);
+    assert_eq!(
+        t["errorCodes"].as_array().unwrap().len(),
+        Error::CODES.len()
+    );
+}
