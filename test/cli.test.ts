@@ -131,7 +131,7 @@ describe.concurrent('m2m CLI', () => {
     ]);
     expect(alg.code).toBe(2);
     expect(alg.stderr).toContain('unknown algorithm "zstd"');
-    expect(alg.stderr).toContain('auto, token-native, token, brotli, dictionary, none');
+    expect(alg.stderr).toContain('auto, token-native, token, brotli, dictionary, m2m, none');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('unknown option --algoritm. Did you mean --algorithm?');
     expect(short.code).toBe(2);
@@ -205,7 +205,14 @@ describe.concurrent('m2m CLI', () => {
     expect(text.code).toBe(0);
     const a = json(asJson) as { auto: string; algorithms: { algorithm: string; ok: boolean }[]; originalBytes: number };
     expect(a.originalBytes).toBe(chat.length);
-    expect(a.algorithms.map((r) => r.algorithm)).toEqual(['token-native', 'token', 'brotli', 'dictionary', 'none']);
+    expect(a.algorithms.map((r) => r.algorithm)).toEqual([
+      'token-native',
+      'token',
+      'brotli',
+      'dictionary',
+      'm2m',
+      'none',
+    ]);
     expect(Object.keys(a).sort()).toEqual(['algorithms', 'auto', 'encoding', 'originalBytes', 'originalTokens']);
     expect(text.stdout).toMatch(/^algorithm\s+wire bytes\s+saved\s+wire tokens\s+saved$/m);
     for (const r of a.algorithms)

@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       maxSize: 16 * 1024 * 1024,
       minSize: 100,
       brotliThreshold: 1024,
+      profile: 'default',
       preferTokenForApi: true,
       mlRouting: false,
     });

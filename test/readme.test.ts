@@ -31,7 +31,7 @@ describe('README', () => {
     await server.close();
   });
 
-  for (const file of ['token-native.mjs', 'compress.mjs']) {
+  for (const file of ['token-native.mjs', 'compress.mjs', 'frame.mjs']) {
     it(`shows examples/${file} and its real output`, () => {
       const code = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
       expect(readme).toContain(code.trim());

@@ -25,7 +25,19 @@ export {
   decompressBinary,
   decompressDetailed,
   decompressDetailedAsync,
+  type Profile,
 } from './codec/codec.js';
+export {
+  compressFrame,
+  compressFrameBinary,
+  decompressFrameBinary,
+  type FrameInfo,
+  type FrameSecurity,
+  inspect,
+  type RequestHeaderInfo,
+  type ResponseHeaderInfo,
+  type SecurityMode,
+} from './codec/frame.js';
 export {
   encodingForModel,
   estimateCost,
@@ -39,6 +51,8 @@ export { compressSse, createSseCompressStream, createSseDecompressStream, decomp
 export type { Backend, BackendKind } from './core/backend.js';
 export { ENCODINGS, type Encoding } from './core/encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './core/errors.js';
+export { hkdfSha256, KeyHierarchy, type KeyPurpose, x25519KeyPair, x25519SessionKey } from './core/keys.js';
+export { type CoreTables, coreTables, tokenNativeEncoding } from './core/tables.js';
 export { countTokens, decode, type EncodeOptions, encode } from './core/tokenizer.js';
 export {
   base64Decode,

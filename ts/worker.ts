@@ -110,7 +110,6 @@ export interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 
-const TOKEN_NATIVE_IDS: Record<string, Encoding> = { C: 'cl100k_base', O: 'o200k_base', L: 'llama3' };
 const DEFAULT_ENCODING: Encoding = 'cl100k_base';
 
 /** The encoding a compression needs rank data for, if any. */
@@ -156,7 +155,8 @@ export function serveM2M(scope: WorkerScope): void {
       return (await lib([encodingFor(options)])).compress(content, options);
     },
     async decompress(wire) {
-      const tk = wire.startsWith('#TK|') ? TOKEN_NATIVE_IDS[wire.charAt(4)] : undefined;
+      // The core's table says which encoding a #TK| string needs; load it next.
+      const tk = (await lib()).tokenNativeEncoding(wire);
       return (await lib([tk])).decompressDetailed(wire);
     },
     async analyze(content, options = {}) {

@@ -1,17 +1,27 @@
 import { type Backend, backend, type RawDecompressed } from '../core/backend.js';
 import { type Encoding, toEncoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
+import { encodingOfByte, tokenNativeEncoding } from '../core/tables.js';
 import { utf8Length } from '../core/utf8.js';
 import { scan } from '../security/scanner.js';
 import type { ScanOptions, ScanResult } from '../security/types.js';
 import { assertSafe } from '../security/violation.js';
-import { decodeT1, encodeT1 } from './t1.js';
+import { compressFrame, type FrameSecurity, securityParts } from './frame.js';
+import { decodeT1, encodeT1, T1_PREFIX } from './t1.js';
 
-/** The protocol's compression algorithms. */
-export type Algorithm = 'token-native' | 'token' | 'brotli' | 'dictionary' | 'none';
+/** The protocol's compression algorithms (`m2m`: the M2M v1 frame, `#M2M|1|`). */
+export type Algorithm = 'token-native' | 'token' | 'brotli' | 'dictionary' | 'm2m' | 'none';
 
 /** Every algorithm, in the order `analyze()` reports them. */
-export const ALGORITHMS: readonly Algorithm[] = ['token-native', 'token', 'brotli', 'dictionary', 'none'];
+export const ALGORITHMS: readonly Algorithm[] = ['token-native', 'token', 'brotli', 'dictionary', 'm2m', 'none'];
+
+/**
+ * Output restrictions. `'reference'`: only forms the reference implementation
+ * (m2m-protocol 0.4.0) decodes: `#TK|C|`, `#TK|O|`, `#M2M[v3.0]|DATA:`,
+ * `#M2M|1|` and passthrough (never `#TK|L|`, which it reads with cl100k, nor
+ * `#BR|`, `#T1|` or `#DI|`). `'default'`: the protocol documents' forms.
+ */
+export type Profile = 'default' | 'reference';
 
 /** Options of `compress()`. */
 export interface CompressOptions {
@@ -37,6 +47,10 @@ export interface CompressOptions {
   countTokens?: boolean;
   /** T1: drop parameters equal to their documented default. Default true. */
   omitDefaults?: boolean;
+  /** `m2m` frames: HMAC-SHA256 or ChaCha20-Poly1305 protection and its key. Default none. */
+  security?: FrameSecurity;
+  /** Restrict output to what a peer decodes; see {@link Profile}. Default `'default'`. */
+  profile?: Profile;
   /**
    * Scan the content for threats before compressing (spec §7.5): `true` for
    * the scanner's defaults (monitor mode), or its options. In `blocking`
@@ -62,6 +76,14 @@ export interface CompressResult {
 
 /** Options of `decompress()`. */
 export interface DecompressOptions {
+  /**
+   * The protection the receiver requires: with `hmac` or `aead`, only an
+   * `#M2M|1|` frame in that mode made with this key is accepted; anything
+   * else (another mode, a stripped frame, any other wire form) throws
+   * `SECURITY_VIOLATION`. Without it, a protected frame throws
+   * `SECURITY_VIOLATION` too (its key is needed).
+   */
+  security?: FrameSecurity;
   /** T1: add documented defaults back. Default false. */
   restoreDefaults?: boolean;
   /** Called when the wire string uses a deprecated framing. Default: a process warning (Node) or console.warn. */
@@ -80,7 +102,6 @@ const DEFAULT_ENCODING: Encoding = 'cl100k_base';
 const DEFAULT_BROTLI_QUALITY = 5;
 const DEFAULT_MIN_SIZE = 100;
 const DEFAULT_BROTLI_THRESHOLD = 1024;
-const T1_PREFIX = '#T1|';
 
 function checkQuality(quality: number): number {
   if (!Number.isInteger(quality) || quality < 0 || quality > 11) {
@@ -95,6 +116,59 @@ function toAlgorithm(name: string): Algorithm | 'auto' {
     'UNSUPPORTED_ALGORITHM',
     `unknown algorithm ${JSON.stringify(name)} (expected auto, ${ALGORITHMS.join(', ')})`,
   );
+}
+
+const PROFILES: readonly Profile[] = ['default', 'reference'];
+
+/**
+ * The algorithm to use after the profile and security options have had their
+ * say: protection needs a frame (`auto` becomes `m2m`; another algorithm is
+ * an error, never silently unprotected), and the reference profile refuses
+ * what the reference cannot decode.
+ */
+function resolve(algorithm: Algorithm | 'auto', options: CompressOptions): Algorithm | 'auto' {
+  const profile = options.profile ?? 'default';
+  if (!PROFILES.includes(profile)) {
+    throw new M2MError('INVALID_OPTION', `profile must be one of ${PROFILES.join(', ')}, got ${String(profile)}`);
+  }
+  const [mode] = securityParts(options.security);
+  if (mode !== 'none') {
+    if (algorithm === 'auto' || algorithm === 'm2m') return 'm2m';
+    throw new M2MError(
+      'INVALID_OPTION',
+      `security (${mode}) protects M2M frames only: use algorithm 'm2m' (or 'auto'), not '${algorithm}'`,
+    );
+  }
+  if (algorithm === 'auto' || referenceDecodes(algorithm, options)) return algorithm;
+  throw new M2MError(
+    'INVALID_OPTION',
+    `profile 'reference': the reference implementation cannot decode ${algorithm}${
+      algorithm === 'token-native' ? ` with ${options.encoding}` : algorithm === 'brotli' ? ' as #BR|' : ''
+    }`,
+  );
+}
+
+/** True unless the reference profile is on and the reference would not decode this algorithm's output. */
+function referenceDecodes(algorithm: Algorithm, options: CompressOptions): boolean {
+  if (options.profile !== 'reference') return true;
+  switch (algorithm) {
+    case 'token-native':
+      // The reference reads L with cl100k: Llama 3 ids would decode to other text.
+      return (options.encoding ?? DEFAULT_ENCODING) !== 'llama3';
+    case 'brotli':
+      return !!options.session;
+    case 'token':
+    case 'dictionary':
+      return false;
+    case 'm2m':
+    case 'none':
+      return true;
+  }
+}
+
+/** Options as the reference profile narrows them: Brotli in its session framing, which the reference reads. */
+function profiled(options: CompressOptions): CompressOptions {
+  return options.profile === 'reference' ? { ...options, session: true } : options;
 }
 
 /** Compresses with one given algorithm. */
@@ -115,6 +189,8 @@ function compressWith(core: Backend, algorithm: Algorithm, content: string, opti
       );
     case 'dictionary':
       return core.compressDictionary(content);
+    case 'm2m':
+      return compressFrame(content, options.security);
     case 'none':
       if (core.hasWirePrefix(content)) {
         throw new M2MError(
@@ -153,10 +229,16 @@ function sizeOption(name: 'minSize' | 'brotliThreshold', value: number | undefin
  * text-preserving codecs compete, and Brotli only from 4 KiB.
  */
 function autoPlan(originalBytes: number, prefixed: boolean, options: CompressOptions): Algorithm[] {
+  return autoCandidates(originalBytes, prefixed, options).filter((a) => referenceDecodes(a, options));
+}
+
+function autoCandidates(originalBytes: number, prefixed: boolean, options: CompressOptions): Algorithm[] {
   const minSize = sizeOption('minSize', options.minSize, DEFAULT_MIN_SIZE);
   const threshold = sizeOption('brotliThreshold', options.brotliThreshold, DEFAULT_BROTLI_THRESHOLD);
   if (originalBytes < minSize && !prefixed) return ['none'];
-  const brotli: Algorithm[] = originalBytes >= threshold ? ['brotli'] : [];
+  // Prefixed content cannot pass through; the reference profile's fallback is Brotli.
+  const brotli: Algorithm[] =
+    originalBytes >= threshold || (prefixed && options.profile === 'reference') ? ['brotli'] : [];
   if (options.optimize === 'tokens')
     return originalBytes < 4096 ? ['token', 'dictionary'] : ['token', 'dictionary', ...brotli];
   if (originalBytes < 512) return ['token', 'token-native', 'dictionary', ...brotli];
@@ -194,7 +276,10 @@ function keepSmallest(
   const size = (c: Candidate) => (byTokens ? core.countTokens(c.wire, encoding) : c.bytes);
   // Passthrough is the fallback when nothing applies (and is never larger).
   let best: Candidate = candidates[0] ?? { algorithm: 'none', wire: content, bytes: originalBytes };
-  if (best.algorithm === 'none' && prefixed) best = dictionaryOf(core, content);
+  if (best.algorithm === 'none' && prefixed) {
+    // Only reached outside the reference profile, whose plan has Brotli for prefixed text.
+    best = dictionaryOf(core, content);
+  }
   let bestSize = size(best);
   for (const c of candidates.slice(1)) {
     const s = size(c);
@@ -231,10 +316,11 @@ function withTokens(core: Backend, result: CompressResult, content: string, opti
  * and whitespace. `'auto'` never picks T1 unless its result decodes to
  * exactly the input.
  */
-export function compress(content: string, options: CompressOptions = {}): CompressResult {
+export function compress(content: string, given: CompressOptions = {}): CompressResult {
   const core = backend();
+  const options = profiled(given);
   const { originalBytes, security } = admit(core, content, options.scan);
-  const algorithm = toAlgorithm(options.algorithm ?? 'auto');
+  const algorithm = resolve(toAlgorithm(options.algorithm ?? 'auto'), options);
   let chosen: Candidate;
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
@@ -332,10 +418,11 @@ async function compressWithAsync(
  * with the native backend, so a large payload does not block the event loop.
  * Same results as `compress()`.
  */
-export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
+export async function compressAsync(content: string, given: CompressOptions = {}): Promise<CompressResult> {
   const core = backend();
+  const options = profiled(given);
   const { originalBytes, security } = admit(core, content, options.scan);
-  const algorithm = toAlgorithm(options.algorithm ?? 'auto');
+  const algorithm = resolve(toAlgorithm(options.algorithm ?? 'auto'), options);
   let chosen: Candidate;
   if (algorithm === 'auto') {
     const prefixed = core.hasWirePrefix(content);
@@ -364,15 +451,20 @@ function defaultWarning(message: string): void {
 
 /** Decodes a wire string of any algorithm, reporting which one it was. */
 export function decompressDetailed(wire: string, options: DecompressOptions = {}): DecompressResult {
+  const [mode, key] = securityParts(options.security);
+  const core = backend();
+  if (mode !== 'none') return settle(core.decompressWith(wire, mode, key), options);
   if (wire.startsWith(T1_PREFIX)) {
     return { text: decodeT1(wire, { restoreDefaults: options.restoreDefaults ?? false }), algorithm: 'token' };
   }
-  const core = backend();
-  if (wire.startsWith('#TK|')) {
-    // The encoding must be loaded before the core can detokenize.
-    core.ensureEncoding(encodingOfTokenNative(wire));
-  }
+  ensureTokenNative(core, wire);
   return settle(core.decompress(wire), options);
+}
+
+/** Loads the encoding a `#TK|` string names, which the core needs to detokenize (an unknown id is left for the core to report). */
+function ensureTokenNative(core: Backend, wire: string): void {
+  const encoding = tokenNativeEncoding(wire);
+  if (encoding) core.ensureEncoding(encoding);
 }
 
 function settle(raw: RawDecompressed, options: DecompressOptions): DecompressResult {
@@ -386,21 +478,16 @@ function settle(raw: RawDecompressed, options: DecompressOptions): DecompressRes
   return result;
 }
 
-const WIRE_IDS: Record<string, Encoding> = { C: 'cl100k_base', O: 'o200k_base', L: 'llama3' };
-
-/** The encoding a `#TK|` string names; an unknown id is left for the core to report. */
-function encodingOfTokenNative(wire: string): Encoding {
-  return WIRE_IDS[wire.charAt(4)] ?? DEFAULT_ENCODING;
-}
-
 /** `decompressDetailed()` with the core's work on libuv's thread pool (native backend). */
 export async function decompressDetailedAsync(
   wire: string,
   options: DecompressOptions = {},
 ): Promise<DecompressResult> {
-  if (wire.startsWith(T1_PREFIX) || utf8Length(wire) < 64 * 1024) return decompressDetailed(wire, options);
+  if (wire.startsWith(T1_PREFIX) || options.security || utf8Length(wire) < 64 * 1024) {
+    return decompressDetailed(wire, options);
+  }
   const core = backend();
-  if (wire.startsWith('#TK|')) core.ensureEncoding(encodingOfTokenNative(wire));
+  ensureTokenNative(core, wire);
   return settle(await core.decompressAsync(wire), options);
 }
 
@@ -429,7 +516,7 @@ export function compressBinary(content: string, encoding: Encoding = DEFAULT_ENC
 /** Decodes the binary TokenNative form. */
 export function decompressBinary(bytes: Uint8Array): string {
   const core = backend();
-  const encoding = ['cl100k_base', 'o200k_base', 'llama3'][bytes[0] ?? -1];
+  const encoding = encodingOfByte(bytes[0]);
   if (encoding) core.ensureEncoding(encoding);
   return core.decompressTokenNativeBinary(bytes);
 }
@@ -468,7 +555,7 @@ export function analyze(content: string, options: CompressOptions = {}): Analysi
   const originalTokens = core.countTokens(content, encoding);
   const algorithms = ALGORITHMS.map((algorithm): AlgorithmReport => {
     try {
-      const wire = compressWith(core, algorithm, content, options);
+      const wire = compressWith(core, resolve(algorithm, profiled(options)) as Algorithm, content, profiled(options));
       const wireBytes = utf8Length(wire);
       const wireTokens = core.countTokens(wire, encoding);
       return {

@@ -40,6 +40,22 @@ export interface CoreFunctions {
   compressDictionary(text: string): string;
   decompress(wire: string): RawDecompressed;
   hasWirePrefix(text: string): boolean;
+  // M2M v1 frames (`mode`: none, hmac, aead; AEAD needs a fresh 12-byte nonce).
+  compressFrame(text: string, mode: string, key: Uint8Array | null, nonce: Uint8Array | null): string;
+  compressFrameBinary(text: string, mode: string, key: Uint8Array | null, nonce: Uint8Array | null): Uint8Array;
+  decompressFrameBinary(bytes: Uint8Array, mode: string, key: Uint8Array | null): string;
+  /** `decompress`, requiring the protection `mode` with `key`. */
+  decompressWith(wire: string, mode: string, key: Uint8Array | null): RawDecompressed;
+  /** The header of a text frame, as JSON. */
+  inspectFrame(wire: string): string;
+  inspectFrameBinary(bytes: Uint8Array): string;
+  /** The core's prefix, encoding, algorithm and error-code tables, as JSON. */
+  coreTables(): string;
+  // Keys.
+  hkdfSha256(ikm: Uint8Array, info: Uint8Array, length: number): Uint8Array;
+  hierarchyKey(master: Uint8Array, org: string, kind: string, ids: string[]): Uint8Array;
+  x25519PublicKey(secret: Uint8Array): Uint8Array;
+  x25519SessionKey(secret: Uint8Array, peerPublic: Uint8Array): Uint8Array;
 }
 
 /** What the core's `decompress` returns. */
@@ -112,6 +128,17 @@ const CORE_FUNCTION_NAMES = [
   'compressDictionary',
   'decompress',
   'hasWirePrefix',
+  'compressFrame',
+  'compressFrameBinary',
+  'decompressFrameBinary',
+  'decompressWith',
+  'inspectFrame',
+  'inspectFrameBinary',
+  'coreTables',
+  'hkdfSha256',
+  'hierarchyKey',
+  'x25519PublicKey',
+  'x25519SessionKey',
 ] as const satisfies readonly (keyof CoreFunctions)[];
 
 /** Below this many UTF-16 units, the JavaScript count is as fast as a call into the addon. */

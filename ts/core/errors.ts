@@ -43,6 +43,19 @@ export const ERROR_CODES = {
   DECOMPRESSION_FAILED: { status: 400, scope: 'core', summary: 'the payload does not decompress' },
   UNSUPPORTED_ALGORITHM: { status: 400, scope: 'core', summary: 'an algorithm name m2m does not know' },
   INVALID_OPTION: { status: 400, scope: 'core', summary: 'an option or argument has a wrong type or value' },
+  UNSUPPORTED_VERSION: { status: 400, scope: 'core', summary: 'an `#M2M|<n>|` frame of a version other than 1' },
+  INVALID_FRAME: {
+    status: 400,
+    scope: 'core',
+    summary: 'a broken M2M frame: truncated, inconsistent lengths, unknown security byte, trailing bytes',
+  },
+  CHECKSUM_MISMATCH: { status: 400, scope: 'core', summary: "an M2M frame's CRC-32 does not match its content" },
+  AUTHENTICATION_FAILED: {
+    status: 401,
+    scope: 'core',
+    summary: "an M2M frame's HMAC or AEAD tag does not verify: altered, or the wrong key",
+  },
+  INVALID_KEY: { status: 400, scope: 'core', summary: 'a frame key or X25519 key of the wrong size or form' },
   UNKNOWN_MODEL: {
     status: 400,
     scope: 'codec',
@@ -50,8 +63,8 @@ export const ERROR_CODES = {
   },
   INVALID_JSON: {
     status: 400,
-    scope: 'codec',
-    summary: 'the content is not JSON where JSON is required, or breaks a JSON limit',
+    scope: 'core',
+    summary: 'the content is not JSON where JSON is required (T1, M2M frames), or breaks a JSON limit',
   },
   INVALID_TOKEN_ID: { status: 400, scope: 'codec', summary: 'a token id that is not an integer in range' },
   AMBIGUOUS_PASSTHROUGH: {
@@ -68,8 +81,9 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, scope: 'backend', summary: 'a bug: the original error is the `cause`' },
   SECURITY_VIOLATION: {
     status: 422,
-    scope: 'security',
-    summary: 'blocking mode found a threat (details list the threats)',
+    scope: 'core',
+    summary:
+      'blocking mode found a threat (details list the threats), or a message is not protected as the receiver requires',
   },
   SECURITY_SCAN_FAILED: { status: 500, scope: 'security', summary: 'the security scan itself failed' },
   INVALID_MESSAGE: { status: 400, scope: 'session', summary: 'a session message is malformed' },

@@ -8,7 +8,15 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ALGORITHMS, backendKind, ENCODINGS, M2MError } from '../index.js';
 import { checkChoice, type OptionSpec, parseCommandArgs, UsageError, type Values } from './cli/args.js';
-import { type CommandContext, EXIT, runAnalyze, runCompress, runDecompress, runScan } from './cli/commands.js';
+import {
+  type CommandContext,
+  EXIT,
+  runAnalyze,
+  runCompress,
+  runDecompress,
+  runInspect,
+  runScan,
+} from './cli/commands.js';
 import { COMMANDS, type Command, commandHelp, configHelp, globalHelp } from './cli/help.js';
 import { Output } from './cli/input.js';
 import { closest } from './cli/suggest.js';
@@ -33,6 +41,11 @@ const CODEC: Record<string, OptionSpec> = {
   optimize: { type: 'string' },
   'brotli-quality': { type: 'string' },
 };
+/** Frame keys come from a file or an environment variable, never a flag's value (see cli/keys.ts). */
+const KEYS: Record<string, OptionSpec> = {
+  'key-file': { type: 'string' },
+  'key-env': { type: 'string' },
+};
 const SECURITY: Record<string, OptionSpec> = {
   mode: { type: 'string' },
   blocking: { type: 'boolean' },
@@ -40,8 +53,17 @@ const SECURITY: Record<string, OptionSpec> = {
 };
 
 const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
-  compress: { ...COMMON, ...INPUT, ...CODEC, algorithm: { type: 'string', short: 'a' } },
-  decompress: { ...COMMON, ...INPUT },
+  compress: {
+    ...COMMON,
+    ...INPUT,
+    ...CODEC,
+    ...KEYS,
+    algorithm: { type: 'string', short: 'a' },
+    protect: { type: 'string' },
+    profile: { type: 'string' },
+  },
+  decompress: { ...COMMON, ...INPUT, ...KEYS, require: { type: 'string' } },
+  inspect: { ...COMMON, ...INPUT },
   analyze: { ...COMMON, ...INPUT, ...CODEC, summary: { type: 'boolean' } },
   scan: { ...COMMON, ...INPUT, ...SECURITY, 'fail-on-threat': { type: 'boolean' } },
   server: {
@@ -80,6 +102,12 @@ function hint(command: string, err: M2MError, values: Values): string | undefine
       return decoding
         ? 'the wire string is damaged or truncated: pass it exactly as m2m compress printed it (quoted in the shell), or with --file.'
         : undefined;
+    case 'SECURITY_VIOLATION':
+      return decoding
+        ? 'the message is not protected as required: decode protected frames with --require hmac|aead and its --key-file or --key-env.'
+        : undefined;
+    case 'AUTHENTICATION_FAILED':
+      return 'the frame was altered, or the key is not the one it was made with.';
     case 'UNKNOWN_TOKENIZER':
       return decoding ? 'the #TK| tokenizer id must be C, O or L.' : `choose one of: ${ENCODINGS.join(', ')}.`;
     case 'INVALID_CONFIG':
@@ -114,6 +142,9 @@ function validateChoices(command: Command, values: Values): void {
   checkChoice(command, 'algorithm', values.algorithm, ['auto', ...ALGORITHMS], 'UNSUPPORTED_ALGORITHM', 'algorithm');
   checkChoice(command, 'encoding', values.encoding, ENCODINGS, 'UNKNOWN_TOKENIZER', 'encoding');
   checkChoice(command, 'optimize', values.optimize, ['bytes', 'tokens']);
+  checkChoice(command, 'protect', values.protect, ['hmac', 'aead'], 'USAGE_ERROR', 'protection');
+  checkChoice(command, 'require', values.require, ['hmac', 'aead'], 'USAGE_ERROR', 'protection');
+  checkChoice(command, 'profile', values.profile, ['default', 'reference'], 'USAGE_ERROR', 'profile');
   checkChoice(command, 'mode', values.mode, ['disabled', 'monitor', 'blocking'], 'USAGE_ERROR', 'mode');
   checkChoice(
     command,
@@ -248,6 +279,8 @@ async function main(argv: readonly string[]): Promise<number> {
           return await runAnalyze(ctx);
         case 'scan':
           return await runScan(ctx);
+        case 'inspect':
+          return await runInspect(ctx);
       }
     } finally {
       output.close();

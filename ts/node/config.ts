@@ -103,6 +103,8 @@ export interface CompressionConfig {
   minSize: number;
   /** `auto` tries Brotli from this size. */
   brotliThreshold: number;
+  /** `reference`: only output the reference implementation decodes. */
+  profile: 'default' | 'reference';
   preferTokenForApi: boolean;
   /** Always false in effect: there is no ML router in this implementation. */
   mlRouting: boolean;
@@ -374,6 +376,16 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     'what auto minimises',
     ['M2M_OPTIMIZE'],
     'optimize',
+  ),
+  setting(
+    'compression.profile',
+    'string',
+    z.enum(['default', 'reference']),
+    'default',
+    'default, reference',
+    'reference: only output the reference implementation (m2m-protocol 0.4) decodes',
+    ['M2M_PROFILE'],
+    'profile',
   ),
   setting(
     'compression.max_size',
@@ -813,6 +825,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     maxSize: get('compression.max_size'),
     minSize: get('compression.min_size'),
     brotliThreshold: get('compression.brotli_threshold'),
+    profile: get('compression.profile'),
     preferTokenForApi: get('compression.prefer_token_for_api'),
     mlRouting: get('compression.ml_routing'),
   };

@@ -22,8 +22,9 @@
  *   verdict is `SECURITY_VIOLATION` on either side.
  */
 import { type Algorithm, compress, decompress, decompressBinary, decompressDetailed } from '../codec/codec.js';
-import { ENCODINGS, type Encoding } from '../core/encoding.js';
+import type { Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
+import { encodingOfByte, tokenNativeEncoding, wirePrefix } from '../core/tables.js';
 import { utf8Length } from '../core/utf8.js';
 import { packTokenNativeBinary, unpackTokenNative } from '../core/wire.js';
 import { ALGORITHM_WIRE_NAMES, algorithmFromWire, type DataPayload, type SecurityStatus } from './messages.js';
@@ -219,8 +220,6 @@ export function encodeData(
   return { payload };
 }
 
-const TK_IDS: Record<string, Encoding> = { C: 'cl100k_base', O: 'o200k_base', L: 'llama3' };
-
 /**
  * Decodes a received DATA payload (or, with `binary`, its binary body) and
  * runs the checks listed in the module comment.
@@ -247,7 +246,7 @@ export function decodeData(
         'binary DATA frames need TOKEN_NATIVE and the negotiated binary_frames extension',
       );
     }
-    const encoding = ENCODINGS[binary[0] ?? -1];
+    const encoding = encodingOfByte(binary[0]);
     if (params && encoding !== params.encoding) {
       throw new M2MError(
         'ENCODING_MISMATCH',
@@ -262,8 +261,8 @@ export function decodeData(
     if (limit !== undefined && payload.content.length > limit && utf8Length(payload.content) > limit) {
       throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
     }
-    if (algorithm === 'token-native' && params && payload.content.startsWith('#TK|')) {
-      const encoding = TK_IDS[payload.content.charAt(4)];
+    if (algorithm === 'token-native' && params && payload.content.startsWith(wirePrefix('TOKEN_NATIVE'))) {
+      const encoding = tokenNativeEncoding(payload.content);
       if (encoding !== params.encoding) {
         throw new M2MError(
           'ENCODING_MISMATCH',

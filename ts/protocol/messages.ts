@@ -50,6 +50,7 @@ export const ALGORITHM_WIRE_NAMES: Readonly<Record<Algorithm, string>> = Object.
   token: 'TOKEN',
   brotli: 'BROTLI',
   dictionary: 'DICTIONARY',
+  m2m: 'M2M',
   none: 'NONE',
 });
 

@@ -1,6 +1,15 @@
 /** The compress / decompress / analyze / scan commands (single content and JSON Lines batches). */
 
-import { type Analysis, analyze, type CompressOptions, compress, decompressDetailed, M2MError } from '../../index.js';
+import {
+  type Analysis,
+  analyze,
+  type CompressOptions,
+  compress,
+  decompressDetailed,
+  type FrameInfo,
+  inspect,
+  M2MError,
+} from '../../index.js';
 import { type ScanResult, scan, scanOptionsFrom, type Threat } from '../../security/index.js';
 import type { Config } from '../config.js';
 import type { Values } from './args.js';
@@ -14,6 +23,7 @@ import {
   readContent,
   readRecords,
 } from './input.js';
+import { securityFrom } from './keys.js';
 import { startProgress } from './progress.js';
 
 /** The CLI's exit codes. */
@@ -63,8 +73,9 @@ function inputSpec(ctx: CommandContext): InputSpec {
   };
 }
 
-function compressOptions(config: Config, countTokens: boolean): CompressOptions {
-  const c = config.compression;
+function compressOptions(ctx: CommandContext, countTokens: boolean): CompressOptions {
+  const c = ctx.config.compression;
+  const security = ctx.command === 'compress' ? securityFrom(ctx.command, ctx.values, 'protect') : undefined;
   return {
     algorithm: c.algorithm,
     encoding: c.encoding,
@@ -73,7 +84,15 @@ function compressOptions(config: Config, countTokens: boolean): CompressOptions 
     minSize: c.minSize,
     brotliThreshold: c.brotliThreshold,
     countTokens,
+    profile: c.profile,
+    ...(security ? { security } : {}),
   };
+}
+
+/** `decompress` options from the command line: the required frame protection. */
+function requirement(ctx: CommandContext): { security?: ReturnType<typeof securityFrom> } {
+  const security = securityFrom(ctx.command, ctx.values, 'require');
+  return security ? { security } : {};
 }
 
 const MAX_LISTED_ERRORS = 20;
@@ -124,7 +143,7 @@ export async function runCompress(ctx: CommandContext): Promise<number> {
   const spec = inputSpec(ctx);
   if (isBatch(spec)) return compressBatch(ctx, spec);
   const { content } = await readContent(spec);
-  const r = compress(content, compressOptions(ctx.config, ctx.json));
+  const r = compress(content, compressOptions(ctx, ctx.json));
   if (ctx.json) {
     ctx.output.write(
       `${JSON.stringify({
@@ -143,7 +162,7 @@ export async function runCompress(ctx: CommandContext): Promise<number> {
 }
 
 async function compressBatch(ctx: CommandContext, spec: InputSpec): Promise<number> {
-  const options = compressOptions(ctx.config, false);
+  const options = compressOptions(ctx, false);
   const records: object[] = [];
   const failures: { line: number; error: M2MError }[] = [];
   const algorithms: Record<string, number> = {};
@@ -202,7 +221,7 @@ async function compressBatch(ctx: CommandContext, spec: InputSpec): Promise<numb
 // ---------------------------------------------------------------- decompress
 
 /** Wire forms whose text is base64 or JSON: a trailing newline cannot be part of them. */
-const FRAMED = /^(#TK\||#BR\||#T1\||#M2M\[v\d\.\d\]\|DATA:)/;
+const FRAMED = /^(#TK\||#BR\||#T1\||#M2M\[v\d\.\d\]\|DATA:|#M2M\|\d+\|)/;
 
 export async function runDecompress(ctx: CommandContext): Promise<number> {
   const spec = inputSpec(ctx);
@@ -210,7 +229,7 @@ export async function runDecompress(ctx: CommandContext): Promise<number> {
   const { content, source } = await readContent(spec);
   // stdout of `m2m compress` ends with a newline: drop it when the wire comes back through a pipe.
   const wire = source.kind === 'stdin' || FRAMED.test(content) ? content.replace(/\r?\n$/, '') : content;
-  const r = decompressDetailed(wire, { onWarning: (w) => ctx.stderr(`warning: ${w}`) });
+  const r = decompressDetailed(wire, { ...requirement(ctx), onWarning: (w) => ctx.stderr(`warning: ${w}`) });
   if (ctx.json) {
     ctx.output.write(
       `${JSON.stringify({
@@ -239,6 +258,7 @@ function asLine(text: string): string {
 }
 
 async function decompressBatch(ctx: CommandContext, spec: InputSpec): Promise<number> {
+  const require = requirement(ctx);
   const records: object[] = [];
   const failures: { line: number; error: M2MError }[] = [];
   const warnings = new Set<string>();
@@ -250,7 +270,7 @@ async function decompressBatch(ctx: CommandContext, spec: InputSpec): Promise<nu
     spec,
     !ctx.json && ctx.output.isTerminal,
     (rec) => {
-      const r = decompressDetailed(rec.content, { onWarning: (w) => warnings.add(w) });
+      const r = decompressDetailed(rec.content, { ...require, onWarning: (w) => warnings.add(w) });
       ok++;
       wireBytes += Buffer.byteLength(rec.content);
       bytes += Buffer.byteLength(r.text);
@@ -274,6 +294,22 @@ async function decompressBatch(ctx: CommandContext, spec: InputSpec): Promise<nu
     );
   }
   return failures.length > 0 ? EXIT.RUNTIME : EXIT.OK;
+}
+
+// ---------------------------------------------------------------- inspect
+
+/** The human form of a frame header: one `name: value` line per field. */
+export function renderFrameInfo(info: FrameInfo): string {
+  return Object.entries(info)
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') || '-' : v === null ? '-' : String(v)}`)
+    .join('\n');
+}
+
+export async function runInspect(ctx: CommandContext): Promise<number> {
+  const { content } = await readContent(inputSpec(ctx));
+  const info = inspect(content.replace(/\r?\n$/, ''));
+  ctx.output.write(ctx.json ? `${JSON.stringify(info)}\n` : `${renderFrameInfo(info)}\n`);
+  return EXIT.OK;
 }
 
 // ---------------------------------------------------------------- analyze
@@ -314,7 +350,7 @@ export async function runAnalyze(ctx: CommandContext): Promise<number> {
   const spec = inputSpec(ctx);
   if (isBatch(spec)) return analyzeBatch(ctx, spec);
   const { content } = await readContent(spec);
-  const a = analyze(content, compressOptions(ctx.config, false));
+  const a = analyze(content, compressOptions(ctx, false));
   ctx.output.write(ctx.json ? `${JSON.stringify(a)}\n` : `${renderAnalysis(a)}\n`);
   return EXIT.OK;
 }
@@ -337,7 +373,7 @@ function summarize(t: Totals) {
 }
 
 async function analyzeBatch(ctx: CommandContext, spec: InputSpec): Promise<number> {
-  const options = compressOptions(ctx.config, false);
+  const options = compressOptions(ctx, false);
   const records: object[] = [];
   const rows: string[][] = [];
   const failures: { line: number; error: M2MError }[] = [];

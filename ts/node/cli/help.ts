@@ -2,7 +2,7 @@
 import { CONFIG_FLAGS, CONFIG_SETTINGS } from '../config.js';
 import { table } from './format.js';
 
-export const COMMANDS = ['compress', 'decompress', 'analyze', 'scan', 'server'] as const;
+export const COMMANDS = ['compress', 'decompress', 'inspect', 'analyze', 'scan', 'server'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const EXIT_CODES = `Exit codes:
@@ -42,6 +42,7 @@ Usage:
 Commands:
   compress     compress content into an M2M wire string
   decompress   decode a wire string back to the original content
+  inspect      read an #M2M|1| frame's routing or response header (no key needed)
   analyze      every algorithm's bytes, tokens and savings on the content, and what auto picks
   scan         look for prompt injection, jailbreaks, data exfiltration, malformed input
   server       run the HTTP and WebSocket server
@@ -76,9 +77,18 @@ const HELP: Record<Command, string> = {
 Compresses content into an M2M wire string and prints it (followed by a newline).
 
 Options:
-  -a, --algorithm <alg>  auto, token-native, token, brotli, dictionary, none
-                         [default: auto, or compression.algorithm]
-                         token (T1) needs JSON content
+  -a, --algorithm <alg>  auto, token-native, token, brotli, dictionary, m2m,
+                         none [default: auto, or compression.algorithm]
+                         token (T1) and m2m (the #M2M|1| frame) need JSON
+  --protect <mode>       m2m frames: hmac (HMAC-SHA256) or aead
+                         (ChaCha20-Poly1305); needs --key-file or --key-env
+  --key-file <path>      file holding the key as hex (hmac: 16+ bytes,
+                         aead: 32 bytes); keys are never given as flag values
+  --key-env <NAME>       environment variable holding the key as hex
+  --profile <p>          default, or reference: only forms the reference
+                         implementation decodes (#TK|C|, #TK|O|,
+                         #M2M[v3.0]|DATA:, #M2M|1|, passthrough)
+                         [default: default, or compression.profile]
   -e, --encoding <enc>   tokenizer for token-native and token counts:
                          cl100k_base, o200k_base, llama3 [default: cl100k_base]
   --optimize <what>      what auto minimises: bytes, tokens [default: bytes]
@@ -98,16 +108,25 @@ ${EXIT_CODES}
 Examples:
   m2m compress '{"model":"gpt-4o","messages":[{"role":"user","content":"Hello"}]}'
   m2m compress -a brotli --file big.json -o big.m2m
+  m2m compress -a m2m --protect aead --key-env M2M_KEY --file request.json
   m2m compress --file requests.jsonl -o wires.jsonl
 `,
   decompress: `Usage: m2m decompress [options] <wire | - | --file path>
 
-Decodes a wire string (#TK|, #T1|, #BR|, #DI|, #M2M[v3.0]|DATA:, or plain
-passthrough text) and prints the original content (followed by a newline).
+Decodes a wire string (#TK|, #T1|, #BR|, #DI|, #M2M[v3.0]|DATA:, #M2M|1|, or
+plain passthrough text) and prints the original content (followed by a
+newline). A protected #M2M|1| frame needs --require with its mode and key;
+with --require, anything else (another mode, an unprotected frame, another
+wire form) is refused with SECURITY_VIOLATION.
 A trailing newline is dropped from stdin (so 'm2m compress ... | m2m
 decompress -' round-trips) and from wire strings in a base64 or JSON form (#TK|,
-#BR|, #T1|, #M2M[..]|DATA:), where it cannot belong; otherwise --file and
-arguments are taken exactly as they are.
+#BR|, #T1|, #M2M[..]|DATA:, #M2M|1|), where it cannot belong; otherwise --file
+and arguments are taken exactly as they are.
+
+Options:
+  --require <mode>       hmac or aead: the protection the frame must have
+  --key-file <path>      file holding the key as hex
+  --key-env <NAME>       environment variable holding the key as hex
 
 ${INPUT}
 
@@ -122,6 +141,26 @@ ${EXIT_CODES}
 Examples:
   m2m decompress '#T1|{"M":"4o","m":[{"r":"u","c":"Hello"}]}'
   m2m compress 'some text' | m2m decompress -
+  m2m decompress --require hmac --key-file m2m.key --file frame.txt
+`,
+  inspect: `Usage: m2m inspect [options] <wire | - | --file path>
+
+Reads the header of an #M2M|1| frame (text form) without decompressing it or
+needing its key: schema, security mode, flags, model, message count and roles,
+content size, max tokens and cost estimate of a request; id, model, finish
+reason and token counts of a response. In a protected frame only a holder of
+the key can check the header; inspect shows what the sender claims.
+
+${INPUT}
+
+${COMMON}
+
+With --json: the header as one JSON object.
+
+${EXIT_CODES}
+
+Examples:
+  m2m compress -a m2m --file request.json | m2m inspect -
 `,
   analyze: `Usage: m2m analyze [options] <content | - | --file path>
 

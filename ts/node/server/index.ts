@@ -7,6 +7,7 @@
  *   POST /v1/compress            { content, algorithm?, encoding?, ... } → wire
  *   POST /v1/compress/auto       { content, optimize?, encoding? } → wire
  *   POST /v1/decompress          { wire } → content
+ *   POST /v1/inspect             { wire } → an #M2M|1| frame's header (no key, no decompression)
  *   POST /v1/scan                { content, mode?, threshold? } → findings
  *   POST /v1/session, GET|DELETE /v1/session/:id, POST /v1/session/:id/message
  *   GET  /v1/ws                  WebSocket upgrade (session protocol)
@@ -23,7 +24,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { LIMITS } from '../../core/limits.js';
-import { backendKind, compressAsync, decompressDetailedAsync, M2MError } from '../../index.js';
+import { backendKind, compressAsync, decompressDetailedAsync, inspect, M2MError } from '../../index.js';
 import { type ScanMode, type ScanResult, scan } from '../../security/index.js';
 import {
   attachSessionWebSocket,
@@ -71,6 +72,8 @@ export interface ServerOptions {
     minSize?: number;
     /** `auto` tries Brotli from this size. */
     brotliThreshold?: number;
+    /** `reference`: only output the reference implementation decodes. */
+    profile?: 'default' | 'reference';
   };
   /** Share sessions and rate-limit counters between processes through Redis. */
   redisUrl?: string;
@@ -104,9 +107,11 @@ const compressBody = z
     optimize: z.enum(['bytes', 'tokens']).optional(),
     brotli_quality: z.number().int().min(0).max(11).optional(),
     count_tokens: z.boolean().optional(),
+    profile: z.enum(['default', 'reference']).optional(),
   })
   .strict();
 const decompressBody = z.object({ wire: z.string() }).strict();
+const inspectBody = decompressBody;
 const scanBody = z
   .object({
     content: z.string(),
@@ -269,6 +274,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       minSize: defaults.minSize,
       brotliThreshold: defaults.brotliThreshold,
       countTokens: body.count_tokens,
+      profile: body.profile ?? defaults.profile,
     });
     return {
       wire: r.wire,
@@ -298,6 +304,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const r = await decompressDetailedAsync(wire, { onWarning: (w) => req.log.warn(w) });
     return { content: r.text, algorithm: r.algorithm, ...(r.deprecated ? { deprecated: r.deprecated } : {}) };
   });
+  app.post('/v1/inspect', async (req) => inspect(parseBody(inspectBody, req.body).wire));
   app.post('/v1/scan', async (req, reply) => {
     const body = parseBody(scanBody, req.body);
     const result = scan(body.content, { mode: body.mode ?? securityMode, threshold: body.threshold ?? threshold });
