@@ -14,6 +14,7 @@ const quick = process.argv.includes('--quick');
 const SUITES: [name: string, args: string[], writesOwn: boolean][] = [
   ['tokenize', quick ? ['--quick'] : [], true],
   ['codec', quick ? ['--quick'] : [], false],
+  ['frame', quick ? ['--quick'] : [], false],
   ['savings', quick ? ['--quick'] : [], true],
   ['auto', quick ? ['--count', '300'] : [], false],
   ['scan', [], false],

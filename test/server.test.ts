@@ -58,6 +58,21 @@ describe('server endpoints', () => {
     expect(auto.body.algorithm).toBe('brotli');
   });
 
+  it('POST /v1/inspect reads a frame header; m2m and the reference profile are accepted', async () => {
+    const wire = compress(CHAT, { algorithm: 'm2m' }).wire;
+    const r = await post(base, '/v1/compress', { content: CHAT, algorithm: 'm2m' });
+    expect(r.body).toMatchObject({ wire, algorithm: 'm2m' });
+    const i = await post(base, '/v1/inspect', { wire });
+    expect(i.status).toBe(200);
+    expect(i.body).toMatchObject({ version: 1, schema: 'request', security: 'none' });
+    const d = await post(base, '/v1/decompress', { wire });
+    expect(d.body).toMatchObject({ content: CHAT, algorithm: 'm2m' });
+    const ref = await post(base, '/v1/compress', { content: CHAT, algorithm: 'dictionary', profile: 'reference' });
+    expect(ref.status).toBe(400);
+    expect((await post(base, '/v1/inspect', { wire: '#M2M|2|AAAA' })).body.error.code).toBe('UNSUPPORTED_VERSION');
+    expect((await post(base, '/v1/inspect', { wire: '#BR|AAAA' })).body.error.code).toBe('INVALID_PREFIX');
+  });
+
   it('bad input gets the right status and error code', async () => {
     const cases: [string, unknown, number, string, boolean?][] = [
       ['/v1/compress', '{not json', 400, 'INVALID_JSON', true],

@@ -7,6 +7,7 @@
  */
 import { backend } from '../core/backend.js';
 import { M2MError } from '../core/errors.js';
+import { coreTables } from '../core/tables.js';
 
 /** How a frame is protected. */
 export type SecurityMode = 'none' | 'hmac' | 'aead';
@@ -24,7 +25,6 @@ export interface FrameSecurity {
 }
 
 const MODES: readonly SecurityMode[] = ['none', 'hmac', 'aead'];
-const NONCE_BYTES = 12;
 
 /** The mode and key as the core takes them, after checking their shape. */
 export function securityParts(security: FrameSecurity | undefined): [SecurityMode, Uint8Array | null] {
@@ -45,7 +45,7 @@ export function securityParts(security: FrameSecurity | undefined): [SecurityMod
 
 /** A fresh nonce from the platform CSPRNG (Web Crypto, in Node and browsers). */
 function nonceFor(mode: SecurityMode): Uint8Array | null {
-  return mode === 'aead' ? globalThis.crypto.getRandomValues(new Uint8Array(NONCE_BYTES)) : null;
+  return mode === 'aead' ? globalThis.crypto.getRandomValues(new Uint8Array(coreTables().frame.aeadNonceBytes)) : null;
 }
 
 /** Encodes JSON as a text frame `#M2M|1|<base64>`. */

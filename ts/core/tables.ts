@@ -21,6 +21,8 @@ export interface CoreTables {
   /** Each encoding with its TokenNative text id (`C`/`O`/`L`) and binary id byte. */
   encodings: { name: Encoding; wire: string; byte: number }[];
   algorithms: string[];
+  /** Sizes of the frame's keys and AEAD nonce. */
+  frame: { aeadNonceBytes: number; aeadKeyBytes: number; hmacMinKeyBytes: number };
   errorCodes: string[];
 }
 

@@ -403,7 +403,8 @@ pub fn compress_frame(text: &str, seal: frame::Seal<'_>) -> Result<String> {
 
 /// The core's tables as JSON, for the TypeScript layer to read instead of
 /// repeating them: `{ prefixes: { NAME: prefix }, maxPrefixLen, encodings:
-/// [{ name, wire, byte }], algorithms: [name], errorCodes: [code] }`.
+/// [{ name, wire, byte }], algorithms: [name], frame: { aeadNonceBytes,
+/// aeadKeyBytes, hmacMinKeyBytes }, errorCodes: [code] }`.
 pub fn tables_json() -> String {
     let prefixes: serde_json::Map<String, serde_json::Value> = [
         ("TOKEN_NATIVE", prefix::TOKEN_NATIVE),
@@ -434,6 +435,11 @@ pub fn tables_json() -> String {
         "maxPrefixLen": prefix::MAX_LEN,
         "encodings": encodings,
         "algorithms": Algorithm::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "frame": {
+            "aeadNonceBytes": frame::AEAD_NONCE_LEN,
+            "aeadKeyBytes": frame::AEAD_KEY_LEN,
+            "hmacMinKeyBytes": frame::HMAC_MIN_KEY_LEN,
+        },
         "errorCodes": Error::CODES,
     })
     .to_string()

@@ -100,7 +100,7 @@ fn mode_of(name: &str) -> Result<SecurityMode> {
     }
 }
 
-fn key_for<'a>(mode: SecurityMode, key: Option<&'a [u8]>) -> Result<&'a [u8]> {
+fn key_for(mode: SecurityMode, key: Option<&[u8]>) -> Result<&[u8]> {
     key.ok_or_else(|| Error::InvalidKey {
         detail: format!("security mode {} needs a key", mode.name()),
     })
@@ -274,14 +274,26 @@ pub fn encode_text(text: &str, seal: Seal<'_>) -> Result<String> {
     Ok(wire)
 }
 
+/// Why `start` is not a version-1 frame: a frame of another version
+/// (`#M2M|<digits>|`) or no frame at all.
+fn not_v1(start: &[u8]) -> Error {
+    let head = &start[..start.len().min(prefix::MAX_LEN + 24)];
+    match crate::codec::WireKind::of(&String::from_utf8_lossy(head)) {
+        crate::codec::WireKind::Frame(version) => Error::UnsupportedVersion {
+            version: version.to_owned(),
+        },
+        _ => Error::InvalidPrefix {
+            expected: prefix::FRAME_V1,
+        },
+    }
+}
+
 /// The frame bytes `F` of a binary frame (after its prefix).
 fn body(frame: &[u8]) -> Result<&[u8]> {
     check_message_size(frame.len())?;
     frame
         .strip_prefix(prefix::FRAME_V1.as_bytes())
-        .ok_or(Error::InvalidPrefix {
-            expected: prefix::FRAME_V1,
-        })
+        .ok_or_else(|| not_v1(frame))
 }
 
 /// The frame bytes of a text frame, base64-decoded.
@@ -289,9 +301,7 @@ fn text_body(wire: &str) -> Result<Vec<u8>> {
     check_message_size(wire.len())?;
     let b64 = wire
         .strip_prefix(prefix::FRAME_V1)
-        .ok_or(Error::InvalidPrefix {
-            expected: prefix::FRAME_V1,
-        })?;
+        .ok_or_else(|| not_v1(wire.as_bytes()))?;
     base64::decode(b64)
 }
 

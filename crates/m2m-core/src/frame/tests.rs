@@ -599,3 +599,20 @@ fn real_traffic_round_trips_in_every_mode_with_the_reference_brotli_bytes() {
     }
     assert!(frames > 300, "{frames} frames");
 }
+
+#[test]
+fn other_versions_and_other_prefixes_are_told_apart() {
+    assert_eq!(
+        inspect_text("#M2M|2|AAAA").unwrap_err().code(),
+        "UNSUPPORTED_VERSION"
+    );
+    assert_eq!(
+        inspect(b"#M2M|10|\x00").unwrap_err().code(),
+        "UNSUPPORTED_VERSION"
+    );
+    assert_eq!(
+        decode_text("#BR|AAAA", Require::None).unwrap_err().code(),
+        "INVALID_PREFIX"
+    );
+    assert_eq!(inspect(b"#M2M|").unwrap_err().code(), "INVALID_PREFIX");
+}
