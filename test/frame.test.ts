@@ -1,9 +1,7 @@
 // The M2M v1 frame (#M2M|1|) through the public API and both backends: the
 // reference implementation's vectors (../shared/spec-frames), the security
 // rules m2m adds over the reference, and real traffic.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { brotliCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,26 +16,16 @@ import {
   decompressFrameBinary,
   inspect,
   KeyHierarchy,
-  M2MError,
   x25519KeyPair,
   x25519SessionKey,
 } from '../ts/index.js';
-import { BACKENDS, outcome } from './helpers.js';
+import { BACKENDS, outcome, sharedPath } from './helpers.js';
 
-const SHARED = join(dirname(fileURLToPath(import.meta.url)), '../../shared');
-const VECTORS = join(SHARED, 'spec-frames/vectors.jsonl');
-const TRAFFIC = join(SHARED, 'data/traffic-dev/traffic.jsonl');
-
-/** Data from ../shared: missing, its tests are skipped with a message, except in CI, where they fail. */
-function shared(path: string): string | undefined {
-  if (existsSync(path)) return readFileSync(path, 'utf8');
-  if (process.env.CI === 'true') throw new Error(`${path} is missing (CI=true: the frame tests must run)`);
-  console.warn(`skipped: ${path} is missing`);
-  return undefined;
-}
+const VECTORS = sharedPath('spec-frames/vectors.jsonl');
+const TRAFFIC = sharedPath('data/traffic-dev/traffic.jsonl');
 
 type Vector = Record<string, unknown> & { vector: string };
-const vectorText = shared(VECTORS);
+const vectorText = VECTORS === undefined ? undefined : readFileSync(VECTORS, 'utf8');
 const vectors: Vector[] = (vectorText ?? '')
   .split('\n')
   .filter((l) => l.trim())
@@ -48,15 +36,8 @@ const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 const NONCE = Uint8Array.from({ length: 12 }, (_, i) => i);
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof M2MError) return err.code;
-    throw err;
-  }
-  throw new Error('expected an M2MError');
-}
+/** The code of the M2MError `fn` throws (undefined when it returns). */
+const codeOf = (fn: () => unknown) => (outcome(fn) as { code?: string }).code;
 
 const frameVectors = vectors.filter((v) => typeof v.frame_hex === 'string');
 const modeOf = (name: string) => (name.endsWith('-hmac') ? 'hmac' : name.endsWith('-aead') ? 'aead' : 'none');
@@ -288,7 +269,7 @@ describe("profile: 'reference'", () => {
   });
 });
 
-const trafficText = shared(TRAFFIC);
+const trafficText = TRAFFIC === undefined ? undefined : readFileSync(TRAFFIC, 'utf8');
 
 // Both backends run in this test whatever M2M_BACKEND says, so it runs in the
 // native pass of the suite only (25 s: 3,900 bodies x 3 modes x 2 backends).

@@ -35,15 +35,25 @@ export function normalise(value: unknown): unknown {
 }
 
 /**
- * The folder `../shared/data/<name>` beside the repository (real recorded
- * data the project may read but not ship). When it is absent the test is
- * skipped with a message, except under CI, where it must be there.
+ * The path `../shared/<rel>` beside the repository (real recorded data and
+ * reference vectors the project may read but not ship), or undefined when it
+ * is absent, after a message; under CI it must be there.
+ */
+export function sharedPath(rel: string): string | undefined {
+  const path = fileURLToPath(new URL(`../../shared/${rel}`, import.meta.url));
+  if (existsSync(path)) return path;
+  const message = `../shared/${rel} is absent (${path})`;
+  if (process.env.CI === 'true') throw new Error(`${message}: CI must run this test`);
+  console.warn(`${message}: its tests are skipped`);
+  return undefined;
+}
+
+/**
+ * The folder `../shared/data/<name>`. When it is absent the test is skipped
+ * with a message, except under CI, where it must be there.
  */
 export function sharedData(name: string, ctx: { skip: (note?: string) => void }): string | undefined {
-  const dir = fileURLToPath(new URL(`../../shared/data/${name}`, import.meta.url));
-  if (existsSync(dir)) return dir;
-  const message = `../shared/data/${name} is absent (${dir})`;
-  if (process.env.CI === 'true') throw new Error(`${message}: CI must run this test`);
-  ctx.skip(`${message}: skipped`);
-  return undefined;
+  const dir = sharedPath(`data/${name}`);
+  if (dir === undefined) ctx.skip(`../shared/data/${name} is absent: skipped`);
+  return dir;
 }
