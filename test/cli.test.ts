@@ -108,6 +108,18 @@ describe.concurrent('m2m CLI', () => {
     });
   });
 
+  test('models: the registry as a table, a snapshot id finds its family, --json, no match is exit 1', async () => {
+    const all = await m2m(['models']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^model +encoding +context/);
+    expect(all.stdout).toMatch(/\ngpt-4o +o200k_base +128,000/);
+    const snapshot = await m2m(['models', '--json', 'gpt-4o-mini-2024-07-18']);
+    expect(json(snapshot)).toEqual([expect.objectContaining({ id: 'gpt-4o-mini', encoding: 'o200k_base' })]);
+    const none = await m2m(['models', 'no-such-model']);
+    expect([none.code, none.stdout]).toEqual([1, '']);
+    expect(none.stderr).toMatch(/no model matches/);
+  });
+
   test('malformed JSON with -a token: exit 1, INVALID_JSON and a hint', async () => {
     const [text, asJson] = await Promise.all([
       m2m(['compress', '-a', 'token', '{"model": gpt-4o}']),

@@ -15,6 +15,7 @@ import {
   runCompress,
   runDecompress,
   runInspect,
+  runModels,
   runScan,
 } from './cli/commands.js';
 import { COMMANDS, type Command, commandHelp, configHelp, globalHelp } from './cli/help.js';
@@ -64,6 +65,7 @@ const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
   },
   decompress: { ...COMMON, ...INPUT, ...KEYS, require: { type: 'string' } },
   inspect: { ...COMMON, ...INPUT },
+  models: { ...COMMON },
   analyze: { ...COMMON, ...INPUT, ...CODEC, summary: { type: 'boolean' } },
   scan: { ...COMMON, ...INPUT, ...SECURITY, 'fail-on-threat': { type: 'boolean' } },
   server: {
@@ -281,6 +283,8 @@ async function main(argv: readonly string[]): Promise<number> {
           return await runScan(ctx);
         case 'inspect':
           return await runInspect(ctx);
+        case 'models':
+          return runModels(ctx);
       }
     } finally {
       output.close();

@@ -7,12 +7,16 @@ import {
   compress,
   decompressDetailed,
   type FrameInfo,
+  findModel,
   inspect,
   M2MError,
+  MODELS,
+  MODELS_AS_OF,
+  type ModelInfo,
 } from '../../index.js';
 import { type ScanResult, scan, scanOptionsFrom, type Threat } from '../../security/index.js';
 import type { Config } from '../config.js';
-import type { Values } from './args.js';
+import { UsageError, type Values } from './args.js';
 import { clip, int, pct, savedPercent, table } from './format.js';
 import {
   type BatchRecord,
@@ -309,6 +313,49 @@ export async function runInspect(ctx: CommandContext): Promise<number> {
   const { content } = await readContent(inputSpec(ctx));
   const info = inspect(content.replace(/\r?\n$/, ''));
   ctx.output.write(ctx.json ? `${JSON.stringify(info)}\n` : `${renderFrameInfo(info)}\n`);
+  return EXIT.OK;
+}
+
+// ---------------------------------------------------------------- models
+
+const MODEL_COLUMNS = [
+  { title: 'model' },
+  { title: 'encoding' },
+  { title: 'context', align: 'right' },
+  { title: 'max output', align: 'right' },
+  { title: 'input $/M', align: 'right' },
+  { title: 'output $/M', align: 'right' },
+] as const;
+
+/** The registry's models whose id contains `term` (or the family of a snapshot id). */
+export function matchingModels(term: string | undefined): ModelInfo[] {
+  if (term === undefined) return [...MODELS];
+  const family = findModel(term);
+  const needle = term.toLowerCase();
+  return MODELS.filter((m) => m === family || m.id.includes(needle));
+}
+
+export function runModels(ctx: CommandContext): number {
+  if (ctx.positionals.length > 1) throw new UsageError("m2m models: at most one search term. Run 'm2m models --help'.");
+  const found = matchingModels(ctx.positionals[0]);
+  if (ctx.json) {
+    ctx.output.write(`${JSON.stringify(found)}\n`);
+    return EXIT.OK;
+  }
+  if (found.length === 0) {
+    ctx.stderr(`no model matches ${JSON.stringify(ctx.positionals[0])}`);
+    return EXIT.RUNTIME;
+  }
+  const price = (n: number) => (n === 0 ? '-' : String(n));
+  const rows = found.map((m) => [
+    m.id,
+    m.encoding,
+    int(m.contextWindow),
+    m.maxOutputTokens === 0 ? '-' : int(m.maxOutputTokens),
+    price(m.inputPrice),
+    price(m.outputPrice),
+  ]);
+  ctx.output.write(`${table(MODEL_COLUMNS, rows)}\nList prices as of ${MODELS_AS_OF}; '-' where none is listed.\n`);
   return EXIT.OK;
 }
 

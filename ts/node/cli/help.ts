@@ -2,7 +2,7 @@
 import { CONFIG_FLAGS, CONFIG_SETTINGS } from '../config.js';
 import { table } from './format.js';
 
-export const COMMANDS = ['compress', 'decompress', 'inspect', 'analyze', 'scan', 'server'] as const;
+export const COMMANDS = ['compress', 'decompress', 'inspect', 'analyze', 'scan', 'models', 'server'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const EXIT_CODES = `Exit codes:
@@ -45,6 +45,7 @@ Commands:
   inspect      read an #M2M|1| frame's routing or response header (no key needed)
   analyze      every algorithm's bytes, tokens and savings on the content, and what auto picks
   scan         look for prompt injection, jailbreaks, data exfiltration, malformed input
+  models       the model registry: encoding, context window, list prices
   server       run the HTTP and WebSocket server
 
   m2m help <command>   help for a command (or: m2m <command> --help)
@@ -161,6 +162,25 @@ ${EXIT_CODES}
 
 Examples:
   m2m compress -a m2m --file request.json | m2m inspect -
+`,
+  models: `Usage: m2m models [options] [search]
+
+Lists the models m2m knows (data in the package, never fetched): the encoding
+of each model's tokenizer, its context window and largest output, and list
+prices in USD per million tokens as of the registry's date. With a search
+term, only the models whose id contains it; a dated snapshot such as
+gpt-4o-2024-08-06 finds its family.
+
+${COMMON}
+
+With --json: the matching entries as a JSON array.
+
+${EXIT_CODES}
+
+Examples:
+  m2m models
+  m2m models gpt-4o-mini-2024-07-18
+  m2m models --json llama
 `,
   analyze: `Usage: m2m analyze [options] <content | - | --file path>
 
