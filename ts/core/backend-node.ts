@@ -47,7 +47,14 @@ export function loadNodeBackend(kind: BackendKind): Backend {
     binding = require(path);
   } catch (err) {
     const why = kind === 'native' ? nativeUnavailable() : (err as Error).message;
-    throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend could not be loaded: ${why}`, { cause: err });
+    // napi-rs's loader wraps the real load errors in advice for this package's own developers
+    // (npm bugs, reinstalling); the consumer gets those load errors instead.
+    const napiCause = (err as Error).message.startsWith('Cannot find native binding')
+      ? (err as Error).cause
+      : undefined;
+    throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend could not be loaded: ${why}`, {
+      cause: napiCause ?? err,
+    });
   }
   const backend = wrapBinding(kind, binding, readRankFile);
   loaded.set(kind, backend);

@@ -11,11 +11,11 @@ import { M2MError } from './errors.js';
 /** Options of `init()`. */
 export interface InitOptions {
   /**
-   * The wasm module (`build/wasm-web/m2m_wasm_bg.wasm`): a URL, a Response, its
-   * bytes or a compiled `WebAssembly.Module` (what Cloudflare Workers give for
-   * `import wasm from './m2m_wasm_bg.wasm'`). Default: fetched from beside the
-   * glue code, which works unbundled and with bundlers that copy
-   * `new URL(..., import.meta.url)` assets (Vite).
+   * The wasm module (`build/wasm-web/m2m_wasm_bg.wasm`, exported as
+   * `m2m-protocol/m2m_wasm_bg.wasm`): a URL, a Response, its bytes or a compiled
+   * `WebAssembly.Module` (what Cloudflare Workers give for an import of a .wasm
+   * file). Default: fetched from beside the glue code, which works unbundled
+   * and with bundlers that copy `new URL(..., import.meta.url)` assets (Vite).
    */
   module?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
   /** Encodings to load now. Default: none (TokenNative and token counts need one). */
