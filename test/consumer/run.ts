@@ -335,6 +335,16 @@ const strict = {
   noUncheckedIndexedAccess: true,
   exactOptionalPropertyTypes: true,
 };
+/** Node's resolution (ESM and CommonJS files) with Node's types from the repository. */
+const NODENEXT = {
+  ...strict,
+  module: 'nodenext',
+  moduleResolution: 'nodenext',
+  target: 'es2022',
+  lib: ['es2023'],
+  types: ['node'],
+  typeRoots: [join(root, 'node_modules', '@types')],
+};
 writeFileSync(
   join(lib, 'node-check.ts'),
   `import { compress, decompress, M2MError, type CompressResult, useBackend } from 'm2m-protocol';
@@ -366,15 +376,7 @@ export const wire: string = compress('hello').wire;
 writeFileSync(
   join(lib, 'tsconfig.nodenext.json'),
   JSON.stringify({
-    compilerOptions: {
-      ...strict,
-      module: 'nodenext',
-      moduleResolution: 'nodenext',
-      target: 'es2022',
-      lib: ['es2023'],
-      types: ['node'],
-      typeRoots: [join(root, 'node_modules', '@types')],
-    },
+    compilerOptions: NODENEXT,
     files: ['node-check.ts', 'cjs-check.cts'],
   }),
 );
@@ -670,15 +672,7 @@ export { running, M2MClient };
 writeFileSync(
   join(srv, 'tsconfig.json'),
   JSON.stringify({
-    compilerOptions: {
-      ...strict,
-      module: 'nodenext',
-      moduleResolution: 'nodenext',
-      target: 'es2022',
-      lib: ['es2023'],
-      types: ['node'],
-      typeRoots: [join(root, 'node_modules', '@types')],
-    },
+    compilerOptions: NODENEXT,
     files: ['server-check.ts'],
   }),
 );

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ScanMode } from '../../security/index.js';
 import { assertPeers, type OptionalPeer } from '../peers.js';
 import type { DataHandler, SessionManager } from '../session/index.js';
+import type { M2MPluginOptions } from './plugin.js';
 
 /** How the server runs. Every field has a default. */
 export interface ServerOptions {
@@ -35,16 +36,7 @@ export interface ServerOptions {
   /** Live sessions one client address may hold; a further HELLO gets REJECT RATE_LIMITED. Default 100 (spec §7.6.1). */
   maxSessionsPerIp?: number;
   /** Defaults for requests that name no algorithm or encoding. */
-  compression?: {
-    algorithm?: string;
-    encoding?: string;
-    brotliQuality?: number;
-    optimize?: 'bytes' | 'tokens';
-    /** `auto` passes smaller content through unchanged. */
-    minSize?: number;
-    /** `auto` tries Brotli from this size. */
-    brotliThreshold?: number;
-  };
+  compression?: M2MPluginOptions['compression'];
   /** Share sessions and rate-limit counters between processes through Redis. */
   redisUrl?: string;
   /** `false` for no logs; otherwise pino's level. Default 'info'. */
