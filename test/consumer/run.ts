@@ -278,10 +278,20 @@ await row('Node 20 without the addon (platform package removed): wasm, and a cle
     if (!forced.stderr.includes('BACKEND_UNAVAILABLE') || !forced.stderr.includes('linux-x64'))
       fail(`error does not name the platform: ${forced.stderr.slice(0, 400)}`);
     if (/npm has a bug|set-up command/.test(forced.stderr)) fail('error tells a consumer about npm bugs or the set-up');
+    // Neither backend: one error naming the platform and what to do.
+    const wasmDir = join(lib, 'node_modules', pkg.name, 'build', 'wasm-node');
+    renameSync(wasmDir, `${wasmDir}.off`);
+    try {
+      const none = spawnSync(process.execPath, ['esm.mjs'], { cwd: lib, encoding: 'utf8' });
+      if (none.status === 0 || !/no m2m backend could be loaded on linux-x64-gnu .*reinstall/s.test(none.stderr))
+        fail(`without either backend: ${none.stderr.slice(0, 400)}`);
+    } finally {
+      renameSync(`${wasmDir}.off`, wasmDir);
+    }
   } finally {
     renameSync(`${dir}.off`, dir);
   }
-  return 'falls back to wasm; M2M_BACKEND=native names linux-x64-gnu';
+  return 'falls back to wasm; M2M_BACKEND=native and a missing wasm build name linux-x64-gnu';
 });
 
 await row('CLI (npx m2m) in the library-only install; `m2m server` names its missing dependencies', () => {
