@@ -362,7 +362,7 @@ import { scan } from 'm2m-protocol/security';
 import { M2MWorker } from 'm2m-protocol/worker';
 const r: CompressResult = compress('hello', { algorithm: 'auto' });
 const text: string = decompress(r.wire);
-const e: string = new M2MError('X', 'y').code;
+const e: string = new M2MError('INVALID_OPTION', 'y').code;
 useBackend('wasm');
 export { text, e, scan, M2MWorker };
 `,
