@@ -226,7 +226,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
           minSize: defaults.minSize,
           brotliThreshold: defaults.brotliThreshold,
           countTokens: body.count_tokens,
-      profile: body.profile ?? defaults.profile,
+          profile: body.profile ?? defaults.profile,
         });
         return {
           wire: r.wire,
