@@ -38,6 +38,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 };
 const keep = process.argv.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'm2m-consumer-'));
+const started = Date.now();
 
 interface Row {
   name: string;
@@ -695,5 +696,5 @@ await row('tsc --noEmit of the server, fastify and session subpaths (nodenext, s
 if (!keep) rmSync(work, { recursive: true, force: true });
 else console.log(`kept ${work}`);
 const failed = rows.filter((r) => !r.ok).length;
-console.log(`\nconsumer suite: ${rows.length - failed} passed, ${failed} failed`);
+console.log(`\nconsumer suite (${((Date.now() - started) / 1000).toFixed(0)} s): ${rows.length - failed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
