@@ -1,4 +1,4 @@
-import { analyze, compress, countTokens, decompress, encode } from 'm2m';
+import { analyze, compress, countTokens, decompress, encode } from 'm2m-protocol';
 
 const request = JSON.stringify({
   model: 'gpt-4o',

@@ -1,5 +1,5 @@
 // examples/frame.mjs
-import { compress, decompress, inspect, KeyHierarchy, M2MError } from 'm2m';
+import { compress, decompress, inspect, KeyHierarchy, M2MError } from 'm2m-protocol';
 
 const request = JSON.stringify({
   model: 'gpt-4o-mini',

@@ -1,4 +1,4 @@
-import { M2MError, packTokenNative, packTokenNativeBinary, unpackTokenNative } from 'm2m';
+import { M2MError, packTokenNative, packTokenNativeBinary, unpackTokenNative } from 'm2m-protocol';
 
 const wire = packTokenNative([9906, 1917, 0], 'cl100k_base');
 console.log(wire);

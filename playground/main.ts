@@ -44,6 +44,7 @@ const els = {
   status: $('status'),
   example: $<HTMLSelectElement>('example'),
   encoding: $<HTMLSelectElement>('encoding'),
+  optimize: $<HTMLSelectElement>('optimize'),
   file: $<HTMLInputElement>('file'),
   input: $<HTMLTextAreaElement>('input'),
   summary: $('summary'),
@@ -145,9 +146,9 @@ async function runAlgorithm(content: string, encoding: Encoding, report: Algorit
   return out;
 }
 
-async function analyzeAll(content: string, encoding: Encoding): Promise<Run> {
+async function analyzeAll(content: string, encoding: Encoding, optimize: 'bytes' | 'tokens'): Promise<Run> {
   const [analysis, segments, scan] = await Promise.all([
-    client.analyze(content, { encoding }),
+    client.analyze(content, { encoding, optimize }),
     client.tokenize(content, encoding),
     client.scan(content),
   ]);
@@ -173,9 +174,17 @@ function renderSummary(run: Run): void {
   els.summary.replaceChildren(
     item('Original:', `${fmt(analysis.originalBytes)} bytes`),
     item('Tokens:', `${fmt(analysis.originalTokens)} (${analysis.encoding})`),
-    item('Auto picks:', ALGORITHM_INFO[analysis.auto].title),
+    item(`Auto (${els.optimize.value}) picks:`, ALGORITHM_INFO[analysis.auto].title),
   );
   if (auto?.result) els.summary.append(item('Auto wire:', `${fmt(auto.result.wireBytes)} bytes`));
+  if (analysis.auto === 'none' && analysis.originalBytes < analysis.minSize) {
+    els.summary.append(
+      h('span', {
+        class: 'why',
+        text: `Auto passes content under ${fmt(analysis.minSize)} bytes through unchanged: on so little, a codec's prefix and framing cost more than it saves (minSize).`,
+      }),
+    );
+  }
 }
 
 let lastRun: Run | undefined;
@@ -478,7 +487,7 @@ async function update(): Promise<void> {
   document.body.dataset.state = 'busy';
   setStatus(`Compressing with ${encoding}…`, true);
   try {
-    const run = await analyzeAll(content, encoding);
+    const run = await analyzeAll(content, encoding, els.optimize.value === 'tokens' ? 'tokens' : 'bytes');
     if (id !== runCounter) return; // a newer edit is on its way
     render(run);
     showError(null);
@@ -542,6 +551,7 @@ function setup(): void {
     scheduleUpdate(0);
   });
   els.encoding.addEventListener('change', () => scheduleUpdate(0));
+  els.optimize.addEventListener('change', () => scheduleUpdate(0));
   els.input.addEventListener('input', () => {
     els.example.value = '';
     scheduleUpdate();

@@ -37,4 +37,6 @@ for target in nodejs web; do
   # since the package root is "type": "module".
   printf '{ "type": "%s" }\n' "$([ $target = nodejs ] && echo commonjs || echo module)" > "$out/package.json"
   wasm-opt -Os --strip-debug --strip-producers "$out/m2m_wasm_bg.wasm" -o "$out/m2m_wasm_bg.wasm"
+  # wasm-pack writes a .gitignore of `*`, which npm pack honours: it would keep the build out of the package.
+  rm -f "$out/.gitignore"
 done

@@ -7,10 +7,20 @@ node scripts/gen-ranks.mjs
 echo "==> native addon (napi-rs)"
 npx napi build --manifest-path crates/m2m-napi/Cargo.toml --platform --release \
   --output-dir build/native --js index.cjs --dts index.d.cts > /dev/null
+# The addon also goes into its platform package (npm/<platform>/, published on
+# its own and installed through optionalDependencies; see docs/packaging.md).
+for node in build/native/m2m.*.node; do
+  platform=${node#build/native/m2m.}
+  platform=${platform%.node}
+  if [ -d "npm/$platform" ]; then cp "$node" "npm/$platform/"; fi
+done
 bash scripts/build-wasm.sh
 echo "==> playground (build/playground)"
 bash scripts/build-playground.sh
+echo "==> third-party notices (build/THIRD_PARTY_NOTICES.md)"
+node scripts/gen-notices.mjs > /dev/null
 echo "==> TypeScript"
+rm -rf dist # tsc never deletes outputs whose source is gone
 npx tsc -p tsconfig.build.json
 # tsc writes files without the executable bit; npm linked the bin before it existed.
 chmod 755 dist/node/cli.js

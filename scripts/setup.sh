@@ -47,5 +47,15 @@ if [ "$(cat node_modules/.m2m-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.m2m-lock-hash
 fi
 
+# The consumer suite's runtimes and bundlers (Node 22, Deno, Bun, miniflare, Vite), apart from the root's
+# dev dependencies so that their `node` never shadows the project's (test/consumer/tools/package.json).
+tools=test/consumer/tools
+tools_hash=$(sha256sum "$tools/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$tools/node_modules/.m2m-lock-hash" 2>/dev/null)" != "$tools_hash" ]; then
+  step "npm ci ($tools)"
+  (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$tools_hash" > "$tools/node_modules/.m2m-lock-hash"
+fi
+
 bash scripts/build.sh
 step "set-up done in $(($(date +%s) - start)) s"

@@ -22,3 +22,5 @@ for backend in native wasm; do
   step "vitest (M2M_BACKEND=$backend)"
   M2M_BACKEND=$backend npx vitest run
 done
+step "consumer suite (npm pack, fresh projects: Node 20/22, Deno, Bun, tsc, esbuild, Vite, workerd)"
+npx tsx test/consumer/run.ts

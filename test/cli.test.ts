@@ -225,7 +225,14 @@ describe.concurrent('m2m CLI', () => {
       'm2m',
       'none',
     ]);
-    expect(Object.keys(a).sort()).toEqual(['algorithms', 'auto', 'encoding', 'originalBytes', 'originalTokens']);
+    expect(Object.keys(a).sort()).toEqual([
+      'algorithms',
+      'auto',
+      'encoding',
+      'minSize',
+      'originalBytes',
+      'originalTokens',
+    ]);
     expect(text.stdout).toMatch(/^algorithm\s+wire bytes\s+saved\s+wire tokens\s+saved$/m);
     for (const r of a.algorithms)
       expect(text.stdout).toMatch(new RegExp(`^${r.algorithm}\\s+[\\d,]+\\s+-?[\\d.]+%`, 'm'));

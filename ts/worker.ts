@@ -107,7 +107,7 @@ type Security = typeof import('./security/scanner.js');
 /** The part of a worker's global scope the server uses. */
 export interface WorkerScope {
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
-  postMessage(message: unknown, transfer?: Transferable[]): void;
+  postMessage(message: unknown, transfer?: ArrayBufferLike[]): void;
 }
 
 const DEFAULT_ENCODING: Encoding = 'cl100k_base';

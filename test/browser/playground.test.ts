@@ -346,11 +346,11 @@ describe('playground in headless Chromium', () => {
 });
 
 describe('package exports for bundlers', () => {
-  it('resolves "m2m" to the browser entry under the browser condition', async () => {
+  it('resolves "m2m-protocol" to the browser entry under the browser condition', async () => {
     const resolveWith = async (platform: 'browser' | 'node') => {
       let resolved = '';
       await esbuild.build({
-        stdin: { contents: "import 'm2m';", resolveDir: root },
+        stdin: { contents: "import 'm2m-protocol';", resolveDir: root },
         bundle: true,
         write: false,
         platform,
@@ -359,9 +359,9 @@ describe('package exports for bundlers', () => {
           {
             name: 'probe',
             setup(build) {
-              build.onResolve({ filter: /^m2m$/ }, async (args) => {
+              build.onResolve({ filter: /^m2m-protocol$/ }, async (args) => {
                 if (args.pluginData === 'probe') return undefined;
-                const r = await build.resolve('m2m', {
+                const r = await build.resolve('m2m-protocol', {
                   kind: args.kind,
                   resolveDir: args.resolveDir,
                   pluginData: 'probe',

@@ -542,6 +542,8 @@ export interface Analysis {
   algorithms: AlgorithmReport[];
   /** What `compress(content, { algorithm: 'auto', ...options })` picks. */
   auto: Algorithm;
+  /** `auto` passes content of fewer UTF-8 bytes than this through unchanged (`minSize`). */
+  minSize: number;
 }
 
 const percent = (saved: number, of: number) => (of === 0 ? 0 : Math.round((saved / of) * 1000) / 10);
@@ -572,5 +574,6 @@ export function analyze(content: string, options: CompressOptions = {}): Analysi
     }
   });
   const auto = compress(content, { ...options, algorithm: 'auto' }).algorithm;
-  return { originalBytes, originalTokens, encoding, algorithms, auto };
+  const minSize = sizeOption('minSize', options.minSize, DEFAULT_MIN_SIZE);
+  return { originalBytes, originalTokens, encoding, algorithms, auto, minSize };
 }

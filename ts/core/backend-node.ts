@@ -22,7 +22,7 @@ export function readRankFile(encoding: string): Uint8Array {
   } catch (err) {
     throw new M2MError(
       'RANK_DATA_UNAVAILABLE',
-      `the rank data of ${encoding} could not be read from ${path} (run the set-up command): ${(err as Error).message}`,
+      `the rank data of ${encoding} could not be read from ${path} (this m2m-protocol install lacks build/ranks/; reinstall the package): ${(err as Error).message}`,
       { cause: err },
     );
   }
@@ -43,16 +43,45 @@ export function loadNodeBackend(kind: BackendKind): Backend {
   const path = fileURLToPath(new URL(BINDING_PATHS[kind], import.meta.url));
   let binding: Record<string, unknown>;
   try {
-    if (!existsSync(path)) throw new Error(`${path} does not exist (run the set-up command)`);
+    if (!existsSync(path)) throw new Error(`${path} does not exist`);
     binding = require(path);
   } catch (err) {
-    throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend could not be loaded: ${(err as Error).message}`, {
-      cause: err,
+    const why = kind === 'native' ? nativeUnavailable() : (err as Error).message;
+    // napi-rs's loader wraps the real load errors in advice for this package's own developers
+    // (npm bugs, reinstalling); the consumer gets those load errors instead.
+    const napiCause = (err as Error).message.startsWith('Cannot find native binding')
+      ? (err as Error).cause
+      : undefined;
+    throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend could not be loaded: ${why}`, {
+      cause: napiCause ?? err,
     });
   }
   const backend = wrapBinding(kind, binding, readRankFile);
   loaded.set(kind, backend);
   return backend;
+}
+
+/** This machine as napi-rs names platforms, e.g. `linux-x64-gnu`. */
+export function platformName(): string {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  const libc = process.platform === 'linux' ? (report?.header?.glibcVersionRuntime ? '-gnu' : '-musl') : '';
+  return `${process.platform}-${process.arch}${libc}`;
+}
+
+/**
+ * Why the native addon did not load, in a consumer's terms: napi-rs's own
+ * message (about npm bugs and reinstalling) is kept as the error's `cause`.
+ */
+function nativeUnavailable(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    name: string;
+    optionalDependencies?: Record<string, string>;
+  };
+  const platforms = Object.keys(pkg.optionalDependencies ?? {}).map((name) => name.slice(pkg.name.length + 1));
+  const here = platformName();
+  return platforms.includes(here)
+    ? `${pkg.name}-${here} (the addon for this platform, ${here}) is not installed or does not load here; it is an optional dependency, so an install with --omit=optional or --no-optional leaves it out`
+    : `no prebuilt addon for ${here} (there are addons for ${platforms.join(', ') || 'no platform'})`;
 }
 
 /** Reads `M2M_BACKEND` (`native`, `wasm` or unset). */
@@ -81,7 +110,8 @@ export function loadDefaultNodeBackend(): Backend {
     } catch (wasmErr) {
       throw new M2MError(
         'BACKEND_UNAVAILABLE',
-        `no m2m backend could be loaded: ${(nativeErr as Error).message}; ${(wasmErr as Error).message}`,
+        `no m2m backend could be loaded on ${platformName()} (Node ${process.version}): ${(nativeErr as Error).message}; ${(wasmErr as Error).message}. The wasm backend ships in the package itself (build/wasm-node/) and runs everywhere Node does, so this install of m2m-protocol is incomplete: reinstall it`,
+        { cause: wasmErr },
       );
     }
   }

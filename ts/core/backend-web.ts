@@ -1,6 +1,7 @@
 /**
- * The wasm backend in browsers: loads the wasm-pack web build and fetches
- * rank data on demand. The public entry is `ts/browser.ts`.
+ * The wasm backend in browsers, Workers, Deno and Bun: loads the wasm-pack web
+ * build and fetches rank data on demand, or takes both as bytes (offline
+ * bundles, Cloudflare Workers). The public entry is `ts/browser.ts`.
  */
 import initWasm, * as wasm from '../../build/wasm-web/m2m_wasm.js';
 import { type Backend, installBackend, wrapBinding } from './backend.js';
@@ -9,16 +10,28 @@ import { M2MError } from './errors.js';
 
 /** Options of `init()`. */
 export interface InitOptions {
-  /** The wasm module: a URL, a Response or its bytes. Default: beside the glue code. */
+  /**
+   * The wasm module (`build/wasm-web/m2m_wasm_bg.wasm`, exported as
+   * `m2m-protocol/m2m_wasm_bg.wasm`): a URL, a Response, its bytes or a compiled
+   * `WebAssembly.Module` (what Cloudflare Workers give for an import of a .wasm
+   * file). Default: fetched from beside the glue code, which works unbundled
+   * and with bundlers that copy `new URL(..., import.meta.url)` assets (Vite).
+   */
   module?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
   /** Encodings to load now. Default: none (TokenNative and token counts need one). */
   encodings?: Encoding[];
   /**
    * Where rank files (`<encoding>.bpe`) are fetched from. Default: the
-   * package's `build/ranks/` next to this module. Bundled pages should set it,
-   * since a bundle moves this module.
+   * package's `build/ranks/` next to this module. Bundled pages should set it
+   * (or pass `ranks`), since a bundle moves this module.
    */
   ranksBaseUrl?: string | URL;
+  /**
+   * Rank data as bytes (the contents of `build/ranks/<encoding>.bpe`), for
+   * bundles and runtimes that should not fetch. Each encoding given here is
+   * loaded now, without a fetch.
+   */
+  ranks?: Partial<Record<Encoding, BufferSource>>;
 }
 
 const rankData = new Map<string, Uint8Array>();
@@ -37,7 +50,22 @@ function preloadedRanks(encoding: string): Uint8Array {
 }
 
 function defaultRanksBase(): URL {
-  return new URL('../../build/ranks/', import.meta.url);
+  try {
+    return new URL('../../build/ranks/', import.meta.url);
+  } catch (err) {
+    throw new M2MError(
+      'RANK_DATA_UNAVAILABLE',
+      `this runtime gives the m2m module no URL to fetch rank data from (${(err as Error).message}): pass init({ ranks: { <encoding>: bytes } }) or init({ ranksBaseUrl })`,
+      { cause: err },
+    );
+  }
+}
+
+/** A copy of `data` as a plain Uint8Array. */
+function toBytes(data: BufferSource): Uint8Array {
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0));
+  throw new M2MError('INVALID_OPTION', 'init({ ranks }): each value must be an ArrayBuffer or a typed array');
 }
 
 async function fetchRanks(encoding: Encoding, base: string | URL): Promise<void> {
@@ -55,6 +83,13 @@ async function fetchRanks(encoding: Encoding, base: string | URL): Promise<void>
         });
       }
       if (!res.ok) throw new M2MError('RANK_DATA_UNAVAILABLE', `fetching ${url} failed: HTTP ${res.status}`);
+      // A dev server's fallback page (Vite answers unknown paths with index.html).
+      if (/^text\/html\b/i.test(res.headers.get('content-type') ?? '')) {
+        throw new M2MError(
+          'RANK_DATA_UNAVAILABLE',
+          `fetching ${url} returned an HTML page, not rank data: serve the package's build/ranks/ folder at that URL (set ranksBaseUrl) or pass init({ ranks })`,
+        );
+      }
       rankData.set(encoding, new Uint8Array(await res.arrayBuffer()));
     })();
     rankFetches.set(encoding, pending);
@@ -65,29 +100,44 @@ async function fetchRanks(encoding: Encoding, base: string | URL): Promise<void>
 }
 
 function loadWasm(module: InitOptions['module']): Promise<Backend> {
-  const loading = initWasm(module === undefined ? undefined : { module_or_path: module }).then(
-    () => {
-      const loaded = wrapBinding('wasm', wasm as unknown as Record<string, unknown>, preloadedRanks);
-      installBackend(loaded);
-      return loaded;
-    },
-    (err: unknown) => {
-      ready = undefined; // let a later init() try again
-      throw new M2MError('BACKEND_UNAVAILABLE', `loading the m2m wasm module failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    },
-  );
+  // `.then` first, so a synchronous throw of the glue code is caught below too.
+  const loading = Promise.resolve()
+    .then(() => initWasm(module === undefined ? undefined : { module_or_path: module }))
+    .then(
+      () => {
+        const loaded = wrapBinding('wasm', wasm as unknown as Record<string, unknown>, preloadedRanks);
+        installBackend(loaded);
+        return loaded;
+      },
+      (err: unknown) => {
+        ready = undefined; // let a later init() try again
+        const hint =
+          module === undefined
+            ? ' (the default fetches m2m_wasm_bg.wasm from beside the glue code; where that cannot work, pass init({ module }) with its URL, bytes or a WebAssembly.Module)'
+            : '';
+        throw new M2MError(
+          'BACKEND_UNAVAILABLE',
+          `loading the m2m wasm module failed: ${(err as Error)?.message ?? String(err)}${hint}`,
+          { cause: err },
+        );
+      },
+    );
   return loading;
 }
 
-/** Loads the wasm module (once) and the rank data of `encodings` (each once, in parallel). */
+/** Loads the wasm module (once) and the rank data of `encodings` and `ranks` (each once, in parallel). */
 export async function init(options: InitOptions = {}): Promise<Backend> {
+  const given = Object.entries(options.ranks ?? {}).map(([name, data]) => {
+    const encoding = toEncoding(name);
+    rankData.set(encoding, toBytes(data as BufferSource));
+    return encoding;
+  });
+  const encodings = [...new Set([...given, ...(options.encodings ?? []).map((name) => toEncoding(name))])];
+  const toFetch = encodings.filter((encoding) => !rankData.has(encoding));
+  const base = toFetch.length === 0 ? undefined : (options.ranksBaseUrl ?? defaultRanksBase());
   ready ??= loadWasm(options.module);
-  const base = options.ranksBaseUrl ?? defaultRanksBase();
-  const encodings = (options.encodings ?? []).map((name) => toEncoding(name));
   // Fetch rank data while the wasm module compiles.
-  const fetched = Promise.all(encodings.map((encoding) => fetchRanks(encoding, base)));
+  const fetched = Promise.all(toFetch.map((encoding) => fetchRanks(encoding, base as string | URL)));
   fetched.catch(() => {}); // reported by the await below, not as an unhandled rejection
   const backend = await ready;
   await fetched;

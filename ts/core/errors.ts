@@ -139,6 +139,12 @@ export const ERROR_CODES = {
   INVALID_REQUEST: { status: 400, scope: 'server', summary: 'an HTTP request body that does not fit the endpoint' },
   NOT_FOUND: { status: 404, scope: 'server', summary: 'no such route' },
   SERVER_START_FAILED: { status: 500, scope: 'server', summary: 'the server could not listen' },
+  MISSING_DEPENDENCY: {
+    status: 500,
+    scope: 'server',
+    summary:
+      'an optional peer dependency (fastify, ws, smol-toml, ...) is not installed; the message names the command',
+  },
   INVALID_CONFIG: { status: 400, scope: 'cli', summary: 'the configuration (file, environment, flags) is invalid' },
   USAGE_ERROR: { status: 400, scope: 'cli', summary: 'wrong command-line usage' },
   INPUT_ERROR: { status: 400, scope: 'cli', summary: 'an input file or stdin could not be read' },

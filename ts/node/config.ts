@@ -25,7 +25,6 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { ALGORITHMS, type Algorithm } from '../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
@@ -38,6 +37,7 @@ import {
   type SecurityConfig,
 } from '../security/index.js';
 import { didYouMean } from './cli/suggest.js';
+import { requirePeer } from './peers.js';
 
 export type { SecurityConfig } from '../security/index.js';
 
@@ -636,8 +636,9 @@ function readFile(path: string, explicit: boolean, origin: string): Record<strin
     throw new M2MError('INVALID_CONFIG', `config file ${path} is a directory; give the path of a .toml file`);
   }
   const text = readFileSync(path, 'utf8');
+  const { parse } = requirePeer<typeof import('smol-toml')>('smol-toml', `reading the config file ${path}`);
   try {
-    return parseToml(text) as Record<string, unknown>;
+    return parse(text) as Record<string, unknown>;
   } catch (err) {
     throw new M2MError('INVALID_CONFIG', `config file ${path} is not valid TOML: ${(err as Error).message}`, {
       cause: err,

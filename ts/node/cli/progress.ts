@@ -3,6 +3,7 @@
  * terminal, the input is large, and nothing is being streamed to the same
  * terminal on stdout. Progress never goes to stdout.
  */
+import { missingPeers } from '../peers.js';
 
 export interface Progress {
   /** Adds processed bytes and one record. */
@@ -24,6 +25,13 @@ export async function startProgress(options: {
   const { totalBytes } = options;
   if (!options.enabled || !process.stderr.isTTY || options.stdoutBusy) return NONE;
   if (totalBytes === undefined || totalBytes < PROGRESS_MIN_BYTES) return NONE;
+  if (missingPeers(['cli-progress']).length > 0) {
+    // Not silent: say once why there is no bar and how to get one.
+    process.stderr.write(
+      'm2m: no progress bar: `npm install cli-progress` to get one (--no-progress hides this note)\n',
+    );
+    return NONE;
+  }
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {

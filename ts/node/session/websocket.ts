@@ -7,8 +7,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 // Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
 import '../../index.js';
+import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { requirePeer } from '../peers.js';
 import type { ServerConnection } from './connection.js';
 import type { SessionManager } from './manager.js';
 
@@ -20,7 +22,8 @@ export interface SessionWebSocketOptions {
 
 /** What {@link attachSessionWebSocket} returns. */
 export interface SessionWebSocketHandle {
-  readonly wss: WebSocketServer;
+  /** The `ws` package's `WebSocketServer`. */
+  readonly wss: EventEmitter;
   readonly path: string;
   /** Stops accepting upgrades, closes every connection's session (CLOSE SERVER_SHUTDOWN) and the sockets. */
   close(): Promise<void>;
@@ -46,7 +49,8 @@ export function attachSessionWebSocket(
   options: SessionWebSocketOptions = {},
 ): SessionWebSocketHandle {
   const path = options.path ?? '/v1/ws';
-  const wss = new WebSocketServer({
+  const { WebSocketServer: WssClass } = requirePeer<{ WebSocketServer: typeof WebSocketServer }>('ws');
+  const wss = new WssClass({
     noServer: true,
     // A frame larger than a message may be is refused by ws itself (close 1009) before buffering it all.
     maxPayload: manager.limits.maxMessageBytes,
