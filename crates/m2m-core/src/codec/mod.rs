@@ -12,6 +12,9 @@
 //! | `#T1\|` | Token (abbreviated JSON) | in the TypeScript layer |
 //! | anything else | None (passthrough) | decodes to itself |
 
+pub mod auto;
+#[cfg(test)]
+mod auto_tests;
 pub mod brotli;
 pub mod dictionary;
 mod recycle;
@@ -262,8 +265,23 @@ pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String> {
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality above 11.
 pub fn compress_brotli(text: &str, quality: u32, framing: BrotliFraming) -> Result<String> {
+    compress_brotli_tuned(text, quality, true, framing)
+}
+
+/// [`compress_brotli`], with literal context modeling on or off
+/// ([`brotli::compress_flat`]).
+fn compress_brotli_tuned(
+    text: &str,
+    quality: u32,
+    contexts: bool,
+    framing: BrotliFraming,
+) -> Result<String> {
     check_content_size(text)?;
-    let packed = brotli::compress(text.as_bytes(), quality)?;
+    let packed = if contexts {
+        brotli::compress(text.as_bytes(), quality)?
+    } else {
+        brotli::compress_flat(text.as_bytes(), quality)?
+    };
     let head = match framing {
         BrotliFraming::Stateless => prefix::BROTLI,
         BrotliFraming::Session => prefix::BROTLI_SESSION,
