@@ -13,10 +13,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { brotliCompressSync, constants } from 'node:zlib';
-import { backend } from '../ts/backend.js';
+import { backend } from '../ts/core/backend.js';
 import { compress, decompress, useBackend } from '../ts/index.js';
-import { decodeT1, encodeT1 } from '../ts/t1.js';
-import { utf8Length } from '../ts/utf8.js';
+import { decodeT1, encodeT1 } from '../ts/codec/t1.js';
+import { utf8Length } from '../ts/core/utf8.js';
 import { byKind, hasTraffic, loadTraffic, TRAFFIC_DIR } from './traffic-data.js';
 import { mdHeader, mdRow } from './util.js';
 

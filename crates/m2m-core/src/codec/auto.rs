@@ -95,6 +95,62 @@ pub struct AutoChoice {
     pub wire_tokens: Option<usize>,
 }
 
+/// [`AutoRequest`] in the plain values a binding receives from JavaScript.
+#[derive(Debug, Clone, Default)]
+pub struct AutoSettings {
+    /// Encoding name (`cl100k_base`, `o200k_base`, `llama3`).
+    pub encoding: String,
+    /// Minimise wire tokens instead of bytes.
+    pub optimize_tokens: bool,
+    /// Report token counts.
+    pub count_tokens: bool,
+    /// Brotli in the session framing.
+    pub session: bool,
+    /// [`AutoRequest::min_size`]; `None` for [`DEFAULT_MIN_SIZE`].
+    pub min_size: Option<u32>,
+    /// [`AutoRequest::brotli_threshold`]; `None` for [`DEFAULT_BROTLI_THRESHOLD`].
+    pub brotli_threshold: Option<u32>,
+    /// Allowed algorithm names; `None` for all of them.
+    pub allowed: Option<Vec<String>>,
+}
+
+/// [`select`] with [`AutoSettings`] and the caller's T1 form, if any.
+///
+/// # Errors
+/// [`Error::UnknownTokenizer`] and [`Error::UnsupportedAlgorithm`] for unknown
+/// names, and those of [`select`].
+pub fn select_with(text: &str, settings: &AutoSettings, token: Option<&str>) -> Result<AutoChoice> {
+    let allowed = match &settings.allowed {
+        None => Algorithm::ALL.to_vec(),
+        Some(names) => names
+            .iter()
+            .map(|n| Algorithm::from_name(n))
+            .collect::<Result<Vec<_>>>()?,
+    };
+    let size = |v: Option<u32>, default: usize| v.map_or(default, |v| v as usize);
+    select(
+        text,
+        &AutoRequest {
+            encoding: Encoding::from_name(&settings.encoding)?,
+            optimize: if settings.optimize_tokens {
+                Optimize::Tokens
+            } else {
+                Optimize::Bytes
+            },
+            count_tokens: settings.count_tokens,
+            framing: if settings.session {
+                BrotliFraming::Session
+            } else {
+                BrotliFraming::Stateless
+            },
+            min_size: size(settings.min_size, DEFAULT_MIN_SIZE),
+            brotli_threshold: size(settings.brotli_threshold, DEFAULT_BROTLI_THRESHOLD),
+            allowed: &allowed,
+            token,
+        },
+    )
+}
+
 struct Candidate {
     algorithm: Algorithm,
     wire: Option<String>,
