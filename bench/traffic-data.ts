@@ -25,11 +25,11 @@ export function hasTraffic(): boolean {
   return FILES.every((f) => existsSync(resolve(TRAFFIC_DIR, f)));
 }
 
-/** Every record of the corpus, in file order (`traffic.jsonl`, then `sse-events.jsonl`). */
-export function loadTraffic(): TrafficRecord[] {
+/** Every record of the corpus in `dir`, in file order (`traffic.jsonl`, then `sse-events.jsonl`). */
+export function loadTraffic(dir: string = TRAFFIC_DIR): TrafficRecord[] {
   const out: TrafficRecord[] = [];
   for (const file of FILES) {
-    for (const line of readFileSync(resolve(TRAFFIC_DIR, file), 'utf8').split('\n')) {
+    for (const line of readFileSync(resolve(dir, file), 'utf8').split('\n')) {
       if (line === '') continue;
       const { kind, body } = JSON.parse(line) as TrafficRecord;
       out.push({ kind, body });
@@ -59,8 +59,8 @@ export function byKind(records: readonly TrafficRecord[]): Map<string, string[]>
   const groups = new Map<string, string[]>();
   for (const k of KIND_ORDER) groups.set(k, []);
   for (const r of records) {
-    let g = groups.get(r.kind);
-    if (g === undefined) groups.set(r.kind, (g = []));
+    const g = groups.get(r.kind) ?? [];
+    if (g.length === 0) groups.set(r.kind, g);
     g.push(r.body);
   }
   for (const [k, g] of groups) if (g.length === 0) groups.delete(k);

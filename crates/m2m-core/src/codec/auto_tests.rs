@@ -70,20 +70,16 @@ fn picks_round_trip_and_never_expand() {
 }
 
 #[test]
-fn small_messages_get_the_zopfli_quality() {
-    let text = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is the weather in Paris today? Answer briefly."}],"temperature":0}"#;
+fn brotli_runs_at_the_quality_for_the_size() {
+    let text = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is the weather in Paris today? Answer briefly."}],"temperature":0}"#.repeat(4);
     let req = AutoRequest {
         allowed: &[Algorithm::Brotli],
         ..request(Optimize::Bytes)
     };
-    let c = auto::select(text, &req).unwrap();
-    let (q, contexts) = auto::brotli_quality_for(text.len());
-    assert_eq!((q, contexts), (auto::SMALL_QUALITY, false));
-    let flat = brotli::compress_flat(text.as_bytes(), q).unwrap();
-    assert_eq!(c.wire, Some(format!("#BR|{}", base64::encode(&flat))));
-    // Smaller than the default quality's stream on this message.
-    let q5 = brotli::compress(text.as_bytes(), brotli::DEFAULT_QUALITY).unwrap();
-    assert!(flat.len() < q5.len(), "{} vs {}", flat.len(), q5.len());
+    let c = auto::select(&text, &req).unwrap();
+    let quality = auto::brotli_quality_for(text.len());
+    let expected = compress_brotli(&text, quality, BrotliFraming::Stateless).unwrap();
+    assert_eq!(c.wire, Some(expected));
 }
 
 #[test]

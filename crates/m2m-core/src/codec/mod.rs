@@ -278,23 +278,8 @@ pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String> {
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality above 11.
 pub fn compress_brotli(text: &str, quality: u32, framing: BrotliFraming) -> Result<String> {
-    compress_brotli_tuned(text, quality, true, framing)
-}
-
-/// [`compress_brotli`], with literal context modeling on or off
-/// ([`brotli::compress_flat`]).
-fn compress_brotli_tuned(
-    text: &str,
-    quality: u32,
-    contexts: bool,
-    framing: BrotliFraming,
-) -> Result<String> {
     check_content_size(text)?;
-    let packed = if contexts {
-        brotli::compress(text.as_bytes(), quality)?
-    } else {
-        brotli::compress_flat(text.as_bytes(), quality)?
-    };
+    let packed = brotli::compress(text.as_bytes(), quality)?;
     let head = match framing {
         BrotliFraming::Stateless => prefix::BROTLI,
         BrotliFraming::Session => prefix::BROTLI_SESSION,
