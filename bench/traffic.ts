@@ -5,7 +5,7 @@
  * among every algorithm and every Brotli quality, in hindsight), and by each
  * algorithm alone; how often auto matches the oracle's size; and the time
  * per message of auto beside node:zlib's Brotli (the peer a user would call
- * instead) at quality 5 and, on 1 KB messages, at 11 (the reference's).
+ * instead) at quality 5 and at 11 (the reference's quality).
  *
  * Run: `npx tsx bench/traffic.ts [--backend native|wasm] [--write]`
  * (`--write` saves the tables to bench/results/traffic.md).
