@@ -283,6 +283,8 @@ pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Vec<u8>, 
     keys::x25519_session_key(secret, peer_public)
         .map(|k| k.to_vec())
         .map_err(to_js)
+}
+
 /// Auto: chooses and applies an algorithm in one core call (see
 /// `m2m_core::codec::auto`); `{ algorithm, wire, wireBytes, originalTokens,
 /// wireTokens }`, `wire` null for passthrough and T1.
