@@ -17,6 +17,7 @@ const SUITES: [name: string, args: string[], writesOwn: boolean][] = [
   ['frame', quick ? ['--quick'] : [], false],
   ['savings', quick ? ['--quick'] : [], true],
   ['auto', quick ? ['--count', '300'] : [], false],
+  ['traffic', quick ? [] : ['--write'], true],
   ['scan', [], false],
   ['load-encodings', [], false],
 ];

@@ -54,7 +54,7 @@ describe('loadConfig', () => {
       optimize: 'bytes',
       maxSize: 16 * 1024 * 1024,
       minSize: 100,
-      brotliThreshold: 1024,
+      brotliThreshold: 0,
       profile: 'default',
       preferTokenForApi: true,
       mlRouting: false,

@@ -1,4 +1,10 @@
-import { type Backend, backend, type RawDecompressed } from '../core/backend.js';
+import {
+  type Backend,
+  backend,
+  type RawAutoChoice,
+  type RawAutoOptions,
+  type RawDecompressed,
+} from '../core/backend.js';
 import { type Encoding, toEncoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { encodingOfByte, tokenNativeEncoding } from '../core/tables.js';
@@ -39,8 +45,9 @@ export interface CompressOptions {
   minSize?: number;
   /**
    * `'auto'` tries Brotli only for content of at least this many UTF-8 bytes
-   * (and, optimising tokens, only from 4 KiB). Default 1024: spec §5.2, and
-   * measured on realistic traffic (bench/auto.ts).
+   * (and, optimising tokens, only from 4 KiB). Default 0, every size: on real
+   * traffic Brotli is the best lossless form for most messages from a few
+   * hundred bytes (bench/traffic.ts); the spec's §5.2 suggests 1 KiB.
    */
   brotliThreshold?: number;
   /** Also count original and wire tokens with `encoding`. Default false (true when optimising tokens). */
@@ -100,8 +107,6 @@ export interface DecompressResult {
 
 const DEFAULT_ENCODING: Encoding = 'cl100k_base';
 const DEFAULT_BROTLI_QUALITY = 5;
-const DEFAULT_MIN_SIZE = 100;
-const DEFAULT_BROTLI_THRESHOLD = 1024;
 
 function checkQuality(quality: number): number {
   if (!Number.isInteger(quality) || quality < 0 || quality > 11) {
@@ -202,49 +207,26 @@ function compressWith(core: Backend, algorithm: Algorithm, content: string, opti
   }
 }
 
-interface Candidate {
+/** The chosen wire string and what is known about it. */
+interface Chosen {
   algorithm: Algorithm;
   wire: string;
   bytes: number;
+  originalTokens?: number;
+  wireTokens?: number;
 }
 
-/** A size option of `'auto'`: a whole number of bytes, or the default when absent. */
-function sizeOption(name: 'minSize' | 'brotliThreshold', value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+/** A size option of `'auto'`: a whole number of bytes, or undefined for the core's default. */
+function sizeOption(name: 'minSize' | 'brotliThreshold', value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new M2MError('INVALID_OPTION', `${name} must be a whole number of bytes (0 or more), got ${value}`);
   }
-  return value;
+  return Math.min(value, 0xffffffff);
 }
 
-/**
- * The candidates `'auto'` tries for content of this size (spec §5.2, refined
- * by measurement on realistic traffic, see bench/auto.ts): only algorithms
- * that can win at this size are computed, and the smallest result is kept.
- * Optimising bytes: T1 wins most small JSON messages, TokenNative the
- * mid-sized ones (alone up to 1 KB, where Brotli rarely wins and would
- * triple the cost), Brotli everything from ~2 KB. `brotliThreshold` moves
- * where Brotli joins (default 1 KiB); below it TokenNative keeps the large
- * content. Optimising tokens: base64 forms cost many tokens, so only the
- * text-preserving codecs compete, and Brotli only from 4 KiB.
- */
-function autoPlan(originalBytes: number, prefixed: boolean, options: CompressOptions): Algorithm[] {
-  return autoCandidates(originalBytes, prefixed, options).filter((a) => referenceDecodes(a, options));
-}
-
-function autoCandidates(originalBytes: number, prefixed: boolean, options: CompressOptions): Algorithm[] {
-  const minSize = sizeOption('minSize', options.minSize, DEFAULT_MIN_SIZE);
-  const threshold = sizeOption('brotliThreshold', options.brotliThreshold, DEFAULT_BROTLI_THRESHOLD);
-  if (originalBytes < minSize && !prefixed) return ['none'];
-  // Prefixed content cannot pass through; the reference profile's fallback is Brotli.
-  const brotli: Algorithm[] =
-    originalBytes >= threshold || (prefixed && options.profile === 'reference') ? ['brotli'] : [];
-  if (options.optimize === 'tokens')
-    return originalBytes < 4096 ? ['token', 'dictionary'] : ['token', 'dictionary', ...brotli];
-  if (originalBytes < 512) return ['token', 'token-native', 'dictionary', ...brotli];
-  if (originalBytes < 2048 || brotli.length === 0) return ['token-native', ...brotli];
-  return brotli;
-}
+/** Optimising bytes, T1 competes only below this size (above, Brotli or TokenNative always wins on chat traffic). */
+const T1_AUTO_MAX_BYTES = 512;
 
 /**
  * T1 for `'auto'`: only when the content is JSON and its T1 form decodes to
@@ -262,51 +244,100 @@ function losslessT1(content: string): string | undefined {
   }
 }
 
-function keepSmallest(
-  core: Backend,
-  candidates: Candidate[],
+/**
+ * What `'auto'` hands the core (m2m_core::codec::auto, which makes the whole
+ * decision in one call): the options, the allowed algorithms, and the lossless
+ * T1 form where T1 can win (T1 lives in TypeScript).
+ */
+function autoRequest(
   content: string,
   originalBytes: number,
   options: CompressOptions,
-  prefixed: boolean,
-): Candidate {
-  const byTokens = options.optimize === 'tokens';
-  const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
-  if (byTokens) core.ensureEncoding(encoding);
-  const size = (c: Candidate) => (byTokens ? core.countTokens(c.wire, encoding) : c.bytes);
-  // Passthrough is the fallback when nothing applies (and is never larger).
-  let best: Candidate = candidates[0] ?? { algorithm: 'none', wire: content, bytes: originalBytes };
-  if (best.algorithm === 'none' && prefixed) {
-    // Only reached outside the reference profile, whose plan has Brotli for prefixed text.
-    best = dictionaryOf(core, content);
+  allowed?: readonly Algorithm[],
+): RawAutoOptions {
+  const optimizeTokens = options.optimize === 'tokens';
+  const minSize = sizeOption('minSize', options.minSize);
+  const raw: RawAutoOptions = {
+    encoding: toEncoding(options.encoding ?? DEFAULT_ENCODING),
+    optimizeTokens,
+    countTokens: !!options.countTokens || optimizeTokens,
+    session: !!options.session,
+    minSize,
+    brotliThreshold: sizeOption('brotliThreshold', options.brotliThreshold),
+  };
+  if (allowed !== undefined) raw.allowed = [...allowed];
+  const t1Allowed = allowed === undefined || allowed.includes('token');
+  const t1Useful =
+    (minSize === undefined || originalBytes >= minSize) && (optimizeTokens || originalBytes < T1_AUTO_MAX_BYTES);
+  if (t1Allowed && t1Useful) {
+    const t1 = losslessT1(content);
+    if (t1 !== undefined) raw.token = t1;
   }
-  let bestSize = size(best);
-  for (const c of candidates.slice(1)) {
-    const s = size(c);
-    if (s < bestSize) [best, bestSize] = [c, s];
-  }
-  // Never larger than the input, unless passthrough would be misread.
-  if (!prefixed && best.algorithm !== 'none') {
-    const original = byTokens ? core.countTokens(content, encoding) : originalBytes;
-    if (bestSize >= original) return { algorithm: 'none', wire: content, bytes: originalBytes };
-  }
-  return best;
+  return raw;
 }
 
-/** Dictionary coding always applies; the candidate of last resort for prefixed text. */
-function dictionaryOf(core: Backend, content: string): Candidate {
-  const wire = core.compressDictionary(content);
-  return { algorithm: 'dictionary', wire, bytes: utf8Length(wire) };
+/** The core's answer as a `Chosen` (passthrough and T1 come back without their wire, which is here). */
+function chosenOf(raw: RawAutoChoice, content: string, request: RawAutoOptions): Chosen {
+  const algorithm = raw.algorithm as Algorithm;
+  const wire = raw.wire ?? (algorithm === 'token' ? (request.token as string) : content);
+  const chosen: Chosen = { algorithm, wire, bytes: raw.wireBytes };
+  if (raw.originalTokens != null) chosen.originalTokens = raw.originalTokens;
+  if (raw.wireTokens != null) chosen.wireTokens = raw.wireTokens;
+  return chosen;
 }
 
-function withTokens(core: Backend, result: CompressResult, content: string, options: CompressOptions): CompressResult {
+/** Token counts for a given algorithm's result, when asked for (auto gets them from the core). */
+function counted(core: Backend, chosen: Chosen, content: string, options: CompressOptions): Chosen {
   if (options.countTokens || options.optimize === 'tokens') {
     const encoding = toEncoding(options.encoding ?? DEFAULT_ENCODING);
     core.ensureEncoding(encoding);
-    result.originalTokens = core.countTokens(content, encoding);
-    result.wireTokens = core.countTokens(result.wire, encoding);
+    chosen.originalTokens = core.countTokens(content, encoding);
+    chosen.wireTokens = core.countTokens(chosen.wire, encoding);
   }
-  return result;
+  return chosen;
+}
+
+/** One `compress` in two halves: the checks and the plan, then one core call run either way. */
+interface Prepared {
+  sync(): CompressResult;
+  async(): Promise<CompressResult>;
+}
+
+/** The body of `compress` and `compressAsync`; only the core call differs between them. */
+function prepare(content: string, given: CompressOptions): Prepared {
+  const core = backend();
+  const options = profiled(given);
+  const { originalBytes, security } = admit(core, content, options.scan);
+  const algorithm = resolve(toAlgorithm(options.algorithm ?? 'auto'), options);
+  const finish = (chosen: Chosen): CompressResult => {
+    const out: CompressResult = {
+      wire: chosen.wire,
+      algorithm: chosen.algorithm,
+      originalBytes,
+      wireBytes: chosen.bytes,
+    };
+    if (chosen.originalTokens !== undefined) out.originalTokens = chosen.originalTokens;
+    if (chosen.wireTokens !== undefined) out.wireTokens = chosen.wireTokens;
+    if (security) out.security = security;
+    return out;
+  };
+  if (algorithm === 'auto') {
+    // The reference profile restricts auto to the forms the reference decodes.
+    const allowed =
+      options.profile === 'reference' ? ALGORITHMS.filter((a) => referenceDecodes(a, options)) : undefined;
+    const request = autoRequest(content, originalBytes, options, allowed);
+    core.ensureEncoding(request.encoding);
+    return {
+      sync: () => finish(chosenOf(core.compressAuto(content, request), content, request)),
+      async: async () => finish(chosenOf(await core.compressAutoAsync(content, request), content, request)),
+    };
+  }
+  const produced = (wire: string): CompressResult =>
+    finish(counted(core, { algorithm, wire, bytes: utf8Length(wire) }, content, options));
+  return {
+    sync: () => produced(compressWith(core, algorithm, content, options)),
+    async: async () => produced(await compressWithAsync(core, algorithm, content, options)),
+  };
 }
 
 /**
@@ -314,46 +345,13 @@ function withTokens(core: Backend, result: CompressResult, content: string, opti
  * gives `content` back byte for byte for every algorithm but `token` (T1),
  * which keeps the JSON value and key order but may drop documented defaults
  * and whitespace. `'auto'` never picks T1 unless its result decodes to
- * exactly the input.
+ * exactly the input. `'auto'` is decided by the core in one call (see
+ * `m2m_core::codec::auto`): TokenNative and Brotli compete at every size
+ * from `minSize`, Brotli at a quality chosen by size, Dictionary and T1 on
+ * small messages.
  */
-export function compress(content: string, given: CompressOptions = {}): CompressResult {
-  const core = backend();
-  const options = profiled(given);
-  const { originalBytes, security } = admit(core, content, options.scan);
-  const algorithm = resolve(toAlgorithm(options.algorithm ?? 'auto'), options);
-  let chosen: Candidate;
-  if (algorithm === 'auto') {
-    const prefixed = core.hasWirePrefix(content);
-    const candidates: Candidate[] = [];
-    for (const a of autoPlan(originalBytes, prefixed, options)) {
-      const wire = a === 'token' ? losslessT1(content) : compressWith(core, a, content, options);
-      if (wire !== undefined) candidates.push({ algorithm: a, wire, bytes: utf8Length(wire) });
-    }
-    chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
-  } else {
-    const wire = compressWith(core, algorithm, content, options);
-    chosen = { algorithm, wire, bytes: utf8Length(wire) };
-  }
-  return result(core, chosen, content, originalBytes, security, options);
-}
-
-/** What `compress` and `compressAsync` return for the chosen candidate. */
-function result(
-  core: Backend,
-  chosen: Candidate,
-  content: string,
-  originalBytes: number,
-  security: ScanResult | undefined,
-  options: CompressOptions,
-): CompressResult {
-  const out: CompressResult = {
-    wire: chosen.wire,
-    algorithm: chosen.algorithm,
-    originalBytes,
-    wireBytes: chosen.bytes,
-  };
-  if (security) out.security = security;
-  return withTokens(core, out, content, options);
+export function compress(content: string, options: CompressOptions = {}): CompressResult {
+  return prepare(content, options).sync();
 }
 
 /**
@@ -414,33 +412,29 @@ async function compressWithAsync(
 }
 
 /**
+ * `'auto'` among `allowed` only (a session's negotiated algorithms): the same
+ * selector as `compress()`, one core call. Throws `UNSUPPORTED_ALGORITHM`
+ * when the content starts with a wire prefix and none of them can carry it.
+ */
+export function compressAmong(
+  content: string,
+  options: CompressOptions,
+  allowed: readonly Algorithm[],
+): { algorithm: Algorithm; wire: string } {
+  const core = backend();
+  const request = autoRequest(content, checkContent(core, content), options, allowed);
+  core.ensureEncoding(request.encoding);
+  const { algorithm, wire } = chosenOf(core.compressAuto(content, request), content, request);
+  return { algorithm, wire };
+}
+
+/**
  * `compress()` for servers: tokenizing and Brotli run on libuv's thread pool
  * with the native backend, so a large payload does not block the event loop.
  * Same results as `compress()`.
  */
-export async function compressAsync(content: string, given: CompressOptions = {}): Promise<CompressResult> {
-  const core = backend();
-  const options = profiled(given);
-  const { originalBytes, security } = admit(core, content, options.scan);
-  const algorithm = resolve(toAlgorithm(options.algorithm ?? 'auto'), options);
-  let chosen: Candidate;
-  if (algorithm === 'auto') {
-    const prefixed = core.hasWirePrefix(content);
-    const plan = autoPlan(originalBytes, prefixed, options);
-    const wires = await Promise.all(
-      plan.map((a) => (a === 'token' ? losslessT1(content) : compressWithAsync(core, a, content, options))),
-    );
-    const candidates: Candidate[] = [];
-    plan.forEach((a, i) => {
-      const wire = wires[i];
-      if (wire !== undefined) candidates.push({ algorithm: a, wire, bytes: utf8Length(wire) });
-    });
-    chosen = keepSmallest(core, candidates, content, originalBytes, options, prefixed);
-  } else {
-    const wire = await compressWithAsync(core, algorithm, content, options);
-    chosen = { algorithm, wire, bytes: utf8Length(wire) };
-  }
-  return result(core, chosen, content, originalBytes, security, options);
+export async function compressAsync(content: string, options: CompressOptions = {}): Promise<CompressResult> {
+  return prepare(content, options).async();
 }
 
 function defaultWarning(message: string): void {

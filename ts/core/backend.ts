@@ -38,6 +38,8 @@ export interface CoreFunctions {
   decompressTokenNativeBinary(bytes: Uint8Array): string;
   compressBrotli(text: string, quality: number, session: boolean): string;
   compressDictionary(text: string): string;
+  /** Auto in one call: the core chooses and applies an algorithm (m2m_core::codec::auto). */
+  compressAuto(text: string, options: RawAutoOptions): RawAutoChoice;
   decompress(wire: string): RawDecompressed;
   hasWirePrefix(text: string): boolean;
   // M2M v1 frames (`mode`: none, hmac, aead; AEAD needs a fresh 12-byte nonce).
@@ -58,6 +60,29 @@ export interface CoreFunctions {
   x25519SessionKey(secret: Uint8Array, peerPublic: Uint8Array): Uint8Array;
 }
 
+/** Options of the core's `compressAuto`; absent sizes take the core's defaults. */
+export interface RawAutoOptions {
+  encoding: string;
+  optimizeTokens: boolean;
+  countTokens: boolean;
+  session: boolean;
+  minSize?: number;
+  brotliThreshold?: number;
+  /** Algorithm names auto may use besides passthrough (all when absent). */
+  allowed?: string[];
+  /** The content's lossless T1 form, to compete with the core's candidates. */
+  token?: string;
+}
+
+/** What the core's `compressAuto` returns; `wire` is absent (or null) for passthrough and T1. */
+export interface RawAutoChoice {
+  algorithm: string;
+  wire?: string | null;
+  wireBytes: number;
+  originalTokens?: number | null;
+  wireTokens?: number | null;
+}
+
 /** What the core's `decompress` returns. */
 export interface RawDecompressed {
   text: string;
@@ -74,6 +99,7 @@ export interface RawDecompressed {
 export interface AsyncCoreFunctions {
   compressTokenNativeAsync(text: string, encoding: string): Promise<string>;
   compressBrotliAsync(text: string, quality: number, session: boolean): Promise<string>;
+  compressAutoAsync(text: string, options: RawAutoOptions): Promise<RawAutoChoice>;
   decompressAsync(wire: string): Promise<RawDecompressed>;
   countTokensAsync(text: string, encoding: string): Promise<number>;
 }
@@ -81,6 +107,7 @@ export interface AsyncCoreFunctions {
 const ASYNC_FUNCTION_NAMES = [
   'compressTokenNativeAsync',
   'compressBrotliAsync',
+  'compressAutoAsync',
   'decompressAsync',
   'countTokensAsync',
 ] as const satisfies readonly (keyof AsyncCoreFunctions)[];
@@ -126,6 +153,7 @@ const CORE_FUNCTION_NAMES = [
   'decompressTokenNativeBinary',
   'compressBrotli',
   'compressDictionary',
+  'compressAuto',
   'decompress',
   'hasWirePrefix',
   'compressFrame',

@@ -410,9 +410,9 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     'compression.brotli_threshold',
     'size',
     int(0, MAX_MESSAGE_BYTES),
-    1024,
+    0,
     `from 0 to 16 MiB, ${sizeHelp}`,
-    "auto tries Brotli from this size (the spec's example file has 4096; its §5.2 and measurement give 1 KiB)",
+    "auto tries Brotli from this size (default 0, every size: measured on real traffic, bench/traffic.ts; the spec's §5.2 suggests 1 KiB)",
     ['M2M_BROTLI_THRESHOLD'],
   ),
   setting(

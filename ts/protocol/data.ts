@@ -6,9 +6,9 @@
  * - `NONE` (passthrough) is always allowed in DATA, negotiated or not: every
  *   decoder handles unprefixed content (spec §5.9.1), and content too small
  *   to compress has nowhere else to go.
- * - `auto` picks, among the negotiated algorithms (TOKEN excluded — T1 is
- *   only used when asked for, as in stateless `compress()`), the one with the
- *   fewest wire bytes. Brotli uses the session prefix `#M2M[v3.0]|DATA:`.
+ * - `auto` is the core selector of stateless `compress()` (one call), among
+ *   the negotiated algorithms (TOKEN excluded — T1 is only used when asked
+ *   for). Brotli uses the session prefix `#M2M[v3.0]|DATA:`.
  * - TOKEN (T1) keeps the JSON value but not its whitespace or defaults, so a
  *   T1 DATA message's `original_size` is the size of what the receiver will
  *   rebuild, and that is what it gets.
@@ -21,7 +21,14 @@
  *   `security_status` when security scanning was negotiated. A blocking
  *   verdict is `SECURITY_VIOLATION` on either side.
  */
-import { type Algorithm, compress, decompress, decompressBinary, decompressDetailed } from '../codec/codec.js';
+import {
+  type Algorithm,
+  compress,
+  compressAmong,
+  decompress,
+  decompressBinary,
+  decompressDetailed,
+} from '../codec/codec.js';
 import type { Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { encodingOfByte, tokenNativeEncoding, wirePrefix } from '../core/tables.js';
@@ -132,35 +139,26 @@ function compressOne(content: string, algorithm: Algorithm, encoding: Encoding):
   return compress(content, { algorithm, encoding, session: true }).wire;
 }
 
-/** Picks and applies an algorithm from the negotiated set. */
+/**
+ * Auto among the negotiated algorithms: the same core selector as stateless
+ * `compress()` (one call), with T1 left out as there, Brotli in the session
+ * framing. Content starting with a wire prefix that no negotiated algorithm
+ * but T1 can carry goes as T1.
+ */
 function compressInSession(
   content: string,
   allowed: readonly Algorithm[],
   encoding: Encoding,
   bands: SendOptions,
 ): { algorithm: Algorithm; wire: string } {
-  if (SESSION_AUTO_SET.every((a) => allowed.includes(a))) {
-    const { minSize, brotliThreshold } = bands;
-    const r = compress(content, { algorithm: 'auto', encoding, session: true, minSize, brotliThreshold });
-    return { algorithm: r.algorithm, wire: r.wire };
+  const usable = SESSION_AUTO_SET.filter((a) => allowed.includes(a));
+  const { minSize, brotliThreshold } = bands;
+  try {
+    return compressAmong(content, { encoding, session: true, minSize, brotliThreshold }, usable);
+  } catch (err) {
+    if (!(err instanceof M2MError && err.code === 'UNSUPPORTED_ALGORITHM' && allowed.includes('token'))) throw err;
+    return { algorithm: 'token', wire: compressOne(content, 'token', encoding) };
   }
-  let best: { algorithm: Algorithm; wire: string; bytes: number } | undefined;
-  const consider = (algorithm: Algorithm) => {
-    try {
-      const wire = compressOne(content, algorithm, encoding);
-      const bytes = utf8Length(wire);
-      if (best === undefined || bytes < best.bytes) best = { algorithm, wire, bytes };
-    } catch (err) {
-      if (!(err instanceof M2MError)) throw err;
-    }
-  };
-  for (const a of SESSION_AUTO_SET) if (allowed.includes(a)) consider(a);
-  consider('none');
-  if (best === undefined && allowed.includes('token')) consider('token');
-  if (best === undefined) {
-    throw new M2MError('UNSUPPORTED_ALGORITHM', 'no negotiated algorithm can encode this content');
-  }
-  return best;
 }
 
 /**

@@ -488,6 +488,79 @@ pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Buffer> {
         .into())
 }
 
+/// Options of `compressAuto` (see `m2m_core::codec::auto::AutoSettings`).
+#[napi(object)]
+pub struct AutoOptions {
+    /// Encoding name.
+    pub encoding: String,
+    /// Minimise wire tokens instead of bytes.
+    pub optimize_tokens: bool,
+    /// Report token counts.
+    pub count_tokens: bool,
+    /// Brotli in the session framing.
+    pub session: bool,
+    /// Passthrough below this many bytes (the core's default when absent).
+    pub min_size: Option<u32>,
+    /// Brotli from this many bytes (the core's default when absent).
+    pub brotli_threshold: Option<u32>,
+    /// Allowed algorithm names (all when absent).
+    pub allowed: Option<Vec<String>>,
+    /// The content's lossless T1 form, when the caller has one.
+    pub token: Option<String>,
+}
+
+impl AutoOptions {
+    fn settings(&self) -> codec::auto::AutoSettings {
+        codec::auto::AutoSettings {
+            encoding: self.encoding.clone(),
+            optimize_tokens: self.optimize_tokens,
+            count_tokens: self.count_tokens,
+            session: self.session,
+            min_size: self.min_size,
+            brotli_threshold: self.brotli_threshold,
+            allowed: self.allowed.clone(),
+        }
+    }
+}
+
+/// What `compressAuto` returns.
+#[napi(object)]
+pub struct AutoChoice {
+    /// The algorithm's API name.
+    pub algorithm: String,
+    /// The wire string; absent for passthrough and T1 (the caller holds those).
+    pub wire: Option<String>,
+    /// UTF-8 bytes of the wire string.
+    pub wire_bytes: u32,
+    /// Tokens of the content, when asked for.
+    pub original_tokens: Option<u32>,
+    /// Tokens of the wire string, when asked for.
+    pub wire_tokens: Option<u32>,
+}
+
+impl From<codec::auto::AutoChoice> for AutoChoice {
+    fn from(c: codec::auto::AutoChoice) -> Self {
+        AutoChoice {
+            algorithm: c.algorithm.name().to_owned(),
+            wire: c.wire,
+            wire_bytes: c.wire_bytes as u32,
+            original_tokens: c.original_tokens.map(|t| t as u32),
+            wire_tokens: c.wire_tokens.map(|t| t as u32),
+        }
+    }
+}
+
+/// Auto: chooses and applies an algorithm in one core call.
+#[napi]
+pub fn compress_auto(
+    #[napi(ts_arg_type = "string")] text: Text,
+    options: AutoOptions,
+) -> Result<AutoChoice> {
+    codec::auto::select_with(&text, &options.settings(), options.token.as_deref())
+        .map(AutoChoice::from)
+        .map_err(to_js)
+}
+
 // --- Work on the libuv thread pool -------------------------------------------
 
 /// A core error carried as data, so an async call keeps its stable code.
@@ -547,6 +620,18 @@ pub fn compress_token_native_async(
 ) -> Result<AsyncTask<CoreJob<String>>> {
     let encoding = encoding(&encoding_name)?;
     Ok(job(move || codec::compress_token_native(&text, encoding)))
+}
+
+/// `compressAuto` on the thread pool.
+#[napi(ts_return_type = "Promise<AutoChoice | CoreFailure>")]
+pub fn compress_auto_async(
+    #[napi(ts_arg_type = "string")] text: Text,
+    options: AutoOptions,
+) -> AsyncTask<CoreJob<AutoChoice>> {
+    let settings = options.settings();
+    job(move || {
+        codec::auto::select_with(&text, &settings, options.token.as_deref()).map(AutoChoice::from)
+    })
 }
 
 /// `compressBrotli` on the thread pool.

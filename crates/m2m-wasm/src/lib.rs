@@ -284,3 +284,46 @@ pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Vec<u8>, 
         .map(|k| k.to_vec())
         .map_err(to_js)
 }
+
+/// Auto: chooses and applies an algorithm in one core call (see
+/// `m2m_core::codec::auto`); `{ algorithm, wire, wireBytes, originalTokens,
+/// wireTokens }`, `wire` null for passthrough and T1.
+#[wasm_bindgen(js_name = compressAuto)]
+pub fn compress_auto(text: &str, options: JsValue) -> Result<JsValue, JsValue> {
+    let get = |key: &str| Reflect::get(&options, &key.into()).unwrap_or(JsValue::UNDEFINED);
+    let size = |key: &str| get(key).as_f64().map(|v| v as u32);
+    let allowed = get("allowed");
+    let settings = codec::auto::AutoSettings {
+        encoding: get("encoding").as_string().unwrap_or_default(),
+        optimize_tokens: get("optimizeTokens").is_truthy(),
+        count_tokens: get("countTokens").is_truthy(),
+        session: get("session").is_truthy(),
+        min_size: size("minSize"),
+        brotli_threshold: size("brotliThreshold"),
+        allowed: if allowed.is_undefined() || allowed.is_null() {
+            None
+        } else {
+            Some(
+                js_sys::Array::from(&allowed)
+                    .iter()
+                    .map(|v| v.as_string().unwrap_or_default())
+                    .collect(),
+            )
+        },
+    };
+    let token = get("token").as_string();
+    let c = codec::auto::select_with(text, &settings, token.as_deref()).map_err(to_js)?;
+    let obj = Object::new();
+    let opt = |v: Option<usize>| v.map_or(JsValue::UNDEFINED, |t| JsValue::from(t as u32));
+    let wire = c.wire.map_or(JsValue::NULL, JsValue::from);
+    let _ = Reflect::set(&obj, &"algorithm".into(), &c.algorithm.name().into());
+    let _ = Reflect::set(&obj, &"wire".into(), &wire);
+    let _ = Reflect::set(
+        &obj,
+        &"wireBytes".into(),
+        &JsValue::from(c.wire_bytes as u32),
+    );
+    let _ = Reflect::set(&obj, &"originalTokens".into(), &opt(c.original_tokens));
+    let _ = Reflect::set(&obj, &"wireTokens".into(), &opt(c.wire_tokens));
+    Ok(obj.into())
+}

@@ -108,7 +108,7 @@ mod unicode_delta;
 #[cfg(test)]
 mod char_table_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use once_cell::sync::OnceCell;
 

@@ -27,7 +27,8 @@ fn read(rel: &str, how: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("cannot read {} ({e}): run `{how}` first", path.display()))
 }
 
-fn tok(encoding: Encoding) -> &'static Tokenizer {
+/// The tokenizer of `encoding`, loaded from its rank file.
+pub(crate) fn tok(encoding: Encoding) -> &'static Tokenizer {
     let data = read(
         &format!("build/ranks/{}.bpe", encoding.name()),
         "node scripts/gen-ranks.mjs",

@@ -12,6 +12,9 @@
 //! | `#T1\|` | Token (abbreviated JSON) | in the TypeScript layer |
 //! | anything else | None (passthrough) | decodes to itself |
 
+pub mod auto;
+#[cfg(test)]
+mod auto_tests;
 pub mod brotli;
 pub mod dictionary;
 mod recycle;
@@ -103,6 +106,19 @@ impl Algorithm {
         Algorithm::Frame,
         Algorithm::None,
     ];
+
+    /// The algorithm of an API name ([`Algorithm::name`]).
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedAlgorithm`] for any other name.
+    pub fn from_name(name: &str) -> Result<Algorithm> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.name() == name)
+            .ok_or_else(|| Error::UnsupportedAlgorithm {
+                name: name.to_owned(),
+            })
+    }
 
     /// The API name: `token-native`, `token`, `brotli`, `dictionary`, `m2m`, `none`.
     pub fn name(self) -> &'static str {
