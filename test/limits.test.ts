@@ -1,6 +1,7 @@
 /** The one limits table (ts/core/limits.ts) and the JSON structure check every walker shares. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { AUTO_MIN_SIZE } from '../ts/codec/codec.js';
 import { jsonStructure, LIMITS } from '../ts/core/limits.js';
 
 describe('limits', () => {
@@ -13,6 +14,11 @@ describe('limits', () => {
     };
     expect(value('MAX_MESSAGE_BYTES')).toBe(LIMITS.maxMessageBytes);
     expect(value('MAX_DECOMPRESSED_BYTES')).toBe(LIMITS.maxDecompressedBytes);
+  });
+
+  it("auto's default minSize equals the core's", () => {
+    const rust = readFileSync(new URL('../crates/m2m-core/src/codec/auto.rs', import.meta.url), 'utf8');
+    expect(rust).toContain(`pub const DEFAULT_MIN_SIZE: usize = ${AUTO_MIN_SIZE};`);
   });
 
   it('finds depth and array breaches outside strings', () => {

@@ -216,6 +216,9 @@ interface Chosen {
   wireTokens?: number;
 }
 
+/** The core's default `minSize` (`DEFAULT_MIN_SIZE` in crates/m2m-core/src/codec/auto.rs; test/limits.test.ts checks it), reported by `analyze()`. */
+export const AUTO_MIN_SIZE = 100;
+
 /** A size option of `'auto'`: a whole number of bytes, or undefined for the core's default. */
 function sizeOption(name: 'minSize' | 'brotliThreshold', value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -568,6 +571,6 @@ export function analyze(content: string, options: CompressOptions = {}): Analysi
     }
   });
   const auto = compress(content, { ...options, algorithm: 'auto' }).algorithm;
-  const minSize = sizeOption('minSize', options.minSize, DEFAULT_MIN_SIZE);
+  const minSize = sizeOption('minSize', options.minSize) ?? AUTO_MIN_SIZE;
   return { originalBytes, originalTokens, encoding, algorithms, auto, minSize };
 }
