@@ -1,0 +1,50 @@
+// Native and wasm Brotli give identical bytes at every quality (0-11) on real
+// recorded traffic (../shared/data/traffic-dev, beside the repository): a
+// deterministic sample of bodies of every size, the largest included. Both
+// backends are compared in one process, so the suite runs it once (in the
+// M2M_BACKEND=native pass) rather than twice. Without the corpus it is
+// skipped with a message, except under CI=true, where that fails.
+import { describe, expect, it } from 'vitest';
+import { loadTraffic, TRAFFIC_PATH, utf8Length } from '../bench/traffic.js';
+import { BACKENDS } from './helpers.js';
+
+const records = loadTraffic();
+const inCi = process.env.CI === 'true';
+const secondPass = process.env.M2M_BACKEND === 'wasm';
+/** Every STRIDE-th body in file order, plus the LARGEST biggest ones. */
+const STRIDE = 20;
+const LARGEST = 8;
+
+if (!records && !inCi) {
+  console.warn(`brotli-parity: ${TRAFFIC_PATH} is absent; the real-traffic parity test is skipped`);
+}
+
+function sample(): string[] {
+  const all = records ?? [];
+  const bySize = all.map((r, i) => ({ i, len: utf8Length(r.body) })).sort((a, b) => b.len - a.len || a.i - b.i);
+  const picked = new Set(bySize.slice(0, LARGEST).map((r) => r.i));
+  for (let i = 0; i < all.length; i += STRIDE) picked.add(i);
+  return [...picked].sort((a, b) => a - b).map((i) => (all[i] as { body: string }).body);
+}
+
+describe.skipIf(secondPass || (!records && !inCi))('Brotli parity on real traffic', () => {
+  it('the development corpus is present (required under CI=true)', () => {
+    expect(records, `${TRAFFIC_PATH} is missing`).toBeDefined();
+    expect(records?.length).toBeGreaterThan(1000);
+  });
+
+  const bodies = sample();
+  for (let quality = 0; quality <= 11; quality++) {
+    it(`native and wasm give identical bytes at quality ${quality}`, { timeout: 300_000 }, () => {
+      const differ: number[] = [];
+      for (const [i, body] of bodies.entries()) {
+        const native = BACKENDS.native.compressBrotli(body, quality, false);
+        const wasm = BACKENDS.wasm.compressBrotli(body, quality, false);
+        if (native !== wasm) differ.push(utf8Length(body));
+        // Both decode to the body (the bytes are a valid stream, not just equal).
+        if (i % 10 === 0) expect(BACKENDS.wasm.decompress(native).text).toBe(body);
+      }
+      expect(differ, `sizes of the ${bodies.length} bodies whose bytes differ`).toEqual([]);
+    });
+  }
+});
