@@ -15,10 +15,10 @@ export interface TrafficRecord {
   body: string;
 }
 
-/** Every record of the corpus in file order, or `undefined` when the file is absent. */
-export function loadTraffic(): TrafficRecord[] | undefined {
-  if (!existsSync(TRAFFIC_PATH)) return undefined;
-  return readFileSync(TRAFFIC_PATH, 'utf8')
+/** Every record of the corpus (at `path`) in file order, or `undefined` when the file is absent. */
+export function loadTraffic(path = TRAFFIC_PATH): TrafficRecord[] | undefined {
+  if (!existsSync(path)) return undefined;
+  return readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
