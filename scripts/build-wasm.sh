@@ -5,7 +5,9 @@
 # The wasm32 standard library comes from Debian's Rust 1.63 (rustup cannot
 # download one here; DESIGN §4), so cargo and rustc are Debian's: /usr/bin goes
 # first on PATH. Debian's cargo cannot reach the sparse crates.io index, so the
-# crate's dependencies are vendored first by the rustup cargo.
+# crate's dependencies are vendored first by the rustup cargo. Each
+# crates/m2m-wasm/patches/<crate>.patch is applied to the vendored <crate>
+# (why each one is needed: docs/performance.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 crate="$root/crates/m2m-wasm"
@@ -16,11 +18,23 @@ vendor="$root/target/wasm-vendor"
 config="$crate/.cargo/config.toml"
 trap 'rm -f "$config"' EXIT
 
-if [ ! -f "$vendor/.lock-hash" ] || [ "$(cat "$vendor/.lock-hash")" != "$(sha256sum < "$crate/Cargo.lock")" ]; then
+vendor_hash=$(cat "$crate/Cargo.lock" "$crate"/patches/*.patch | sha256sum)
+if [ ! -f "$vendor/.lock-hash" ] || [ "$(cat "$vendor/.lock-hash")" != "$vendor_hash" ]; then
   echo "==> vendoring wasm dependencies"
   rm -f "$config"
+  rm -rf "$vendor"
   (cd "$crate" && cargo vendor --locked --quiet "$vendor" > /dev/null)
-  sha256sum < "$crate/Cargo.lock" > "$vendor/.lock-hash"
+  for patch in "$crate"/patches/*.patch; do
+    name=$(basename "$patch" .patch)
+    echo "==> patching vendored $name"
+    patch --quiet --forward -p1 -d "$vendor/$name" < "$patch"
+    # The patched files no longer match the recorded checksums: drop them.
+    node -e 'const f = process.argv[1], fs = require("fs"), j = JSON.parse(fs.readFileSync(f, "utf8")); j.files = {}; fs.writeFileSync(f, JSON.stringify(j));' "$vendor/$name/.cargo-checksum.json"
+  done
+  echo "$vendor_hash" > "$vendor/.lock-hash"
+  # Cargo takes vendored crates as immutable and would keep what it built
+  # from the unpatched sources.
+  rm -rf "$root/target/wasm"
 fi
 mkdir -p "$(dirname "$config")"
 printf '[source.crates-io]\nreplace-with = "vendored-sources"\n\n[source.vendored-sources]\ndirectory = "%s"\n' "$vendor" > "$config"

@@ -3,7 +3,8 @@
 # rustup Rust, Node 20) and builds everything. Idempotent: a tool already
 # present at the pinned version is skipped, and builds are incremental.
 #
-# Installs: Debian's Rust 1.63 wasm32 std, lld and binaryen (wasm-opt); from
+# Installs: Debian's Rust 1.63 wasm32 std, lld, binaryen (wasm-opt) and patch
+# (for the wasm build's patches of vendored crates); from
 # crates.io wasm-pack and wasm-bindgen-cli (the version in
 # crates/m2m-wasm/Cargo.lock); from npm the package's dev dependencies
 # (@napi-rs/cli, TypeScript, vitest, ...). Nothing else is downloaded.
@@ -13,7 +14,7 @@ start=$(date +%s)
 
 WASM_PACK_VERSION=0.15.1
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print }' crates/m2m-wasm/Cargo.lock)
-DEBIAN_PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld binaryen redis-server chromium)
+DEBIAN_PACKAGES=(rustc cargo libstd-rust-dev-wasm32 lld binaryen patch redis-server chromium)
 
 step() { printf '==> %s\n' "$*"; }
 

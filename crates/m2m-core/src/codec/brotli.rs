@@ -6,6 +6,8 @@
 //! compression bomb costs at most the limit in memory and the time to produce
 //! it.
 
+use alloc_stdlib::StandardAlloc;
+
 use super::recycle::Recycler;
 use crate::error::{Error, Result};
 use crate::limits::MAX_DECOMPRESSED_BYTES;
@@ -61,44 +63,6 @@ pub fn compress_window(data: &[u8], quality: u32, lgwin: u32) -> Result<Vec<u8>>
     compress_with(Recycler::new(quality), data, quality, lgwin)
 }
 
-/// One-pass encoding of `$data` at `$quality` with the `brotli`-API crate
-/// `$krate` and allocator `$alloc`: the body of [`compress_with`], written
-/// once so that the test reference (the unmodified upstream crate) uses
-/// exactly the same parameters. Evaluates to the output if the encoder
-/// finished within the worst-case size.
-macro_rules! encode_one_pass {
-    ($krate:ident, $alloc:expr, $data:expr, $quality:expr, $lgwin:expr) => {{
-        use $krate::enc::encode::{
-            BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
-            BrotliEncoderStateStruct,
-        };
-        let data: &[u8] = $data;
-        let mut state = BrotliEncoderStateStruct::new($alloc);
-        state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, $quality);
-        state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, $lgwin);
-        state.set_parameter(
-            BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
-            data.len() as u32,
-        );
-        let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
-        let (mut available_in, mut in_offset) = (data.len(), 0);
-        let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
-        let finished = state.compress_stream(
-            BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
-            &mut available_in,
-            data,
-            &mut in_offset,
-            &mut available_out,
-            &mut out,
-            &mut out_offset,
-            &mut total_out,
-            &mut |_, _, _, _| (),
-        ) && state.is_finished();
-        out.truncate(out_offset);
-        finished.then_some(out)
-    }};
-}
-
 /// [`compress`] with the encoder's memory from `alloc`.
 pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     alloc: A,
@@ -106,25 +70,67 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     quality: u32,
     lgwin: u32,
 ) -> Result<Vec<u8>> {
-    encode_one_pass!(brotli, alloc, data, quality, lgwin).ok_or_else(|| Error::CompressionFailed {
-        detail: "the Brotli encoder did not finish in the worst-case output size".to_owned(),
-    })
+    use ::brotli::enc::encode::{
+        BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
+        BrotliEncoderStateStruct,
+    };
+    let mut state = BrotliEncoderStateStruct::new(alloc);
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality);
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, lgwin);
+    state.set_parameter(
+        BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
+        data.len() as u32,
+    );
+    let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
+    let (mut available_in, mut in_offset) = (data.len(), 0);
+    let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
+    let finished = state.compress_stream(
+        BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
+        &mut available_in,
+        data,
+        &mut in_offset,
+        &mut available_out,
+        &mut out,
+        &mut out_offset,
+        &mut total_out,
+        &mut |_, _, _, _| (),
+    ) && state.is_finished();
+    if !finished {
+        return Err(Error::CompressionFailed {
+            detail: "the Brotli encoder did not finish in the worst-case output size".to_owned(),
+        });
+    }
+    out.truncate(out_offset);
+    Ok(out)
 }
 
-/// [`compress`] as the unmodified `brotli` crate that m2m-brotli was forked
-/// from does it, with the same parameters: the reference the fork's output
-/// must equal byte for byte.
+/// The allocator the `brotli` crate itself offers (`StandardAlloc`: every
+/// buffer freshly zero-filled, freed when the call ends). Compressing with
+/// it is the plain upstream call that the recycled path must equal.
+#[cfg(test)]
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Fresh;
+
+#[cfg(test)]
+impl<T: Clone + Default> ::brotli::Allocator<T> for Fresh {
+    type AllocatedMemory = <StandardAlloc as ::brotli::Allocator<T>>::AllocatedMemory;
+
+    fn alloc_cell(&mut self, len: usize) -> Self::AllocatedMemory {
+        ::brotli::Allocator::<T>::alloc_cell(&mut StandardAlloc::default(), len)
+    }
+
+    fn free_cell(&mut self, _data: Self::AllocatedMemory) {}
+}
+
+#[cfg(test)]
+impl ::brotli::enc::BrotliAlloc for Fresh {}
+
+/// [`compress`] as the plain upstream call does it (the crate's own
+/// allocator), with the same parameters: the reference the recycled path's
+/// output must equal byte for byte.
 #[cfg(test)]
 pub(crate) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
-    let alloc = brotli_upstream::enc::StandardAlloc::default();
-    encode_one_pass!(
-        brotli_upstream,
-        alloc,
-        data,
-        quality,
-        window_for(data.len())
-    )
-    .expect("the encoder finishes")
+    compress_with(Fresh, data, quality, window_for(data.len())).expect("the encoder finishes")
 }
 
 /// Decompresses one complete, standard (RFC 7932) Brotli stream, refusing to
@@ -135,7 +141,6 @@ pub(crate) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
 /// [`Error::DecompressionFailed`] for a corrupt or truncated stream or data after
 /// its end; [`Error::ContentTooLarge`] when the output would exceed the limit.
 pub fn decompress(data: &[u8]) -> Result<Vec<u8>> {
-    use ::brotli::enc::StandardAlloc;
     use ::brotli::{BrotliDecompressStream, BrotliResult, BrotliState};
 
     let mut state = BrotliState::new_strict(

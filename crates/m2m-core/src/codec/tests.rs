@@ -52,6 +52,19 @@ fn brotli_rejects_bad_quality_and_bad_streams() {
     assert_eq!(decode(&latin1).unwrap_err().code(), "INVALID_UTF8");
 }
 
+/// The encoder's cost model takes log2 from the `brotli` crate's own tables
+/// (the crate built without `std`), not from the platform's `log2f`, whose last
+/// bit differs between glibc and the wasm libm (first at 311) and so changed
+/// Brotli's bytes between the native and the wasm build at qualities 10 and 11.
+/// Fails if anything in the build turns on `brotli/std`.
+#[test]
+fn brotli_log2_is_the_same_on_every_target() {
+    use ::brotli::enc::util::{FastLog2, FastLog2u64};
+    for v in 256..1u64 << 20 {
+        assert_eq!(FastLog2(v).to_bits(), FastLog2u64(v).to_bits(), "log2({v})");
+    }
+}
+
 #[test]
 fn brotli_bomb_is_stopped_at_the_limit() {
     // 17 MiB of zeros compresses to a few bytes.

@@ -555,15 +555,30 @@ fn the_decompression_limit_holds_inside_frames() {
 
 /// The reference compresses with the `brotli` crate's streaming
 /// `CompressorWriter` (quality 5, window 22, a 4 KiB buffer); the frame's
-/// one-pass encoder must give the same bytes.
+/// one-pass encoder must give the same bytes. The same streaming writer here
+/// (the crate's `CompressorWriterCustomIo`, with the crate's own allocator),
+/// built as m2m builds the crate: without `std` (docs/performance.md).
 fn reference_brotli(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = Vec::new();
-    {
-        let mut w = brotli_upstream::CompressorWriter::new(&mut out, 4096, 5, 22);
-        w.write_all(data).unwrap();
+    use crate::codec::brotli::Fresh;
+    use ::brotli::{Allocator, CompressorWriterCustomIo, CustomWrite};
+    struct Sink(Vec<u8>);
+    impl CustomWrite<()> for Sink {
+        fn write(&mut self, data: &[u8]) -> std::result::Result<usize, ()> {
+            self.0.extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::result::Result<(), ()> {
+            Ok(())
+        }
     }
-    out
+    let buffer = <Fresh as Allocator<u8>>::alloc_cell(&mut Fresh, 4096);
+    let mut w = CompressorWriterCustomIo::new(Sink(Vec::new()), buffer, Fresh, (), (), 5, 22);
+    let mut rest = data;
+    while !rest.is_empty() {
+        let n = w.write(rest).unwrap();
+        rest = &rest[n..];
+    }
+    w.into_inner().0
 }
 
 #[test]
