@@ -77,6 +77,11 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// The scanner classifier's weights do not match their checksum or are malformed.
+    ModelDataCorrupt {
+        /// What is wrong with them.
+        detail: String,
+    },
     /// The compressor failed (should not happen for in-memory input).
     CompressionFailed {
         /// What the compressor reported.
@@ -189,6 +194,7 @@ impl Error {
             Error::InvalidUtf8 { .. } => "INVALID_UTF8",
             Error::EncodingNotLoaded { .. } => "ENCODING_NOT_LOADED",
             Error::RankDataCorrupt { .. } => "RANK_DATA_CORRUPT",
+            Error::ModelDataCorrupt { .. } => "MODEL_DATA_CORRUPT",
             Error::CompressionFailed { .. } => "COMPRESSION_FAILED",
             Error::DecompressionFailed { .. } => "DECOMPRESSION_FAILED",
             Error::UnsupportedAlgorithm { .. } => "UNSUPPORTED_ALGORITHM",
@@ -240,6 +246,9 @@ impl fmt::Display for Error {
             ),
             Error::RankDataCorrupt { encoding, detail } => {
                 write!(f, "rank data for {encoding} is corrupt: {detail}")
+            }
+            Error::ModelDataCorrupt { detail } => {
+                write!(f, "the scanner model's weights are corrupt: {detail}")
             }
             Error::CompressionFailed { detail } => write!(f, "compression failed: {detail}"),
             Error::DecompressionFailed { detail } => write!(f, "decompression failed: {detail}"),
