@@ -28,13 +28,14 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, os.path.dirname(__file__))
 import features as F  # noqa: E402
+from own_attacks import own_attacks  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 DATA = os.path.join(ROOT, '..', 'shared', 'data', 'security-train', 'train.jsonl')
 DATA_SHA256 = '13451371d613c89839123dffbe1d3c3f69cf5f633901a6b248a2057e583a6096'
 SEED = 15
 CLASSES = ['benign', 'injection', 'jailbreak', 'exfiltration']
-C_REG = float(os.environ.get('M2M_TRAIN_C', '8'))
+C_REG = float(os.environ.get('M2M_TRAIN_C', '16'))
 FAMILY_BALANCE = os.environ.get('M2M_TRAIN_FAMBAL', '1') == '1'
 OUT = os.environ.get('M2M_TRAIN_OUT', ROOT)
 
@@ -56,6 +57,7 @@ ALLOWLIST = {
     'tldr',  # CC BY 4.0
     'alpacaeval-claude2', 'alpacaeval-instruction', 'alpacaeval-llama2', 'alpacaeval-mixtral',  # Apache-2.0
     'humaneval',  # MIT
+    'own-attack',  # written for this project (own_attacks.py)
 }
 EVAL_ONLY = {'qualifire-benign', 'qualifire-jailbreak', 'safeguard-benign', 'safeguard-injection',
              'safeguard-jailbreak', 'safeguard-leak', 'malignant-conversation', 'malignant-jailbreak'}
@@ -67,6 +69,7 @@ FOLDS = [
     ['fuzzyai', 'humaneval'],
     ['latent', 'snips', 'tldr'],
     ['taskmaster', 'gpteacher', 'alpacaeval'],
+    ['own'],
 ]
 
 # Benign documents that attacks are planted into (indirect injection), by collector.
@@ -149,6 +152,9 @@ def load():
     unknown = {r['collector'] for r in rows} - ALLOWLIST - EVAL_ONLY
     if unknown:
         sys.exit(f'collectors neither allowed nor evaluation-only: {sorted(unknown)}')
+    for i, (text, label) in enumerate(own_attacks(SEED)):
+        rows.append({'id': f'own-attack-{i:04d}', 'label': label, 'text': text, 'collector': 'own-attack',
+                     'family': 'own', 'source': 'scripts/train-scanner/own_attacks.py'})
     return rows
 
 
@@ -229,7 +235,7 @@ def fit(records):
                        for r in records])
         w = w * rw[owner]
         w = w * (len(y) / w.sum())
-    model = LogisticRegression(C=C_REG, max_iter=400, tol=1e-4)
+    model = LogisticRegression(C=C_REG, max_iter=300, tol=1e-4)
     model.fit(X, y, sample_weight=w)
     return model
 
@@ -366,7 +372,7 @@ def cross_source(allowed, rng):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--eval', action='store_true', help='also run the cross-source evaluation (5 trainings)')
+    ap.add_argument('--eval', action='store_true', help='also run the cross-source evaluation (one training per fold)')
     args = ap.parse_args()
     rows = load()
     rng = random.Random(SEED)
@@ -417,7 +423,7 @@ def main():
     with open(os.path.join(OUT, 'crates', 'm2m-core', 'data', 'scanner-model.sha256'), 'w') as f:
         f.write(f'{sha}  scanner-model.bin\n')
     report['model'] = {'sha256': sha, 'bytes': size}
-    fixture(qm, rows, os.path.join(OUT, 'crates', 'm2m-core', 'tests', 'data', 'scanner-scores.tsv'))
+    fixture(qm, [r for r in rows if r['collector'] != 'own-attack'], os.path.join(OUT, 'crates', 'm2m-core', 'tests', 'data', 'scanner-scores.tsv'))
     if args.eval:
         oof = cross_source(allowed, random.Random(SEED))
         tb = oof[[r['label'] == 'benign' for r in allowed]]

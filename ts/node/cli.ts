@@ -120,6 +120,7 @@ function hint(command: string, err: M2MError, values: Values): string | undefine
 }
 
 function exitCodeOf(err: M2MError): number {
+  if (err.code === 'SECURITY_VIOLATION') return EXIT.THREAT;
   return err instanceof UsageError || err.code === 'INVALID_CONFIG' ? EXIT.USAGE : EXIT.RUNTIME;
 }
 
