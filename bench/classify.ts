@@ -9,7 +9,7 @@
  */
 import { Bench } from 'tinybench';
 import { BACKENDS } from '../test/helpers.js';
-import { scan } from '../ts/security/index.js';
+import { scan } from '../ts/security.js';
 import { chatPayloadOfSize } from './corpus.js';
 import { prose, sourceCode } from './texts.js';
 

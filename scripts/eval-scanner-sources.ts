@@ -9,7 +9,7 @@
  * (`--all` also scores the collections the model was trained on, which flatters it.)
  */
 import { readFileSync } from 'node:fs';
-import { scan } from '../ts/security/index.js';
+import { scan } from '../ts/security.js';
 
 interface Row {
   id: string;

@@ -19,8 +19,9 @@ The Rust core (crates/m2m-core/src/classifier.rs) implements the same steps;
    character n-gram, 0x57 for a word and 0x42 for a word pair.
 4. Windows of WINDOW code points of the normalised text, every STRIDE, the
    last one ending at the end (one window when the text is shorter); a
-   window holds the features starting inside it. Its logits are
-   bias[k] + scale[k] * sum(q[k][bucket]) / sqrt(features in the window),
+   window holds the distinct buckets of the features starting inside it
+   (binary features, so repeated text cannot inflate a score). Its logits
+   are bias[k] + scale[k] * sum(q[k][bucket]) / sqrt(distinct buckets),
    where q are the int8 weights; the text's score is the highest window's
    1 - softmax(logits)[benign].
 """
@@ -143,21 +144,21 @@ def windows(n_cp):
 
 
 def window_rows(text):
-    """For each window of `text`: its feature buckets (np array)."""
+    """For each window of `text`: its distinct feature buckets (sorted np array)."""
     cp = normalise(text)
     pos, buck = features(cp)
     rows = []
     for s, e in windows(len(cp)):
         sel = (pos >= s) & (pos < e)
-        rows.append(buck[sel])
+        rows.append(np.unique(buck[sel]))
     return rows
 
 
 # --- the deterministic score (the same operations, in the same order, as the Rust core)
 
-LN2_HI = 6.93147180369123816490e-01
-LN2_LO = 1.90821492927058770002e-10
-INV_LN2 = 1.44269504088896338700e+00
+LN2_HI = 0.6931471803691238
+LN2_LO = 1.9082149292705877e-10
+INV_LN2 = 1.4426950408889634
 
 
 def exp_det(x):

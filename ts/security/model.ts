@@ -4,7 +4,7 @@
  * scored through the loaded backend, so native and wasm give the same scores.
  * The weights load on first use.
  */
-import { backend } from '../backend.js';
+import { backend } from '../core/backend.js';
 import type { ThreatType } from './types.js';
 
 /** The threat type of each class index the core returns (0 is benign). */
@@ -34,13 +34,15 @@ export function modelThreshold(): number {
   return backend().classifierThreshold();
 }
 
+/** The highest confidence the classifier alone gives (rules are the explainable layer; they go higher). */
+export const MODEL_MAX_CONFIDENCE = 0.95;
+
 /**
  * A classifier score on the scanner's confidence scale: the calibrated
- * threshold maps to `at` (the scanner's default threshold), below and above
- * it linearly, and nothing reaches 1.
+ * threshold maps to `at` (the scanner's default threshold), 0 to 0 and 1 to
+ * {@link MODEL_MAX_CONFIDENCE}, linearly in between.
  */
 export function modelConfidence(score: number, at: number): number {
   const t = modelThreshold();
-  const c = score <= t ? (at * score) / t : at + ((1 - at) * (score - t)) / (1 - t);
-  return Math.min(0.99, c);
+  return score <= t ? (at * score) / t : at + ((MODEL_MAX_CONFIDENCE - at) * (score - t)) / (1 - t);
 }

@@ -11,8 +11,8 @@
 //! Weights file, format 1 (little-endian): `"M2MC"`, u8 version (1), u8 hash
 //! bits, u16 window, u16 stride, u8 classes (4), f64 threshold, per class f64
 //! bias and f64 scale, then classes × 2^bits int8 weights, class by class.
-//! Cost: linear in the input (one pass to normalise, five hash steps and four
-//! weight reads per code point).
+//! Cost: linear in the input (one pass to normalise, five hash steps per code
+//! point, and per window one bit test and four weight reads per feature).
 
 use crate::error::{Error, Result};
 use once_cell::sync::Lazy;
@@ -224,29 +224,22 @@ impl Classifier {
     fn score_normalised(&self, n: Normalised) -> Verdict {
         let cps = &n.cps;
         let len = cps.len();
-        // Per position: the summed weights of the features starting there, and their count.
-        let mut acc = vec![[0i32; K]; len];
-        let mut count = vec![0u32; len];
-        let w = &self.weights;
-        let mut add = |pos: usize, b: usize| {
-            let a = &mut acc[pos];
-            let ws = &w[b * K..b * K + K];
-            for k in 0..K {
-                a[k] += i32::from(ws[k]);
-            }
-            count[pos] += 1;
-        };
+        // Character n-grams: NGRAMS buckets per position (u32::MAX where the n-gram would pass the end).
+        let per = NGRAM_MAX - NGRAM_MIN + 1;
+        let mut grams = vec![u32::MAX; len * per];
         for i in 0..len {
             let mut h = FNV_BASIS;
             let top = NGRAM_MAX.min(len - i);
             for (k, &c) in cps[i..i + top].iter().enumerate() {
                 h = (h ^ c).wrapping_mul(FNV_PRIME);
                 if k + 1 >= NGRAM_MIN {
-                    add(i, self.bucket(h, (k + 1) as u32));
+                    grams[i * per + k + 1 - NGRAM_MIN] = self.bucket(h, (k + 1) as u32) as u32;
                 }
             }
         }
-        // Words and pairs of consecutive words.
+        // Words and pairs of consecutive words, each at the position where it starts (ascending).
+        let mut words: Vec<(u32, u32)> = Vec::new();
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
         let mut prev: Option<(usize, u32)> = None;
         let mut i = 0;
         while i < len {
@@ -260,27 +253,52 @@ impl Classifier {
                 h = (h ^ cps[i]).wrapping_mul(FNV_PRIME);
                 i += 1;
             }
-            add(s, self.bucket(h, TAG_WORD));
+            words.push((s as u32, self.bucket(h, TAG_WORD) as u32));
             if let Some((ps, ph)) = prev {
                 let mut p = (ph ^ 0x20).wrapping_mul(FNV_PRIME);
                 for &c in &cps[s..i] {
                     p = (p ^ c).wrapping_mul(FNV_PRIME);
                 }
-                add(ps, self.bucket(p, TAG_PAIR));
+                pairs.push((ps as u32, self.bucket(p, TAG_PAIR) as u32));
             }
             prev = Some((s, h));
         }
+        // One bit per bucket: a window counts each distinct bucket once.
+        let mut seen = vec![0u64; (1usize << self.bits) / 64 + 1];
         let mut best: Option<Verdict> = None;
+        let (mut w0, mut p0) = (0, 0);
         for (wi, (s, e)) in windows(len, self.window, self.stride).enumerate() {
-            let mut sums = [0i64; K];
-            let mut features = 0u64;
-            for p in s..e {
-                for k in 0..K {
-                    sums[k] += i64::from(acc[p][k]);
-                }
-                features += u64::from(count[p]);
+            while w0 < words.len() && (words[w0].0 as usize) < s {
+                w0 += 1;
             }
-            let (score, class) = self.window_score(&sums, features);
+            while p0 < pairs.len() && (pairs[p0].0 as usize) < s {
+                p0 += 1;
+            }
+            let all = grams[s * per..e * per]
+                .iter()
+                .copied()
+                .filter(|&b| b != u32::MAX)
+                .chain(before(&words[w0..], e))
+                .chain(before(&pairs[p0..], e));
+            let mut sums = [0i64; K];
+            let mut distinct = 0u64;
+            for b in all.clone() {
+                let b = b as usize;
+                let (word, bit) = (b / 64, 1u64 << (b % 64));
+                if seen[word] & bit != 0 {
+                    continue;
+                }
+                seen[word] |= bit;
+                distinct += 1;
+                let ws = &self.weights[b * K..b * K + K];
+                for k in 0..K {
+                    sums[k] += i64::from(ws[k]);
+                }
+            }
+            for b in all {
+                seen[b as usize / 64] = 0;
+            }
+            let (score, class) = self.window_score(&sums, distinct);
             if best.map_or(true, |b| score > b.score) {
                 best = Some(Verdict {
                     score,
@@ -328,9 +346,16 @@ impl Classifier {
     }
 }
 
+/// The buckets of `(position, bucket)` pairs (ascending positions) that start before `end`.
+fn before(list: &[(u32, u32)], end: usize) -> impl Iterator<Item = u32> + Clone + '_ {
+    list.iter()
+        .take_while(move |&&(p, _)| (p as usize) < end)
+        .map(|&(_, b)| b)
+}
+
 /// `[start, end)` of each window over `len` normalised code points.
 fn windows(len: usize, window: usize, stride: usize) -> impl Iterator<Item = (usize, usize)> {
-    let last = if len <= window { 0 } else { len - window };
+    let last = len.saturating_sub(window);
     let mut s = 0;
     let mut done = false;
     std::iter::from_fn(move || {
@@ -444,9 +469,10 @@ impl Normalised {
     }
 }
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-const INV_LN2: f64 = 1.442_695_040_888_963_387_00e+00;
+const LN2_HI: f64 = 0.693_147_180_369_123_8;
+const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+/// 1.4426950408889634, as in `features.py`.
+const INV_LN2: f64 = std::f64::consts::LOG2_E;
 
 /// e^x from `+ - * /` and `floor` only (so native and wasm agree bit for bit); x is clamped
 /// to [-700, 700]. The same steps as `exp_det` in `features.py`.

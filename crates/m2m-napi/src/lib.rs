@@ -677,7 +677,9 @@ pub fn count_tokens_async(
 #[napi(ts_args_type = "text: string")]
 pub fn classify_text(text: Utf16) -> Result<Float64Array> {
     let c = Classifier::builtin().map_err(to_js)?;
-    Ok(Float64Array::new(c.score_utf16(&text.0).to_array().to_vec()))
+    Ok(Float64Array::new(
+        c.score_utf16(&text.0).to_array().to_vec(),
+    ))
 }
 
 /// The classifier's calibrated default threshold (loads the model).
