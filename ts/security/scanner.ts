@@ -695,8 +695,12 @@ function modelLayer(text: string, ctx: Context, phrase: Threat[]): void {
   const c = modelConfidence(v.score, DEFAULT_THRESHOLD);
   for (const t of phrase) {
     const e = t.evidence;
-    if (FAMILY.has(t.type) && e.offset < v.end && e.offset + e.length > v.start)
-      t.confidence = Math.min(0.99, orCombine(t.confidence, MODEL_SUPPORT * c));
+    if (!FAMILY.has(t.type) || e.offset >= v.end || e.offset + e.length <= v.start) continue;
+    // Weak findings and a middling score add up; when the classifier flags the window, a rule
+    // finding in it ranks just above the classifier's own finding (it is the explainable one).
+    let raised = orCombine(t.confidence, MODEL_SUPPORT * c);
+    if (c >= DEFAULT_THRESHOLD) raised = Math.max(raised, c + 0.01);
+    t.confidence = Math.min(0.99, raised);
   }
   if (c < MODEL_REPORT_MIN || ruleOff(ctx, v.rule)) return;
   phrase.push({
