@@ -330,12 +330,12 @@ describe.concurrent('m2m CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'm2m-cli-security-'));
     const config = join(dir, 'm2m.toml');
     writeFileSync(config, '[security]\nmode = "blocking"\n');
-    const wire = (await m2m(['compress', '-a', 'brotli', '--security-mode', 'disabled', INJECTION])).stdout.trim();
+    const wire = (await m2m(['compress', '-a', 'brotli', '--mode', 'disabled', INJECTION])).stdout.trim();
     const [byMode, byBlocking, byFile, byFlag, monitor, disabled, safe, unpack, unpackMonitor] = await Promise.all([
       m2m(['compress', INJECTION], { env: { M2M_SECURITY_MODE: 'blocking' } }),
       m2m(['compress', '--json', INJECTION], { env: { M2M_SECURITY_BLOCKING: 'true' } }),
       m2m(['compress', '--config', config, INJECTION]),
-      m2m(['compress', '--security-mode', 'blocking', INJECTION]),
+      m2m(['compress', '--blocking', INJECTION]),
       m2m(['compress', INJECTION]),
       m2m(['compress', INJECTION], { env: { M2M_SECURITY_MODE: 'disabled' } }),
       m2m(['compress', 'What is the capital of France?'], { env: { M2M_SECURITY_MODE: 'blocking' } }),
@@ -350,7 +350,7 @@ describe.concurrent('m2m CLI', () => {
     expect(byMode.stderr).toContain('SECURITY_VIOLATION');
     expect(JSON.parse(byBlocking.stdout)).toMatchObject({ error: { code: 'SECURITY_VIOLATION' } });
     expect(monitor.code).toBe(0); // monitor mode compresses and warns
-    expect(monitor.stderr).toMatch(/^warning: PROMPT_INJECTION/);
+    expect(monitor.stderr).toMatch(/warning: PROMPT_INJECTION/);
     expect(disabled.code).toBe(0);
     expect(disabled.stderr).toBe('');
     expect(safe.code).toBe(0);
