@@ -355,7 +355,7 @@ describe.concurrent('m2m CLI', () => {
     expect(disabled.stderr).toBe('');
     expect(safe.code).toBe(0);
     expect(unpackMonitor.code).toBe(0);
-    expect(unpackMonitor.stdout).toBe(INJECTION);
+    expect(unpackMonitor.stdout).toBe(`${INJECTION}\n`);
   });
 
   test('scan takes a whole chat request: roles decide what counts', async () => {
