@@ -1,14 +1,13 @@
 // The scanner's classifier in both backends: the scores the training script
 // wrote (crates/m2m-core/tests/data/scanner-scores.tsv) bit for bit, and
 // native == wasm on every text of the training set (../shared, required in CI).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS } from './helpers.js';
+import { BACKENDS, sharedPath } from './helpers.js';
 
 const { native, wasm } = BACKENDS;
 const CLASSES = ['benign', 'injection', 'jailbreak', 'exfiltration'];
 const FIXTURE = new URL('../crates/m2m-core/tests/data/scanner-scores.tsv', import.meta.url);
-const TRAIN = new URL('../../shared/data/security-train/train.jsonl', import.meta.url);
 
 interface Row {
   kind: string;
@@ -32,12 +31,10 @@ const bitsOf = (x: number) => {
 };
 
 function trainTexts(): Map<string, string> | undefined {
-  if (!existsSync(TRAIN)) {
-    if (process.env.CI === 'true') throw new Error(`${TRAIN.pathname} is missing (required when CI=true)`);
-    return undefined;
-  }
+  const path = sharedPath('data/security-train/train.jsonl');
+  if (path === undefined) return undefined;
   const out = new Map<string, string>();
-  for (const line of readFileSync(TRAIN, 'utf8').split('\n')) {
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     const r = JSON.parse(line) as { id: string; text: string };
     out.set(r.id, r.text);

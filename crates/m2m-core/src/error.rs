@@ -153,7 +153,7 @@ pub enum Error {
 
 impl Error {
     /// Every code [`Error::code`] returns.
-    pub const CODES: [&'static str; 23] = [
+    pub const CODES: [&'static str; 24] = [
         "TRUNCATED_VARINT",
         "VARINT_OVERFLOW",
         "NON_CANONICAL_VARINT",
@@ -166,6 +166,7 @@ impl Error {
         "INVALID_UTF8",
         "ENCODING_NOT_LOADED",
         "RANK_DATA_CORRUPT",
+        "MODEL_DATA_CORRUPT",
         "COMPRESSION_FAILED",
         "DECOMPRESSION_FAILED",
         "UNSUPPORTED_ALGORITHM",
