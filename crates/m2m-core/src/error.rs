@@ -309,6 +309,7 @@ mod tests {
                 encoding: "",
                 detail: s(),
             },
+            Error::ModelDataCorrupt { detail: s() },
             Error::CompressionFailed { detail: s() },
             Error::DecompressionFailed { detail: s() },
             Error::UnsupportedAlgorithm { name: s() },
