@@ -345,7 +345,7 @@ describe('JSON payloads', () => {
   });
 
   it('weighs injections in tool results higher (indirect injection)', () => {
-    const r = scan(JSON.stringify(request));
+    const r = scan(JSON.stringify(request), RULES); // the rules' weighting (the classifier scores each field on its own)
     const inTool = r.threats.find((t) => t.evidence.field === 'messages[4].content' && t.type === 'PROMPT_INJECTION');
     const inUser = r.threats.find((t) => t.evidence.field === 'messages[2].content[1].text');
     expect(inTool?.confidence).toBeGreaterThan(inUser?.confidence ?? 1);

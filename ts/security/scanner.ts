@@ -699,7 +699,7 @@ function modelLayer(text: string, ctx: Context, phrase: Threat[]): void {
     // Weak findings and a middling score add up; when the classifier flags the window, a rule
     // finding in it ranks just above the classifier's own finding (it is the explainable one).
     let raised = orCombine(t.confidence, MODEL_SUPPORT * c);
-    if (c >= DEFAULT_THRESHOLD) raised = Math.max(raised, c + 0.01);
+    if (c >= DEFAULT_THRESHOLD) raised = Math.max(raised, c + 0.04 * t.confidence); // keeps the rules' order
     t.confidence = Math.min(0.99, raised);
   }
   if (c < MODEL_REPORT_MIN || ruleOff(ctx, v.rule)) return;

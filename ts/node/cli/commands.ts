@@ -14,7 +14,14 @@ import {
   MODELS_AS_OF,
   type ModelInfo,
 } from '../../index.js';
-import { assertSafe, type ScanResult, scan, scanOptionsFrom, type Threat } from '../../security/index.js';
+import {
+  assertSafe,
+  isSecurityViolation,
+  type ScanResult,
+  scan,
+  scanOptionsFrom,
+  type Threat,
+} from '../../security/index.js';
 import type { Config } from '../config.js';
 import { UsageError, type Values } from './args.js';
 import { clip, int, pct, savedPercent, table } from './format.js';
@@ -240,7 +247,7 @@ async function compressBatch(ctx: CommandContext, spec: InputSpec): Promise<numb
         `${int(originalBytes)} → ${int(wireBytes)} bytes (${pct(summary.savedBytesPercent)} saved)${picks ? `; ${picks}` : ''}`,
     );
   }
-  if (failures.some((f) => f.error.code === 'SECURITY_VIOLATION')) return EXIT.THREAT;
+  if (failures.some((f) => isSecurityViolation(f.error))) return EXIT.THREAT;
   return failures.length > 0 ? EXIT.RUNTIME : EXIT.OK;
 }
 
@@ -321,7 +328,7 @@ async function decompressBatch(ctx: CommandContext, spec: InputSpec): Promise<nu
         `${int(wireBytes)} → ${int(bytes)} bytes`,
     );
   }
-  if (failures.some((f) => f.error.code === 'SECURITY_VIOLATION')) return EXIT.THREAT;
+  if (failures.some((f) => isSecurityViolation(f.error))) return EXIT.THREAT;
   return failures.length > 0 ? EXIT.RUNTIME : EXIT.OK;
 }
 
