@@ -1,4 +1,4 @@
-import { scan } from '../ts/security/index.js';
+import { scan } from '../ts/security.js';
 import { chatPayloadOfSize } from './corpus.js';
 
 const content = chatPayloadOfSize(10000);

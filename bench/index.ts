@@ -20,6 +20,7 @@ const SUITES: [name: string, args: string[], writesOwn: boolean][] = [
   ['auto', quick ? ['--count', '300'] : [], false],
   ['traffic', quick ? [] : ['--write'], true],
   ['scan', [], false],
+  ['classify', [], false],
   ['load-encodings', [], false],
 ];
 

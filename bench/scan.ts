@@ -10,7 +10,7 @@
  * Run: npx tsx bench/scan.ts  (`--profile` scans the 10 KB payload 3000 times, for `node --cpu-prof`)
  */
 import { Bench } from 'tinybench';
-import { scan } from '../ts/security/index.js';
+import { scan } from '../ts/security.js';
 import { chatPayloadOfSize, rng } from './corpus.js';
 
 const WORDS = (

@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ScanResult, scan, THREAT_TYPES, type ThreatType } from '../ts/security/index.js';
+import { type ScanResult, scan, THREAT_TYPES, type ThreatType } from '../ts/security.js';
 
 interface Example {
   text: string;

@@ -326,6 +326,56 @@ describe.concurrent('m2m CLI', () => {
     expect(badThreshold.stderr).toContain('--threshold');
   });
 
+  test('compress and decompress honour the security mode from flags, environment and config file (exit 3)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm2m-cli-security-'));
+    const config = join(dir, 'm2m.toml');
+    writeFileSync(config, '[security]\nmode = "blocking"\n');
+    const wire = (await m2m(['compress', '-a', 'brotli', '--mode', 'disabled', INJECTION])).stdout.trim();
+    const [byMode, byBlocking, byFile, byFlag, monitor, disabled, safe, unpack, unpackMonitor] = await Promise.all([
+      m2m(['compress', INJECTION], { env: { M2M_SECURITY_MODE: 'blocking' } }),
+      m2m(['compress', '--json', INJECTION], { env: { M2M_SECURITY_BLOCKING: 'true' } }),
+      m2m(['compress', '--config', config, INJECTION]),
+      m2m(['compress', '--blocking', INJECTION]),
+      m2m(['compress', INJECTION]),
+      m2m(['compress', INJECTION], { env: { M2M_SECURITY_MODE: 'disabled' } }),
+      m2m(['compress', 'What is the capital of France?'], { env: { M2M_SECURITY_MODE: 'blocking' } }),
+      m2m(['decompress', wire], { env: { M2M_SECURITY_MODE: 'blocking' } }),
+      m2m(['decompress', wire]),
+    ]);
+    for (const r of [byMode, byBlocking, byFile, byFlag, unpack]) {
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stdout).not.toContain('#');
+      expect(r.stdout).not.toContain('Ignore previous');
+    }
+    expect(byMode.stderr).toContain('SECURITY_VIOLATION');
+    expect(JSON.parse(byBlocking.stdout)).toMatchObject({ error: { code: 'SECURITY_VIOLATION' } });
+    expect(monitor.code).toBe(0); // monitor mode compresses and warns
+    expect(monitor.stderr).toMatch(/warning: PROMPT_INJECTION/);
+    expect(disabled.code).toBe(0);
+    expect(disabled.stderr).toBe('');
+    expect(safe.code).toBe(0);
+    expect(unpackMonitor.code).toBe(0);
+    expect(unpackMonitor.stdout).toBe(`${INJECTION}\n`);
+  });
+
+  test('scan takes a whole chat request: roles decide what counts', async () => {
+    const request = (role: string) =>
+      JSON.stringify({
+        model: 'gpt-4o',
+        messages: [
+          { role, content: INJECTION },
+          { role: 'user', content: 'What is the capital of France?' },
+        ],
+      });
+    const [system, tool] = await Promise.all([
+      m2m(['scan', '--json', request('system')]),
+      m2m(['scan', '--json', request('tool')]),
+    ]);
+    expect(json(system)).toMatchObject({ safe: true });
+    expect(json(tool)).toMatchObject({ safe: false });
+    expect((json(tool).threats as { evidence: { field: string } }[])[0]?.evidence.field).toBe('messages[0].content');
+  });
+
   test('scan a .jsonl batch', async () => {
     const [text, blocking] = await Promise.all([
       m2m(['scan', '--file', CORPUS]),

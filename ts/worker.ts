@@ -163,6 +163,7 @@ export function serveM2M(scope: WorkerScope): void {
       return (await lib([toEncoding(options.encoding ?? DEFAULT_ENCODING)])).analyze(content, options);
     },
     async scan(content, options) {
+      await lib(); // the scanner's classifier runs in the wasm core
       security ??= import('./security/scanner.js');
       return (await security).scan(content, options);
     },

@@ -58,6 +58,10 @@ export interface CoreFunctions {
   hierarchyKey(master: Uint8Array, org: string, kind: string, ids: string[]): Uint8Array;
   x25519PublicKey(secret: Uint8Array): Uint8Array;
   x25519SessionKey(secret: Uint8Array, peerPublic: Uint8Array): Uint8Array;
+  // The scanner's classifier.
+  /** `[score, class (1 injection, 2 jailbreak, 3 exfiltration), start, end]` of the highest window. */
+  classifyText(text: string): Float64Array;
+  classifierThreshold(): number;
 }
 
 /** Options of the core's `compressAuto`; absent sizes take the core's defaults. */
@@ -167,6 +171,8 @@ const CORE_FUNCTION_NAMES = [
   'hierarchyKey',
   'x25519PublicKey',
   'x25519SessionKey',
+  'classifyText',
+  'classifierThreshold',
 ] as const satisfies readonly (keyof CoreFunctions)[];
 
 /** Below this many UTF-16 units, the JavaScript count is as fast as a call into the addon. */

@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   INVALID_UTF8: { status: 400, scope: 'core', summary: 'invalid UTF-8, or a string with a lone surrogate' },
   ENCODING_NOT_LOADED: { status: 500, scope: 'core', summary: "the encoding's rank data is not loaded" },
   RANK_DATA_CORRUPT: { status: 500, scope: 'core', summary: 'rank data does not match its checksum' },
+  MODEL_DATA_CORRUPT: {
+    status: 500,
+    scope: 'core',
+    summary: "the scanner classifier's weights do not match their checksum",
+  },
   COMPRESSION_FAILED: { status: 500, scope: 'core', summary: 'the compressor failed' },
   DECOMPRESSION_FAILED: { status: 400, scope: 'core', summary: 'the payload does not decompress' },
   UNSUPPORTED_ALGORITHM: { status: 400, scope: 'core', summary: 'an algorithm name m2m does not know' },

@@ -7,6 +7,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ALGORITHMS, backendKind, ENCODINGS, M2MError } from '../index.js';
+import { isSecurityViolation } from '../security/index.js';
 import { checkChoice, type OptionSpec, parseCommandArgs, UsageError, type Values } from './cli/args.js';
 import {
   type CommandContext,
@@ -59,11 +60,12 @@ const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
     ...INPUT,
     ...CODEC,
     ...KEYS,
+    ...SECURITY,
     algorithm: { type: 'string', short: 'a' },
     protect: { type: 'string' },
     profile: { type: 'string' },
   },
-  decompress: { ...COMMON, ...INPUT, ...KEYS, require: { type: 'string' } },
+  decompress: { ...COMMON, ...INPUT, ...KEYS, ...SECURITY, require: { type: 'string' } },
   inspect: { ...COMMON, ...INPUT },
   models: { ...COMMON },
   analyze: { ...COMMON, ...INPUT, ...CODEC, summary: { type: 'boolean' } },
@@ -120,6 +122,7 @@ function hint(command: string, err: M2MError, values: Values): string | undefine
 }
 
 function exitCodeOf(err: M2MError): number {
+  if (isSecurityViolation(err)) return EXIT.THREAT; // the scanner's (a refused frame is a runtime error)
   return err instanceof UsageError || err.code === 'INVALID_CONFIG' ? EXIT.USAGE : EXIT.RUNTIME;
 }
 

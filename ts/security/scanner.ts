@@ -16,12 +16,16 @@
  *   3. raised when the text had to be de-obfuscated to match (homoglyphs,
  *      leetspeak, hidden characters, split letters, split messages), when it
  *      was hidden in an encoding, and for injections inside tool results
- *      (indirect injection).
+ *      (indirect injection);
+ *   4. raised by the learned classifier (model.ts) when the hit lies in the
+ *      window it scores highest; the classifier's score is also a finding of
+ *      its own (rule `model.<class>`).
  * No hit reaches 1; every step is bounded so a scan is linear in the input.
  */
 import { M2MError } from '../core/errors.js';
 import { utf8Length } from '../core/utf8.js';
 import { type DecodeBudget, findEncoded } from './decode.js';
+import { classify, modelConfidence } from './model.js';
 import {
   EXACT_FLAG,
   PREFIX1_MASK,
@@ -109,6 +113,8 @@ interface Hit {
 
 interface Context {
   threshold: number;
+  /** Whether the classifier scores each text (the second layer). */
+  model: boolean;
   maxDecodeDepth: number;
   allowlist: ReadonlyArray<string | RegExp>;
   disabled: readonly string[];
@@ -673,6 +679,42 @@ function finishEvidence(threats: Threat[], text: string, unit: Unit): void {
   }
 }
 
+/** Classifier scores below this (on the confidence scale) are not reported. */
+const MODEL_REPORT_MIN = 0.3;
+/** How much of the classifier's confidence a rule finding inside its window gains (noisy-OR). */
+const MODEL_SUPPORT = 0.5;
+
+/**
+ * The classifier over one text: a finding of its own (rule `model.<class>`, the window as
+ * evidence), and support for the rule findings of the injection/jailbreak/exfiltration family
+ * inside that window, so weak rule findings and a middling score add up.
+ */
+function modelLayer(text: string, ctx: Context, phrase: Threat[]): void {
+  if (ruleOff(ctx, 'model.')) return;
+  const v = classify(text);
+  const c = modelConfidence(v.score, DEFAULT_THRESHOLD);
+  for (const t of phrase) {
+    const e = t.evidence;
+    if (!FAMILY.has(t.type) || e.offset >= v.end || e.offset + e.length <= v.start) continue;
+    // Weak findings and a middling score add up; when the classifier flags the window, a rule
+    // finding in it ranks just above the classifier's own finding (it is the explainable one).
+    let raised = orCombine(t.confidence, MODEL_SUPPORT * c);
+    if (c >= DEFAULT_THRESHOLD) raised = Math.max(raised, c + 0.04 * t.confidence); // keeps the rules' order
+    t.confidence = Math.min(0.99, raised);
+  }
+  if (c < MODEL_REPORT_MIN || ruleOff(ctx, v.rule)) return;
+  phrase.push({
+    type: v.type,
+    severity: 'low',
+    confidence: c,
+    rule: v.rule,
+    evidence: { match: '', offset: v.start, length: v.end - v.start },
+  });
+}
+
+/** Roles whose text is the operator's own (a system prompt is not an attack on itself). */
+const OPERATOR_ROLES = new Set(['system', 'developer']);
+
 /** Scans one text: characters, phrases, nesting, encoded payloads (recursively). */
 function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat[] {
   const threats: Threat[] = [];
@@ -699,6 +741,7 @@ function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat
     }
   }
   const phrase = combine(phraseHits(masked, ctx), unit, 0);
+  if (ctx.model) modelLayer(masked, ctx, phrase);
   finishEvidence(phrase, masked, {});
   threats.push(...phrase);
 
@@ -715,6 +758,7 @@ function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat
   }
   for (const t of threats)
     if (unit.field !== undefined && t.evidence.field === undefined) t.evidence.field = unit.field;
+  if (unit.role !== undefined && OPERATOR_ROLES.has(unit.role)) return threats.filter((t) => !FAMILY.has(t.type));
   return threats;
 }
 
@@ -856,6 +900,7 @@ function resolveOptions(options: ScanOptions | undefined): Resolved {
     skipped,
     ctx: {
       threshold,
+      model: o.model ?? true,
       maxDecodeDepth,
       allowlist,
       disabled: o.disabledRules ?? [],
@@ -1004,6 +1049,11 @@ export type ScanMessage = string | { role?: string; content: unknown };
  * of up to 8 short messages, 100 characters each side of a boundary).
  * Findings carry `field` = `messages[i].content...`, or `messages[i..j]` for
  * a split finding (its offset is then in message i's text).
+ *
+ * Roles count: the text of `system` and `developer` messages is the
+ * operator's own and yields no injection, jailbreak or exfiltration findings
+ * (malformed input still counts); `tool` and `function` results, where
+ * indirect injections hide, make rule findings of injection stronger.
  */
 export function scanMessages(messages: readonly ScanMessage[], options?: ScanOptions): ScanResult {
   prepare();

@@ -78,6 +78,12 @@ export interface ScanOptions {
   trustedSources?: readonly string[];
   /** How many layers of base64/hex/URL encoding are undone and rescanned (default 2, max 8). */
   maxDecodeDepth?: number;
+  /**
+   * Score each text with the learned classifier too (default true): its findings have rule
+   * ids `model.injection`, `model.jailbreak`, `model.exfiltration`, and it raises rule
+   * findings inside the window it flags. Needs the loaded backend (in browsers, after `init()`).
+   */
+  model?: boolean;
   /** `auto` (default): scan the text fields of a JSON LLM payload; `true`: require JSON; `false`: raw text. */
   json?: boolean | 'auto';
 }

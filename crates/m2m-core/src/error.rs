@@ -77,6 +77,11 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// The scanner classifier's weights do not match their checksum or are malformed.
+    ModelDataCorrupt {
+        /// What is wrong with them.
+        detail: String,
+    },
     /// The compressor failed (should not happen for in-memory input).
     CompressionFailed {
         /// What the compressor reported.
@@ -148,7 +153,7 @@ pub enum Error {
 
 impl Error {
     /// Every code [`Error::code`] returns.
-    pub const CODES: [&'static str; 23] = [
+    pub const CODES: [&'static str; 24] = [
         "TRUNCATED_VARINT",
         "VARINT_OVERFLOW",
         "NON_CANONICAL_VARINT",
@@ -161,6 +166,7 @@ impl Error {
         "INVALID_UTF8",
         "ENCODING_NOT_LOADED",
         "RANK_DATA_CORRUPT",
+        "MODEL_DATA_CORRUPT",
         "COMPRESSION_FAILED",
         "DECOMPRESSION_FAILED",
         "UNSUPPORTED_ALGORITHM",
@@ -189,6 +195,7 @@ impl Error {
             Error::InvalidUtf8 { .. } => "INVALID_UTF8",
             Error::EncodingNotLoaded { .. } => "ENCODING_NOT_LOADED",
             Error::RankDataCorrupt { .. } => "RANK_DATA_CORRUPT",
+            Error::ModelDataCorrupt { .. } => "MODEL_DATA_CORRUPT",
             Error::CompressionFailed { .. } => "COMPRESSION_FAILED",
             Error::DecompressionFailed { .. } => "DECOMPRESSION_FAILED",
             Error::UnsupportedAlgorithm { .. } => "UNSUPPORTED_ALGORITHM",
@@ -240,6 +247,9 @@ impl fmt::Display for Error {
             ),
             Error::RankDataCorrupt { encoding, detail } => {
                 write!(f, "rank data for {encoding} is corrupt: {detail}")
+            }
+            Error::ModelDataCorrupt { detail } => {
+                write!(f, "the scanner model's weights are corrupt: {detail}")
             }
             Error::CompressionFailed { detail } => write!(f, "compression failed: {detail}"),
             Error::DecompressionFailed { detail } => write!(f, "decompression failed: {detail}"),
@@ -299,6 +309,7 @@ mod tests {
                 encoding: "",
                 detail: s(),
             },
+            Error::ModelDataCorrupt { detail: s() },
             Error::CompressionFailed { detail: s() },
             Error::DecompressionFailed { detail: s() },
             Error::UnsupportedAlgorithm { name: s() },

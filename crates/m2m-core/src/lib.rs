@@ -19,6 +19,7 @@
 
 pub mod base64;
 pub mod bpe;
+pub mod classifier;
 pub mod codec;
 pub mod encoding;
 pub mod error;

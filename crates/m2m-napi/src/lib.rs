@@ -4,10 +4,12 @@
 #![deny(clippy::all)]
 
 use m2m_core::bpe::{self, AllowedSpecial};
+use m2m_core::classifier::Classifier;
 use m2m_core::codec::{self, BrotliFraming};
 use m2m_core::{base64, frame, keys, token_native, varint, Encoding};
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, Either, Object, ToNapiValue, TypeName, Uint32Array, Uint32ArraySlice,
+    AsyncTask, Buffer, Either, Float64Array, Object, ToNapiValue, TypeName, Uint32Array,
+    Uint32ArraySlice,
 };
 use napi::{Env, JsString, Task};
 use napi_derive::napi;
@@ -667,4 +669,21 @@ pub fn count_tokens_async(
     Ok(job(move || {
         bpe::get(encoding).map(|t| t.count(&text) as u32)
     }))
+}
+
+/// Scores text with the scanner's classifier: `[score, class, start, end]`
+/// (class 1 injection, 2 jailbreak, 3 exfiltration; UTF-16 offsets of the
+/// highest-scoring window).
+#[napi(ts_args_type = "text: string")]
+pub fn classify_text(text: Utf16) -> Result<Float64Array> {
+    let c = Classifier::builtin().map_err(to_js)?;
+    Ok(Float64Array::new(
+        c.score_utf16(&text.0).to_array().to_vec(),
+    ))
+}
+
+/// The classifier's calibrated default threshold (loads the model).
+#[napi]
+pub fn classifier_threshold() -> Result<f64> {
+    Ok(Classifier::builtin().map_err(to_js)?.threshold())
 }

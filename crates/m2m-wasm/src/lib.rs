@@ -5,6 +5,7 @@
 
 use js_sys::{Error as JsError, Object, Reflect, Uint32Array};
 use m2m_core::bpe::{self, AllowedSpecial};
+use m2m_core::classifier::Classifier;
 use m2m_core::codec::{self, BrotliFraming};
 use m2m_core::{base64, frame, keys, token_native, varint, Encoding};
 use wasm_bindgen::prelude::*;
@@ -326,4 +327,19 @@ pub fn compress_auto(text: &str, options: JsValue) -> Result<JsValue, JsValue> {
     let _ = Reflect::set(&obj, &"originalTokens".into(), &opt(c.original_tokens));
     let _ = Reflect::set(&obj, &"wireTokens".into(), &opt(c.wire_tokens));
     Ok(obj.into())
+}
+
+/// Scores text with the scanner's classifier: `[score, class, start, end]`
+/// (class 1 injection, 2 jailbreak, 3 exfiltration; UTF-16 offsets of the
+/// highest-scoring window).
+#[wasm_bindgen(js_name = classifyText)]
+pub fn classify_text(text: &str) -> Result<Vec<f64>, JsValue> {
+    let c = Classifier::builtin().map_err(to_js)?;
+    Ok(c.score_str(text).to_array().to_vec())
+}
+
+/// The classifier's calibrated default threshold (loads the model).
+#[wasm_bindgen(js_name = classifierThreshold)]
+pub fn classifier_threshold() -> Result<f64, JsValue> {
+    Ok(Classifier::builtin().map_err(to_js)?.threshold())
 }

@@ -14,7 +14,14 @@ import {
   MODELS_AS_OF,
   type ModelInfo,
 } from '../../index.js';
-import { type ScanResult, scan, scanOptionsFrom, type Threat } from '../../security/index.js';
+import {
+  assertSafe,
+  isSecurityViolation,
+  type ScanResult,
+  scan,
+  scanOptionsFrom,
+  type Threat,
+} from '../../security/index.js';
 import type { Config } from '../config.js';
 import { UsageError, type Values } from './args.js';
 import { clip, int, pct, savedPercent, table } from './format.js';
@@ -90,6 +97,8 @@ function compressOptions(ctx: CommandContext, countTokens: boolean): CompressOpt
     countTokens,
     profile: c.profile,
     ...(security ? { security } : {}),
+    // Every entry point honours the configured security mode: blocking throws SECURITY_VIOLATION (exit 3).
+    scan: ctx.config.security.mode === 'disabled' ? undefined : scanOptionsFrom(ctx.config.security),
   };
 }
 
@@ -97,6 +106,23 @@ function compressOptions(ctx: CommandContext, countTokens: boolean): CompressOpt
 function requirement(ctx: CommandContext): { security?: ReturnType<typeof securityFrom> } {
   const security = securityFrom(ctx.command, ctx.values, 'require');
   return security ? { security } : {};
+}
+
+/** Scans text (decompressed output) in the configured mode: throws SECURITY_VIOLATION when blocked. */
+function guard(ctx: CommandContext, text: string, where = ''): void {
+  if (ctx.config.security.mode === 'disabled') return;
+  const r = scan(text, scanOptionsFrom(ctx.config.security));
+  if (r.blocked) assertSafe(r);
+  warnUnsafe(ctx, r, where);
+}
+
+/** In monitor mode, tells about unsafe content on stderr (blocking mode has thrown already). */
+function warnUnsafe(ctx: CommandContext, security: ScanResult | undefined, where = ''): void {
+  if (!security || security.safe) return;
+  const top = security.threats[0] as Threat;
+  ctx.stderr(
+    `warning${where}: ${top.type} (confidence ${top.confidence}, rule ${top.rule}) at or above the threshold ${security.threshold} (mode ${security.mode})`,
+  );
 }
 
 const MAX_LISTED_ERRORS = 20;
@@ -148,6 +174,7 @@ export async function runCompress(ctx: CommandContext): Promise<number> {
   if (isBatch(spec)) return compressBatch(ctx, spec);
   const { content } = await readContent(spec);
   const r = compress(content, compressOptions(ctx, ctx.json));
+  warnUnsafe(ctx, r.security);
   if (ctx.json) {
     ctx.output.write(
       `${JSON.stringify({
@@ -179,6 +206,7 @@ async function compressBatch(ctx: CommandContext, spec: InputSpec): Promise<numb
     !ctx.json && ctx.output.isTerminal,
     (rec) => {
       const r = compress(rec.content, options);
+      warnUnsafe(ctx, r.security, ` (line ${rec.line})`);
       ok++;
       originalBytes += r.originalBytes;
       wireBytes += r.wireBytes;
@@ -219,6 +247,7 @@ async function compressBatch(ctx: CommandContext, spec: InputSpec): Promise<numb
         `${int(originalBytes)} → ${int(wireBytes)} bytes (${pct(summary.savedBytesPercent)} saved)${picks ? `; ${picks}` : ''}`,
     );
   }
+  if (failures.some((f) => isSecurityViolation(f.error))) return EXIT.THREAT;
   return failures.length > 0 ? EXIT.RUNTIME : EXIT.OK;
 }
 
@@ -234,6 +263,7 @@ export async function runDecompress(ctx: CommandContext): Promise<number> {
   // stdout of `m2m compress` ends with a newline: drop it when the wire comes back through a pipe.
   const wire = source.kind === 'stdin' || FRAMED.test(content) ? content.replace(/\r?\n$/, '') : content;
   const r = decompressDetailed(wire, { ...requirement(ctx), onWarning: (w) => ctx.stderr(`warning: ${w}`) });
+  guard(ctx, r.text);
   if (ctx.json) {
     ctx.output.write(
       `${JSON.stringify({
@@ -275,6 +305,7 @@ async function decompressBatch(ctx: CommandContext, spec: InputSpec): Promise<nu
     !ctx.json && ctx.output.isTerminal,
     (rec) => {
       const r = decompressDetailed(rec.content, { ...require, onWarning: (w) => warnings.add(w) });
+      guard(ctx, r.text, ` (line ${rec.line})`);
       ok++;
       wireBytes += Buffer.byteLength(rec.content);
       bytes += Buffer.byteLength(r.text);
@@ -297,6 +328,7 @@ async function decompressBatch(ctx: CommandContext, spec: InputSpec): Promise<nu
         `${int(wireBytes)} → ${int(bytes)} bytes`,
     );
   }
+  if (failures.some((f) => isSecurityViolation(f.error))) return EXIT.THREAT;
   return failures.length > 0 ? EXIT.RUNTIME : EXIT.OK;
 }
 
@@ -397,7 +429,7 @@ export async function runAnalyze(ctx: CommandContext): Promise<number> {
   const spec = inputSpec(ctx);
   if (isBatch(spec)) return analyzeBatch(ctx, spec);
   const { content } = await readContent(spec);
-  const a = analyze(content, compressOptions(ctx, false));
+  const a = analyze(content, { ...compressOptions(ctx, false), scan: undefined });
   ctx.output.write(ctx.json ? `${JSON.stringify(a)}\n` : `${renderAnalysis(a)}\n`);
   return EXIT.OK;
 }
@@ -420,7 +452,7 @@ function summarize(t: Totals) {
 }
 
 async function analyzeBatch(ctx: CommandContext, spec: InputSpec): Promise<number> {
-  const options = compressOptions(ctx, false);
+  const options = { ...compressOptions(ctx, false), scan: undefined };
   const records: object[] = [];
   const rows: string[][] = [];
   const failures: { line: number; error: M2MError }[] = [];

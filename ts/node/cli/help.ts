@@ -72,6 +72,13 @@ Examples:
 `;
 }
 
+/** The security options of compress and decompress, which scan before they print. */
+const SCAN_FIRST = `  --mode <mode>          security scan first: disabled, monitor (warn on stderr),
+                         blocking (print nothing, exit 3) [default: monitor,
+                         or the [security] section / M2M_SECURITY_MODE]
+  --blocking             same as --mode blocking
+  -t, --threshold <x>    security confidence threshold, 0.0 to 1.0 [default: 0.8]`;
+
 const HELP: Record<Command, string> = {
   compress: `Usage: m2m compress [options] <content | - | --file path>
 
@@ -94,6 +101,7 @@ Options:
                          cl100k_base, o200k_base, llama3 [default: cl100k_base]
   --optimize <what>      what auto minimises: bytes, tokens [default: bytes]
   --brotli-quality <n>   0 to 11 [default: 5]
+${SCAN_FIRST}
 
 ${INPUT}
 
@@ -122,12 +130,14 @@ wire form) is refused with SECURITY_VIOLATION.
 A trailing newline is dropped from stdin (so 'm2m compress ... | m2m
 decompress -' round-trips) and from wire strings in a base64 or JSON form (#TK|,
 #BR|, #T1|, #M2M[..]|DATA:, #M2M|1|), where it cannot belong; otherwise --file
-and arguments are taken exactly as they are.
+and arguments are taken exactly as they are. The decoded content is scanned
+like compress's input.
 
 Options:
   --require <mode>       hmac or aead: the protection the frame must have
   --key-file <path>      file holding the key as hex
   --key-env <NAME>       environment variable holding the key as hex
+${SCAN_FIRST}
 
 ${INPUT}
 

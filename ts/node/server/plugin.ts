@@ -21,7 +21,7 @@ import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, F
 import type fastifyPlugin from 'fastify-plugin';
 import { z } from 'zod';
 import { backendKind, compressAsync, decompressDetailedAsync, inspect, M2MError } from '../../index.js';
-import { type ScanMode, type ScanResult, scan } from '../../security/index.js';
+import { type ScanMode, type ScanResult, scan, scanMessages } from '../../security/index.js';
 import { requirePeer } from '../peers.js';
 import {
   attachSessionWebSocket,
@@ -100,13 +100,21 @@ const compressBody = z
   .strict();
 const decompressBody = z.object({ wire: z.string() }).strict();
 const inspectBody = decompressBody;
+/** `/v1/scan`: one of `content` (text or a JSON payload), `messages` (a chat's messages) or `request` (a whole chat request). */
 const scanBody = z
   .object({
-    content: z.string(),
+    content: z.string().optional(),
+    messages: z
+      .array(z.union([z.string(), z.object({ role: z.string().optional(), content: z.unknown() })]))
+      .optional(),
+    request: z.record(z.string(), z.unknown()).optional(),
     mode: z.enum(['disabled', 'monitor', 'blocking']).optional(),
     threshold: z.number().min(0).max(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => [b.content, b.messages, b.request].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of content, messages and request',
+  });
 
 /** The spec's error body, with the status its code maps to. */
 export function sendError(reply: FastifyReply, err: M2MError, details?: Record<string, unknown>) {
@@ -254,12 +262,20 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
       scope.post('/v1/decompress', async (req) => {
         const { wire } = parseBody(decompressBody, req.body);
         const r = await decompressDetailedAsync(wire, { onWarning: (w) => req.log.warn(w) });
+        guard(r.text);
         return { content: r.text, algorithm: r.algorithm, ...(r.deprecated ? { deprecated: r.deprecated } : {}) };
       });
       scope.post('/v1/inspect', async (req) => inspect(parseBody(inspectBody, req.body).wire));
       scope.post('/v1/scan', async (req, reply) => {
         const body = parseBody(scanBody, req.body);
-        const result = scan(body.content, { mode: body.mode ?? securityMode, threshold: body.threshold ?? threshold });
+        const how = { mode: body.mode ?? securityMode, threshold: body.threshold ?? threshold };
+        const result =
+          body.messages !== undefined
+            ? scanMessages(body.messages, how)
+            : scan(body.content ?? JSON.stringify(body.request), {
+                ...how,
+                json: body.request !== undefined ? true : 'auto',
+              });
         if (result.blocked) {
           const top = result.threats[0];
           return sendError(reply, new M2MError('SECURITY_VIOLATION', 'content blocked by the security scanner'), {
