@@ -12,7 +12,8 @@ export {
   scanOptionsFrom,
 } from './config.js';
 export { skeletonize } from './normalize.js';
-export { phraseRules, STRUCTURAL_RULES } from './rules.js';
+export { STRUCTURAL_RULES } from './rule-data.js';
+export { phraseRules } from './rules.js';
 export { SCAN_LIMITS, type ScanMessage, scan, scanMessages } from './scanner.js';
 export { MAX_JSON_DEPTH } from './structure.js';
 export * from './types.js';

@@ -24,125 +24,37 @@
  */
 import { M2MError } from '../core/errors.js';
 import { utf8Length } from '../core/utf8.js';
-import { type DecodeBudget, findEncoded } from './decode.js';
-import { classify, modelConfidence } from './model.js';
+import { type Context, DEFAULT_DECODE_DEPTH, DEFAULT_THRESHOLD, ruleOff, SCAN_LIMITS, type Unit } from './context.js';
+import { findEncoded } from './decode.js';
+import { Matcher } from './matcher.js';
+import { releaseBuffers, skeletonRun } from './normalize.js';
+import { builtInRules } from './rules.js';
 import {
-  EXACT_FLAG,
-  PREFIX1_MASK,
-  releaseBuffers,
-  type SkeletonRun,
-  type SkeletonView,
-  skeletonRun,
-  skeletonView,
-  substringSkeleton,
-} from './normalize.js';
-import { canStartAt, type PatternFacts, patternFacts } from './patterns.js';
-import { phraseRules, type Rule, triggeredRules } from './rules.js';
-import { jsonDepth, MAX_JSON_DEPTH, type TextField, textFields } from './structure.js';
-import type { DecodedFrom, ScanMode, ScanOptions, ScanResult, Severity, Threat, ThreatType } from './types.js';
+  combine,
+  excerpt,
+  FAMILY,
+  finishEvidence,
+  type Hit,
+  hidden,
+  modelLayer,
+  nestingThreat,
+  round,
+  severityOf,
+} from './scorer.js';
+import { jsonDepth, type TextField, textFields } from './structure.js';
+import type { ScanMode, ScanOptions, ScanResult, Threat } from './types.js';
 import { SCAN_MODES } from './types.js';
-import { scanCharacters, visible } from './unicode.js';
+import { scanCharacters } from './unicode.js';
 
-/** Bounds on the work and output of one scan. */
-export const SCAN_LIMITS = Object.freeze({
-  /** Longest evidence excerpt, in UTF-16 code units. */
-  maxExcerpt: 120,
-  /** Hits collected per rule per scanned text. */
-  maxHitsPerRule: 16,
-  /** Threats reported per rule per scan. */
-  maxThreatsPerRule: 8,
-  /** Threats reported per scan. */
-  maxThreats: 100,
-  /** Decoded text per scan (base64/hex/URL payloads), in UTF-16 code units. */
-  maxDecodedChars: 1 << 20,
-  /** Content longer than this (16 MiB, the protocol's message limit) is scanned only up to it. */
-  maxScanChars: 16 * 1024 * 1024,
-  /** Deepest `maxDecodeDepth` accepted. */
-  maxDecodeDepth: 8,
-  /** Distance (in source characters) within which hits support each other. */
-  supportWindow: 600,
-});
+export { SCAN_LIMITS } from './context.js';
 
-const DEFAULT_THRESHOLD = 0.8;
-const DEFAULT_DECODE_DEPTH = 2;
+let builtInMatcher: Matcher | undefined;
 
-const BASE_SEVERITY: Record<ThreatType, Severity> = {
-  PROMPT_INJECTION: 'high',
-  JAILBREAK: 'critical',
-  DATA_EXFILTRATION: 'high',
-  MALFORMED_INPUT: 'medium',
-  EXCESSIVE_NESTING: 'medium',
-};
-const LOWER: Record<Severity, Severity> = { low: 'low', medium: 'low', high: 'medium', critical: 'high' };
-
-const FAMILY = new Set<ThreatType>(['PROMPT_INJECTION', 'JAILBREAK', 'DATA_EXFILTRATION']);
-
-/** Negations right before an instruction (skeleton text). */
-const NEGATION =
-  /(?:^| )(?:never|not|dont|do not|does not|doesnt|cannot|cant|can not|wont|will not|must not|mustnt|should not|shouldnt|refuse|refuses|refusing|avoid|avoids|prevent|prevents|block|blocks|detect|detects|against|prohibit|prohibits|forbid|forbids|forbidden|disallow|no one should|nunca|jamais|ne pas|niemals|nicht|kein|никогда|не|нельзя)(?: [^ ]{1,12}){0,2} ?$|(?:不要|别|請勿|请勿|切勿|禁止|不得|不可|绝不|絕不)$/;
-/** A how-to question just before (skeleton text). */
-const QUESTION =
-  /(?:^| )(?:how|how do i|how can i|how to|how would i|where|is it safe to|should i|best way to|wie|como|comment|как|如何|怎么|怎樣|怎样)(?: |$)/;
-/** Sentences about detection or examples (skeleton text). */
-const META =
-  /(?:^| )(?:example|examples|such as|like|detect|detects|detection|classifier|filter|flag|flags|phrase|phrases|called|known as|attack|attacks|injection|injections|pattern|patterns|regex|means|meaning|test case|dataset|string|strings|block|blocks|blocked|contains?|e g|eg|for instance)(?: |$)/;
-/** Zero-width and other invisible format characters. */
-
-const isInvisibleUnit = (c: number) =>
-  c === 0xad ||
-  c === 0x34f ||
-  c === 0x180e ||
-  (c >= 0x200b && c <= 0x200f) ||
-  (c >= 0x202a && c <= 0x202e) ||
-  (c >= 0x2060 && c <= 0x2064) ||
-  (c >= 0x2066 && c <= 0x2069) ||
-  c === 0xfeff;
-
-/** Nothing but a sentence end (and perhaps a polite word) before the hit (raw text). */
-const SENTENCE_START =
-  /(?:^|[.!?;:\n>*-])[\s"'`*]{0,4}(?:(?:now|please|then|also|and|ok|okay|next|finally|first)[\s,]{1,3}){0,2}$/i;
-const QUOTES = new Set(['"', "'", '`', '“', '”', '‘', '’', '«', '»', '„', '「', '『']);
-
-interface Hit {
-  rule: Rule;
-  weight: number;
-  start: number;
-  end: number;
-  evasion: number;
+/** The matcher over the built-in rules, made on the first scan (see `builtInRules`). */
+function matcher(): Matcher {
+  builtInMatcher ??= new Matcher(builtInRules());
+  return builtInMatcher;
 }
-
-interface Context {
-  threshold: number;
-  /** Whether the classifier scores each text (the second layer). */
-  model: boolean;
-  maxDecodeDepth: number;
-  allowlist: ReadonlyArray<string | RegExp>;
-  disabled: readonly string[];
-  budget: DecodeBudget;
-}
-
-interface Unit {
-  field?: string;
-  role?: string;
-}
-
-function ruleOff(ctx: Context, id: string): boolean {
-  for (const d of ctx.disabled) if (id === d || (d.endsWith('.') && id.startsWith(d))) return true;
-  return false;
-}
-
-function excerpt(text: string, start: number, end: number): string {
-  const max = SCAN_LIMITS.maxExcerpt;
-  const s = visible(text.slice(start, Math.min(end, start + max)));
-  return s.length > max || end - start > max ? `${s.slice(0, max - 1)}…` : s;
-}
-
-function severityOf(type: ThreatType, confidence: number): Severity {
-  return confidence < 0.5 ? LOWER[BASE_SEVERITY[type]] : BASE_SEVERITY[type];
-}
-
-const round = (x: number) => Math.round(x * 1000) / 1000;
-const orCombine = (a: number, b: number) => 1 - (1 - a) * (1 - b);
 
 /** Replaces allowlisted content by spaces (offsets are kept). */
 function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
@@ -176,541 +88,6 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
 }
 
 /**
- * Pre-filter of the trigger lookups: TRIGGER_FIRST[c0] when some trigger is a one-letter prefix
- * (or word) starting with c0, TRIGGER_PAIR[c0 c1] when some longer trigger starts with c0 c1
- * (9-bit characters as in `prefixKey`). A word passing neither triggers no rule.
- */
-let TRIGGER_FIRST = new Uint8Array(0);
-let TRIGGER_PAIR = new Uint8Array(0);
-
-const NO_RULES = new Int32Array(0);
-/** Rules triggered by a word, by its prefix key (memoized, bounded). */
-const wordRulesCache = new Map<number, Int32Array>();
-
-/** The rules (indexes, ascending) a word with prefix key `k3` triggers. */
-function wordRules(k3: number): Int32Array {
-  const c0 = (k3 >>> 18) & 511;
-  const c1 = (k3 >>> 9) & 511;
-  if (TRIGGER_FIRST[c0] === 0 && (c1 === 511 || TRIGGER_PAIR[(c0 << 9) | c1] === 0)) return NO_RULES;
-  const hit = wordRulesCache.get(k3);
-  if (hit) return hit;
-  const k2 = k3 | 511;
-  const k1 = k3 | PREFIX1_MASK;
-  const keys = [k1];
-  if (k2 !== k1) keys.push(k2);
-  if (k3 !== k2) keys.push(k3);
-  else keys.push(k3 | EXACT_FLAG); // a word of one or two characters
-  const set = new Set<number>();
-  for (const k of keys) for (const r of TRIGGERED_RULES.get(k) ?? []) set.add(r);
-  const rules = set.size === 0 ? NO_RULES : Int32Array.from([...set].sort((x, y) => x - y));
-  if (wordRulesCache.size < 1 << 16) wordRulesCache.set(k3, rules);
-  return rules;
-}
-
-/**
- * Trigger words of the last {@link triggerPositions} call, grouped by rule: rule `r`'s skeleton
- * offsets (ascending) are `triggerAt[triggerFrom[r] .. triggerFrom[r + 1])`.
- */
-let triggerAt = new Int32Array(256);
-let triggerFrom = new Int32Array(0);
-let triggerCount = new Int32Array(0);
-let wordRuleLists: Int32Array[] = [];
-let wordRulePos = new Int32Array(64);
-
-/** Groups the trigger words among the first `wordLimit` words by rule (see {@link triggerAt}). */
-function triggerPositions(sk: SkeletonView, wordLimit: number): void {
-  const { keys, words } = sk;
-  triggerCount.fill(0);
-  let lists = 0;
-  let total = 0;
-  for (let w = 0; w < wordLimit; w++) {
-    const rules = wordRules(keys[w] as number);
-    if (rules.length === 0) continue;
-    if (lists === wordRulePos.length) {
-      const grown = new Int32Array(lists * 2);
-      grown.set(wordRulePos);
-      wordRulePos = grown;
-    }
-    wordRuleLists[lists] = rules;
-    wordRulePos[lists++] = words[w] as number;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i] as number;
-      triggerCount[r] = (triggerCount[r] as number) + 1;
-    }
-    total += rules.length;
-  }
-  let at = 0;
-  for (let r = 0; r < RULES.length; r++) {
-    triggerFrom[r] = at;
-    at += triggerCount[r] as number;
-  }
-  triggerFrom[RULES.length] = at;
-  if (triggerAt.length < total) triggerAt = new Int32Array(Math.max(total, triggerAt.length * 2));
-  // Fill in word order, so each rule's offsets ascend (triggerCount becomes the fill cursor).
-  for (let r = 0; r < RULES.length; r++) triggerCount[r] = triggerFrom[r] as number;
-  for (let l = 0; l < lists; l++) {
-    const rules = wordRuleLists[l] as Int32Array;
-    const pos = wordRulePos[l] as number;
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i] as number;
-      const k = triggerCount[r] as number;
-      triggerAt[k] = pos;
-      triggerCount[r] = k + 1;
-    }
-  }
-  if (wordRuleLists.length > 4096) wordRuleLists = [];
-}
-
-/** The raw view of a text: without invisible characters, which raw rules should see through. */
-interface RawView {
-  /** The text without invisible characters (raw rules match it). */
-  rawText: string;
-  /** Source offset of each `rawText` unit (and of its end), or null when nothing was removed. */
-  rawMap: Int32Array | null;
-}
-
-// biome-ignore lint/suspicious/noMisleadingCharacterClass: U+034F is matched on its own, as an invisible character
-const INVISIBLE = /[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
-
-function rawView(text: string): RawView {
-  // Raw rules see the text without invisible characters (`/etc/pass\u200bwd`), mapped back to source offsets.
-  if (!INVISIBLE.test(text)) return { rawText: text, rawMap: null };
-  const rawMap = new Int32Array(text.length + 1);
-  let out = '';
-  let k = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (isInvisibleUnit(c)) continue;
-    rawMap[k++] = i;
-    out += text[i];
-  }
-  rawMap[k] = text.length;
-  return { rawText: out, rawMap };
-}
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-/** For each rule (by index), a RegExp matching any of its stems, or null. */
-let STEM_RES: (RegExp | null)[] = [];
-
-/** Whether rule `ri`'s stems (if any) occur in the lower-cased raw text. */
-function stemsPresent(ri: number, lower: string): boolean {
-  const re = STEM_RES[ri];
-  return re ? re.test(lower) : true;
-}
-
-/** Where a raw match begins after the newline or separator that may anchor it. */
-const RAW_LEAD = /[^\s'"/]/;
-const rawLead = (m: string) => Math.max(0, m.search(RAW_LEAD));
-
-/** What each rule's pattern allows (by rule index), for skipping work in {@link mayCross}. */
-let FACTS: PatternFacts[] = [];
-/** Characters some skeleton pattern can start with (besides word starts). */
-let FIRST_CHAR = new Uint8Array(0);
-
-/** Rule hits of the phrase rules over one text. */
-function phraseHits(text: string, ctx: Context): Hit[] {
-  const sk = skeletonView(text);
-  const { rawText, rawMap } = rawView(text);
-  let lower: string | null = null;
-  const hits: Hit[] = [];
-  const cjk = sk.hasOtherScript;
-  const max = SCAN_LIMITS.maxHitsPerRule;
-  triggerPositions(sk, sk.wordCount);
-  for (let ri = 0; ri < RULES.length; ri++) {
-    const rule = RULES[ri] as Rule;
-    if (rule.view !== 'raw' && rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
-      // Tried at its trigger words only.
-      const from = triggerFrom[ri] as number;
-      const to = triggerFrom[ri + 1] as number;
-      if (to === from) continue;
-      if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
-      const re = rule.sticky;
-      let next = 0;
-      let found = 0;
-      for (let k = from; k < to; k++) {
-        const pos = triggerAt[k] as number;
-        if (pos < next) continue;
-        re.lastIndex = pos;
-        const m = re.exec(sk.text);
-        if (!m || m[0].length === 0) continue;
-        skeletonHit(hits, rule, text, sk, pos, m[0].length);
-        next = pos + m[0].length;
-        if (++found >= max) break;
-      }
-      continue;
-    }
-    if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
-    if (rule.view === 'raw') {
-      if (rule.stems) {
-        lower ??= rawText.toLowerCase();
-        if (!stemsPresent(ri, lower)) continue;
-      }
-      const re = rule.re;
-      re.lastIndex = 0;
-      for (let k = 0, m = re.exec(rawText); m && k < max; m = re.exec(rawText)) {
-        if (m[0].length === 0) {
-          re.lastIndex++;
-          continue;
-        }
-        k++;
-        // A raw match may begin with the newline or separator that anchors it.
-        const lead = rawLead(m[0]);
-        const i = m.index + lead;
-        const len = m[0].length - lead;
-        const start = rawMap ? (rawMap[i] as number) : i;
-        const end = rawMap ? (rawMap[i + len - 1] as number) + 1 : i + len;
-        hits.push({ rule, weight: adjust(rule, text, sk, start, -1), start, end, evasion: 0 });
-      }
-      continue;
-    }
-    if (rule.cjk && !cjk && rule.triggerKeys) continue;
-    const start = (FACTS[ri] as PatternFacts).start;
-    if (start && rule.sticky) {
-      // The same matches as a global search, found by trying only the places where one can start.
-      const re = rule.sticky;
-      const t = sk.text;
-      for (let p = 0, k = 0; p < t.length && k < max; p++) {
-        if (!canStartAt(start, t, p)) continue;
-        re.lastIndex = p;
-        const m = re.exec(t);
-        if (!m) continue;
-        const len = m[0].length;
-        if (len === 0) continue; // a global search would go on from p + 1
-        k++;
-        skeletonHit(hits, rule, text, sk, p, len);
-        p += len - 1; // and from the end of the match
-      }
-      continue;
-    }
-    const re = rule.re;
-    re.lastIndex = 0;
-    for (let k = 0, m = re.exec(sk.text); m && k < max; m = re.exec(sk.text)) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      k++;
-      skeletonHit(hits, rule, text, sk, m.index, m[0].length);
-    }
-  }
-  return hits;
-}
-
-function skeletonHit(hits: Hit[], rule: Rule, text: string, sk: SkeletonView, at: number, len: number): void {
-  const start = sk.starts[at] as number;
-  const end = sk.ends[at + len - 1] as number;
-  let evasion = 0;
-  for (let i = at; i < at + len; i++) evasion += sk.evasion[i] as number;
-  hits.push({ rule, weight: adjust(rule, text, sk, start, at), start, end, evasion });
-}
-
-/** Scratch for {@link mayCross}: spaces before each skeleton offset (from some offset on), candidate offsets. */
-let spacesBefore = new Int32Array(512);
-let candidates = new Int32Array(512);
-
-/** First index in `a[0..n)` (non-decreasing) whose value minus `base` is not below `x`. */
-function lowerBound(a: Int32Array, n: number, base: number, x: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((a[mid] as number) - base < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * Whether {@link phraseHits} over `text` could return a hit that starts before `b - 1` and ends
- * after `b` (offsets in `text`). Never false when it could: it tries every rule the same way, at
- * every place before `b` where one of its matches could start and reach past `b` (see
- * `patterns.ts`), without the hit limits. So a window without such a hit can be skipped. With
- * `run`, `text` is `run.input.slice(from, from + text.length)` and its skeleton is taken from the run.
- */
-function mayCross(text: string, b: number, ctx: Context, run: SkeletonRun | null, from: number): boolean {
-  const disabled = ctx.disabled.length > 0;
-  // Raw rules: a crossing match holds the character at b - 1 (a newline, unless masked) after its first.
-  const newline = text.charCodeAt(b - 1) === 10;
-  let raw: RawView | null = null;
-  let lower: string | null = null;
-  for (const ri of RAW_RULES) {
-    const rule = RULES[ri] as Rule;
-    if (newline && !(FACTS[ri] as PatternFacts).newlineInside) continue;
-    if (disabled && ruleOff(ctx, rule.id)) continue;
-    raw ??= rawView(text);
-    if (rule.stems) {
-      lower ??= raw.rawText.toLowerCase();
-      if (!stemsPresent(ri, lower)) continue;
-    }
-    const { rawText, rawMap } = raw;
-    const re = rule.re;
-    re.lastIndex = 0;
-    for (let m = re.exec(rawText); m; m = re.exec(rawText)) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      const lead = rawLead(m[0]);
-      const i = m.index + lead;
-      const len = m[0].length - lead;
-      const start = rawMap ? (rawMap[i] as number) : i;
-      const end = rawMap ? (rawMap[i + len - 1] as number) + 1 : i + len;
-      if (start < b - 1 && end > b) return true;
-      if (start >= b - 1) break; // later matches start later still
-    }
-  }
-
-  const sk = run ? substringSkeleton(run, from, from + text.length) : skeletonView(text);
-  const base = run ? from : 0; // source offset of `text` in the skeleton's offsets
-  const n = sk.length;
-  const t = sk.text;
-  // A crossing skeleton hit starts before `limit` (its source starts before b - 1) and reaches `kb`
-  // (the first character whose source ends after b). Source offsets never decrease along the skeleton.
-  const limit = lowerBound(sk.starts, n, base, b - 1);
-  const kb = lowerBound(sk.ends, n, base, b + 1);
-  if (limit === 0 || kb === n) return false;
-  // Spaces from offset p (>= spaceFrom) up to kb: spacesBefore[kb - spaceFrom] - spacesBefore[p - spaceFrom].
-  const spaceFrom = Math.max(0, Math.min(limit, kb) - MAX_SKELETON_MATCH);
-  const span = kb - spaceFrom;
-  if (spacesBefore.length < span + 1) spacesBefore = new Int32Array(span + 64);
-  spacesBefore[0] = 0;
-  for (let i = 0; i < span; i++) {
-    spacesBefore[i + 1] = (spacesBefore[i] as number) + (t.charCodeAt(spaceFrom + i) === 32 ? 1 : 0);
-  }
-  const spacesToKb = spacesBefore[span] as number;
-  const cjk = sk.hasOtherScript;
-  /** A match from skeleton offset `p` cannot end at or past `kb` (too few characters or spaces left). */
-  const cannotReach = (p: number, f: PatternFacts) =>
-    p < kb &&
-    (p + f.maxChars <= kb || (p >= spaceFrom && spacesToKb - (spacesBefore[p - spaceFrom] as number) > f.maxSpaces));
-  /** The skeleton span `[p, p + len)` comes from source text on both sides of `b`. */
-  const crosses = (p: number, len: number) =>
-    (sk.starts[p] as number) - base < b - 1 && (sk.ends[p + len - 1] as number) - base > b;
-  /** The sticky rule `re` matches at `p` across `b`. */
-  const crossesAt = (re: RegExp, p: number) => {
-    re.lastIndex = p;
-    const m = re.exec(t);
-    return m !== null && m[0].length > 0 && crosses(p, m[0].length);
-  };
-
-  // Rules run at their trigger words: the words that start before `limit`.
-  const words = lowerBound(sk.words, sk.wordCount, 0, limit);
-  for (let w = 0; w < words; w++) {
-    const p = sk.words[w] as number;
-    const rules = wordRules(sk.keys[w] as number);
-    for (let k = 0; k < rules.length; k++) {
-      const ri = rules[k] as number;
-      const rule = RULES[ri] as Rule;
-      if (!rule.sticky || (cjk && rule.cjk)) continue; // run over the whole text below
-      if (cannotReach(p, FACTS[ri] as PatternFacts)) continue;
-      if (disabled && ruleOff(ctx, rule.id)) continue;
-      if (crossesAt(rule.sticky as RegExp, p)) return true;
-    }
-  }
-
-  // Rules run over the whole text: without triggers, or CJK rules in CJK text.
-  let candidateCount = -1;
-  for (const ri of cjk ? GLOBAL_RULES_CJK : GLOBAL_RULES) {
-    const rule = RULES[ri] as Rule;
-    if (disabled && ruleOff(ctx, rule.id)) continue;
-    const f = FACTS[ri] as PatternFacts;
-    const start = f.start;
-    if (start && rule.sticky) {
-      // Every match starts at a word start or at one of a few characters: try just those places.
-      if (candidateCount < 0) {
-        if (candidates.length < limit) candidates = new Int32Array(limit + 64);
-        candidateCount = 0;
-        for (let p = 0; p < limit; p++) {
-          if (p === 0 || t.charCodeAt(p - 1) === 32 || FIRST_CHAR[t.charCodeAt(p)] === 1)
-            candidates[candidateCount++] = p;
-        }
-      }
-      const re = rule.sticky;
-      for (let k = 0; k < candidateCount; k++) {
-        const p = candidates[k] as number;
-        if (cannotReach(p, f)) continue;
-        if (!canStartAt(start, t, p)) continue;
-        if (crossesAt(re, p)) return true;
-      }
-      continue;
-    }
-    const re = rule.re;
-    re.lastIndex = 0;
-    for (let m = re.exec(t); m; m = re.exec(t)) {
-      if (m[0].length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      const p = m.index;
-      if (crosses(p, m[0].length)) return true;
-      if (p >= limit) break;
-    }
-  }
-  return false;
-}
-
-let RAW_RULES: number[] = [];
-/** Skeleton rules run over the whole text (not at trigger words), in text without and with CJK letters. */
-let GLOBAL_RULES: number[] = [];
-let GLOBAL_RULES_CJK: number[] = [];
-/** Longest match of any skeleton rule (spaces are only counted that far back). */
-let MAX_SKELETON_MATCH = 0;
-
-/** The compiled rules and the tables derived from them. */
-let RULES: readonly Rule[] = [];
-let TRIGGERED_RULES: ReadonlyMap<number, readonly number[]> = new Map();
-
-/**
- * Builds the rule tables above on the first scan rather than at import, so
- * that loading m2m stays fast for applications that never scan.
- */
-function prepare(): void {
-  if (RULES.length > 0) return;
-  const rules = phraseRules();
-  TRIGGERED_RULES = triggeredRules();
-  TRIGGER_FIRST = new Uint8Array(512);
-  TRIGGER_PAIR = new Uint8Array(1 << 18);
-  for (const k of TRIGGERED_RULES.keys()) {
-    const c0 = (k >>> 18) & 511;
-    const c1 = (k >>> 9) & 511;
-    if (c1 === 511) TRIGGER_FIRST[c0] = 1;
-    else TRIGGER_PAIR[(c0 << 9) | c1] = 1;
-  }
-  triggerFrom = new Int32Array(rules.length + 1);
-  triggerCount = new Int32Array(rules.length);
-  STEM_RES = rules.map((r) => (r.stems ? new RegExp(r.stems.map(escapeRe).join('|')) : null));
-  FACTS = rules.map((r) => patternFacts(r.re));
-  FIRST_CHAR = new Uint8Array(65536);
-  for (const f of FACTS) for (const c of f.start?.first ?? []) FIRST_CHAR[c] = 1;
-  RAW_RULES = [];
-  GLOBAL_RULES = [];
-  GLOBAL_RULES_CJK = [];
-  rules.forEach((r, i) => {
-    if (r.view === 'raw') RAW_RULES.push(i);
-    else {
-      // As in phraseHits: on triggers when it has them (and, in CJK text, is no CJK rule).
-      if (!(r.triggerKeys && r.sticky) && !(r.cjk && r.triggerKeys)) GLOBAL_RULES.push(i);
-      if (!(r.triggerKeys && r.sticky && !r.cjk)) GLOBAL_RULES_CJK.push(i);
-    }
-  });
-  MAX_SKELETON_MATCH = Math.min(
-    1 << 20,
-    Math.max(0, ...rules.map((r, i) => (r.view === 'raw' ? 0 : (FACTS[i] as PatternFacts).maxChars))),
-  );
-  RULES = rules;
-}
-
-/** The rule's weight in its context (`at`: the hit's skeleton offset, or -1 for a raw hit). */
-function adjust(rule: Rule, text: string, sk: SkeletonView, start: number, at: number): number {
-  let w = rule.weight;
-  if (!rule.negatable && !rule.questionable && !rule.before && !rule.sentenceStart && rule.view === 'raw') return w;
-  const beforeRaw = text.slice(Math.max(0, start - 80), start);
-  if (rule.sentenceStart !== null && SENTENCE_START.test(beforeRaw)) w = Math.max(w, rule.sentenceStart);
-  // The skeleton just before the hit (found by binary search for raw hits).
-  let k = at;
-  if (k < 0) {
-    let lo = 0;
-    let hi = sk.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((sk.starts[mid] as number) < start) lo = mid + 1;
-      else hi = mid;
-    }
-    k = lo;
-  }
-  const before = sk.text.slice(Math.max(0, k - 80), k).trimEnd();
-  const near = before.slice(-28);
-  if (rule.before?.re.test(text.slice(Math.max(0, start - 60), start))) w = Math.max(w, rule.before.weight);
-  if (rule.negatable && NEGATION.test(near)) w *= 0.35;
-  if (rule.questionable && QUESTION.test(before.slice(-40))) w *= 0.6;
-  // A quoted phrase in a sentence about detection or examples.
-  let q = beforeRaw.length - 1;
-  while (q >= 0 && beforeRaw[q] === ' ') q--;
-  if (q >= 0 && QUOTES.has(beforeRaw[q] as string) && META.test(before)) w *= 0.7;
-  return w;
-}
-
-/** Threats from hits, with combined confidences. */
-function combine(hits: Hit[], unit: Unit, extraEvasion: number, keep?: (h: Hit) => boolean): Threat[] {
-  const threats: Threat[] = [];
-  const W = SCAN_LIMITS.supportWindow;
-  for (const h of hits) {
-    if (keep && !keep(h)) continue;
-    // Strongest hit of each other rule nearby.
-    // Strongest support from each other rule nearby; words matched by both rules count half.
-    const best = new Map<string, number>();
-    let covered = false;
-    for (const o of hits) {
-      if (o.rule.id === h.rule.id || o.start > h.end + W || o.end < h.start - W) continue;
-      let support = o.weight;
-      if (o.start < h.end && o.end > h.start) {
-        if (o.rule.type === h.rule.type && (o.weight > h.weight || (o.weight === h.weight && o.rule.id < h.rule.id)))
-          covered = true;
-        support *= 0.5;
-      }
-      if (o.rule.type !== h.rule.type) support *= FAMILY.has(o.rule.type) && FAMILY.has(h.rule.type) ? 0.4 : 0;
-      if (support > (best.get(o.rule.id) ?? 0)) best.set(o.rule.id, support);
-    }
-    if (covered) continue;
-    let c = h.weight;
-    for (const support of best.values()) c = orCombine(c, support);
-    const evasion = h.evasion + extraEvasion;
-    if (evasion >= 3) c = orCombine(c, 0.45);
-    else if (evasion > 0) c = orCombine(c, 0.3);
-    if (h.rule.type === 'PROMPT_INJECTION' && (unit.role === 'tool' || unit.role === 'function'))
-      c = orCombine(c, 0.25);
-    c = Math.min(0.99, c);
-    threats.push({
-      type: h.rule.type,
-      severity: 'low',
-      confidence: c,
-      rule: h.rule.id,
-      evidence: { match: '', offset: h.start, length: h.end - h.start },
-    });
-  }
-  return threats;
-}
-
-function finishEvidence(threats: Threat[], text: string, unit: Unit): void {
-  for (const t of threats) {
-    const e = t.evidence;
-    if (e.match === '') e.match = excerpt(text, e.offset, e.offset + e.length);
-    if (unit.field !== undefined && e.field === undefined) e.field = unit.field;
-  }
-}
-
-/** Classifier scores below this (on the confidence scale) are not reported. */
-const MODEL_REPORT_MIN = 0.3;
-/** How much of the classifier's confidence a rule finding inside its window gains (noisy-OR). */
-const MODEL_SUPPORT = 0.5;
-
-/**
- * The classifier over one text: a finding of its own (rule `model.<class>`, the window as
- * evidence), and support for the rule findings of the injection/jailbreak/exfiltration family
- * inside that window, so weak rule findings and a middling score add up.
- */
-function modelLayer(text: string, ctx: Context, phrase: Threat[]): void {
-  if (ruleOff(ctx, 'model.')) return;
-  const v = classify(text);
-  const c = modelConfidence(v.score, DEFAULT_THRESHOLD);
-  for (const t of phrase) {
-    const e = t.evidence;
-    if (!FAMILY.has(t.type) || e.offset >= v.end || e.offset + e.length <= v.start) continue;
-    // Weak findings and a middling score add up; when the classifier flags the window, a rule
-    // finding in it ranks just above the classifier's own finding (it is the explainable one).
-    let raised = orCombine(t.confidence, MODEL_SUPPORT * c);
-    if (c >= DEFAULT_THRESHOLD) raised = Math.max(raised, c + 0.04 * t.confidence); // keeps the rules' order
-    t.confidence = Math.min(0.99, raised);
-  }
-  if (c < MODEL_REPORT_MIN || ruleOff(ctx, v.rule)) return;
-  phrase.push({
-    type: v.type,
-    severity: 'low',
-    confidence: c,
-    rule: v.rule,
-    evidence: { match: '', offset: v.start, length: v.end - v.start },
-  });
-}
 
 /** Roles whose text is the operator's own (a system prompt is not an attack on itself). */
 const OPERATOR_ROLES = new Set(['system', 'developer']);
@@ -740,7 +117,7 @@ function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat
       for (const t of scanUnit(h.text, ctx, {}, depth + 1)) threats.push(hidden(t, h, 'unicode-tags'));
     }
   }
-  const phrase = combine(phraseHits(masked, ctx), unit, 0);
+  const phrase = combine(matcher().phraseHits(masked, ctx), unit, 0);
   if (ctx.model) modelLayer(masked, ctx, phrase);
   finishEvidence(phrase, masked, {});
   threats.push(...phrase);
@@ -761,31 +138,6 @@ function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat
   if (unit.role !== undefined && OPERATOR_ROLES.has(unit.role)) return threats.filter((t) => !FAMILY.has(t.type));
   return threats;
 }
-
-/** A threat found in decoded text, moved to the encoded run it came from. */
-function hidden(t: Threat, run: { offset: number; length: number }, from: DecodedFrom): Threat {
-  return {
-    ...t,
-    confidence: Math.min(0.99, orCombine(t.confidence, 0.3)),
-    evidence: { match: t.evidence.match, offset: run.offset, length: run.length, decodedFrom: from },
-  };
-}
-
-function nestingThreat(text: string, maxDepth: number, at: number, confidence: number): Threat {
-  return {
-    type: 'EXCESSIVE_NESTING',
-    severity: 'low',
-    confidence,
-    rule: 'nesting.json-depth',
-    evidence: {
-      match: `depth ${maxDepth} > ${MAX_JSON_DEPTH}: ${excerpt(text, at, at + 40)}`.slice(0, SCAN_LIMITS.maxExcerpt),
-      offset: at,
-      length: 1,
-    },
-  };
-}
-
-// ------------------------------------------------------------------ split messages
 
 interface MessageText {
   index: number;
@@ -837,8 +189,8 @@ function splitThreats(messages: MessageText[], ctx: Context): Threat[] {
     const joined = all.slice(from, from + length);
     const b0 = (bounds[0] as { at: number }).at;
     const masked = mask(joined, ctx.allowlist);
-    if (!mayCross(masked, b0, ctx, run, from)) continue;
-    const hits = phraseHits(masked, ctx);
+    if (!matcher().mayCross(masked, b0, ctx, run, from)) continue;
+    const hits = matcher().phraseHits(masked, ctx);
     const crosses = (h: Hit) => h.start < b0 - 1 && h.end > b0;
     if (!hits.some(crosses)) continue;
     // Hits inside one message support a crossing hit, but only crossing hits are reported here.
@@ -912,11 +264,7 @@ function resolveOptions(options: ScanOptions | undefined): Resolved {
 /** Lets go of scratch buffers grown large by a big input. */
 function releaseScratch(): void {
   releaseBuffers();
-  if (triggerAt.length > 1 << 18) triggerAt = new Int32Array(256);
-  if (wordRulePos.length > 1 << 18) wordRulePos = new Int32Array(64);
-  wordRuleLists = [];
-  if (spacesBefore.length > 1 << 18) spacesBefore = new Int32Array(512);
-  if (candidates.length > 1 << 18) candidates = new Int32Array(512);
+  builtInMatcher?.release();
 }
 
 function finish(r: Resolved, threats: Threat[], scannedBytes: number): ScanResult {
@@ -989,7 +337,6 @@ function scanFields(fields: TextField[], ctx: Context): Threat[] {
  * `M2MError('INVALID_OPTION')` for invalid options.
  */
 export function scan(content: string, options?: ScanOptions): ScanResult {
-  prepare();
   const r = resolveOptions(options);
   if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
   if (r.skipped) return skippedResult(r);
@@ -1056,7 +403,6 @@ export type ScanMessage = string | { role?: string; content: unknown };
  * indirect injections hide, make rule findings of injection stronger.
  */
 export function scanMessages(messages: readonly ScanMessage[], options?: ScanOptions): ScanResult {
-  prepare();
   const r = resolveOptions(options);
   if (!Array.isArray(messages)) throw new M2MError('INVALID_OPTION', 'messages must be an array');
   if (r.skipped) return skippedResult(r);
