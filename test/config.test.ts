@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { M2MError } from '../ts/core/errors.js';
+import { fromString, type SettingSpec } from '../ts/core/settings.js';
+import { configHelp } from '../ts/node/cli/help.js';
 import { closest, editDistance } from '../ts/node/cli/suggest.js';
-import { CONFIG_SETTINGS, loadConfig, parseDuration, parseSize } from '../ts/node/config.js';
+import { CONFIG_FLAGS, CONFIG_SETTINGS, loadConfig, parseDuration, parseSize } from '../ts/node/config.js';
+import { SECURITY_SETTINGS, type SecurityConfig, securityField } from '../ts/security/index.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'cli');
 const emptyHome = mkdtempSync(join(tmpdir(), 'm2m-config-home-'));
@@ -252,5 +255,56 @@ describe('suggestions', () => {
     expect(closest('algoritm', ['algorithm', 'encoding'])).toBe('algorithm');
     expect(closest('x', ['json', 'file'])).toBeUndefined();
     expect(closest('serve', ['server', 'scan'])).toBe('server');
+  });
+});
+
+describe('the settings tables', () => {
+  /** A valid value other than the default, as a string (what the environment or a flag carries). */
+  function otherValue(spec: SettingSpec): string | undefined {
+    const candidates = ['true', 'false', '0.5', '3', '7', 'blocking', 'disabled', 'a,b', 'tokens', 'llama3', 'brotli'];
+    for (const raw of candidates) {
+      const parsed = fromString(spec.kind, raw);
+      if (JSON.stringify(parsed) !== JSON.stringify(spec.default) && spec.schema.safeParse(parsed).success) return raw;
+    }
+    return undefined;
+  }
+
+  test('every security setting is read from each of its environment variables and its flag', () => {
+    for (const spec of SECURITY_SETTINGS) {
+      const raw = otherValue(spec);
+      expect(raw, spec.key).toBeDefined();
+      const field = securityField(spec.key) as keyof SecurityConfig;
+      const expected = field === 'mode' ? raw : fromString(spec.kind, raw as string);
+      for (const name of spec.env) {
+        const config = loadConfig({ env: env({ [name]: raw as string }) });
+        expect(config.security[field], `${name}=${raw}`).toEqual(expected);
+      }
+      if (spec.flag) {
+        const argv = spec.kind === 'bool' ? [`--${spec.flag}`] : [`--${spec.flag}`, raw as string];
+        const config = loadConfig({ env: env(), argv });
+        if (spec.kind !== 'bool' || raw === 'true') expect(config.security[field], argv.join(' ')).toEqual(expected);
+      }
+    }
+  });
+
+  test('every flag of the tables is a config flag, with the short name the table gives', () => {
+    for (const spec of [...CONFIG_SETTINGS, ...SECURITY_SETTINGS]) {
+      if (!spec.flag) continue;
+      expect(CONFIG_FLAGS[spec.flag], spec.key).toEqual(
+        spec.short
+          ? { type: spec.kind === 'bool' ? 'boolean' : 'string', short: spec.short }
+          : { type: spec.kind === 'bool' ? 'boolean' : 'string' },
+      );
+    }
+  });
+
+  test('m2m help config lists every setting with its environment variables, flag and default', () => {
+    const lines = configHelp().split('\n');
+    for (const spec of [...CONFIG_SETTINGS, ...SECURITY_SETTINGS]) {
+      const line = lines.find((l) => l.startsWith(`${spec.key} `));
+      expect(line, spec.key).toBeDefined();
+      for (const name of spec.env) expect(line).toContain(name);
+      if (spec.flag) expect(line).toContain(`--${spec.flag}`);
+    }
   });
 });

@@ -484,7 +484,7 @@ describe('configuration', () => {
       /M2M_SECURITY_BLOCKING.*"maybe".*true or false/,
     );
     expect(message(() => resolveSecurityConfig({}, {}, { mode: 'loud' as never }))).toMatch(
-      /--security-mode.*"loud".*disabled, monitor, blocking/,
+      /--mode.*"loud".*disabled, monitor, blocking/,
     );
     expect(message(() => resolveSecurityConfig({ treshold: 0.5 }, {}))).toMatch(
       /unknown setting \[security\] treshold/,

@@ -22,37 +22,40 @@ import {
 import { COMMANDS, type Command, commandHelp, configHelp, globalHelp } from './cli/help.js';
 import { Output } from './cli/input.js';
 import { closest } from './cli/suggest.js';
-import { type Config, loadConfig } from './config.js';
+import { CONFIG_FLAGS, type Config, loadConfig } from './config.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The flags of configuration settings, as the settings tables define them (see config.ts). */
+function settingFlags(...names: string[]): Record<string, OptionSpec> {
+  return Object.fromEntries(
+    names.map((name) => {
+      const spec = CONFIG_FLAGS[name];
+      if (!spec) throw new Error(`no configuration setting has the flag --${name}`);
+      return [name, spec];
+    }),
+  );
+}
 
 const COMMON: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
-  config: { type: 'string' },
+  ...settingFlags('config'),
 };
 const INPUT: Record<string, OptionSpec> = {
   file: { type: 'string', short: 'f' },
   jsonl: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
-  'max-size': { type: 'string' },
   'no-progress': { type: 'boolean' },
+  ...settingFlags('max-size'),
 };
-const CODEC: Record<string, OptionSpec> = {
-  encoding: { type: 'string', short: 'e' },
-  optimize: { type: 'string' },
-  'brotli-quality': { type: 'string' },
-};
+const CODEC = settingFlags('encoding', 'optimize', 'brotli-quality');
 /** Frame keys come from a file or an environment variable, never a flag's value (see cli/keys.ts). */
 const KEYS: Record<string, OptionSpec> = {
   'key-file': { type: 'string' },
   'key-env': { type: 'string' },
 };
-const SECURITY: Record<string, OptionSpec> = {
-  mode: { type: 'string' },
-  blocking: { type: 'boolean' },
-  threshold: { type: 'string', short: 't' },
-};
+const SECURITY = settingFlags('mode', 'blocking', 'threshold');
 
 const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
   compress: {
@@ -61,9 +64,8 @@ const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
     ...CODEC,
     ...KEYS,
     ...SECURITY,
-    algorithm: { type: 'string', short: 'a' },
+    ...settingFlags('algorithm', 'profile'),
     protect: { type: 'string' },
-    profile: { type: 'string' },
   },
   decompress: { ...COMMON, ...INPUT, ...KEYS, ...SECURITY, require: { type: 'string' } },
   inspect: { ...COMMON, ...INPUT },
@@ -73,15 +75,7 @@ const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
   server: {
     ...COMMON,
     ...SECURITY,
-    port: { type: 'string', short: 'p' },
-    host: { type: 'string', short: 'H' },
-    listen: { type: 'string' },
-    workers: { type: 'string' },
-    timeout: { type: 'string' },
-    'body-limit': { type: 'string' },
-    'redis-url': { type: 'string' },
-    'log-level': { type: 'string' },
-    'log-json': { type: 'boolean' },
+    ...settingFlags('port', 'host', 'listen', 'workers', 'timeout', 'body-limit', 'redis-url', 'log-level', 'log-json'),
   },
 };
 

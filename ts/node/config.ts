@@ -30,15 +30,19 @@ import { ALGORITHMS, type Algorithm } from '../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
+import { flagOption, fromFile, fromString, type SettingSpec, setting, showValue as show } from '../core/settings.js';
 import {
   resolveSecurityConfig,
   SECURITY_DEFAULTS,
+  SECURITY_SETTINGS,
   type SecurityCliOptions,
   type SecurityConfig,
+  securityField,
 } from '../security/index.js';
 import { didYouMean } from './cli/suggest.js';
 import { requirePeer } from './peers.js';
 
+export { parseDuration, parseSize, type SettingSpec } from '../core/settings.js';
 export type { SecurityConfig } from '../security/index.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -147,53 +151,8 @@ export interface LoadConfigOptions {
   configPath?: string;
 }
 
-type Kind = 'int' | 'number' | 'bool' | 'string' | 'size' | 'duration';
-
-/** One setting of the file (outside `[security]`), with its environment variables and flag. */
-export interface SettingSpec {
-  /** Dotted key, e.g. `server.port`. */
-  key: string;
-  /** Environment variables, in increasing priority (the last one set wins). */
-  env: readonly string[];
-  /** Long flag name without dashes, e.g. `port`. */
-  flag?: string;
-  /** Default, in file units (seconds, bytes). */
-  default: unknown;
-  /** What is allowed, for messages and docs. */
-  allowed: string;
-  doc: string;
-  kind: Kind;
-  schema: z.ZodType;
-  /** Other file names accepted for this key (e.g. the quickstart's `prefer_token`). */
-  aliases?: readonly string[];
-}
-
 const sizeHelp = 'bytes: an integer or a string like "512KiB", "16MiB", "10MB"';
 const secondsHelp = 'seconds: a number or a string like "500ms", "30s", "5m"';
-
-function setting(
-  key: string,
-  kind: Kind,
-  schema: z.ZodType,
-  def: unknown,
-  allowed: string,
-  doc: string,
-  env: readonly string[] = [],
-  flag?: string,
-  aliases?: readonly string[],
-): SettingSpec {
-  return {
-    key,
-    kind,
-    schema,
-    default: def,
-    allowed,
-    doc,
-    env,
-    ...(flag ? { flag } : {}),
-    ...(aliases ? { aliases } : {}),
-  };
-}
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const secs = (min: number, max: number) => z.number().gt(min).max(max);
@@ -222,7 +181,7 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     'a host name or IP address (0.0.0.0 listens on all interfaces)',
     'listen address',
     ['M2M_SERVER_HOST'],
-    'host',
+    { long: 'host', short: 'H' },
   ),
   setting(
     'server.port',
@@ -232,7 +191,7 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     'an integer from 0 to 65535 (0 picks a free port)',
     'listen port',
     ['M2M_SERVER_PORT'],
-    'port',
+    { long: 'port', short: 'p' },
   ),
   setting(
     'server.workers',
@@ -345,7 +304,7 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     ['auto', ...ALGORITHMS].join(', '),
     'default algorithm',
     ['M2M_COMPRESSION_ALGORITHM'],
-    'algorithm',
+    { long: 'algorithm', short: 'a' },
   ),
   setting(
     'compression.encoding',
@@ -355,7 +314,7 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     ENCODINGS.join(', '),
     'tokenizer for TokenNative and token counts',
     ['M2M_ENCODING'],
-    'encoding',
+    { long: 'encoding', short: 'e' },
   ),
   setting(
     'compression.brotli_quality',
@@ -450,7 +409,7 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
 const BY_KEY = new Map(CONFIG_SETTINGS.map((s) => [s.key, s]));
 
 /** The `[security]` keys (owned by the security module), snake_case as in the file. */
-const SECURITY_KEYS = Object.keys(SECURITY_DEFAULTS).map((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+const SECURITY_KEYS = SECURITY_SETTINGS.map((s) => s.key.slice('security.'.length));
 
 /** Tables of the file and the keys each may hold (`*` = a sub-table). */
 const TABLES: Record<string, string[]> = {
@@ -471,107 +430,17 @@ const SUBTABLES: Record<string, string[]> = {
 };
 
 /**
- * Flags that carry configuration, as `util.parseArgs` options. The CLI
+ * Flags that carry configuration, as `util.parseArgs` options, from the settings tables. The CLI
  * accepts the subset that makes sense for each command.
  */
-export const CONFIG_FLAGS = {
+export const CONFIG_FLAGS: Readonly<Record<string, { type: 'string' | 'boolean'; short?: string }>> = Object.freeze({
   config: { type: 'string' },
-  listen: { type: 'string' },
-  host: { type: 'string', short: 'H' },
-  port: { type: 'string', short: 'p' },
-  workers: { type: 'string' },
-  timeout: { type: 'string' },
-  'body-limit': { type: 'string' },
-  'redis-url': { type: 'string' },
-  algorithm: { type: 'string', short: 'a' },
-  encoding: { type: 'string', short: 'e' },
-  'brotli-quality': { type: 'string' },
-  optimize: { type: 'string' },
-  'max-size': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-json': { type: 'boolean' },
-  blocking: { type: 'boolean' },
-  threshold: { type: 'string', short: 't' },
-  mode: { type: 'string' },
-} as const;
-
-/** Security flags of the CLI and the `resolveSecurityConfig()` field each sets. */
-const SECURITY_FLAGS = { blocking: 'blocking', threshold: 'threshold', mode: 'mode' } as const;
+  ...Object.fromEntries(
+    [...CONFIG_SETTINGS, ...SECURITY_SETTINGS].flatMap((spec) => (spec.flag ? [[spec.flag, flagOption(spec)]] : [])),
+  ),
+});
 
 // ---------------------------------------------------------------- parsing values
-
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1000,
-  kb: 1000,
-  kib: 1024,
-  m: 1_000_000,
-  mb: 1_000_000,
-  mib: MiB,
-  g: 1_000_000_000,
-  gb: 1_000_000_000,
-  gib: 1024 * MiB,
-};
-
-/** `"16MiB"` → 16777216; numbers pass through; anything unparsable is returned as it is. */
-export function parseSize(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-  const unit = m ? UNITS[(m[2] as string).toLowerCase()] : undefined;
-  if (!m || unit === undefined) return value;
-  return Math.round(Number(m[1]) * unit);
-}
-
-/** `"500ms"` → 0.5, `"5m"` → 300, `"30"` → 30 (seconds); anything unparsable is returned as it is. */
-export function parseDuration(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(value);
-  if (!m) return value;
-  const factor = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? 's').toLowerCase() as 'ms'] ?? 1;
-  return Number(m[1]) * factor;
-}
-
-const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i;
-
-/** A string from the environment or a flag, converted to the setting's type where it parses. */
-function fromString(kind: Kind, raw: string | boolean): unknown {
-  if (typeof raw === 'boolean') return raw;
-  switch (kind) {
-    case 'int':
-    case 'number':
-      return NUMBER.test(raw) ? Number(raw) : raw;
-    case 'bool': {
-      const v = raw.trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      return raw;
-    }
-    case 'size':
-      return parseSize(raw);
-    case 'duration':
-      return parseDuration(raw);
-    default:
-      return raw.trim();
-  }
-}
-
-/** A value from the file, converted where the file may use a string form (sizes, durations). */
-function fromFile(kind: Kind, raw: unknown): unknown {
-  if (kind === 'size') return parseSize(raw);
-  if (kind === 'duration') return parseDuration(raw);
-  return raw;
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Date) return value.toISOString();
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
 
 function describeOrigin(origin: Origin, file: string | undefined): string {
   if (origin === 'file') return `config file ${file ?? ''}`.trim();
@@ -604,8 +473,8 @@ function flagsFromArgv(argv: readonly string[]): ConfigFlags {
   });
   const out: ConfigFlags = {};
   for (const token of tokens ?? []) {
-    if (token.kind !== 'option' || !(token.name in CONFIG_FLAGS)) continue;
-    const spec = CONFIG_FLAGS[token.name as keyof typeof CONFIG_FLAGS];
+    const spec = token.kind === 'option' ? CONFIG_FLAGS[token.name] : undefined;
+    if (token.kind !== 'option' || !spec) continue;
     out[token.name] = spec.type === 'boolean' ? true : token.value;
   }
   return out;
@@ -694,17 +563,9 @@ function flattenFile(doc: Record<string, unknown>, file: string, issues: string[
 
 const ALL_ENV = new Set([
   ...CONFIG_SETTINGS.flatMap((s) => s.env),
+  ...SECURITY_SETTINGS.flatMap((s) => s.env),
   'M2M_CONFIG',
   'M2M_BACKEND',
-  'M2M_SECURITY_ENABLED',
-  'M2M_SECURITY_BLOCKING',
-  'M2M_SECURITY_MODE',
-  'M2M_BLOCK_THRESHOLD',
-  'M2M_SECURITY_THRESHOLD',
-  'M2M_SECURITY_ALLOWLIST',
-  'M2M_SECURITY_TRUSTED_SOURCES',
-  'M2M_SECURITY_MAX_DECODE_DEPTH',
-  'M2M_SECURITY_JSON',
 ]);
 
 /** Every environment variable `loadConfig` reads. */
@@ -800,7 +661,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     security = resolveSecurityConfig(section, env, securityFlags(flags));
   } catch (err) {
     if (!(err instanceof M2MError)) throw err;
-    issues.push(err.message.replace(/\[security\] /g, 'security.').replace(/--security-mode/g, '--mode'));
+    issues.push(err.message.replace(/\[security\] /g, 'security.'));
   }
 
   if (issues.length > 0) {
@@ -869,12 +730,10 @@ function stripUndefined(flags: ConfigFlags): ConfigFlags {
 /** The security flags, typed for `resolveSecurityConfig()` (bad values are left for it to report). */
 function securityFlags(flags: ConfigFlags): SecurityCliOptions | undefined {
   const cli: Record<string, unknown> = {};
-  for (const [flag, field] of Object.entries(SECURITY_FLAGS)) {
-    const v = flags[flag];
+  for (const spec of SECURITY_SETTINGS) {
+    const v = spec.flag === undefined ? undefined : flags[spec.flag];
     if (v === undefined) continue;
-    cli[field] =
-      field === 'threshold' ? fromString('number', v) : field === 'mode' && typeof v === 'string' ? v.trim() : v;
+    cli[securityField(spec.key)] = fromString(spec.kind, v);
   }
-  if (typeof flags['security-mode'] === 'string' && cli.mode === undefined) cli.mode = flags['security-mode'].trim();
   return Object.keys(cli).length > 0 ? (cli as SecurityCliOptions) : undefined;
 }

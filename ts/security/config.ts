@@ -3,28 +3,21 @@
  * `M2M_SECURITY_*` environment variables and CLI flags, merged with the
  * priority CLI > environment > file > defaults and validated with zod.
  *
- * | setting          | file key (`[security]`) | environment variable                                  | CLI (`cli` object) |
- * |------------------|-------------------------|-------------------------------------------------------|--------------------|
- * | enabled          | `enabled`               | `M2M_SECURITY_ENABLED`                                | `enabled`          |
- * | blocking         | `blocking`              | `M2M_SECURITY_BLOCKING`                               | `blocking`         |
- * | mode             | `mode`                  | `M2M_SECURITY_MODE`                                   | `mode`             |
- * | threshold        | `threshold`             | `M2M_SECURITY_THRESHOLD` (or the spec's `M2M_BLOCK_THRESHOLD`) | `threshold` |
- * | allowlist        | `allowlist`             | `M2M_SECURITY_ALLOWLIST` (comma-separated)            | `allowlist`        |
- * | trusted sources  | `trusted_sources`       | `M2M_SECURITY_TRUSTED_SOURCES` (comma-separated)      | `trustedSources`   |
- * | decode depth     | `max_decode_depth`      | `M2M_SECURITY_MAX_DECODE_DEPTH`                       | `maxDecodeDepth`   |
- * | JSON fields      | `json`                  | `M2M_SECURITY_JSON` (`true`, `false`, `auto`)         | `json`             |
+ * `SECURITY_SETTINGS` below lists every setting with its file key, environment
+ * variables, flag, default and what it allows (`m2m help config` prints them).
  *
  * `mode` is another way to say `enabled` + `blocking` (disabled = not enabled;
  * monitor = enabled, not blocking; blocking = both). Layers apply in priority
  * order, so `M2M_SECURITY_BLOCKING=false` turns a file's `mode = "blocking"`
- * into monitor mode. Defaults: enabled, monitor mode (not blocking),
- * threshold 0.8, decode depth 2, JSON `auto`.
+ * into monitor mode.
  *
  * Allowlist entries are literal strings; an entry written `/pattern/flags` is
  * a regular expression.
  */
 import { z } from 'zod';
 import { M2MError } from '../core/errors.js';
+import { fromString, type SettingSpec, setting, showValue } from '../core/settings.js';
+import { DEFAULT_DECODE_DEPTH, DEFAULT_MODE, DEFAULT_THRESHOLD, SCAN_LIMITS } from './context.js';
 import { SCAN_MODES, type ScanMode, type ScanOptions } from './types.js';
 
 export interface SecurityConfig {
@@ -42,131 +35,105 @@ export interface SecurityConfig {
 /** Settings a CLI may pass (camelCase keys, already typed). */
 export type SecurityCliOptions = Partial<Omit<SecurityConfig, 'mode'>> & { mode?: ScanMode };
 
-export const SECURITY_DEFAULTS: Readonly<SecurityConfig> = Object.freeze({
-  enabled: true,
-  blocking: false,
-  mode: 'monitor',
-  threshold: 0.8,
-  allowlist: [],
-  trustedSources: [],
-  maxDecodeDepth: 2,
-  json: 'auto',
-});
+/** The `SecurityConfig` field of a `security.*` key (`security.trusted_sources` → `trustedSources`). */
+export const securityField = (key: string) =>
+  key.slice('security.'.length).replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
-/** What each setting accepts, for error messages. */
-const ALLOWED: Record<string, string> = {
-  enabled: 'true or false',
-  blocking: 'true or false',
-  mode: SCAN_MODES.join(', '),
-  threshold: 'a number from 0.0 to 1.0',
-  allowlist: 'a list of strings (an entry "/re/flags" is a regular expression)',
-  trustedSources: 'a list of strings',
-  maxDecodeDepth: 'an integer from 0 to 8',
-  json: 'true, false or "auto"',
-};
-
-const layerSchema = z
-  .strictObject({
-    enabled: z.boolean(),
-    blocking: z.boolean(),
-    mode: z.enum(SCAN_MODES),
-    threshold: z.number().min(0).max(1),
-    allowlist: z.array(z.string()),
-    trustedSources: z.array(z.string()),
-    maxDecodeDepth: z.number().int().min(0).max(8),
-    json: z.union([z.boolean(), z.literal('auto')]),
-  })
-  .partial();
-type Layer = z.infer<typeof layerSchema>;
-
-const FILE_KEYS: Record<string, keyof Layer> = {
-  enabled: 'enabled',
-  blocking: 'blocking',
-  mode: 'mode',
-  threshold: 'threshold',
-  allowlist: 'allowlist',
-  trusted_sources: 'trustedSources',
-  max_decode_depth: 'maxDecodeDepth',
-  json: 'json',
-};
-
-const ENV_KEYS: [string, keyof Layer][] = [
-  ['M2M_SECURITY_ENABLED', 'enabled'],
-  ['M2M_SECURITY_BLOCKING', 'blocking'],
-  ['M2M_SECURITY_MODE', 'mode'],
-  ['M2M_BLOCK_THRESHOLD', 'threshold'],
-  ['M2M_SECURITY_THRESHOLD', 'threshold'], // after the spec's name: wins when both are set
-  ['M2M_SECURITY_ALLOWLIST', 'allowlist'],
-  ['M2M_SECURITY_TRUSTED_SOURCES', 'trustedSources'],
-  ['M2M_SECURITY_MAX_DECODE_DEPTH', 'maxDecodeDepth'],
-  ['M2M_SECURITY_JSON', 'json'],
+/**
+ * The `[security]` settings: file key, environment variables (the spec's `M2M_BLOCK_THRESHOLD`
+ * before this implementation's name, which wins when both are set), flag, default and what each allows.
+ */
+export const SECURITY_SETTINGS: readonly SettingSpec[] = [
+  setting('security.enabled', 'bool', z.boolean(), true, 'true or false', 'scan at all', ['M2M_SECURITY_ENABLED']),
+  setting(
+    'security.blocking',
+    'bool',
+    z.boolean(),
+    false,
+    'true or false',
+    'refuse what the scan flags',
+    ['M2M_SECURITY_BLOCKING'],
+    'blocking',
+  ),
+  setting(
+    'security.mode',
+    'string',
+    z.enum(SCAN_MODES),
+    DEFAULT_MODE,
+    SCAN_MODES.join(', '),
+    'enabled + blocking in one word',
+    ['M2M_SECURITY_MODE'],
+    'mode',
+  ),
+  setting(
+    'security.threshold',
+    'number',
+    z.number().min(0).max(1),
+    DEFAULT_THRESHOLD,
+    'a number from 0.0 to 1.0',
+    'confidence that makes content unsafe',
+    ['M2M_BLOCK_THRESHOLD', 'M2M_SECURITY_THRESHOLD'],
+    { long: 'threshold', short: 't' },
+  ),
+  setting(
+    'security.allowlist',
+    'list',
+    z.array(z.string()),
+    [],
+    'a list of strings (an entry "/re/flags" is a regular expression)',
+    'content never flagged',
+    ['M2M_SECURITY_ALLOWLIST'],
+  ),
+  setting('security.trusted_sources', 'list', z.array(z.string()), [], 'a list of strings', 'sources not scanned', [
+    'M2M_SECURITY_TRUSTED_SOURCES',
+  ]),
+  setting(
+    'security.max_decode_depth',
+    'int',
+    z.number().int().min(0).max(SCAN_LIMITS.maxDecodeDepth),
+    DEFAULT_DECODE_DEPTH,
+    `an integer from 0 to ${SCAN_LIMITS.maxDecodeDepth}`,
+    'layers of encoding decoded',
+    ['M2M_SECURITY_MAX_DECODE_DEPTH'],
+  ),
+  setting(
+    'security.json',
+    'bool-or-auto',
+    z.union([z.boolean(), z.literal('auto')]),
+    'auto',
+    'true, false or "auto"',
+    'scan JSON by its text fields',
+    ['M2M_SECURITY_JSON'],
+  ),
 ];
 
-const CLI_FLAGS: Record<keyof Layer, string> = {
-  enabled: '--security-enabled',
-  blocking: '--blocking',
-  mode: '--security-mode',
-  threshold: '--threshold',
-  allowlist: '--allowlist',
-  trustedSources: '--trusted-sources',
-  maxDecodeDepth: '--max-decode-depth',
-  json: '--json-fields',
-};
+const BY_FIELD = new Map(SECURITY_SETTINGS.map((s) => [securityField(s.key), s]));
+const FILE_KEYS = new Map(SECURITY_SETTINGS.map((s) => [s.key.slice('security.'.length), securityField(s.key)]));
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'undefined';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
+const layerSchema = z.strictObject(Object.fromEntries([...BY_FIELD].map(([field, s]) => [field, s.schema]))).partial();
+
+/** Every setting at its default. */
+export const SECURITY_DEFAULTS: Readonly<SecurityConfig> = Object.freeze(
+  Object.fromEntries([...BY_FIELD].map(([field, s]) => [field, s.default])) as unknown as SecurityConfig,
+);
+
+/** One source's security settings, by field, validated. */
+type Layer = Partial<Omit<SecurityConfig, 'mode'>> & { mode?: ScanMode };
 
 /** Validates one layer; `name(key)` says where a key came from, for the error message. */
 function validate(raw: Record<string, unknown>, name: (key: string) => string): Layer {
   const result = layerSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) return result.data as Layer;
   const problems = result.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return `unknown setting ${issue.keys.map((k) => name(k)).join(', ')} (allowed: ${Object.keys(ALLOWED)
+      return `unknown setting ${issue.keys.map((k) => name(k)).join(', ')} (allowed: ${[...BY_FIELD.keys()]
         .map((k) => name(k))
         .join(', ')})`;
     }
     const key = String(issue.path[0] ?? '');
-    return `invalid ${name(key)} = ${describe(raw[key])} (allowed: ${ALLOWED[key] ?? '?'})`;
+    return `invalid ${name(key)} = ${showValue(raw[key])} (allowed: ${BY_FIELD.get(key)?.allowed ?? '?'})`;
   });
   throw new M2MError('INVALID_CONFIG', `security configuration: ${problems.join('; ')}`);
-}
-
-function parseBool(s: string): boolean | string {
-  const v = s.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v)) return false;
-  return s;
-}
-
-function parseEnvValue(key: keyof Layer, s: string): unknown {
-  switch (key) {
-    case 'enabled':
-    case 'blocking':
-      return parseBool(s);
-    case 'threshold':
-    case 'maxDecodeDepth':
-      return /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?\s*$/i.test(s) ? Number(s) : s;
-    case 'allowlist':
-    case 'trustedSources':
-      return s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0);
-    case 'json': {
-      if (s.trim().toLowerCase() === 'auto') return 'auto';
-      return parseBool(s);
-    }
-    default:
-      return s.trim().toLowerCase();
-  }
 }
 
 function fileLayer(section: unknown): Layer {
@@ -174,14 +141,14 @@ function fileLayer(section: unknown): Layer {
   if (typeof section !== 'object' || Array.isArray(section)) {
     throw new M2MError(
       'INVALID_CONFIG',
-      `security configuration: [security] must be a table (got ${describe(section)})`,
+      `security configuration: [security] must be a table (got ${showValue(section)})`,
     );
   }
   const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(section as Record<string, unknown>)) raw[FILE_KEYS[k] ?? k] = v;
-  const fileName = (key: string) => {
-    const fileKey = Object.entries(FILE_KEYS).find(([, v]) => v === key)?.[0] ?? key;
-    return `[security] ${fileKey}`;
+  for (const [k, v] of Object.entries(section as Record<string, unknown>)) raw[FILE_KEYS.get(k) ?? k] = v;
+  const fileName = (field: string) => {
+    const spec = BY_FIELD.get(field);
+    return `[security] ${spec ? spec.key.slice('security.'.length) : field}`;
   };
   return validate(raw, fileName);
 }
@@ -189,20 +156,25 @@ function fileLayer(section: unknown): Layer {
 function envLayer(env: Record<string, string | undefined>): Layer {
   const raw: Record<string, unknown> = {};
   const source: Record<string, string> = {};
-  for (const [name, key] of ENV_KEYS) {
-    const v = env[name];
-    if (v === undefined || v === '') continue;
-    raw[key] = parseEnvValue(key, v);
-    source[key] = name;
+  for (const [field, spec] of BY_FIELD) {
+    for (const name of spec.env) {
+      const v = env[name];
+      if (v === undefined || v === '') continue;
+      raw[field] = fromString(spec.kind, field === 'mode' ? v.trim().toLowerCase() : v);
+      source[field] = name;
+    }
   }
-  return validate(raw, (key) => source[key] ?? ENV_KEYS.find(([, k]) => k === key)?.[0] ?? key);
+  return validate(raw, (field) => source[field] ?? BY_FIELD.get(field)?.env.at(-1) ?? field);
 }
 
 function cliLayer(cli: SecurityCliOptions | undefined): Layer {
   if (!cli) return {};
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(cli)) if (v !== undefined) raw[k] = v;
-  return validate(raw, (key) => CLI_FLAGS[key as keyof Layer] ?? key);
+  return validate(raw, (field) => {
+    const flag = BY_FIELD.get(field)?.flag;
+    return flag ? `--${flag}` : `option ${field}`;
+  });
 }
 
 /** Applies one layer on top of the settings so far. */
@@ -214,7 +186,7 @@ function apply(into: SecurityConfig, layer: Layer, where: string): void {
     if (conflict) {
       throw new M2MError(
         'INVALID_CONFIG',
-        `security configuration (${where}): mode = ${describe(layer.mode)} contradicts enabled/blocking (allowed: set one or make them agree)`,
+        `security configuration (${where}): mode = ${showValue(layer.mode)} contradicts enabled/blocking (allowed: set one or make them agree)`,
       );
     }
     into.enabled = layer.mode !== 'disabled';
@@ -260,7 +232,7 @@ function allowlistEntry(entry: string): string | RegExp {
   } catch (err) {
     throw new M2MError(
       'INVALID_CONFIG',
-      `security configuration: invalid allowlist entry ${describe(entry)} (allowed: ${ALLOWED.allowlist}): ${(err as Error).message}`,
+      `security configuration: invalid allowlist entry ${showValue(entry)} (allowed: ${BY_FIELD.get('allowlist')?.allowed}): ${(err as Error).message}`,
     );
   }
 }

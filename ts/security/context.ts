@@ -1,6 +1,7 @@
 /** What every stage of a scan shares: its bounds, its resolved options, and the rule switch. */
 import { LIMITS } from '../core/limits.js';
 import type { DecodeBudget } from './decode.js';
+import type { ScanMode } from './types.js';
 
 /** Bounds on the work and output of one scan. */
 export const SCAN_LIMITS = Object.freeze({
@@ -22,6 +23,8 @@ export const SCAN_LIMITS = Object.freeze({
   supportWindow: 600,
 });
 
+/** The mode of a scan whose options name none. */
+export const DEFAULT_MODE: ScanMode = 'monitor';
 /** Confidence at which a finding makes content unsafe, unless the options say otherwise. */
 export const DEFAULT_THRESHOLD = 0.8;
 /** How many layers of encoding (base64 in hex in ...) are decoded, unless the options say otherwise. */

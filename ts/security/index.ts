@@ -7,9 +7,11 @@
 export {
   resolveSecurityConfig,
   SECURITY_DEFAULTS,
+  SECURITY_SETTINGS,
   type SecurityCliOptions,
   type SecurityConfig,
   scanOptionsFrom,
+  securityField,
 } from './config.js';
 export { skeletonize } from './normalize.js';
 export { STRUCTURAL_RULES } from './rule-data.js';

@@ -24,7 +24,15 @@
  */
 import { M2MError } from '../core/errors.js';
 import { utf8Length } from '../core/utf8.js';
-import { type Context, DEFAULT_DECODE_DEPTH, DEFAULT_THRESHOLD, ruleOff, SCAN_LIMITS, type Unit } from './context.js';
+import {
+  type Context,
+  DEFAULT_DECODE_DEPTH,
+  DEFAULT_MODE,
+  DEFAULT_THRESHOLD,
+  ruleOff,
+  SCAN_LIMITS,
+  type Unit,
+} from './context.js';
 import { findEncoded } from './decode.js';
 import { Matcher } from './matcher.js';
 import { releaseBuffers, skeletonRun } from './normalize.js';
@@ -218,7 +226,7 @@ interface Resolved {
 
 function resolveOptions(options: ScanOptions | undefined): Resolved {
   const o = options ?? {};
-  const mode = o.mode ?? 'monitor';
+  const mode = o.mode ?? DEFAULT_MODE;
   if (!(SCAN_MODES as readonly string[]).includes(mode)) {
     throw new M2MError('INVALID_OPTION', `mode must be one of ${SCAN_MODES.join(', ')} (got ${JSON.stringify(mode)})`);
   }
@@ -433,5 +441,5 @@ export function scanMessages(messages: readonly ScanMessage[], options?: ScanOpt
 
 /** Options resolved with defaults (for callers that log or display them). */
 export function scanDefaults(): { mode: ScanMode; threshold: number; maxDecodeDepth: number } {
-  return { mode: 'monitor', threshold: DEFAULT_THRESHOLD, maxDecodeDepth: DEFAULT_DECODE_DEPTH };
+  return { mode: DEFAULT_MODE, threshold: DEFAULT_THRESHOLD, maxDecodeDepth: DEFAULT_DECODE_DEPTH };
 }

@@ -1,4 +1,5 @@
 /** Help texts of the `m2m` command. */
+import { SECURITY_SETTINGS } from '../../security/index.js';
 import { CONFIG_FLAGS, CONFIG_SETTINGS } from '../config.js';
 import { table } from './format.js';
 
@@ -292,19 +293,8 @@ export function commandHelp(command: Command): string {
   return HELP[command];
 }
 
-const SECURITY_ROWS: string[][] = [
-  ['security.enabled', 'M2M_SECURITY_ENABLED', '', 'true', 'true, false'],
-  ['security.blocking', 'M2M_SECURITY_BLOCKING', '--blocking', 'false', 'true, false'],
-  ['security.mode', 'M2M_SECURITY_MODE', '--mode', 'monitor', 'disabled, monitor, blocking'],
-  ['security.threshold', 'M2M_SECURITY_THRESHOLD, M2M_BLOCK_THRESHOLD', '-t, --threshold', '0.8', '0.0 to 1.0'],
-  ['security.allowlist', 'M2M_SECURITY_ALLOWLIST', '', '[]', 'strings; "/re/flags" is a RegExp'],
-  ['security.trusted_sources', 'M2M_SECURITY_TRUSTED_SOURCES', '', '[]', 'strings'],
-  ['security.max_decode_depth', 'M2M_SECURITY_MAX_DECODE_DEPTH', '', '2', '0 to 8'],
-  ['security.json', 'M2M_SECURITY_JSON', '', 'auto', 'true, false, auto'],
-];
-
 function flagName(flag: string): string {
-  const short = (CONFIG_FLAGS as Record<string, { short?: string }>)[flag]?.short;
+  const short = CONFIG_FLAGS[flag]?.short;
   return short ? `-${short}, --${flag}` : `--${flag}`;
 }
 
@@ -315,7 +305,7 @@ function showDefault(value: unknown): string {
 
 /** Every configuration key with its environment variable, flag, default and allowed values. */
 export function configHelp(): string {
-  const rows = CONFIG_SETTINGS.map((s) => [
+  const rows = [...CONFIG_SETTINGS, ...SECURITY_SETTINGS].map((s) => [
     s.key,
     s.env.join(', '),
     s.flag ? flagName(s.flag) : '',
@@ -342,7 +332,7 @@ with no effect.
 
 ${table(
   [{ title: 'key' }, { title: 'environment' }, { title: 'flag' }, { title: 'default' }, { title: 'allowed' }],
-  [...rows, ...SECURITY_ROWS],
+  rows,
 )}
 
 Example ~/.m2m/config.toml:
