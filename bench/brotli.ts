@@ -11,7 +11,7 @@
  */
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { compress, decompress } from '../ts/index.js';
-import { loadTraffic, sampleBySize, TRAFFIC_PATH, utf8Length } from './traffic-corpus.js';
+import { BODIES_FILE, hasTraffic, loadTraffic, sampleBySize, TRAFFIC_DIR, utf8Length } from './traffic-data.js';
 import { measure, on, report } from './util.js';
 
 const quick = process.argv.includes('--quick');
@@ -27,13 +27,13 @@ const CLASSES: [name: string, min: number, max: number][] = [
 ];
 const PER_CLASS = quick ? 8 : 24;
 
-const records = loadTraffic();
-if (!records) {
-  console.error(`bench/brotli.ts needs the development corpus at ${TRAFFIC_PATH}`);
+if (!hasTraffic()) {
+  console.error(`bench/brotli.ts needs the development corpus at ${TRAFFIC_DIR} (set M2M_TRAFFIC_DIR)`);
   process.exit(1);
 }
+const records = loadTraffic(TRAFFIC_DIR, [BODIES_FILE]);
 
-console.log(`Brotli q${QUALITY} on real bodies (${TRAFFIC_PATH.split('/').slice(-2).join('/')}), ratios vs node:zlib`);
+console.log(`Brotli q${QUALITY} on real bodies (traffic-dev/${BODIES_FILE}), ratios vs node:zlib`);
 const summary: string[] = [];
 for (const [name, min, max] of CLASSES) {
   const bodies = sampleBySize(records, min, max, PER_CLASS);

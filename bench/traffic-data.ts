@@ -25,10 +25,16 @@ export function hasTraffic(): boolean {
   return FILES.every((f) => existsSync(resolve(TRAFFIC_DIR, f)));
 }
 
-/** Every record of the corpus in `dir`, in file order (`traffic.jsonl`, then `sse-events.jsonl`). */
-export function loadTraffic(dir: string = TRAFFIC_DIR): TrafficRecord[] {
+/** The corpus's file of whole bodies (without the separate SSE events). */
+export const BODIES_FILE = 'traffic.jsonl';
+
+/**
+ * Every record of the corpus in `dir`, in file order (`traffic.jsonl`, then `sse-events.jsonl`),
+ * or of the `files` given.
+ */
+export function loadTraffic(dir: string = TRAFFIC_DIR, files: readonly string[] = FILES): TrafficRecord[] {
   const out: TrafficRecord[] = [];
-  for (const file of FILES) {
+  for (const file of files) {
     for (const line of readFileSync(resolve(dir, file), 'utf8').split('\n')) {
       if (line === '') continue;
       const { kind, body } = JSON.parse(line) as TrafficRecord;
@@ -65,4 +71,26 @@ export function byKind(records: readonly TrafficRecord[]): Map<string, string[]>
   }
   for (const [k, g] of groups) if (g.length === 0) groups.delete(k);
   return groups;
+}
+
+/** UTF-8 length of a string. */
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * A deterministic sample of at most `count` bodies whose UTF-8 length is in
+ * `[min, max)`: the bodies in that range sorted by length (then by position),
+ * taken at evenly spaced ranks, so the sample spans the range.
+ */
+export function sampleBySize(records: readonly TrafficRecord[], min: number, max: number, count: number): string[] {
+  const inRange = records
+    .map((r, i) => ({ body: r.body, len: utf8Length(r.body), i }))
+    .filter((r) => r.len >= min && r.len < max)
+    .sort((a, b) => a.len - b.len || a.i - b.i);
+  if (inRange.length <= count) return inRange.map((r) => r.body);
+  return Array.from(
+    { length: count },
+    (_, k) => (inRange[Math.floor((k * inRange.length) / count)] as { body: string }).body,
+  );
 }

@@ -6,11 +6,11 @@
 // skipped with a message, except under CI=true, where that fails
 // (sharedPath).
 import { describe, expect, it } from 'vitest';
-import { loadTraffic, utf8Length } from '../bench/traffic-corpus.js';
+import { BODIES_FILE, loadTraffic, utf8Length } from '../bench/traffic-data.js';
 import { BACKENDS, sharedPath } from './helpers.js';
 
-const corpus = sharedPath('data/traffic-dev/traffic.jsonl');
-const records = corpus === undefined ? undefined : loadTraffic(corpus);
+const corpus = sharedPath('data/traffic-dev');
+const records = corpus === undefined ? undefined : loadTraffic(corpus, [BODIES_FILE]);
 const secondPass = process.env.M2M_BACKEND === 'wasm';
 /**
  * Every STRIDE-th body in file order, plus the LARGEST biggest ones. With 7,
