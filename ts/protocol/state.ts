@@ -139,8 +139,8 @@ export const FATAL_CODES: ReadonlySet<string> = new Set([
   'TIMESTAMP_SKEW',
 ]);
 
-/** On the server a message for a session it no longer has ends that session too. */
-export const SERVER_FATAL_CODES: ReadonlySet<string> = new Set([...FATAL_CODES, 'UNKNOWN_SESSION']);
+/** On the server a message for a session it no longer has (or lost with its store) ends that session too. */
+export const SERVER_FATAL_CODES: ReadonlySet<string> = new Set([...FATAL_CODES, 'UNKNOWN_SESSION', 'SESSION_LOST']);
 
 /** The state-table event for receiving a message of `type`. */
 export function receiveEvent(type: Message['type']): SessionEvent {

@@ -6,6 +6,7 @@
  * start, and on SIGINT/SIGTERM tells the workers to close and waits for them.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { RateRelay } from '../server/limits.js';
 
 /** Messages between the primary and its workers. */
 export type ClusterMessage = { m2m: 'listening'; url: string } | { m2m: 'shutdown' };
@@ -40,6 +41,9 @@ export function runPrimary(
     let exitCode = 0;
     const listening = new Set<number>();
     const restarts: number[] = [];
+    // Per-client request counts shared between the workers (when there is no Redis).
+    const relay = new RateRelay();
+    const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
 
     const stopAll = (code: number) => {
       if (stopping) return;
@@ -54,6 +58,7 @@ export function runPrimary(
     const fork = (): Worker => {
       const worker = cluster.fork();
       worker.on('message', (msg: ClusterMessage) => {
+        if (relay.receive(worker.id, msg, live())) return;
         if (msg?.m2m !== 'listening') return;
         listening.add(worker.id);
         if (!started && listening.size >= workers) {

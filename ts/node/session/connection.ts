@@ -173,7 +173,23 @@ export class ServerConnection {
 
   async #handleInitial(message: Message): Promise<void> {
     if (message.type === 'HELLO') {
-      const { reply, params } = await this.#manager._hello(message, this.#info);
+      let hello: Awaited<ReturnType<SessionManager['_hello']>>;
+      try {
+        hello = await this.#manager._hello(message, this.#info);
+      } catch (err) {
+        // E.g. STORE_UNAVAILABLE: the client hears why, and may retry.
+        const error = asM2MError(err);
+        this.#report(error);
+        hello = {
+          reply: createMessage(
+            'REJECT',
+            null,
+            { code: 'SERVER_BUSY', message: `${error.code}: ${error.message}` },
+            this.#manager.clock.now(),
+          ),
+        };
+      }
+      const { reply, params } = hello;
       this.#send({ message: reply });
       if (reply.type === 'REJECT') {
         this.#closeTransport(WS_NORMAL, reply.payload.code);
