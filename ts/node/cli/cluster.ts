@@ -1,7 +1,8 @@
 /**
  * `m2m server --workers N`: the primary forks N workers that run the same
- * command line and share the listening port (node:cluster); the primary only
- * supervises. It prints the URL once every worker listens, restarts a worker
+ * command line and share the listening port (node:cluster); the primary
+ * supervises, and relays the per-client request counts between the workers
+ * (see server/limits.ts) when there is no Redis to share them. It prints the URL once every worker listens, restarts a worker
  * that dies (at most 5 times a minute), stops everything when one fails to
  * start, and on SIGINT/SIGTERM tells the workers to close and waits for them.
  */
@@ -50,7 +51,9 @@ export function runPrimary(
       stopping = true;
       exitCode = code;
       for (const w of Object.values(cluster.workers ?? {})) {
-        if (w?.isConnected()) w.send({ m2m: 'shutdown' } satisfies ClusterMessage);
+        // A worker still starting (e.g. the replacement of one that died) would miss the message.
+        if (w !== undefined && !listening.has(w.id)) w.process.kill('SIGTERM');
+        else if (w?.isConnected()) w.send({ m2m: 'shutdown' } satisfies ClusterMessage);
       }
       if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode);
     };

@@ -2,7 +2,8 @@
  * The m2m server: stateless compression endpoints, the session protocol over
  * HTTP and WebSocket, and the playground page, on fastify.
  *
- *   GET  /health                 liveness
+ *   GET  /health                 liveness, and the session store's state (never rate limited)
+ *   GET  /metrics                counters in Prometheus text format (never rate limited)
  *   GET  /status                 version, backend, sessions, memory
  *   POST /v1/compress            { content, algorithm?, encoding?, ... } → wire
  *   POST /v1/compress/auto       { content, optimize?, encoding? } → wire
@@ -19,6 +20,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, {
@@ -278,6 +280,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     onModeChange: (mode) => app.log.warn({ rate_limit: mode }, 'rate limit counts moved'),
   });
   const counts = { requests: new Map<number, number>(), rateLimited: 0 };
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const error = toM2MError(err);
@@ -379,6 +383,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       `m2m_store_up ${redis === undefined || redis.status === 'ready' ? 1 : 0}`,
       '# TYPE m2m_websocket_connections gauge',
       `m2m_websocket_connections ${manager.connectionCount}`,
+      '# TYPE m2m_event_loop_delay_ms gauge',
+      `m2m_event_loop_delay_ms{quantile="0.99"} ${(loopDelay.percentile(99) / 1e6).toFixed(1)}`,
+      `m2m_event_loop_delay_ms{quantile="1"} ${(loopDelay.max / 1e6).toFixed(1)}`,
       '# TYPE m2m_work_pool_jobs gauge',
       `m2m_work_pool_jobs{state="running"} ${pool.load.running}`,
       `m2m_work_pool_jobs{state="queued"} ${pool.load.queued}`,
@@ -390,6 +397,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     version: VERSION,
     backend: backendKind(),
     uptime_s: Math.round(process.uptime()),
+    pid: process.pid,
     sessions: manager.connectionCount,
     security: { mode: securityMode, threshold },
     store: redis ? 'redis' : 'memory',
@@ -427,6 +435,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await ws.close();
         await app.close();
         limiter.close();
+        loopDelay.disable();
         await pool.close();
         if (redis) await redis.quit().catch(() => redis.disconnect());
       })();

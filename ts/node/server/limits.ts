@@ -17,7 +17,7 @@ import cluster from 'node:cluster';
 import type { Redis } from 'ioredis';
 
 /** How often workers and the primary exchange counts. */
-export const SYNC_EVERY_MS = 200;
+export const SYNC_EVERY_MS = 50;
 /** After a Redis failure, how long the limiter counts locally before trying Redis again. */
 export const REDIS_RETRY_MS = 1_000;
 /** A limiter Redis command slower than this counts as a failure (the request goes on, counted locally). */

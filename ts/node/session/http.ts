@@ -16,6 +16,7 @@
  * lost it in a restart), 409 (wrong state), 413 (too large), 422 (security),
  * 429 (rate limited), 503 (busy, or `STORE_UNAVAILABLE`), 500 (bug).
  */
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 // Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
 import '../../index.js';
@@ -77,8 +78,12 @@ export function registerSessionRoutes(
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser(
         '*',
-        { parseAs: 'string', bodyLimit: manager.limits.maxMessageBytes },
-        (_req, body, done) => done(null, body),
+        { parseAs: 'buffer', bodyLimit: manager.limits.maxMessageBytes },
+        (_req, body: Buffer, done) =>
+          // Bytes that are not UTF-8 are refused, never repaired into U+FFFD.
+          isUtf8(body)
+            ? done(null, body.toString('utf8'))
+            : done(new M2MError('INVALID_UTF8', 'request body is not valid UTF-8'), undefined),
       );
       scope.setErrorHandler((err, req, reply) => {
         const error = toM2M(err);
