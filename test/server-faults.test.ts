@@ -398,3 +398,61 @@ describe('a large T1 request beside small ones', () => {
     }
   }, 120_000);
 });
+
+describe('hostile session messages over WebSocket', () => {
+  it('answers every refused message with ERROR and a code, and the session stays usable', async () => {
+    const server = await startServer({
+      port: 0,
+      logLevel: false,
+      rateLimit: { perSession: 3 },
+      onData: (content) => `echo:${content}`,
+    });
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/ws`);
+    const inbox: Json[] = [];
+    let wake: (() => void) | undefined;
+    ws.on('message', (data) => {
+      inbox.push(JSON.parse(String(data)) as Json);
+      wake?.();
+    });
+    const next = async (): Promise<Json> => {
+      while (inbox.length === 0) await new Promise<void>((r) => (wake = r));
+      return inbox.shift() as Json;
+    };
+    const send = (type: string, sessionId: string | null, payload: object) =>
+      ws.send(serializeMessage(createMessage(type as 'DATA', sessionId, payload as never, Date.now())));
+    try {
+      await new Promise((r) => ws.once('open', r));
+      ws.send(hello());
+      const accept = await next();
+      expect(accept.type).toBe('ACCEPT');
+      const id = accept.session_id as string;
+
+      ws.send(hello());
+      expect(await next()).toMatchObject({
+        type: 'ERROR',
+        session_id: id,
+        payload: { code: 'INVALID_STATE', refused: 'HELLO' },
+      });
+      send('DATA', id, { algorithm: 'BROTLI', content: '#BR|not base64!' });
+      const refused = await next();
+      expect(refused).toMatchObject({ type: 'ERROR', payload: { refused: 'DATA' } });
+      expect(refused.payload.code).toMatch(/^[A-Z_]+$/);
+      send('DATA', id, { algorithm: 'NONE', content: 'one' });
+      expect(await next()).toMatchObject({ type: 'DATA', payload: { content: 'echo:one' } });
+      send('DATA', id, { algorithm: 'NONE', content: 'two' });
+      expect(await next()).toMatchObject({ type: 'DATA' });
+      // The third DATA of the minute is over the per-session limit.
+      send('DATA', id, { algorithm: 'NONE', content: 'three' });
+      expect(await next()).toMatchObject({ type: 'ERROR', payload: { code: 'RATE_LIMITED', refused: 'DATA' } });
+      // Still ESTABLISHED: PING works.
+      send('PING', id, {});
+      expect(await next()).toMatchObject({ type: 'PONG', session_id: id });
+      // A malformed message ends the session (spec §6.8.2) with CLOSE ERROR.
+      ws.send('{"type":"DATA","session_id":');
+      expect(await next()).toMatchObject({ type: 'CLOSE', payload: { reason: 'ERROR' } });
+    } finally {
+      ws.terminate();
+      await server.close();
+    }
+  });
+});
