@@ -456,3 +456,58 @@ describe('hostile session messages over WebSocket', () => {
     }
   });
 });
+
+describe('logs', () => {
+  /** Runs `m2m server` with `flags`, makes a few requests, and returns its stdout lines. */
+  async function logLines(flags: string[], env: NodeJS.ProcessEnv = {}) {
+    const cli = ['--import', 'tsx', 'ts/node/cli.ts', 'server', '--port', '0', ...flags];
+    const child = spawn(process.execPath, cli, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    children.add(child);
+    const lines: string[] = [];
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (l) => lines.push(l));
+    await waitFor(async () => lines.some((l) => /127\.0\.0\.1:\d+/.test(l) && !/Server listening/.test(l)), 'url');
+    const base = /http:\/\/127\.0\.0\.1:\d+/.exec(lines.find((l) => /m2m server|"url"/.test(l)) ?? '')?.[0] as string;
+    const secret = 'the secret content of a request';
+    await http('POST', `${base}/v1/compress`, JSON.stringify({ content: secret, algorithm: 'brotli' }));
+    const accept = await http('POST', `${base}/v1/session`, hello());
+    const id = accept.body.session_id as string;
+    await http('POST', `${base}/v1/session/${id}/message`, ping(id));
+    await kill(child, 'SIGTERM');
+    return { lines, id, secret };
+  }
+
+  for (const [name, flags, env] of [
+    ['--log-json', ['--log-json'], {}],
+    ['M2M_LOG_JSON=true', [], { M2M_LOG_JSON: 'true' }],
+    ['text', [], {}],
+  ] as [string, string[], NodeJS.ProcessEnv][]) {
+    it(`${name}: one line per request, in one format, without bodies or session ids`, async () => {
+      const { lines, id, secret } = await logLines(flags, env);
+      const json = name !== 'text';
+      for (const line of lines) {
+        expect(line.startsWith('{')).toBe(json);
+        if (json) expect(() => JSON.parse(line)).not.toThrow();
+        expect(line).not.toContain(id);
+        expect(line).not.toContain(secret);
+      }
+      const requests = lines.filter((l) => (json ? JSON.parse(l).msg === 'request' : / INFO request /.test(l)));
+      expect(requests).toHaveLength(3);
+      if (json) {
+        expect(JSON.parse(requests[0] as string)).toMatchObject({
+          method: 'POST',
+          route: '/v1/compress',
+          status: 200,
+          algorithm: 'brotli',
+          bytes_in: expect.any(Number),
+          bytes_out: expect.any(Number),
+          ms: expect.any(Number),
+        });
+        expect(JSON.parse(requests[2] as string).route).toBe('/v1/session/:id/message');
+      } else {
+        expect(requests[0]).toMatch(
+          /method=POST route=\/v1\/compress status=200 ms=[\d.]+ bytes_in=\d+ bytes_out=\d+ algorithm=brotli/,
+        );
+      }
+    }, 60_000);
+  }
+});
