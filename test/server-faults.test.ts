@@ -147,7 +147,11 @@ describe('Redis stopped and restarted mid-run', () => {
       expect(again.body.type).toBe('ACCEPT');
       const id2 = again.body.session_id as string;
       expect((await http('POST', `${base}/v1/session/${id2}/message`, ping(id2))).body.type).toBe('PONG');
-      await waitFor(async () => (await http('GET', `${base}/health`)).body.rate_limit === 'redis', 'limiter on Redis');
+      // The limiter tries Redis again on the next limited request a second after a failure.
+      await waitFor(async () => {
+        await http('POST', `${base}/v1/compress`, JSON.stringify({ content: 'hi' }));
+        return (await http('GET', `${base}/health`)).body.rate_limit === 'redis';
+      }, 'limiter on Redis');
     } finally {
       await server.close();
       await kill(redis);
