@@ -78,6 +78,27 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU time (user + system) of a process and its children so far, in ms (from /proc, 100 ticks a second). */
+function cpuMs(pid: number): number {
+  let pids = [pid];
+  try {
+    pids = pids.concat(
+      execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map(Number),
+    );
+  } catch {
+    // no children
+  }
+  let ticks = 0;
+  for (const p of pids) {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks * 10;
+}
+
 async function load(url: string, body: string, duration: number) {
   return autocannon({
     url: `${url}/v1/compress/auto`,
@@ -97,17 +118,20 @@ const payloads = {
 console.log(
   `POST /v1/compress/auto, concurrency 50, ${seconds} s per row; m2m beside bare fastify parsing the same JSON`,
 );
-for (const line of mdHeader([
-  'workers',
-  'payload',
-  'server',
-  'requests/s',
-  'vs bare',
-  'p50 ms',
-  'p99 ms',
-  'errors / non-2xx',
-]))
-  console.log(line);
+console.log("CPU µs/request: the server processes' CPU time over the row divided by the requests served; on a");
+console.log(
+  'shared machine it is steadier than requests/s, and bare / m2m CPU is the ratio an idle machine would show.',
+);
+const columns = ['workers', 'payload', 'server', 'requests/s', 'vs bare', 'CPU µs/request', 'vs bare (CPU)'];
+for (const line of mdHeader([...columns, 'p50 ms', 'p99 ms', 'errors / non-2xx'])) console.log(line);
+/** Runs a row: the load, and the server's CPU time per request over it. */
+async function measure(server: { child: ChildProcess; url: string }, body: string) {
+  await load(server.url, body, 2); // warm-up
+  const cpu0 = cpuMs(server.child.pid as number);
+  const r = await load(server.url, body, seconds);
+  const cpu = cpuMs(server.child.pid as number) - cpu0;
+  return { r, cpuUs: (1000 * cpu) / Math.max(1, r.requests.total) };
+}
 const variants: [string, string[]][] = [
   ['m2m (log error)', ['--log-level', 'error']],
   ['m2m (log info)', ['--log-level', 'info']],
@@ -116,17 +140,18 @@ const variants: [string, string[]][] = [
 for (const workers of [1, 2]) {
   for (const [name, body] of Object.entries(payloads)) {
     const bare = await startBare(workers);
-    await load(bare.url, body, 2); // warm-up
-    const b = await load(bare.url, body, seconds);
+    const b = await measure(bare, body);
     await stop(bare.child);
-    const row = (label: string, r: autocannon.Result) =>
+    const row = (label: string, { r, cpuUs }: Awaited<ReturnType<typeof measure>>) =>
       console.log(
         mdRow([
           workers,
           name,
           label,
           Math.round(r.requests.average),
-          `${Math.round((100 * r.requests.average) / b.requests.average)}%`,
+          `${Math.round((100 * r.requests.average) / b.r.requests.average)}%`,
+          Math.round(cpuUs),
+          `${Math.round((100 * b.cpuUs) / cpuUs)}%`,
           r.latency.p50,
           r.latency.p99,
           `${r.errors} / ${r.non2xx}`,
@@ -138,8 +163,7 @@ for (const workers of [1, 2]) {
       // Logs go to /dev/null-like sinks in production too; here they are written to a pipe nobody reads.
       const server = await startServer(workers, flags);
       server.child.stdout?.resume();
-      await load(server.url, body, 2);
-      row(label, await load(server.url, body, seconds));
+      row(label, await measure(server, body));
       await stop(server.child);
     }
   }
