@@ -305,6 +305,23 @@ describe('limits that hold', () => {
   }, 60_000);
 });
 
+describe('the work pool budget', () => {
+  it('stops a large request past its budget with 503 BUDGET_EXCEEDED and keeps serving', async () => {
+    // 1 ms cannot even start the work thread: the job is stopped, the thread replaced.
+    const server = await startServer({ port: 0, logLevel: false, workBudgetMs: 1 });
+    try {
+      const large = JSON.stringify({ content: CHAT.repeat(400) });
+      const r = await http('POST', `${server.url}/v1/compress`, large);
+      expect(r.status).toBe(503);
+      expect(r.body.error.code).toBe('BUDGET_EXCEEDED');
+      const small = await http('POST', `${server.url}/v1/compress`, JSON.stringify({ content: CHAT }));
+      expect(small.status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('exact input', () => {
   it('refuses bytes that are not UTF-8 with 400 INVALID_UTF8, small or large, stateless or in a session', async () => {
     const server = await startServer({ port: 0, logLevel: false });
