@@ -142,6 +142,7 @@ function compressRoute(raw: unknown, settings: WorkSettings, auto: boolean): Wor
     minSize: defaults.minSize,
     brotliThreshold: defaults.brotliThreshold,
     countTokens: body.count_tokens,
+    profile: body.profile ?? defaults.profile,
   });
   return {
     status: 200,
