@@ -38,7 +38,11 @@ describe('server endpoints', () => {
   });
 
   it('GET /health and /status', async () => {
-    expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({
+      status: 'ok',
+      store: { type: 'memory', state: 'up' },
+      rate_limit: 'memory',
+    });
     const status = (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ name: 'm2m', backend: expect.any(String), store: 'memory' });
   });

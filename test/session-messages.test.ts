@@ -20,7 +20,7 @@ import { errorCode } from './fixtures/session/helpers.js';
 const NOW = 1_705_520_400_000;
 const at = { now: NOW };
 
-// The spec's own examples (03-message-types.md), one per type.
+// The spec's own examples (03-message-types.md), one per type, and ERROR.
 const EXAMPLES: Record<Message['type'], unknown> = {
   HELLO: {
     type: 'HELLO',
@@ -54,6 +54,13 @@ const EXAMPLES: Record<Message['type'], unknown> = {
   PING: { type: 'PING', session_id: 'sess_abc123', timestamp: NOW, payload: {} },
   PONG: { type: 'PONG', session_id: 'sess_abc123', timestamp: NOW + 50, payload: {} },
   CLOSE: { type: 'CLOSE', session_id: 'sess_abc123', timestamp: NOW, payload: { reason: 'NORMAL' } },
+  // Not in the spec: this implementation's refusal notice (see messages.ts).
+  ERROR: {
+    type: 'ERROR',
+    session_id: 'sess_abc123',
+    timestamp: NOW,
+    payload: { code: 'RATE_LIMITED', message: 'rate limit exceeded', refused: 'DATA' },
+  },
 };
 
 describe('valid messages', () => {

@@ -35,7 +35,8 @@ const SPEC_ROWS: Row[] = [
 ];
 
 // What the implementation adds (see ts/protocol/state.ts): the operations valid
-// in ESTABLISHED, the diagram's CLOSING → CLOSED on the peer's CLOSE, and a lost connection.
+// in ESTABLISHED, the diagram's CLOSING → CLOSED on the peer's CLOSE, a lost connection, and the
+// client receiving ERROR (the server's refusal notice, which changes no state).
 const EXTRA_ROWS: Row[] = [
   [BOTH, 'CLOSING', 'receive_close', 'CLOSED'],
   [BOTH, 'ESTABLISHED', 'send_data', 'ESTABLISHED'],
@@ -43,6 +44,8 @@ const EXTRA_ROWS: Row[] = [
   [BOTH, 'ESTABLISHED', 'send_ping', 'ESTABLISHED'],
   [BOTH, 'ESTABLISHED', 'receive_ping', 'ESTABLISHED'],
   [BOTH, 'ESTABLISHED', 'receive_pong', 'ESTABLISHED'],
+  [['client'], 'ESTABLISHED', 'receive_error', 'ESTABLISHED'],
+  [['client'], 'CLOSING', 'receive_error', 'CLOSING'],
   [BOTH, 'INITIAL', 'connection_lost', 'CLOSED'],
   [['client'], 'HELLO_SENT', 'connection_lost', 'CLOSED'],
   [BOTH, 'ESTABLISHED', 'connection_lost', 'CLOSED'],

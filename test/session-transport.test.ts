@@ -301,7 +301,7 @@ describe('WebSocket: real client and server', () => {
       raw.ws.close();
       await raw.closed;
     }
-    // Non-fatal: unknown type ignored, duplicated HELLO and ACCEPT refused, session continues.
+    // Non-fatal: unknown type ignored, duplicated HELLO and ACCEPT refused with ERROR, session continues.
     const raw = await rawSocket(srv.url);
     const id = (await raw.hello())?.session_id as string;
     raw.send(JSON.stringify({ type: 'SUBSCRIBE', session_id: id, timestamp: Date.now(), payload: {} }));
@@ -316,6 +316,14 @@ describe('WebSocket: real client and server', () => {
     );
     raw.send(createMessage('PONG', id, {}));
     raw.send(createMessage('PING', id, {}));
+    // Each refused message is answered with ERROR (the unknown type is ignored, spec §6.8.2).
+    for (const refused of ['HELLO', 'ACCEPT']) {
+      expect(await raw.next()).toMatchObject({
+        type: 'ERROR',
+        session_id: id,
+        payload: { code: 'INVALID_STATE', refused },
+      });
+    }
     expect(await raw.next()).toMatchObject({ type: 'PONG', session_id: id });
     expect(srv.errors).toEqual(expect.arrayContaining(['UNKNOWN_MESSAGE_TYPE', 'INVALID_STATE']));
     await new Promise((r) => setTimeout(r, 20));
@@ -347,6 +355,9 @@ describe('WebSocket: real client and server', () => {
     ];
     for (const [, message] of sends) raw.send(message);
     raw.send(createMessage('DATA', id, { algorithm: 'NONE', content: 'still here', original_size: 10 }));
+    for (const [code] of sends) {
+      expect(await raw.next()).toMatchObject({ type: 'ERROR', session_id: id, payload: { code, refused: 'DATA' } });
+    }
     const reply = await raw.next();
     expect(reply).toMatchObject({ type: 'DATA', payload: { content: 'echo:still here' } });
     expect(srv.errors).toEqual(sends.map(([code]) => code));
@@ -385,7 +396,7 @@ describe('WebSocket: real client and server', () => {
         for (const f of frames) await p.send(f);
         // Whatever happened, the connection is in a valid state and replies only with protocol messages.
         expect(['ESTABLISHED', 'CLOSING', 'CLOSED']).toContain(p.connection.state);
-        for (const m of p.messages()) expect(['ACCEPT', 'PONG', 'DATA', 'CLOSE']).toContain(m.type);
+        for (const m of p.messages()) expect(['ACCEPT', 'PONG', 'DATA', 'CLOSE', 'ERROR']).toContain(m.type);
       }),
       { numRuns: 300 },
     );

@@ -362,14 +362,14 @@ export function compress(content: string, options: CompressOptions = {}): Compre
  * UTF-16 pair) would come back as U+FFFD, so it is refused rather than
  * silently changed. Returns the content's UTF-8 length.
  */
-function checkContent(core: Backend, content: string): number {
-  if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
+function checkContent(core: Backend, content: string, what = 'content'): number {
+  if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', `${what} must be a string`);
   const bytes = core.utf8LengthChecked(content);
   if (bytes >= 0) return bytes;
   const at = -1 - bytes;
   throw new M2MError(
     'INVALID_UTF8',
-    `content has a lone surrogate (U+${content.charCodeAt(at).toString(16).toUpperCase()}) at index ${at}, which UTF-8 cannot carry; it would not survive the round trip`,
+    `${what} has a lone surrogate (U+${content.charCodeAt(at).toString(16).toUpperCase()}) at index ${at}, which UTF-8 cannot carry; it would not survive the round trip`,
   );
 }
 
@@ -450,6 +450,8 @@ function defaultWarning(message: string): void {
 export function decompressDetailed(wire: string, options: DecompressOptions = {}): DecompressResult {
   const [mode, key] = securityParts(options.security);
   const core = backend();
+  // A lone surrogate would reach the core as U+FFFD: refused, as compress() refuses it.
+  checkContent(core, wire, 'the wire string');
   if (mode !== 'none') return settle(core.decompressWith(wire, mode, key), options);
   if (wire.startsWith(T1_PREFIX)) {
     return { text: decodeT1(wire, { restoreDefaults: options.restoreDefaults ?? false }), algorithm: 'token' };
@@ -480,10 +482,11 @@ export async function decompressDetailedAsync(
   wire: string,
   options: DecompressOptions = {},
 ): Promise<DecompressResult> {
-  if (wire.startsWith(T1_PREFIX) || options.security || utf8Length(wire) < 64 * 1024) {
+  const core = backend();
+  const bytes = checkContent(core, wire, 'the wire string');
+  if (wire.startsWith(T1_PREFIX) || options.security || bytes < 64 * 1024) {
     return decompressDetailed(wire, options);
   }
-  const core = backend();
   ensureTokenNative(core, wire);
   return settle(await core.decompressAsync(wire), options);
 }

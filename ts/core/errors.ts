@@ -101,6 +101,11 @@ export const ERROR_CODES = {
     summary: "the message's timestamp is too far from the receiver's clock",
   },
   UNKNOWN_SESSION: { status: 404, scope: 'session', summary: 'no such session' },
+  SESSION_LOST: {
+    status: 410,
+    scope: 'session',
+    summary: 'the session was lost when its store restarted without persistence; start a new one',
+  },
   UNKNOWN_MESSAGE_TYPE: { status: 400, scope: 'session', summary: 'a message type the protocol does not define' },
   SIZE_MISMATCH: {
     status: 400,
@@ -143,6 +148,14 @@ export const ERROR_CODES = {
   },
   INVALID_REQUEST: { status: 400, scope: 'server', summary: 'an HTTP request body that does not fit the endpoint' },
   NOT_FOUND: { status: 404, scope: 'server', summary: 'no such route' },
+  REQUEST_TIMEOUT: { status: 408, scope: 'server', summary: 'the request was not received within the deadline' },
+  HEADERS_TOO_LARGE: { status: 431, scope: 'server', summary: 'the request headers exceed the size limit' },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    scope: 'server',
+    summary: 'the session store (Redis) is unreachable; stateless endpoints still work',
+  },
+  BUDGET_EXCEEDED: { status: 503, scope: 'server', summary: 'a request ran past its time budget and was stopped' },
   SERVER_START_FAILED: { status: 500, scope: 'server', summary: 'the server could not listen' },
   MISSING_DEPENDENCY: {
     status: 500,

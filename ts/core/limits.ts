@@ -17,6 +17,8 @@ export const LIMITS = Object.freeze({
   maxStringBytes: 10 * 1024 * 1024,
   /** Most elements in one JSON array. */
   maxArrayLength: 10_000,
+  /** Largest HTTP request head the server reads (request line and headers, bytes); 431 above. */
+  maxHeaderBytes: 16 * 1024,
 });
 
 /** What {@link jsonStructure} found. */

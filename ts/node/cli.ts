@@ -161,9 +161,10 @@ function validateChoices(command: Command, values: Values): void {
 async function runServer(config: Config, json: boolean): Promise<number> {
   const cluster = await import('./cli/cluster.js');
   const { workers } = config.server;
+  // With JSON logs the announcement is a JSON line too: one stream, one format.
   const announce = (url: string, n: number) =>
     write(
-      json
+      json || config.server.logJson
         ? `${JSON.stringify({ url, workers: n, pid: process.pid })}\n`
         : `m2m server listening on ${url}${n > 1 ? ` (${n} workers)` : ''}\n`,
     );

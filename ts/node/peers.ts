@@ -13,7 +13,6 @@ const require = createRequire(import.meta.url);
 export const OPTIONAL_PEERS = {
   fastify: 'the server and the fastify plugin',
   'fastify-plugin': 'the fastify plugin and the server',
-  '@fastify/rate-limit': 'the server',
   '@fastify/static': "the server's playground page",
   ioredis: "the server's Redis session store",
   ws: 'the WebSocket transport (server, and the client on Node 20)',

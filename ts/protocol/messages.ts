@@ -1,6 +1,8 @@
 /**
- * The seven session messages (HELLO, ACCEPT, REJECT, DATA, PING, PONG, CLOSE):
- * their TypeScript types, runtime validation with zod, and a parser for
+ * The seven session messages (HELLO, ACCEPT, REJECT, DATA, PING, PONG, CLOSE),
+ * plus ERROR — this implementation's answer to a message it refuses within a
+ * session (`{ code, message?, refused? }`; the spec has none, and peers that
+ * do not know the type ignore it, spec §6.8.2): their TypeScript types, runtime validation with zod, and a parser for
  * untrusted text that checks size and nesting before it calls `JSON.parse`.
  *
  * Every failure is an `M2MError`:
@@ -26,7 +28,7 @@ import { PEER_SESSION_ID_PATTERN } from './ids.js';
 export const PROTOCOL_VERSION = '1.0';
 
 /** Message type names. */
-export const MESSAGE_TYPES = ['HELLO', 'ACCEPT', 'REJECT', 'DATA', 'PING', 'PONG', 'CLOSE'] as const;
+export const MESSAGE_TYPES = ['HELLO', 'ACCEPT', 'REJECT', 'DATA', 'PING', 'PONG', 'CLOSE', 'ERROR'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** REJECT codes (spec §4.3.3). */
@@ -185,6 +187,13 @@ export const ClosePayloadSchema = z.object({
   message: text.optional(),
 });
 
+/** ERROR: why a message was refused (an `M2MError` code), and the refused message's type. */
+export const ErrorPayloadSchema = z.object({
+  code: shortString,
+  message: text.optional(),
+  refused: shortString.optional(),
+});
+
 const envelope = <T extends string, S extends z.ZodType, P extends z.ZodType>(type: T, sessionId: S, payload: P) =>
   z.object({ type: z.literal(type), session_id: sessionId, timestamp, payload });
 
@@ -195,6 +204,7 @@ export const DataMessageSchema = envelope('DATA', peerSessionId.nullable(), Data
 export const PingMessageSchema = envelope('PING', peerSessionId, EmptyPayloadSchema);
 export const PongMessageSchema = envelope('PONG', peerSessionId, EmptyPayloadSchema);
 export const CloseMessageSchema = envelope('CLOSE', peerSessionId, ClosePayloadSchema);
+export const ErrorMessageSchema = envelope('ERROR', peerSessionId.nullable(), ErrorPayloadSchema);
 
 export const MessageSchema = z.discriminatedUnion('type', [
   HelloMessageSchema,
@@ -204,6 +214,7 @@ export const MessageSchema = z.discriminatedUnion('type', [
   PingMessageSchema,
   PongMessageSchema,
   CloseMessageSchema,
+  ErrorMessageSchema,
 ]);
 
 export type HelloPayload = z.infer<typeof HelloPayloadSchema>;
@@ -219,6 +230,8 @@ export type DataMessage = z.infer<typeof DataMessageSchema>;
 export type PingMessage = z.infer<typeof PingMessageSchema>;
 export type PongMessage = z.infer<typeof PongMessageSchema>;
 export type CloseMessage = z.infer<typeof CloseMessageSchema>;
+export type ErrorPayload = z.infer<typeof ErrorPayloadSchema>;
+export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 /** Any of the seven messages. */
 export type Message = z.infer<typeof MessageSchema>;
 

@@ -36,6 +36,7 @@ export const SESSION_EVENTS = [
   'send_ping',
   'receive_ping',
   'receive_pong',
+  'receive_error',
   'connection_lost',
 ] as const;
 export type SessionEvent = (typeof SESSION_EVENTS)[number];
@@ -71,6 +72,9 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze([
   { from: 'ESTABLISHED', event: 'send_ping', to: 'ESTABLISHED', roles: BOTH, spec: false },
   { from: 'ESTABLISHED', event: 'receive_ping', to: 'ESTABLISHED', roles: BOTH, spec: false },
   { from: 'ESTABLISHED', event: 'receive_pong', to: 'ESTABLISHED', roles: BOTH, spec: false },
+  // ERROR (this implementation's refusal notice) changes nothing; only servers send it.
+  { from: 'ESTABLISHED', event: 'receive_error', to: 'ESTABLISHED', roles: CLIENT, spec: false },
+  { from: 'CLOSING', event: 'receive_error', to: 'CLOSING', roles: CLIENT, spec: false },
   { from: 'INITIAL', event: 'connection_lost', to: 'CLOSED', roles: BOTH, spec: false },
   { from: 'HELLO_SENT', event: 'connection_lost', to: 'CLOSED', roles: CLIENT, spec: false },
   { from: 'ESTABLISHED', event: 'connection_lost', to: 'CLOSED', roles: BOTH, spec: false },
@@ -139,8 +143,8 @@ export const FATAL_CODES: ReadonlySet<string> = new Set([
   'TIMESTAMP_SKEW',
 ]);
 
-/** On the server a message for a session it no longer has ends that session too. */
-export const SERVER_FATAL_CODES: ReadonlySet<string> = new Set([...FATAL_CODES, 'UNKNOWN_SESSION']);
+/** On the server a message for a session it no longer has (or lost with its store) ends that session too. */
+export const SERVER_FATAL_CODES: ReadonlySet<string> = new Set([...FATAL_CODES, 'UNKNOWN_SESSION', 'SESSION_LOST']);
 
 /** The state-table event for receiving a message of `type`. */
 export function receiveEvent(type: Message['type']): SessionEvent {
@@ -159,5 +163,7 @@ export function receiveEvent(type: Message['type']): SessionEvent {
       return 'receive_pong';
     case 'CLOSE':
       return 'receive_close';
+    case 'ERROR':
+      return 'receive_error';
   }
 }

@@ -1,11 +1,13 @@
 /**
  * `m2m server --workers N`: the primary forks N workers that run the same
- * command line and share the listening port (node:cluster); the primary only
- * supervises. It prints the URL once every worker listens, restarts a worker
+ * command line and share the listening port (node:cluster); the primary
+ * supervises, and relays the per-client request counts between the workers
+ * (see server/limits.ts) when there is no Redis to share them. It prints the URL once every worker listens, restarts a worker
  * that dies (at most 5 times a minute), stops everything when one fails to
  * start, and on SIGINT/SIGTERM tells the workers to close and waits for them.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { RateRelay } from '../server/limits.js';
 
 /** Messages between the primary and its workers. */
 export type ClusterMessage = { m2m: 'listening'; url: string } | { m2m: 'shutdown' };
@@ -40,13 +42,18 @@ export function runPrimary(
     let exitCode = 0;
     const listening = new Set<number>();
     const restarts: number[] = [];
+    // Per-client request counts shared between the workers (when there is no Redis).
+    const relay = new RateRelay();
+    const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
 
     const stopAll = (code: number) => {
       if (stopping) return;
       stopping = true;
       exitCode = code;
       for (const w of Object.values(cluster.workers ?? {})) {
-        if (w?.isConnected()) w.send({ m2m: 'shutdown' } satisfies ClusterMessage);
+        // A worker still starting (e.g. the replacement of one that died) would miss the message.
+        if (w !== undefined && !listening.has(w.id)) w.process.kill('SIGTERM');
+        else if (w?.isConnected()) w.send({ m2m: 'shutdown' } satisfies ClusterMessage);
       }
       if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode);
     };
@@ -54,6 +61,7 @@ export function runPrimary(
     const fork = (): Worker => {
       const worker = cluster.fork();
       worker.on('message', (msg: ClusterMessage) => {
+        if (relay.receive(worker.id, msg, live())) return;
         if (msg?.m2m !== 'listening') return;
         listening.add(worker.id);
         if (!started && listening.size >= workers) {

@@ -1,14 +1,17 @@
 /**
  * The m2m server: m2m's fastify plugin (plugin.ts) on its own fastify app, with
- * a per-client rate limit, optional Redis sessions and the playground page.
+ * a per-client rate limit shared across workers (limits.ts), optional Redis
+ * sessions that degrade instead of failing, one log line per request
+ * (log.ts), `/metrics`, deadlines that hold, and the playground page.
  *
- *   GET  /health                 liveness
+ *   GET  /health                 liveness, and the session store's state (never rate limited)
+ *   GET  /metrics                counters in Prometheus text format (never rate limited)
  *   GET  /status                 version, backend, sessions, memory
  *   POST /v1/compress            { content, algorithm?, encoding?, ... } → wire
  *   POST /v1/compress/auto       { content, optimize?, encoding? } → wire
  *   POST /v1/decompress          { wire } → content
  *   POST /v1/inspect             { wire } → an #M2M|1| frame's header (no key, no decompression)
- *   POST /v1/scan                { content, mode?, threshold? } → findings
+ *   POST /v1/scan                { content | messages | request, mode?, threshold? } → findings
  *   POST /v1/session, GET|DELETE /v1/session/:id, POST /v1/session/:id/message
  *   GET  /v1/ws                  WebSocket upgrade (session protocol)
  *   GET  /                       playground (when built)
@@ -16,62 +19,181 @@
  * Errors have the spec's shape `{ "error": { "code", "message", "details"? } }`.
  */
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { Redis, type RedisOptions } from 'ioredis';
 import { LIMITS } from '../../core/limits.js';
 import { ENCODINGS, M2MError } from '../../index.js';
 import type { SessionStore } from '../session/index.js';
-import type { RunningServer, ServerOptions } from './index.js';
-import { m2mErrorHandler, m2mPlugin, sendError } from './plugin.js';
+import { DEADLINE_CHECK_MS, type RunningServer, type ServerOptions } from './index.js';
+import { ClientLimiter } from './limits.js';
+import { loggerOptions } from './log.js';
+import { m2mErrorHandler, m2mPlugin, requestAlgorithm, sendError } from './plugin.js';
 import { RedisSessionStore } from './redis-store.js';
+import { errorBody } from './work.js';
+
+/**
+ * Redis fails fast instead of queueing: no offline queue, one retry, a
+ * command timeout, and reconnection every second at most, so a Redis outage
+ * costs a request at most a second and the server notices the recovery.
+ */
+const REDIS_OPTIONS: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  connectTimeout: 2_000,
+  commandTimeout: 1_000,
+  retryStrategy: (times) => Math.min(100 * times, 1_000),
+};
+
+/** Routes that are never rate limited (monitoring must see an overloaded server). */
+const UNLIMITED = new Set(['/health', '/metrics']);
 
 /** Starts the server and resolves once it listens. */
 export async function startServerApp(options: ServerOptions = {}): Promise<RunningServer> {
   const bodyLimit = options.bodyLimit ?? LIMITS.maxMessageBytes;
   const perClient = options.rateLimit?.perClient ?? 6000;
-  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const redis = options.redisUrl ? new Redis(options.redisUrl, REDIS_OPTIONS) : undefined;
   const store: SessionStore | undefined = redis ? new RedisSessionStore(redis) : undefined;
+
+  const clientError = function (this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket) {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, error] =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, new M2MError('REQUEST_TIMEOUT', `the request was not received within ${timeoutMs} ms`)]
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? [
+              431,
+              new M2MError(
+                'HEADERS_TOO_LARGE',
+                `the request headers exceed the size limit (${LIMITS.maxHeaderBytes / 1024} KiB)`,
+              ),
+            ]
+          : [400, new M2MError('INVALID_REQUEST', `malformed HTTP request (${err.code ?? 'parse error'})`)];
+    const body = JSON.stringify(errorBody(error));
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    // Drop what the client still sends before closing: closing with unread data resets the
+    // connection, and the client would never read the answer.
+    socket.removeAllListeners('data');
+    socket.on('data', () => {});
+    socket.end();
+    setTimeout(() => socket.destroy(), 2_000).unref();
+  };
 
   const app = Fastify({
     bodyLimit,
-    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    requestTimeout: timeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
-    connectionTimeout: options.requestTimeoutMs ?? 30_000,
+    connectionTimeout: timeoutMs,
+    http: {
+      headersTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      connectionsCheckingInterval: DEADLINE_CHECK_MS,
+      maxHeaderSize: LIMITS.maxHeaderBytes,
+    },
+    clientErrorHandler: clientError,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    logger:
-      options.logLevel === false
-        ? false
-        : {
-            level: options.logLevel ?? 'info',
-            // Logs carry method, URL, status and timing only: never bodies, and never credentials.
-            redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'],
-          },
+    // fastify's two lines per request are replaced by one (the onResponse hook).
+    logController: new LogController({ disableRequestLogging: true }),
+    logger: loggerOptions(options.logLevel, options.logJson ?? false),
   });
+
+  let storeUp = redis === undefined;
+  if (redis) {
+    redis.on('ready', () => {
+      if (!storeUp) app.log.info({ store: 'redis' }, 'session store reachable');
+      storeUp = true;
+    });
+    const down = (err?: Error) => {
+      if (storeUp) app.log.warn({ store: 'redis', reason: err?.message }, 'session store unreachable');
+      storeUp = false;
+    };
+    redis.on('error', down);
+    redis.on('close', () => down());
+    // Start degraded rather than not at all when Redis is down.
+    await new Promise<void>((resolve) => {
+      if (redis.status === 'ready') return resolve();
+      const timer = setTimeout(resolve, REDIS_OPTIONS.connectTimeout);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  const limiter = new ClientLimiter({
+    max: perClient,
+    windowMs: 60_000,
+    redis,
+    onModeChange: (mode) => app.log.warn({ rate_limit: mode }, 'rate limit counts moved'),
+  });
+  const counts = { requests: new Map<number, number>(), rateLimited: 0 };
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   app.setErrorHandler(m2mErrorHandler);
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, new M2MError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`)),
   );
 
-  await app.register(rateLimit, {
-    global: true,
-    max: perClient,
-    timeWindow: '1 minute',
-    ...(redis ? { redis } : {}),
-    keyGenerator: (req: FastifyRequest) => req.ip,
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      error: {
-        code: 'RATE_LIMITED',
-        message: `rate limit exceeded: ${ctx.max} requests per ${ctx.after} per client; retry later`,
+  const tooMany = (reply: FastifyReply) => {
+    counts.rateLimited++;
+    const retry = limiter.retryAfterSeconds();
+    reply
+      .code(429)
+      .header('retry-after', String(retry))
+      .send(
+        errorBody(
+          new M2MError(
+            'RATE_LIMITED',
+            `rate limit exceeded: ${perClient} requests per minute per client address; retry after ${retry} s`,
+          ),
+        ),
+      );
+  };
+  app.addHook('onRequest', (req, reply, done) => {
+    const q = req.url.indexOf('?');
+    if (UNLIMITED.has(q < 0 ? req.url : req.url.slice(0, q))) return done();
+    const n = limiter.hit(req.ip);
+    if (typeof n === 'number') {
+      if (n > perClient) return tooMany(reply);
+      return done();
+    }
+    n.then(
+      (count) => (count > perClient ? tooMany(reply) : done()),
+      () => done(),
+    );
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const status = reply.statusCode;
+    counts.requests.set(status, (counts.requests.get(status) ?? 0) + 1);
+    const algorithm = requestAlgorithm(req);
+    // One line per request; never bodies, keys or session ids (the route pattern, not the URL).
+    req.log.info(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        status,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        bytes_in: Number(req.headers['content-length'] ?? 0),
+        bytes_out: Number(reply.getHeader('content-length') ?? 0),
+        ...(algorithm ? { algorithm } : {}),
       },
-    }),
+      'request',
+    );
+    done();
   });
 
   await app.register(m2mPlugin, {
@@ -81,7 +203,31 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     maxSessionsPerIp: options.maxSessionsPerIp,
     compression: options.compression,
     ...(store ? { store, storeName: 'redis' } : {}),
+    ...(options.offloadBytes !== undefined ? { offloadBytes: options.offloadBytes } : {}),
+    workBudgetMs: options.workBudgetMs ?? timeoutMs,
+    health: () => ({ rate_limit: limiter.mode }),
     onData: options.onData,
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    const load = app.m2m.pool?.load ?? { running: 0, queued: 0 };
+    const lines = [
+      '# TYPE m2m_requests_total counter',
+      ...[...counts.requests].map(([status, n]) => `m2m_requests_total{status="${status}"} ${n}`),
+      '# TYPE m2m_rate_limited_total counter',
+      `m2m_rate_limited_total ${counts.rateLimited}`,
+      '# TYPE m2m_store_up gauge',
+      `m2m_store_up ${redis === undefined || (storeUp && redis.status === 'ready') ? 1 : 0}`,
+      '# TYPE m2m_websocket_connections gauge',
+      `m2m_websocket_connections ${app.m2m.manager.connectionCount}`,
+      '# TYPE m2m_event_loop_delay_ms gauge',
+      `m2m_event_loop_delay_ms{quantile="0.99"} ${(loopDelay.percentile(99) / 1e6).toFixed(1)}`,
+      `m2m_event_loop_delay_ms{quantile="1"} ${(loopDelay.max / 1e6).toFixed(1)}`,
+      '# TYPE m2m_work_pool_jobs gauge',
+      `m2m_work_pool_jobs{state="running"} ${load.running}`,
+      `m2m_work_pool_jobs{state="queued"} ${load.queued}`,
+    ];
+    return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
   });
 
   const playground = options.playgroundDir ?? fileURLToPath(new URL('../../../build/playground/', import.meta.url));
@@ -118,7 +264,9 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     close: () => {
       closing ??= (async () => {
         await app.close();
-        if (redis) await redis.quit();
+        limiter.close();
+        loopDelay.disable();
+        if (redis) await redis.quit().catch(() => redis.disconnect());
       })();
       return closing;
     },

@@ -1,8 +1,8 @@
 /**
  * The m2m server (`m2m server`, or `startServer()` here): HTTP and WebSocket
  * on fastify, see app.ts for the routes. Needs the optional peer
- * dependencies fastify, fastify-plugin, @fastify/rate-limit, @fastify/static,
- * ws (and ioredis with `redisUrl`); `startServer` says which are missing.
+ * dependencies fastify, fastify-plugin, @fastify/static, ws (and ioredis with
+ * `redisUrl`); `startServer` says which are missing.
  * To mount m2m's routes in your own fastify app, use `m2m-protocol/fastify`.
  */
 import type { FastifyInstance } from 'fastify';
@@ -18,17 +18,22 @@ export interface ServerOptions {
   port?: number;
   /** Largest request body, bytes (413 above). Default 16 MiB. */
   bodyLimit?: number;
-  /** Whole-request deadline against slow clients, ms. Default 30 s. */
+  /**
+   * Deadline for receiving a whole request (headers and body) against slow
+   * clients, ms: 408 `REQUEST_TIMEOUT` within {@link DEADLINE_CHECK_MS} of it. Default 30 s.
+   */
   requestTimeoutMs?: number;
   /** Idle keep-alive connections are closed after this, ms. Default 5 s. */
   keepAliveTimeoutMs?: number;
   security?: { mode?: ScanMode; threshold?: number };
   /**
-   * Spec §7.6.2 rate limits: requests per minute per client address, DATA
-   * messages per minute per session, new sessions per minute per client
-   * address, and DATA payload bytes per second per session (a message that
-   * starts within the budget is accepted whole; the next one waits for the
-   * next second). Stateless DATA counts against the client address.
+   * Spec §7.6.2 rate limits: requests per minute per client address (shared
+   * by all workers and processes: see limits.ts), DATA messages per minute
+   * per session, new sessions per minute per client address, and DATA
+   * payload bytes per second per session (a message that starts within the
+   * budget is accepted whole; the next one waits for the next second).
+   * Stateless DATA counts against the client address. `/health` and
+   * `/metrics` are not limited.
    */
   rateLimit?: { perClient?: number; perSession?: number; newSessionsPerClient?: number; bytesPerSecond?: number };
   /** Idle session lifetime, ms. Default 5 minutes (spec §7.6.1). */
@@ -37,10 +42,21 @@ export interface ServerOptions {
   maxSessionsPerIp?: number;
   /** Defaults for requests that name no algorithm or encoding. */
   compression?: M2MPluginOptions['compression'];
-  /** Share sessions and rate-limit counters between processes through Redis. */
+  /**
+   * Share sessions and rate-limit counters between processes through Redis.
+   * While Redis is unreachable the stateless endpoints and `/health` work as
+   * ever, rate limits count in memory, and the session routes answer 503
+   * `STORE_UNAVAILABLE`; all of it recovers when Redis is back.
+   */
   redisUrl?: string;
   /** `false` for no logs; otherwise pino's level. Default 'info'. */
   logLevel?: string | false;
+  /** Log lines as JSON (one object a line) instead of text. Default false. */
+  logJson?: boolean;
+  /** Request bodies from this size (bytes) are parsed and handled on a worker thread. Default 16 KiB. */
+  offloadBytes?: number;
+  /** Wall-clock budget of one request on a worker thread, ms (503 `BUDGET_EXCEEDED` after it). Default: `requestTimeoutMs`. */
+  workBudgetMs?: number;
   /** Directory of the built playground, served at `/`. Default build/playground when present. */
   playgroundDir?: string;
   /** What to do with content received in sessions; a returned string is sent back as DATA. Default: nothing. */
@@ -56,9 +72,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How often Node checks the request deadlines (its default, 30 s, let slow clients stay up to twice the deadline). */
+export const DEADLINE_CHECK_MS = 250;
+
 /** The peers `startServer(options)` loads. */
 export function serverPeers(options: ServerOptions = {}): OptionalPeer[] {
-  const peers: OptionalPeer[] = ['fastify', 'fastify-plugin', '@fastify/rate-limit', '@fastify/static', 'ws'];
+  const peers: OptionalPeer[] = ['fastify', 'fastify-plugin', '@fastify/static', 'ws'];
   if (options.redisUrl) peers.push('ioredis');
   return peers;
 }

@@ -12,16 +12,17 @@
  * `/v1/compress/auto`, `/v1/decompress`, `/v1/inspect`, `/v1/scan`, the session routes under
  * `/v1/session` and the WebSocket upgrade at `/v1/ws`. Errors inside the
  * plugin's routes have the spec's shape; the plugin leaves your app's own
- * error handler, rate limits and other routes alone. `app.m2m.manager` is the
- * `SessionManager`. Needs the `fastify` and `fastify-plugin` peer
- * dependencies.
+ * error handler, rate limits and other routes alone; their JSON bodies must
+ * be UTF-8 (400 `INVALID_UTF8`), and large ones are handled on worker threads
+ * (`offloadBytes`). `/health` reports the session store's state.
+ * `app.m2m.manager` is the `SessionManager`, `app.m2m.pool` the worker
+ * threads. Needs the `fastify` and `fastify-plugin` peer dependencies.
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type fastifyPlugin from 'fastify-plugin';
-import { z } from 'zod';
-import { backendKind, compressAsync, decompressDetailedAsync, inspect, M2MError } from '../../index.js';
-import { type ScanMode, type ScanResult, scan, scanMessages } from '../../security/index.js';
+import { backendKind, M2MError } from '../../index.js';
+import { type ScanMode, scan } from '../../security/index.js';
 import { requirePeer } from '../peers.js';
 import {
   attachSessionWebSocket,
@@ -32,7 +33,9 @@ import {
   SessionManager,
   type SessionStore,
 } from '../session/index.js';
+import { WorkPool } from './pool.js';
 import { WindowCounter } from './window.js';
+import { errorBody, parseJsonBytes, type Route, runRoute, type WorkSettings } from './work.js';
 
 const fp = requirePeer<typeof fastifyPlugin>('fastify-plugin', 'the m2m fastify plugin');
 
@@ -44,8 +47,8 @@ export interface M2MPluginOptions {
   /**
    * Spec §7.6.2 per-session limits: DATA messages per minute per session, new
    * sessions per minute per client address, DATA payload bytes per second per
-   * session. (Requests per client address are the app's to limit, e.g. with
-   * `@fastify/rate-limit`, as `startServer` does.)
+   * session. (Requests per client address are the app's to limit, as
+   * `startServer` does: see limits.ts.)
    */
   rateLimit?: { perSession?: number; newSessionsPerClient?: number; bytesPerSecond?: number };
   /** Idle session lifetime, ms. Default 5 minutes (spec §7.6.1). */
@@ -53,18 +56,18 @@ export interface M2MPluginOptions {
   /** Live sessions one client address may hold. Default 100 (spec §7.6.1). */
   maxSessionsPerIp?: number;
   /** Defaults for requests that name no algorithm or encoding. */
-  compression?: {
-    algorithm?: string;
-    encoding?: string;
-    brotliQuality?: number;
-    optimize?: 'bytes' | 'tokens';
-    /** `auto` passes smaller content through unchanged. */
-    minSize?: number;
-    /** `auto` tries Brotli from this size. */
-    brotliThreshold?: number;
-    /** `reference`: only output the reference implementation decodes. */
-    profile?: 'default' | 'reference';
-  };
+  compression?: WorkSettings['compression'];
+  /**
+   * Stateless request bodies from this size (bytes) are parsed and handled on
+   * one of the plugin's worker threads (started on first use, ended when the
+   * app closes), so a large one cannot stall the others; `false` handles
+   * every body on the event loop. Default 16 KiB.
+   */
+  offloadBytes?: number | false;
+  /** Wall-clock budget of one request on a worker thread, ms (503 `BUDGET_EXCEEDED` after it). Default 30 s. */
+  workBudgetMs?: number;
+  /** Further fields of the `/health` answer (e.g. the app's rate-limit state). */
+  health?: () => Record<string, unknown>;
   /** Where sessions live. Default: in this process's memory. */
   store?: SessionStore;
   /** What `/status` reports as the store. Default `'memory'` (or `'custom'` with a `store`). */
@@ -78,7 +81,7 @@ export interface M2MPluginOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     /** Set by m2m's fastify plugin. */
-    m2m: { manager: SessionManager };
+    m2m: { manager: SessionManager; pool: WorkPool | undefined };
   }
 }
 
@@ -86,50 +89,23 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-const compressBody = z
-  .object({
-    content: z.string(),
-    // Checked by compress() itself, so an unknown one gets UNSUPPORTED_ALGORITHM / UNKNOWN_TOKENIZER.
-    algorithm: z.string().optional(),
-    encoding: z.string().optional(),
-    optimize: z.enum(['bytes', 'tokens']).optional(),
-    brotli_quality: z.number().int().min(0).max(11).optional(),
-    count_tokens: z.boolean().optional(),
-    profile: z.enum(['default', 'reference']).optional(),
-  })
-  .strict();
-const decompressBody = z.object({ wire: z.string() }).strict();
-const inspectBody = decompressBody;
-/** `/v1/scan`: one of `content` (text or a JSON payload), `messages` (a chat's messages) or `request` (a whole chat request). */
-const scanBody = z
-  .object({
-    content: z.string().optional(),
-    messages: z
-      .array(z.union([z.string(), z.object({ role: z.string().optional(), content: z.unknown() })]))
-      .optional(),
-    request: z.record(z.string(), z.unknown()).optional(),
-    mode: z.enum(['disabled', 'monitor', 'blocking']).optional(),
-    threshold: z.number().min(0).max(1).optional(),
-  })
-  .strict()
-  .refine((b) => [b.content, b.messages, b.request].filter((x) => x !== undefined).length === 1, {
-    message: 'give exactly one of content, messages and request',
-  });
+/** A request body large enough to be parsed on a worker thread: its bytes, unparsed. */
+class LargeBody {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** The algorithm a request used, for its log line. */
+const ALGORITHM = Symbol('m2m.algorithm');
+type Tagged = FastifyRequest & { [ALGORITHM]?: string };
+
+/** The algorithm an m2m route used for `req` (compress and decompress), for the request's log line. */
+export function requestAlgorithm(req: FastifyRequest): string | undefined {
+  return (req as Tagged)[ALGORITHM];
+}
 
 /** The spec's error body, with the status its code maps to. */
 export function sendError(reply: FastifyReply, err: M2MError, details?: Record<string, unknown>) {
-  const body = { error: { code: err.code, message: err.message, ...(details ? { details } : {}) } };
-  return reply.code(httpStatusFor(err.code)).send(body);
-}
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    throw new M2MError('INVALID_REQUEST', `invalid request body: ${where}${issue?.message ?? 'malformed'}`);
-  }
-  return result.data;
+  return reply.code(httpStatusFor(err.code)).send(errorBody(err, details));
 }
 
 /** Maps fastify's own errors (body too large, bad JSON, timeouts) to the spec's codes. */
@@ -164,7 +140,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
   const securityMode: ScanMode = options.security?.mode ?? 'monitor';
   const threshold = options.security?.threshold ?? 0.8;
   const limits = { perSession: 1000, newSessionsPerClient: 100, bytesPerSecond: 10_000_000, ...options.rateLimit };
-  const store = options.store ?? new MemorySessionStore();
+  const store: SessionStore = options.store ?? new MemorySessionStore();
   const storeName = options.storeName ?? (options.store ? 'custom' : 'memory');
 
   const sessionWindow = new WindowCounter(60_000);
@@ -193,99 +169,72 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
           },
     securityBlocking: securityMode === 'blocking',
     onData: options.onData,
-    onError: (error, info) =>
-      app.log.warn({ code: error.code, transport: info.transport, session: info.sessionId }, error.message),
+    // Never the session id: logs carry no credentials.
+    onError: (error, info) => app.log.warn({ code: error.code, transport: info.transport }, error.message),
   });
-  app.decorate('m2m', { manager });
 
-  /** Scans per the server's policy; throws SECURITY_VIOLATION (422) when blocking. */
-  const guard = (content: string): ScanResult | undefined => {
-    if (securityMode === 'disabled') return undefined;
-    const result = scan(content, { mode: securityMode, threshold });
-    if (result.blocked) {
-      const top = result.threats[0];
-      throw Object.assign(new M2MError('SECURITY_VIOLATION', 'content blocked by the security scanner'), {
-        details: top ? { threat_type: top.type, confidence: top.confidence, rule: top.rule } : {},
-      });
-    }
-    return result;
-  };
+  const settings: WorkSettings = { securityMode, threshold, compression: { ...options.compression } };
+  const offloadBytes = options.offloadBytes ?? 16 * 1024;
+  // The threads run the plugin's routes with the plugin's settings, so the plugin owns them.
+  const pool =
+    offloadBytes === false ? undefined : new WorkPool({ settings, budgetMs: options.workBudgetMs ?? 30_000 });
+  if (pool) app.addHook('onClose', async () => pool.close());
+  app.decorate('m2m', { manager, pool });
 
-  // The routes in their own context: the error handler applies to them only.
+  // The routes in their own context: the error handler and the JSON parser apply to them only.
   await app.register(
     async (scope) => {
       scope.setErrorHandler(m2mErrorHandler);
-      const compressRoute = (auto: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
-        const body = parseBody(compressBody, req.body);
-        let security: ScanResult | undefined;
+      // JSON bodies as bytes: checked as UTF-8 (never silently repaired), and large ones parsed on a worker thread.
+      scope.removeContentTypeParser('application/json');
+      scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+        if (pool !== undefined && offloadBytes !== false && body.length >= offloadBytes)
+          return done(null, new LargeBody(body));
         try {
-          security = guard(body.content);
+          done(null, parseJsonBytes(body));
         } catch (err) {
-          if (err instanceof M2MError)
-            return sendError(reply, err, (err as M2MError & { details?: Record<string, unknown> }).details);
-          throw err;
+          done(err as Error, undefined);
         }
-        const defaults = options.compression ?? {};
-        const r = await compressAsync(body.content, {
-          algorithm: auto ? 'auto' : ((body.algorithm ?? defaults.algorithm) as never),
-          encoding: (body.encoding ?? defaults.encoding) as never,
-          optimize: body.optimize ?? defaults.optimize,
-          brotliQuality: body.brotli_quality ?? defaults.brotliQuality,
-          minSize: defaults.minSize,
-          brotliThreshold: defaults.brotliThreshold,
-          countTokens: body.count_tokens,
-          profile: body.profile ?? defaults.profile,
-        });
-        return {
-          wire: r.wire,
-          algorithm: r.algorithm,
-          original_bytes: r.originalBytes,
-          wire_bytes: r.wireBytes,
-          ...(r.originalTokens !== undefined ? { original_tokens: r.originalTokens, wire_tokens: r.wireTokens } : {}),
-          ...(security ? { security: { safe: security.safe, threats: security.threats.length } } : {}),
-        };
+      });
+
+      const stateless = (route: Route) => async (req: FastifyRequest, reply: FastifyReply) => {
+        if (req.body instanceof LargeBody && pool !== undefined) {
+          const r = await pool.run({ route, body: req.body.bytes });
+          for (const w of r.warnings ?? []) req.log.warn(w);
+          if (r.algorithm) (req as Tagged)[ALGORITHM] = r.algorithm;
+          return reply.code(r.status).type('application/json; charset=utf-8').send(r.json);
+        }
+        const r = runRoute(route, req.body, settings);
+        for (const w of r.warnings ?? []) req.log.warn(w);
+        if (r.cause !== undefined) req.log.error({ err: r.cause }, 'request failed');
+        if (r.algorithm) (req as Tagged)[ALGORITHM] = r.algorithm;
+        return reply.code(r.status).send(r.body);
       };
 
-      scope.get('/health', async () => ({ status: 'ok' }));
+      scope.get('/health', async () => {
+        const up = store.available !== false;
+        return {
+          status: up ? 'ok' : 'degraded',
+          store: { type: storeName, state: up ? 'up' : 'down' },
+          ...options.health?.(),
+        };
+      });
       scope.get('/status', async () => ({
         name: 'm2m',
         version: VERSION,
         backend: backendKind(),
         uptime_s: Math.round(process.uptime()),
+        pid: process.pid,
         sessions: manager.connectionCount,
         security: { mode: securityMode, threshold },
         store: storeName,
         memory: { rss: process.memoryUsage().rss, heap_used: process.memoryUsage().heapUsed },
       }));
-      scope.post('/v1/compress', compressRoute(false));
-      scope.post('/v1/compress/auto', compressRoute(true));
-      scope.post('/v1/decompress', async (req) => {
-        const { wire } = parseBody(decompressBody, req.body);
-        const r = await decompressDetailedAsync(wire, { onWarning: (w) => req.log.warn(w) });
-        guard(r.text);
-        return { content: r.text, algorithm: r.algorithm, ...(r.deprecated ? { deprecated: r.deprecated } : {}) };
-      });
-      scope.post('/v1/inspect', async (req) => inspect(parseBody(inspectBody, req.body).wire));
-      scope.post('/v1/scan', async (req, reply) => {
-        const body = parseBody(scanBody, req.body);
-        const how = { mode: body.mode ?? securityMode, threshold: body.threshold ?? threshold };
-        const result =
-          body.messages !== undefined
-            ? scanMessages(body.messages, how)
-            : scan(body.content ?? JSON.stringify(body.request), {
-                ...how,
-                json: body.request !== undefined ? true : 'auto',
-              });
-        if (result.blocked) {
-          const top = result.threats[0];
-          return sendError(reply, new M2MError('SECURITY_VIOLATION', 'content blocked by the security scanner'), {
-            threat_type: top?.type,
-            confidence: top?.confidence,
-            threats: result.threats,
-          });
-        }
-        return result;
-      });
+      scope.post('/v1/compress', stateless('compress'));
+      scope.post('/v1/compress/auto', stateless('compress/auto'));
+      scope.post('/v1/decompress', stateless('decompress'));
+      scope.post('/v1/inspect', stateless('inspect'));
+      scope.post('/v1/scan', stateless('scan'));
       registerSessionRoutes(scope, manager);
     },
     { prefix },

@@ -9,12 +9,33 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 /** How long a client address's set of session ids outlives its newest session's HELLO. */
 const PEER_INDEX_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** What a store command that fails (Redis down, unreachable or too slow) throws. */
+function unavailable(err: unknown): M2MError {
+  if (err instanceof M2MError) return err;
+  return new M2MError('STORE_UNAVAILABLE', 'the session store (Redis) is unreachable; retry later', { cause: err });
+}
+
+/** Runs a store command; any failure of Redis becomes `STORE_UNAVAILABLE`. */
+async function run<T>(command: () => Promise<T>): Promise<T> {
+  try {
+    return await command();
+  } catch (err) {
+    throw unavailable(err);
+  }
+}
+
 /**
  * Sessions in Redis, so several server processes (or hosts) serve the same
  * sessions: any of them can answer a session's next HTTP request. Each record
  * is one JSON string under `<prefix><id>` with Redis's own expiry as the TTL.
  * The ids of each client address's sessions are a set under
  * `<peerPrefix><address>`, so the per-address limit counts every process.
+ *
+ * Every command that fails because Redis is down throws `STORE_UNAVAILABLE`
+ * (the server answers 503). A marker key `<prefix>epoch` without expiry tells
+ * a restart that lost the data (no persistence) from a reconnect: when it has
+ * gone, {@link RedisSessionStore.lostAt} says when, so a session that vanished
+ * with it is reported as `SESSION_LOST` rather than unknown.
  */
 export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
   readonly #redis: Redis;
@@ -23,6 +44,9 @@ export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
   readonly #peerPrefix: string;
   readonly #lockTtlMs: number;
   readonly #lockWaitMs: number;
+  readonly #epochKey: string;
+  #epoch: string | undefined;
+  #lostAt: number | undefined;
 
   /**
    * `lockTtlMs`: a held lock expires after this (a crashed holder cannot
@@ -45,6 +69,31 @@ export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
     this.#peerPrefix = options.peerPrefix ?? 'm2m:session-peer:';
     this.#lockTtlMs = options.lockTtlMs ?? 10_000;
     this.#lockWaitMs = options.lockWaitMs ?? 5_000;
+    this.#epochKey = `${this.#prefix}epoch`;
+    this.#redis.on('ready', () => void this.#checkEpoch());
+    if (this.#redis.status === 'ready') void this.#checkEpoch();
+  }
+
+  /** Whether Redis answers commands right now. */
+  get available(): boolean {
+    return this.#redis.status === 'ready';
+  }
+
+  /** When this store last found Redis emptied by a restart (sessions lost), if it has; checks again first. */
+  async lostAt(): Promise<number | undefined> {
+    await this.#checkEpoch();
+    return this.#lostAt;
+  }
+
+  async #checkEpoch(): Promise<void> {
+    try {
+      await this.#redis.set(this.#epochKey, randomBytes(12).toString('base64'), 'NX');
+      const epoch = (await this.#redis.get(this.#epochKey)) ?? undefined;
+      if (this.#epoch !== undefined && epoch !== this.#epoch) this.#lostAt = Date.now();
+      this.#epoch = epoch;
+    } catch {
+      // Checked again on the next reconnect.
+    }
   }
 
   /**
@@ -57,47 +106,56 @@ export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
     const token = randomBytes(12).toString('base64');
     const deadline = Date.now() + this.#lockWaitMs;
     for (let wait = 1; ; wait = Math.min(wait * 2, 25)) {
-      if ((await this.#redis.set(key, token, 'PX', this.#lockTtlMs, 'NX')) === 'OK') break;
+      if ((await run(() => this.#redis.set(key, token, 'PX', this.#lockTtlMs, 'NX'))) === 'OK') break;
       if (Date.now() >= deadline) {
         throw new M2MError('SERVER_BUSY', 'the session is busy in another server process; retry later');
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
     return async () => {
-      await this.#redis.eval(RELEASE, 1, key, token);
+      // A release that fails leaves the lock to expire after lockTtlMs.
+      await this.#redis.eval(RELEASE, 1, key, token).catch(() => undefined);
     };
   }
 
   async get(id: string): Promise<T | undefined> {
-    const json = await this.#redis.get(this.#prefix + id);
+    const json = await run(() => this.#redis.get(this.#prefix + id));
     return json === null ? undefined : (JSON.parse(json) as T);
   }
 
   async set(id: string, value: T, ttlMs: number): Promise<void> {
-    await this.#redis.set(this.#prefix + id, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
+    await run(() => this.#redis.set(this.#prefix + id, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs))));
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#redis.del(this.#prefix + id)) > 0;
+    return (await run(() => this.#redis.del(this.#prefix + id))) > 0;
   }
 
   async list(): Promise<string[]> {
+    return run(() => this.#list());
+  }
+
+  async #list(): Promise<string[]> {
     const ids: string[] = [];
     let cursor = '0';
     do {
       const [next, keys] = await this.#redis.scan(cursor, 'MATCH', `${this.#prefix}*`, 'COUNT', 500);
       cursor = next;
-      for (const key of keys) ids.push(key.slice(this.#prefix.length));
+      for (const key of keys) if (key !== this.#epochKey) ids.push(key.slice(this.#prefix.length));
     } while (cursor !== '0');
     return ids;
   }
 
   async addPeerSession(peer: string, id: string): Promise<void> {
     const key = this.#peerPrefix + peer;
-    await this.#redis.multi().sadd(key, id).pexpire(key, PEER_INDEX_TTL_MS).exec();
+    await run(() => this.#redis.multi().sadd(key, id).pexpire(key, PEER_INDEX_TTL_MS).exec());
   }
 
   async countPeerSessions(peer: string, limit: number): Promise<number> {
+    return run(() => this.#countPeerSessions(peer, limit));
+  }
+
+  async #countPeerSessions(peer: string, limit: number): Promise<number> {
     const key = this.#peerPrefix + peer;
     const remembered = await this.#redis.scard(key);
     if (remembered < limit) return remembered;

@@ -512,6 +512,11 @@ export class M2MClient {
         this.#toClosed('receive_close', info);
         return;
       }
+      case 'ERROR':
+        // The server refused one of our messages; the session goes on.
+        this.#machine.check('receive_error');
+        this.#error(errorFromPeer(message.payload.code, message.payload.message ?? message.payload.code));
+        return;
     }
   }
 

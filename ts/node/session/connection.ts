@@ -167,13 +167,29 @@ export class ServerConnection {
         this.#machine.check(receiveEvent(message.type));
       }
     } catch (err) {
-      await this.#protocolError(asM2MError(err));
+      await this.#protocolError(asM2MError(err), message.type);
     }
   }
 
   async #handleInitial(message: Message): Promise<void> {
     if (message.type === 'HELLO') {
-      const { reply, params } = await this.#manager._hello(message, this.#info);
+      let hello: Awaited<ReturnType<SessionManager['_hello']>>;
+      try {
+        hello = await this.#manager._hello(message, this.#info);
+      } catch (err) {
+        // E.g. STORE_UNAVAILABLE: the client hears why, and may retry.
+        const error = asM2MError(err);
+        this.#report(error);
+        hello = {
+          reply: createMessage(
+            'REJECT',
+            null,
+            { code: 'SERVER_BUSY', message: `${error.code}: ${error.message}` },
+            this.#manager.clock.now(),
+          ),
+        };
+      }
+      const { reply, params } = hello;
       this.#send({ message: reply });
       if (reply.type === 'REJECT') {
         this.#closeTransport(WS_NORMAL, reply.payload.code);
@@ -218,14 +234,22 @@ export class ServerConnection {
       try {
         for (const reply of await this.#manager.handleStateless(message, this.#info)) this.#send(reply);
       } catch (err) {
-        this.#report(err);
+        const error = asM2MError(err);
+        this.#report(error);
+        this.#send({ message: this.#errorMessage(null, error, 'DATA') });
       }
       return;
     }
     await this.#protocolError(new M2MError('INVALID_STATE', `expected HELLO, got ${message.type}`));
   }
 
-  async #protocolError(error: M2MError): Promise<void> {
+  /** ERROR: a refused message, with the code and the refused message's type. */
+  #errorMessage(sessionId: string | null, error: M2MError, refused?: string): Message {
+    const payload = { code: error.code, message: error.message.slice(0, 4096), ...(refused ? { refused } : {}) };
+    return createMessage('ERROR', sessionId, payload, this.#manager.clock.now());
+  }
+
+  async #protocolError(error: M2MError, refused?: string): Promise<void> {
     this.#report(error);
     if (error.code === 'UNKNOWN_MESSAGE_TYPE') return; // spec §6.8.2: ignore
     if (this.state === 'INITIAL') {
@@ -241,6 +265,9 @@ export class ServerConnection {
       await this.#finish('connection_lost');
     } else if (this.state === 'ESTABLISHED' && SERVER_FATAL_CODES.has(error.code)) {
       await this.#startClosing('ERROR', `${error.code}: ${error.message}`);
+    } else if (this.state === 'ESTABLISHED' || this.state === 'CLOSING') {
+      // Refused, the session goes on: the client hears why (a DATA over budget, a second HELLO, ...).
+      this.#send({ message: this.#errorMessage(this.#sessionId ?? null, error, refused) });
     }
   }
 

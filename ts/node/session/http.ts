@@ -12,9 +12,11 @@
  *
  * Bodies are read as text (any content type) with the message size limit
  * checked before anything is parsed. Errors are `{ "error": { "code", "message" } }`
- * with 400 (malformed), 404 (no such session), 409 (wrong state), 413 (too
- * large), 422 (security), 429 (rate limited), 503 (busy), 500 (bug).
+ * with 400 (malformed), 404 (no such session), 410 (`SESSION_LOST`: the store
+ * lost it in a restart), 409 (wrong state), 413 (too large), 422 (security),
+ * 429 (rate limited), 503 (busy, or `STORE_UNAVAILABLE`), 500 (bug).
  */
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 // Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
 import '../../index.js';
@@ -76,8 +78,12 @@ export function registerSessionRoutes(
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser(
         '*',
-        { parseAs: 'string', bodyLimit: manager.limits.maxMessageBytes },
-        (_req, body, done) => done(null, body),
+        { parseAs: 'buffer', bodyLimit: manager.limits.maxMessageBytes },
+        (_req, body: Buffer, done) =>
+          // Bytes that are not UTF-8 are refused, never repaired into U+FFFD.
+          isUtf8(body)
+            ? done(null, body.toString('utf8'))
+            : done(new M2MError('INVALID_UTF8', 'request body is not valid UTF-8'), undefined),
       );
       scope.setErrorHandler((err, req, reply) => {
         const error = toM2M(err);
@@ -97,7 +103,7 @@ export function registerSessionRoutes(
 
       scope.get<{ Params: { id: string } }>('/session/:id', async (req, reply) => {
         const info = await manager.getSession(req.params.id);
-        if (info === undefined) throw new M2MError('UNKNOWN_SESSION', 'no such session');
+        if (info === undefined) throw await manager.missing(req.params.id);
         return reply.code(200).send(info);
       });
 
@@ -108,7 +114,7 @@ export function registerSessionRoutes(
           ? (asked as CloseReason)
           : 'NORMAL';
         const info = await manager.getSession(id);
-        if (info === undefined) throw new M2MError('UNKNOWN_SESSION', 'no such session');
+        if (info === undefined) throw await manager.missing(id);
         if (info.transport === 'http') {
           const close = createMessage('CLOSE', id, { reason }, manager.clock.now());
           const replies = await manager.handleMessage(id, close, { transport: 'http', peer: req.ip });

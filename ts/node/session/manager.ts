@@ -423,7 +423,8 @@ export class SessionManager {
         return out.replies.map((r) => r.message);
       } catch (err) {
         const error = asM2MError(err);
-        if (SERVER_FATAL_CODES.has(error.code) && error.code !== 'UNKNOWN_SESSION') await this.store.delete(sessionId);
+        const gone = error.code === 'UNKNOWN_SESSION' || error.code === 'SESSION_LOST';
+        if (SERVER_FATAL_CODES.has(error.code) && !gone) await this.store.delete(sessionId);
         throw error;
       }
     });
@@ -435,7 +436,7 @@ export class SessionManager {
    */
   async #process(id: string, message: Message, binary: Uint8Array | undefined, info: PeerInfo): Promise<Processed> {
     const record = await this.store.get(id);
-    if (record === undefined) throw new M2MError('UNKNOWN_SESSION', 'no such session (closed or expired)');
+    if (record === undefined) throw await this.missing(id);
     if (record.transport !== info.transport) {
       throw new M2MError('INVALID_STATE', `session ${id} belongs to a ${record.transport} connection`);
     }
@@ -539,6 +540,22 @@ export class SessionManager {
 
   // -------------------------------------------------------------------------
   // Queries and administration
+
+  /**
+   * The error for a session id the store does not have: `SESSION_LOST` when
+   * the store lost its contents within the last session timeout (a restart
+   * without persistence), else `UNKNOWN_SESSION`.
+   */
+  async missing(id: string): Promise<M2MError> {
+    const lostAt = await this.store.lostAt?.().catch(() => undefined);
+    if (lostAt !== undefined && this.clock.now() - lostAt < this.timing.sessionTimeoutMs) {
+      return new M2MError(
+        'SESSION_LOST',
+        `session ${id} is not in the session store, which restarted at ${new Date(lostAt).toISOString()} and lost the sessions it held; start a new session`,
+      );
+    }
+    return new M2MError('UNKNOWN_SESSION', 'no such session (closed or expired)');
+  }
 
   /** A session's public view, or undefined if there is none. */
   async getSession(id: string): Promise<SessionInfo | undefined> {

@@ -57,6 +57,14 @@ export interface SessionStore<T = SessionRecord> {
    * `limit`; below it a store may return the remembered count.
    */
   countPeerSessions(peer: string, limit: number): Promise<number>;
+  /**
+   * For stores that can lose their contents (e.g. Redis restarted without
+   * persistence): when that last happened, if it has. Asked when a session
+   * is missing, so the client hears `SESSION_LOST` instead of `UNKNOWN_SESSION`.
+   */
+  lostAt?(): Promise<number | undefined>;
+  /** For external stores: whether it answers commands right now (shown by `/health`). */
+  readonly available?: boolean;
 }
 
 /**

@@ -1,0 +1,197 @@
+/**
+ * What the stateless endpoints do, apart from HTTP: validate the body, scan,
+ * compress or decompress, and build the reply. Run on the main thread for
+ * small bodies and in the work pool (pool.ts) for large ones, so both give
+ * the same answers.
+ */
+import { isUtf8 } from 'node:buffer';
+import { z } from 'zod';
+import { httpStatusFor } from '../../core/errors.js';
+import { compress, decompressDetailed, inspect, M2MError } from '../../index.js';
+import { type ScanMode, type ScanResult, scan, scanMessages } from '../../security/index.js';
+
+/** The stateless routes. */
+export type Route = 'compress' | 'compress/auto' | 'decompress' | 'inspect' | 'scan';
+
+/** The server settings a route needs (plain data: it is sent to pool threads). */
+export interface WorkSettings {
+  securityMode: ScanMode;
+  threshold: number;
+  compression: {
+    algorithm?: string;
+    encoding?: string;
+    brotliQuality?: number;
+    optimize?: 'bytes' | 'tokens';
+    minSize?: number;
+    brotliThreshold?: number;
+    /** `reference`: only output the reference implementation decodes. */
+    profile?: 'default' | 'reference';
+  };
+}
+
+/** A route's answer: status, body, and what the request log line shows. */
+export interface WorkResult {
+  status: number;
+  body: unknown;
+  algorithm?: string;
+  /** Deprecation warnings from decompression, for the log. */
+  warnings?: string[];
+  /** What an `INTERNAL_ERROR` came from, for the log (never sent). */
+  cause?: unknown;
+}
+
+const compressBody = z
+  .object({
+    content: z.string(),
+    // Checked by compress() itself, so an unknown one gets UNSUPPORTED_ALGORITHM / UNKNOWN_TOKENIZER.
+    algorithm: z.string().optional(),
+    encoding: z.string().optional(),
+    optimize: z.enum(['bytes', 'tokens']).optional(),
+    brotli_quality: z.number().int().min(0).max(11).optional(),
+    count_tokens: z.boolean().optional(),
+    profile: z.enum(['default', 'reference']).optional(),
+  })
+  .strict();
+const decompressBody = z.object({ wire: z.string() }).strict();
+const inspectBody = decompressBody;
+/** `/v1/scan`: one of `content` (text or a JSON payload), `messages` (a chat's messages) or `request` (a whole chat request). */
+const scanBody = z
+  .object({
+    content: z.string().optional(),
+    messages: z
+      .array(z.union([z.string(), z.object({ role: z.string().optional(), content: z.unknown() })]))
+      .optional(),
+    request: z.record(z.string(), z.unknown()).optional(),
+    mode: z.enum(['disabled', 'monitor', 'blocking']).optional(),
+    threshold: z.number().min(0).max(1).optional(),
+  })
+  .strict()
+  .refine((b) => [b.content, b.messages, b.request].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of content, messages and request',
+  });
+
+/** The spec's error body. */
+export function errorBody(err: M2MError, details?: Record<string, unknown>) {
+  return { error: { code: err.code, message: err.message, ...(details ? { details } : {}) } };
+}
+
+/** An error as a route's answer; anything that is not an `M2MError` is a bug (500). */
+export function errorResult(err: unknown): WorkResult {
+  const error = err instanceof M2MError ? err : new M2MError('INTERNAL_ERROR', 'internal server error', { cause: err });
+  const details = (error as M2MError & { details?: Record<string, unknown> }).details;
+  const result: WorkResult = { status: httpStatusFor(error.code), body: errorBody(error, details) };
+  if (error.code === 'INTERNAL_ERROR') result.cause = error.cause ?? err;
+  return result;
+}
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new M2MError('INVALID_REQUEST', `invalid request body: ${where}${issue?.message ?? 'malformed'}`);
+  }
+  return result.data;
+}
+
+/** A JSON request body from its bytes: `INVALID_UTF8` for bytes that are not UTF-8, `INVALID_JSON` for bad JSON. */
+export function parseJsonBytes(bytes: Uint8Array): unknown {
+  if (!isUtf8(bytes)) {
+    throw new M2MError('INVALID_UTF8', 'request body is not valid UTF-8; send the text UTF-8 encoded');
+  }
+  if (bytes.length === 0) throw new M2MError('INVALID_JSON', 'request body is empty; send a JSON object');
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new M2MError('INVALID_JSON', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function blocked(result: ScanResult, withThreats: boolean): M2MError {
+  const top = result.threats[0];
+  return Object.assign(new M2MError('SECURITY_VIOLATION', 'content blocked by the security scanner'), {
+    details: withThreats
+      ? { threat_type: top?.type, confidence: top?.confidence, threats: result.threats }
+      : top
+        ? { threat_type: top.type, confidence: top.confidence, rule: top.rule }
+        : {},
+  });
+}
+
+/** Runs one stateless route on a parsed JSON body. Errors come back as results, never thrown. */
+export function runRoute(route: Route, body: unknown, settings: WorkSettings): WorkResult {
+  try {
+    return route === 'decompress'
+      ? decompressRoute(body, settings)
+      : route === 'inspect'
+        ? { status: 200, body: inspect(parseBody(inspectBody, body).wire) }
+        : route === 'scan'
+          ? scanRoute(body, settings)
+          : compressRoute(body, settings, route === 'compress/auto');
+  } catch (err) {
+    return errorResult(err);
+  }
+}
+
+/** Scans per the server's policy; throws SECURITY_VIOLATION (422) when blocking. */
+function guard(content: string, { securityMode, threshold }: WorkSettings): ScanResult | undefined {
+  if (securityMode === 'disabled') return undefined;
+  const result = scan(content, { mode: securityMode, threshold });
+  if (result.blocked) throw blocked(result, false);
+  return result;
+}
+
+function compressRoute(raw: unknown, settings: WorkSettings, auto: boolean): WorkResult {
+  const body = parseBody(compressBody, raw);
+  const security = guard(body.content, settings);
+  const defaults = settings.compression;
+  const r = compress(body.content, {
+    algorithm: auto ? 'auto' : ((body.algorithm ?? defaults.algorithm) as never),
+    encoding: (body.encoding ?? defaults.encoding) as never,
+    optimize: body.optimize ?? defaults.optimize,
+    brotliQuality: body.brotli_quality ?? defaults.brotliQuality,
+    minSize: defaults.minSize,
+    brotliThreshold: defaults.brotliThreshold,
+    countTokens: body.count_tokens,
+    profile: body.profile ?? defaults.profile,
+  });
+  return {
+    status: 200,
+    algorithm: r.algorithm,
+    body: {
+      wire: r.wire,
+      algorithm: r.algorithm,
+      original_bytes: r.originalBytes,
+      wire_bytes: r.wireBytes,
+      ...(r.originalTokens !== undefined ? { original_tokens: r.originalTokens, wire_tokens: r.wireTokens } : {}),
+      ...(security ? { security: { safe: security.safe, threats: security.threats.length } } : {}),
+    },
+  };
+}
+
+function decompressRoute(raw: unknown, settings: WorkSettings): WorkResult {
+  const { wire } = parseBody(decompressBody, raw);
+  const warnings: string[] = [];
+  const r = decompressDetailed(wire, { onWarning: (w) => warnings.push(w) });
+  guard(r.text, settings);
+  return {
+    status: 200,
+    algorithm: r.algorithm,
+    body: { content: r.text, algorithm: r.algorithm, ...(r.deprecated ? { deprecated: r.deprecated } : {}) },
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+function scanRoute(raw: unknown, settings: WorkSettings): WorkResult {
+  const body = parseBody(scanBody, raw);
+  const how = { mode: body.mode ?? settings.securityMode, threshold: body.threshold ?? settings.threshold };
+  const result =
+    body.messages !== undefined
+      ? scanMessages(body.messages, how)
+      : scan(body.content ?? JSON.stringify(body.request), {
+          ...how,
+          json: body.request !== undefined ? true : 'auto',
+        });
+  if (result.blocked) throw blocked(result, true);
+  return { status: 200, body: result };
+}
