@@ -143,6 +143,16 @@ export const ERROR_CODES = {
   },
   INVALID_REQUEST: { status: 400, scope: 'server', summary: 'an HTTP request body that does not fit the endpoint' },
   NOT_FOUND: { status: 404, scope: 'server', summary: 'no such route' },
+  UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    scope: 'server',
+    summary: "the gateway's upstream could not be reached or broke off its response",
+  },
+  UPSTREAM_TIMEOUT: {
+    status: 504,
+    scope: 'server',
+    summary: "the gateway's upstream did not answer within the gateway timeout",
+  },
   SERVER_START_FAILED: { status: 500, scope: 'server', summary: 'the server could not listen' },
   MISSING_DEPENDENCY: {
     status: 500,

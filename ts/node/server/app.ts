@@ -25,6 +25,7 @@ import Fastify, { type FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { LIMITS } from '../../core/limits.js';
 import { ENCODINGS, M2MError } from '../../index.js';
+import { gatewayDataHandler, m2mGatewayPlugin } from '../gateway/plugin.js';
 import type { SessionStore } from '../session/index.js';
 import type { RunningServer, ServerOptions } from './index.js';
 import { m2mErrorHandler, m2mPlugin, sendError } from './plugin.js';
@@ -41,7 +42,8 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     bodyLimit,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
-    connectionTimeout: options.requestTimeoutMs ?? 30_000,
+    // A gateway waits on its upstream (an LLM may think for minutes): no socket inactivity limit there.
+    connectionTimeout: options.gateway ? 0 : (options.requestTimeoutMs ?? 30_000),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     logger:
@@ -81,8 +83,11 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     maxSessionsPerIp: options.maxSessionsPerIp,
     compression: options.compression,
     ...(store ? { store, storeName: 'redis' } : {}),
-    onData: options.onData,
+    onData: options.onData ?? (options.gateway ? gatewayDataHandler(options.gateway) : undefined),
   });
+  if (options.gateway) {
+    await app.register(m2mGatewayPlugin, { security: options.security, ...options.gateway });
+  }
 
   const playground = options.playgroundDir ?? fileURLToPath(new URL('../../../build/playground/', import.meta.url));
   if (existsSync(playground)) {
