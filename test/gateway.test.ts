@@ -2,6 +2,9 @@
 // (startServer with a gateway), to an upstream on 127.0.0.1 that replays recorded responses and SSE
 // streams from ../shared/data/traffic-dev. Also the two-gateway pair, sessions, errors, timeouts,
 // aborts and large bodies.
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -310,4 +313,46 @@ describe.skipIf(!dir)('gateway: openai SDK → createM2MFetch → m2m gateway �
       await session.close();
     }
   });
+
+  it('`m2m gateway` from the CLI: key from the environment (never printed), requests forwarded', async () => {
+    const root = join(import.meta.dirname, '..');
+    const cli = ['--import', 'tsx', 'ts/node/cli.ts', 'gateway'];
+    const missing = spawnSync(process.execPath, [...cli, '--port', '0'], { cwd: root, encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--upstream');
+
+    const secret = 'sk-cli-secret-never-logged';
+    const child = spawn(process.execPath, [...cli, '--upstream', upstream.url, '--port', '0', '--json'], {
+      cwd: root,
+      env: { ...process.env, OPENAI_API_KEY: secret, M2M_LOG_LEVEL: 'info' },
+    });
+    let output = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+    try {
+      const lines = createInterface({ input: child.stdout });
+      // stdout carries the JSON log lines too: the announcement is the line with `url` and `pid`.
+      const url = await new Promise<string>((done) =>
+        lines.on('line', (l) => {
+          output += l;
+          const line = JSON.parse(l) as { url?: string; pid?: number; level?: number };
+          if (line.url && line.pid && line.level === undefined) done(line.url);
+        }),
+      );
+      const pair = chat.find((p) => !p.sse) as ReplayPair;
+      const res = await createM2MFetch()(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-client' },
+        body: pair.request,
+      });
+      expect(await res.text()).toBe(pair.response);
+      expect(upstream.seen.at(-1)?.headers.authorization).toBe(`Bearer ${secret}`);
+    } finally {
+      const exited = new Promise((done) => child.on('close', done));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    expect(output).toContain('/v1/chat/completions'); // the request was logged...
+    expect(output).not.toContain(secret); // ...without the key
+    expect(output).not.toContain('sk-client');
+  }, 60_000);
 });
