@@ -8,7 +8,9 @@
  * The request header `x-replay` makes it misbehave on purpose: `status:<n>`
  * (the recorded body under that status, with `Retry-After: 7`), `hang` (never
  * answers), `stall` (an SSE stream that sends its first event and then waits),
- * `cut` (an SSE stream broken off after its first event).
+ * `cut` (an SSE stream broken off after its first event), `flood` (the first
+ * event of the recorded stream repeated up to 64 MiB, written only as fast as
+ * the connection drains; `flooded` counts the bytes written).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -73,6 +75,8 @@ export interface ReplayUpstream {
   /** Base URL including `/v1`. */
   url: string;
   seen: SeenRequest[];
+  /** Bytes of the last `flood` stream written so far. */
+  readonly flooded: number;
   close(): Promise<void>;
 }
 
@@ -86,6 +90,7 @@ export const MODELS_LIST = JSON.stringify({
 export async function startReplayUpstream(pairs: readonly ReplayPair[]): Promise<ReplayUpstream> {
   const byRequest = new Map(pairs.map((p) => [canonical(p.request), p]));
   const seen: SeenRequest[] = [];
+  let flooded = 0;
   const sockets = new Set<import('node:net').Socket>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -130,6 +135,20 @@ export async function startReplayUpstream(pairs: readonly ReplayPair[]): Promise
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    if (how === 'flood') {
+      const first = pair.response.slice(0, pair.response.search(/\r?\n\r?\n/));
+      const event = `${first}\n\n`;
+      flooded = 0;
+      const pump = () => {
+        while (flooded < 64 * 1024 * 1024 && !res.destroyed) {
+          flooded += Buffer.byteLength(event);
+          if (!res.write(event)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
     if (how === 'stall' || how === 'cut') {
       const first = pair.response.search(/\r?\n\r?\n/);
       res.write(pair.response.slice(0, first + 2));
@@ -154,6 +173,9 @@ export async function startReplayUpstream(pairs: readonly ReplayPair[]): Promise
   return {
     url: `http://127.0.0.1:${port}/v1`,
     seen,
+    get flooded() {
+      return flooded;
+    },
     close: () =>
       new Promise<void>((done) => {
         for (const s of sockets) s.destroy();

@@ -222,6 +222,27 @@ describe.skipIf(!dir)('gateway: openai SDK → createM2MFetch → m2m gateway �
     await expect(read()).rejects.toThrow();
   });
 
+  it('back-pressure: a client that stops reading a stream stops the upstream writing it', async () => {
+    const pair = chat.find((p) => p.sse) as ReplayPair;
+    const before = upstream.seen.length;
+    const res = await createM2MFetch()(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-replay': 'flood' },
+      body: pair.request,
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).done).toBe(false);
+    // Wait until the upstream stops making progress (it blocks on a full connection), then compare.
+    let last = -1;
+    while (upstream.flooded !== last) {
+      last = upstream.flooded;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(upstream.flooded).toBeLessThan(16 * 1024 * 1024); // of 64 MiB: buffers only, not the whole stream
+    await reader.cancel();
+    expect(await upstream.seen[before]?.closed).toBe(true);
+  }, 60_000);
+
   it('large bodies (4 MiB of recorded text) go through compressed and arrive whole', async () => {
     const pair = chat.find((p) => !p.sse) as ReplayPair;
     const text = pairs.map((p) => p.response).join('\n');
