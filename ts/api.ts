@@ -28,6 +28,16 @@ export {
   type Profile,
 } from './codec/codec.js';
 export {
+  createM2MFetch,
+  decodeM2MResponse,
+  isM2MBody,
+  M2M_ACCEPT_HEADER,
+  M2M_CONTENT_TYPE,
+  M2M_EVENTS_HEADER,
+  M2M_ORIGINAL_TYPE_HEADER,
+  type M2MFetchOptions,
+} from './codec/fetch.js';
+export {
   compressFrame,
   compressFrameBinary,
   decompressFrameBinary,

@@ -295,6 +295,41 @@ await row('Node 20 without the addon (platform package removed): wasm, and a cle
   return 'falls back to wasm; M2M_BACKEND=native and a missing wasm build name linux-x64-gnu';
 });
 
+// createM2MFetch from the packed package (library-only install), against a node:http peer that decodes the
+// wire body and answers with a compressed body: what the gateway does, without fastify.
+writeFileSync(
+  join(lib, 'fetch.mjs'),
+  `import { createServer } from 'node:http';
+import { compress, createM2MFetch, decompress, M2M_CONTENT_TYPE } from 'm2m-protocol';
+const input = ${JSON.stringify(INPUT)};
+let received;
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    received = { type: req.headers['content-type'], text: req.headers['content-type'] === M2M_CONTENT_TYPE ? decompress(body) : body, accept: req.headers['x-m2m-accept'] };
+    res.writeHead(200, { 'content-type': M2M_CONTENT_TYPE, 'x-m2m-content-type': 'application/json' });
+    res.end(compress(input, { algorithm: 'brotli' }).wire);
+  });
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const res = await createM2MFetch()('http://127.0.0.1:' + server.address().port + '/v1/chat/completions', {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: input,
+});
+const text = await res.text();
+server.close();
+console.log(JSON.stringify({ sent: received.type, same: received.text === input, accept: received.accept, back: text === input, type: res.headers.get('content-type') }));
+`,
+);
+await row('createM2MFetch (library-only install): compressed request, decoded response', () => {
+  const out = run(process.execPath, ['fetch.mjs'], { cwd: lib }).trim().split('\n').at(-1) ?? '';
+  const got = JSON.parse(out) as { sent: string; same: boolean; accept: string; back: boolean; type: string };
+  if (got.sent !== 'application/vnd.m2m.wire' || !got.same || got.accept !== 'wire')
+    fail(`request not sent as an exact wire body: ${out}`);
+  if (!got.back || got.type !== 'application/json') fail(`response not decoded: ${out}`);
+  return 'request as application/vnd.m2m.wire, response decoded to application/json';
+});
+
 await row('CLI (npx m2m) in the library-only install; `m2m server` names its missing dependencies', () => {
   const wire = run(process.execPath, ['node_modules/.bin/m2m', 'compress', '-a', 'token-native', '-'], {
     cwd: lib,

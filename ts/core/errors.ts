@@ -156,6 +156,16 @@ export const ERROR_CODES = {
     summary: 'the session store (Redis) is unreachable; stateless endpoints still work',
   },
   BUDGET_EXCEEDED: { status: 503, scope: 'server', summary: 'a request ran past its time budget and was stopped' },
+  UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    scope: 'server',
+    summary: "the gateway's upstream could not be reached or broke off its response",
+  },
+  UPSTREAM_TIMEOUT: {
+    status: 504,
+    scope: 'server',
+    summary: "the gateway's upstream did not answer within the gateway timeout",
+  },
   SERVER_START_FAILED: { status: 500, scope: 'server', summary: 'the server could not listen' },
   MISSING_DEPENDENCY: {
     status: 500,

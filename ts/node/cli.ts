@@ -23,6 +23,7 @@ import { COMMANDS, type Command, commandHelp, configHelp, globalHelp } from './c
 import { Output } from './cli/input.js';
 import { closest } from './cli/suggest.js';
 import { CONFIG_FLAGS, type Config, loadConfig } from './config.js';
+import type { GatewayOptions } from './gateway/plugin.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -77,6 +78,11 @@ const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
     ...SECURITY,
     ...settingFlags('port', 'host', 'listen', 'workers', 'timeout', 'body-limit', 'redis-url', 'log-level', 'log-json'),
   },
+  gateway: {} as Record<string, OptionSpec>,
+};
+OPTIONS.gateway = {
+  ...OPTIONS.server,
+  ...settingFlags('upstream', 'api-key-env', 'upstream-timeout', 'upstream-m2m'),
 };
 
 /** Hints for errors whose fix is not obvious from the message. */
@@ -158,7 +164,20 @@ function validateChoices(command: Command, values: Values): void {
   }
 }
 
-async function runServer(config: Config, json: boolean): Promise<number> {
+/** The gateway's options from the config; the API key is read from its environment variable here. */
+function gatewayOptions(config: Config): GatewayOptions {
+  const { upstream, apiKeyEnv, timeoutMs, upstreamM2M } = config.gateway;
+  if (upstream === undefined) {
+    throw new UsageError(
+      "m2m gateway: give the upstream API with --upstream <url> (or gateway.upstream / M2M_GATEWAY_UPSTREAM). Run 'm2m gateway --help'.",
+    );
+  }
+  const apiKey = process.env[apiKeyEnv];
+  return { upstream, timeoutMs, upstreamM2M, ...(apiKey ? { apiKey } : {}) };
+}
+
+async function runServer(config: Config, json: boolean, gateway?: GatewayOptions): Promise<number> {
+  const name = gateway ? 'gateway' : 'server';
   const cluster = await import('./cli/cluster.js');
   const { workers } = config.server;
   // With JSON logs the announcement is a JSON line too: one stream, one format.
@@ -166,28 +185,30 @@ async function runServer(config: Config, json: boolean): Promise<number> {
     write(
       json || config.server.logJson
         ? `${JSON.stringify({ url, workers: n, pid: process.pid })}\n`
-        : `m2m server listening on ${url}${n > 1 ? ` (${n} workers)` : ''}\n`,
+        : `m2m ${name} listening on ${url}${n > 1 ? ` (${n} workers)` : ''}${gateway ? `, forwarding /v1/* to ${gateway.upstream}` : ''}\n`,
     );
   if (workers > 1 && !cluster.isWorker()) {
     return cluster.runPrimary(workers, {
       listening: (url) => announce(url, workers),
-      error: (message) => writeErr(`m2m server: ${message}\n`),
+      error: (message) => writeErr(`m2m ${name}: ${message}\n`),
     });
   }
   const { startServer } = await import('./server/index.js');
-  const server = await startServer(config.server).catch((err: NodeJS.ErrnoException) => {
-    if (err instanceof M2MError) throw err;
-    const where = `${config.server.host}:${config.server.port}`;
-    const why =
-      err.code === 'EADDRINUSE'
-        ? 'the address is in use; stop the other server or choose another --port'
-        : err.code === 'EACCES'
-          ? 'permission denied; ports below 1024 need privileges, choose another --port'
-          : err.code === 'EADDRNOTAVAIL'
-            ? 'the address is not available on this machine; check --host'
-            : err.message;
-    throw new M2MError('SERVER_START_FAILED', `cannot listen on ${where}: ${why}`, { cause: err });
-  });
+  const server = await startServer({ ...config.server, ...(gateway ? { gateway } : {}) }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err instanceof M2MError) throw err;
+      const where = `${config.server.host}:${config.server.port}`;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'the address is in use; stop the other server or choose another --port'
+          : err.code === 'EACCES'
+            ? 'permission denied; ports below 1024 need privileges, choose another --port'
+            : err.code === 'EADDRNOTAVAIL'
+              ? 'the address is not available on this machine; check --host'
+              : err.message;
+      throw new M2MError('SERVER_START_FAILED', `cannot listen on ${where}: ${why}`, { cause: err });
+    },
+  );
   if (cluster.isWorker()) cluster.notifyListening(server.url);
   else announce(server.url, 1);
   await new Promise<void>((resolve, reject) => {
@@ -251,13 +272,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return EXIT.OK;
     }
     validateChoices(cmd, values);
-    if (cmd === 'server' && parsed.positionals.length > 0) {
-      throw new UsageError(`m2m server: unexpected argument '${parsed.positionals[0]}'. Run 'm2m server --help'.`);
+    if ((cmd === 'server' || cmd === 'gateway') && parsed.positionals.length > 0) {
+      throw new UsageError(`m2m ${cmd}: unexpected argument '${parsed.positionals[0]}'. Run 'm2m ${cmd} --help'.`);
     }
     const config = loadConfig({ flags: values });
     for (const w of config.meta.warnings) writeErr(`m2m: warning: ${w}\n`);
     const json = values.json === true;
     if (cmd === 'server') return await runServer(config, json);
+    if (cmd === 'gateway') return await runServer(config, json, gatewayOptions(config));
 
     const output = new Output(typeof values.output === 'string' ? values.output : undefined);
     const ctx: CommandContext = {

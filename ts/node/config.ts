@@ -122,8 +122,21 @@ export interface LoggingConfig {
 /** Where a setting's value came from. */
 export type Origin = 'default' | 'file' | `env:${string}` | `flag:--${string}`;
 
+/** What `m2m gateway` adds to the server (the `[gateway]` table). */
+export interface GatewayConfig {
+  /** The upstream API's base URL; undefined when none is configured. */
+  upstream?: string;
+  /** Name of the environment variable holding the upstream's API key (the key itself is never in the config). */
+  apiKeyEnv: string;
+  /** Wait for the upstream's response headers, ms. */
+  timeoutMs: number;
+  /** The upstream is another m2m gateway. */
+  upstreamM2M: boolean;
+}
+
 export interface Config {
   server: ServerConfig;
+  gateway: GatewayConfig;
   security: SecurityConfig;
   compression: CompressionConfig;
   logging: LoggingConfig;
@@ -297,6 +310,46 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     ['M2M_RATE_LIMIT_BYTES_PER_SECOND'],
   ),
   setting(
+    'gateway.upstream',
+    'string',
+    z.string().regex(/^https?:\/\/\S+$/),
+    undefined,
+    'an http:// or https:// URL including the API\'s /v1, e.g. "https://api.openai.com/v1"',
+    'the API `m2m gateway` forwards to',
+    ['M2M_GATEWAY_UPSTREAM'],
+    'upstream',
+  ),
+  setting(
+    'gateway.api_key_env',
+    'string',
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+    'OPENAI_API_KEY',
+    'an environment variable name',
+    "the environment variable holding the upstream's API key (unset or empty: the client's Authorization is forwarded)",
+    ['M2M_GATEWAY_API_KEY_ENV'],
+    'api-key-env',
+  ),
+  setting(
+    'gateway.timeout',
+    'duration',
+    secs(0, 86400),
+    600,
+    `more than 0 and at most 86400 ${secondsHelp}`,
+    "how long the gateway waits for the upstream's response headers (then 504)",
+    ['M2M_GATEWAY_TIMEOUT'],
+    'upstream-timeout',
+  ),
+  setting(
+    'gateway.upstream_m2m',
+    'bool',
+    z.boolean(),
+    false,
+    'true or false',
+    'the upstream is another m2m gateway: compress requests to it, ask for compressed responses',
+    ['M2M_GATEWAY_UPSTREAM_M2M'],
+    'upstream-m2m',
+  ),
+  setting(
     'compression.algorithm',
     'string',
     z.enum(['auto', ...ALGORITHMS] as [string, ...string[]]),
@@ -415,6 +468,7 @@ const SECURITY_KEYS = SECURITY_SETTINGS.map((s) => s.key.slice('security.'.lengt
 const TABLES: Record<string, string[]> = {
   server: [],
   'server.rate_limit': [],
+  gateway: [],
   security: SECURITY_KEYS,
   compression: [],
   logging: [],
@@ -425,7 +479,7 @@ for (const s of CONFIG_SETTINGS) {
   TABLES[table]?.push(name, ...(s.aliases ?? []));
 }
 const SUBTABLES: Record<string, string[]> = {
-  '': ['server', 'security', 'compression', 'logging'],
+  '': ['server', 'gateway', 'security', 'compression', 'logging'],
   server: ['rate_limit'],
 };
 
@@ -714,8 +768,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     security,
     compression,
   };
+  const upstream = get<string | undefined>('gateway.upstream');
+  const gateway: GatewayConfig = {
+    ...(upstream !== undefined ? { upstream } : {}),
+    apiKeyEnv: get('gateway.api_key_env'),
+    timeoutMs: Math.round(get<number>('gateway.timeout') * 1000),
+    upstreamM2M: get('gateway.upstream_m2m'),
+  };
   return {
     server,
+    gateway,
     security,
     compression,
     logging,

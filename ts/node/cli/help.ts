@@ -3,7 +3,16 @@ import { SECURITY_SETTINGS } from '../../security/index.js';
 import { CONFIG_FLAGS, CONFIG_SETTINGS } from '../config.js';
 import { table } from './format.js';
 
-export const COMMANDS = ['compress', 'decompress', 'inspect', 'analyze', 'scan', 'models', 'server'] as const;
+export const COMMANDS = [
+  'compress',
+  'decompress',
+  'inspect',
+  'analyze',
+  'scan',
+  'models',
+  'server',
+  'gateway',
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const EXIT_CODES = `Exit codes:
@@ -48,6 +57,7 @@ Commands:
   scan         look for prompt injection, jailbreaks, data exfiltration, malformed input
   models       the model registry: encoding, context window, list prices
   server       run the HTTP and WebSocket server
+  gateway      the server plus an OpenAI-compatible front forwarding /v1/* to an upstream API
 
   m2m help <command>   help for a command (or: m2m <command> --help)
   m2m help config      every configuration key, environment variable and flag
@@ -70,6 +80,7 @@ Examples:
   m2m analyze --file corpus.jsonl --summary
   cat prompt.txt | m2m scan - --fail-on-threat
   m2m server --port 3000 --workers 4
+  OPENAI_API_KEY=sk-... m2m gateway --upstream https://api.openai.com/v1
 `;
 }
 
@@ -286,6 +297,43 @@ Examples:
   m2m server --port 3000
   m2m server --port 3000 --blocking --threshold 0.8
   M2M_SERVER_PORT=8080 m2m server --workers 4
+
+Session DATA: the server decodes, checks and scans it, then drops it (no
+reply); 'm2m gateway' forwards it to its upstream and replies with the answer.
+`,
+  gateway: `Usage: m2m gateway --upstream <url> [options]
+
+Runs the M2M server (every endpoint of 'm2m server') and an OpenAI-compatible
+front: every /v1/* request that is not one of m2m's own (/v1/chat/completions,
+/v1/embeddings, /v1/models, ...) is forwarded to <url> + the path after /v1.
+A body sent as Content-Type: application/vnd.m2m.wire is decompressed first;
+with X-M2M-Accept: wire, responses are compressed back (SSE event by event,
+marked X-M2M-Events: wire). createM2MFetch() in m2m-protocol does both for
+the openai SDK. Session DATA (a request body) goes to the upstream's
+/chat/completions (or /embeddings), and its answer comes back as DATA.
+
+Options:
+  --upstream <url>          the API to forward to, with its /v1
+                            (e.g. https://api.openai.com/v1, or another gateway)
+  --api-key-env <name>      environment variable with the upstream's API key,
+                            sent as Authorization: Bearer; unset or empty: the
+                            client's Authorization goes on [default: OPENAI_API_KEY]
+  --upstream-timeout <s>    wait for the upstream's response headers, then 504
+                            [default: 600]
+  --upstream-m2m            the upstream is another m2m gateway: compress
+                            requests to it, ask for compressed responses
+  and every option of 'm2m server' (--port, --host, --mode, --blocking, ...).
+
+${COMMON}
+
+Upstream errors keep their status, headers (Retry-After) and body; an upstream
+that cannot be reached is 502 UPSTREAM_UNAVAILABLE, one that does not answer
+in time 504 UPSTREAM_TIMEOUT. A client that disconnects cancels the upstream
+request. The API key is never logged.
+
+Examples:
+  OPENAI_API_KEY=sk-... m2m gateway --upstream https://api.openai.com/v1 --port 3001
+  m2m gateway --upstream http://remote-host:3001/v1 --upstream-m2m --port 3000
 `,
 };
 

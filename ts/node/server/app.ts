@@ -29,6 +29,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 
 import { Redis, type RedisOptions } from 'ioredis';
 import { LIMITS } from '../../core/limits.js';
 import { ENCODINGS, M2MError } from '../../index.js';
+import { gatewayDataHandler, m2mGatewayPlugin } from '../gateway/plugin.js';
 import type { SessionStore } from '../session/index.js';
 import { DEADLINE_CHECK_MS, type RunningServer, type ServerOptions } from './index.js';
 import { ClientLimiter } from './limits.js';
@@ -94,7 +95,8 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     bodyLimit,
     requestTimeout: timeoutMs,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
-    connectionTimeout: timeoutMs,
+    // A gateway waits on its upstream (an LLM may think for minutes): no socket inactivity limit there.
+    connectionTimeout: options.gateway ? 0 : timeoutMs,
     http: {
       headersTimeout: timeoutMs,
       requestTimeout: timeoutMs,
@@ -206,8 +208,11 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     ...(options.offloadBytes !== undefined ? { offloadBytes: options.offloadBytes } : {}),
     workBudgetMs: options.workBudgetMs ?? timeoutMs,
     health: () => ({ rate_limit: limiter.mode }),
-    onData: options.onData,
+    onData: options.onData ?? (options.gateway ? gatewayDataHandler(options.gateway) : undefined),
   });
+  if (options.gateway) {
+    await app.register(m2mGatewayPlugin, { security: options.security, ...options.gateway });
+  }
 
   app.get('/metrics', async (_req, reply) => {
     const load = app.m2m.pool?.load ?? { running: 0, queued: 0 };

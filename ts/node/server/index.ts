@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { ScanMode } from '../../security/index.js';
+import type { GatewayOptions } from '../gateway/plugin.js';
 import { assertPeers, type OptionalPeer } from '../peers.js';
 import type { DataHandler, SessionManager } from '../session/index.js';
 import type { M2MPluginOptions } from './plugin.js';
@@ -59,8 +60,13 @@ export interface ServerOptions {
   workBudgetMs?: number;
   /** Directory of the built playground, served at `/`. Default build/playground when present. */
   playgroundDir?: string;
-  /** What to do with content received in sessions; a returned string is sent back as DATA. Default: nothing. */
+  /**
+   * What to do with content received in sessions; a returned string is sent back as DATA. Default:
+   * nothing (the content is decoded, checked and dropped), or with `gateway` the upstream's answer.
+   */
   onData?: DataHandler;
+  /** Also serve the OpenAI-compatible gateway (`/v1/*` forwarded to `gateway.upstream`); see m2m-protocol/gateway. */
+  gateway?: GatewayOptions;
 }
 
 /** A running server. */

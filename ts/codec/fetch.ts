@@ -1,0 +1,104 @@
+/**
+ * `createM2MFetch()`: a `fetch` for the official `openai` SDK (and any
+ * fetch-based client) talking to an m2m gateway. Request bodies go out as M2M
+ * wire strings, and responses the gateway compressed (whole bodies, or SSE
+ * streams event by event) come back as the plain bodies the client expects.
+ * Only fetch and Web Streams APIs: it runs in Node, Deno, Bun, browsers and
+ * workers (in a browser, `await init()` the encodings first).
+ *
+ * The HTTP marks (one home: these constants, documented in the README):
+ * - `Content-Type: application/vnd.m2m.wire`: the body is one M2M wire
+ *   string (UTF-8); `X-M2M-Content-Type` names the type of the decompressed
+ *   body (default `application/json`). Used for requests and for non-streamed
+ *   responses.
+ * - `X-M2M-Accept: wire`: the client decodes compressed responses.
+ * - `X-M2M-Events: wire`: an SSE response (`text/event-stream`) whose every
+ *   event's data is a wire string; `[DONE]` and the other fields are plain.
+ */
+import { type CompressOptions, compress, decompress } from './codec.js';
+import { createSseDecompressStream } from './sse.js';
+
+/** The content type of a body that is one M2M wire string. */
+export const M2M_CONTENT_TYPE = 'application/vnd.m2m.wire';
+/** The header naming the content type of the decompressed body. */
+export const M2M_ORIGINAL_TYPE_HEADER = 'x-m2m-content-type';
+/** The request header by which a client asks for compressed responses (value `wire`). */
+export const M2M_ACCEPT_HEADER = 'x-m2m-accept';
+/** The response header marking an SSE stream whose event data are wire strings (value `wire`). */
+export const M2M_EVENTS_HEADER = 'x-m2m-events';
+
+/** Options of {@link createM2MFetch}. */
+export interface M2MFetchOptions {
+  /** The fetch to wrap. Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Compress request bodies (strings only; other bodies pass as they are). Default true. */
+  compressRequests?: boolean;
+  /** Ask the gateway for compressed responses and decode them. Default true. */
+  acceptCompressed?: boolean;
+  /**
+   * How request bodies are compressed. Default `auto` with `omitDefaults: false`
+   * (T1 keeps parameters equal to their defaults, so the upstream sees the same request).
+   */
+  compression?: CompressOptions;
+  /** Called after each request body is compressed (e.g. to count bytes saved). */
+  onCompress?: (info: { originalBytes: number; wireBytes: number; algorithm: string }) => void;
+}
+
+/** True when a response (or request) carries an M2M wire body. */
+export function isM2MBody(contentType: string | null | undefined): boolean {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === M2M_CONTENT_TYPE;
+}
+
+/** Decodes a response the gateway compressed; other responses are returned as they are. */
+export async function decodeM2MResponse(response: Response): Promise<Response> {
+  const type = response.headers.get('content-type');
+  const events = response.headers.get(M2M_EVENTS_HEADER) === 'wire';
+  if (!isM2MBody(type) && !events) return response;
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete(M2M_EVENTS_HEADER);
+  const init = { status: response.status, statusText: response.statusText, headers };
+  if (events) {
+    if (response.body === null) return new Response(null, init);
+    const body = response.body.pipeThrough(createSseDecompressStream()).pipeThrough(new TextEncoderStream());
+    return new Response(body, init);
+  }
+  headers.set('content-type', response.headers.get(M2M_ORIGINAL_TYPE_HEADER) ?? 'application/json');
+  headers.delete(M2M_ORIGINAL_TYPE_HEADER);
+  return new Response(decompress(await response.text()), init);
+}
+
+/**
+ * A `fetch` that compresses request bodies for an m2m gateway and decodes its
+ * compressed responses and SSE streams:
+ *
+ * ```ts
+ * const client = new OpenAI({ baseURL: 'http://127.0.0.1:3000/v1', fetch: createM2MFetch() });
+ * ```
+ *
+ * A body that auto leaves uncompressed (`none`) is sent plain. A compressed
+ * response the client cannot decode fails its body read with the M2MError.
+ */
+export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
+  const base = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const compression: CompressOptions = { omitDefaults: false, ...options.compression };
+  const compressing = options.compressRequests !== false;
+  const accepting = options.acceptCompressed !== false;
+  const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    let body = init?.body;
+    if (compressing && typeof body === 'string' && body !== '' && !isM2MBody(headers.get('content-type'))) {
+      const r = compress(body, compression);
+      options.onCompress?.({ originalBytes: r.originalBytes, wireBytes: r.wireBytes, algorithm: r.algorithm });
+      if (r.algorithm !== 'none') {
+        headers.set(M2M_ORIGINAL_TYPE_HEADER, headers.get('content-type') ?? 'application/json');
+        headers.set('content-type', M2M_CONTENT_TYPE);
+        body = r.wire;
+      }
+    }
+    if (accepting) headers.set(M2M_ACCEPT_HEADER, 'wire');
+    const response = await base(input, { ...init, headers, ...(body !== undefined ? { body } : {}) });
+    return accepting ? decodeM2MResponse(response) : response;
+  };
+  return wrapped as typeof fetch;
+}
