@@ -182,11 +182,15 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     const status = reply.statusCode;
     counts.requests.set(status, (counts.requests.get(status) ?? 0) + 1);
     const algorithm = requestAlgorithm(req);
-    // One line per request; never bodies, keys or session ids (the route pattern, not the URL).
+    // One line per request; never bodies, keys or session ids (the route pattern, not the URL;
+    // the path too where the route is a wildcard, such as the gateway's pass-through, which no
+    // session route is).
+    const route = req.routeOptions.url ?? 'unmatched';
     req.log.info(
       {
         method: req.method,
-        route: req.routeOptions.url ?? 'unmatched',
+        route,
+        ...(route.endsWith('*') ? { path: req.url.split('?')[0] } : {}),
         status,
         ms: Math.round(reply.elapsedTime * 100) / 100,
         bytes_in: Number(req.headers['content-length'] ?? 0),
