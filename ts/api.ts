@@ -61,7 +61,16 @@ export { compressSse, createSseCompressStream, createSseDecompressStream, decomp
 export type { Backend, BackendKind } from './core/backend.js';
 export { ENCODINGS, type Encoding } from './core/encoding.js';
 export { CORE_ERROR_CODES, M2MError } from './core/errors.js';
-export { hkdfSha256, KeyHierarchy, type KeyPurpose, x25519KeyPair, x25519SessionKey } from './core/keys.js';
+export {
+  deriveSessionKeys,
+  hkdfSha256,
+  KeyHierarchy,
+  type KeyPurpose,
+  type SealMode,
+  type SessionKeys,
+  x25519KeyPair,
+  x25519SessionKey,
+} from './core/keys.js';
 export { type CoreTables, coreTables, tokenNativeEncoding } from './core/tables.js';
 export { countTokens, decode, type EncodeOptions, encode } from './core/tokenizer.js';
 export {

@@ -58,6 +58,10 @@ export interface CoreFunctions {
   hierarchyKey(master: Uint8Array, org: string, kind: string, ids: string[]): Uint8Array;
   x25519PublicKey(secret: Uint8Array): Uint8Array;
   x25519SessionKey(secret: Uint8Array, peerPublic: Uint8Array): Uint8Array;
+  /** Seals a session message (`mode` hmac or aead) as number `seq` (m2m_core::seal): AEAD ciphertext and tag, or the HMAC tag. */
+  sessionSeal(mode: string, key: Uint8Array, seq: number, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Opens a sealed session message (HMAC: plaintext then tag); the plaintext. */
+  sessionOpen(mode: string, key: Uint8Array, seq: number, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
   // The scanner's classifier.
   /** `[score, class (1 injection, 2 jailbreak, 3 exfiltration), start, end]` of the highest window. */
   classifyText(text: string): Float64Array;
@@ -171,6 +175,8 @@ const CORE_FUNCTION_NAMES = [
   'hierarchyKey',
   'x25519PublicKey',
   'x25519SessionKey',
+  'sessionSeal',
+  'sessionOpen',
   'classifyText',
   'classifierThreshold',
 ] as const satisfies readonly (keyof CoreFunctions)[];

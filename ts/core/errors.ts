@@ -106,6 +106,27 @@ export const ERROR_CODES = {
     scope: 'session',
     summary: 'the session was lost when its store restarted without persistence; start a new one',
   },
+  NOT_SESSION_OWNER: {
+    status: 403,
+    scope: 'session',
+    summary:
+      'a request on a session that does not prove it holds the session key (keyless sessions: from another client address)',
+  },
+  REPLAY_DETECTED: {
+    status: 409,
+    scope: 'session',
+    summary: 'sealed DATA (or an HTTP proof) whose sequence number was already received: refused, the session goes on',
+  },
+  SEQUENCE_OUT_OF_WINDOW: {
+    status: 409,
+    scope: 'session',
+    summary: 'sealed DATA (or an HTTP proof) older than the replay window: refused, the session goes on',
+  },
+  SECURITY_DOWNGRADE: {
+    status: 400,
+    scope: 'session',
+    summary: 'the peer did not offer or accept the session security this side requires (no silent fallback)',
+  },
   UNKNOWN_MESSAGE_TYPE: { status: 400, scope: 'session', summary: 'a message type the protocol does not define' },
   SIZE_MISMATCH: {
     status: 400,

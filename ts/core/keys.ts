@@ -74,3 +74,63 @@ export function x25519KeyPair(secret?: Uint8Array): { secretKey: Uint8Array; pub
 export function x25519SessionKey(secretKey: Uint8Array, peerPublicKey: Uint8Array): Uint8Array {
   return backend().x25519SessionKey(secretKey, peerPublicKey);
 }
+
+/** How a session seals its messages: ChaCha20-Poly1305, or HMAC-SHA256 when confidentiality is not wanted. */
+export type SealMode = 'aead' | 'hmac';
+
+/** The keys of one session, for one side. */
+export interface SessionKeys {
+  /** Seals what this side sends. */
+  send: Uint8Array;
+  /** Opens what the peer sends. */
+  receive: Uint8Array;
+  /** Proves HTTP requests on the session (the client signs, the server checks). */
+  proof: Uint8Array;
+  /** The server's key confirmation in ACCEPT. */
+  confirm: Uint8Array;
+}
+
+const concat = (a: Uint8Array, b: Uint8Array) => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
+
+/**
+ * The one derivation of a session's keys. From our X25519 secret and the
+ * peer's public key, the core's `HKDF(X25519(sk, pk), "m2m-session-v1")`;
+ * with a pre-shared key (a `KeyHierarchy` session key, the same on both
+ * sides), `HKDF(that || preShared, "m2m-session-v1/psk")` instead, so a
+ * peer without the org's master key derives other keys. Then one key per
+ * purpose and direction: `HKDF(base, "m2m-session-v1/{c2s|s2c|http|confirm}/{sessionId}")`.
+ */
+export function deriveSessionKeys(input: {
+  secretKey: Uint8Array;
+  peerPublicKey: Uint8Array;
+  sessionId: string;
+  role: 'client' | 'server';
+  preShared?: Uint8Array;
+}): SessionKeys {
+  let base = x25519SessionKey(input.secretKey, input.peerPublicKey);
+  if (input.preShared !== undefined) base = hkdfSha256(concat(base, input.preShared), 'm2m-session-v1/psk');
+  const key = (purpose: string) => hkdfSha256(base, `m2m-session-v1/${purpose}/${input.sessionId}`);
+  const c2s = key('c2s');
+  const s2c = key('s2c');
+  return {
+    send: input.role === 'client' ? c2s : s2c,
+    receive: input.role === 'client' ? s2c : c2s,
+    proof: key('http'),
+    confirm: key('confirm'),
+  };
+}
+
+/** Seals `plaintext` as message `seq` (the core's `seal`): AEAD ciphertext and tag, or the 32-byte HMAC tag. */
+export function sessionSeal(mode: SealMode, key: Uint8Array, seq: number, aad: Uint8Array, plaintext: Uint8Array) {
+  return backend().sessionSeal(mode, key, seq, aad, plaintext);
+}
+
+/** Opens what {@link sessionSeal} made (HMAC: the plaintext followed by its tag); `AUTHENTICATION_FAILED` if it does not verify. */
+export function sessionOpen(mode: SealMode, key: Uint8Array, seq: number, aad: Uint8Array, sealed: Uint8Array) {
+  return backend().sessionOpen(mode, key, seq, aad, sealed);
+}

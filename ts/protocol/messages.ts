@@ -178,6 +178,13 @@ export const DataPayloadSchema = z.object({
   content: z.string(),
   original_size: z.int().min(0).optional(),
   security_status: SecurityStatusSchema.optional(),
+  /** In a session that negotiated security: the sequence number and, for HMAC, the tag (see secure.ts). */
+  seal: z
+    .object({
+      seq: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+      tag: z.string().max(64).optional(),
+    })
+    .optional(),
 });
 
 export const EmptyPayloadSchema = z.object({});

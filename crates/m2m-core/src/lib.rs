@@ -26,6 +26,7 @@ pub mod error;
 pub mod frame;
 pub mod keys;
 pub mod limits;
+pub mod seal;
 pub mod token_native;
 pub mod utf16;
 pub mod varint;

@@ -6,7 +6,7 @@
 use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::classifier::Classifier;
 use m2m_core::codec::{self, BrotliFraming};
-use m2m_core::{base64, frame, keys, token_native, varint, Encoding};
+use m2m_core::{base64, frame, keys, seal, token_native, varint, Encoding};
 use napi::bindgen_prelude::{
     AsyncTask, Buffer, Either, Float64Array, Object, ToNapiValue, TypeName, Uint32Array,
     Uint32ArraySlice,
@@ -487,6 +487,50 @@ pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Buffer> {
     Ok(keys::x25519_session_key(secret, peer_public)
         .map_err(to_js)?
         .to_vec()
+        .into())
+}
+
+/// A session message number as the core takes it (JavaScript numbers carry integers up to 2^53 - 1).
+fn seq_of(seq: f64) -> Result<u64> {
+    if seq.fract() != 0.0 || !(0.0..=seal::MAX_SEQ as f64).contains(&seq) {
+        return Err(to_js(m2m_core::error::Error::InvalidOption {
+            option: "seq",
+            detail: format!(
+                "sequence numbers are integers from 1 to {}, got {seq}",
+                seal::MAX_SEQ
+            ),
+        }));
+    }
+    Ok(seq as u64)
+}
+
+/// Seals a session message (`mode` hmac or aead) as number `seq`.
+#[napi]
+pub fn session_seal(
+    mode: String,
+    key: &[u8],
+    seq: f64,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Buffer> {
+    let mode = seal::SealMode::from_name(&mode).map_err(to_js)?;
+    Ok(seal::seal(mode, key, seq_of(seq)?, aad, plaintext)
+        .map_err(to_js)?
+        .into())
+}
+
+/// Opens a sealed session message; the plaintext.
+#[napi]
+pub fn session_open(
+    mode: String,
+    key: &[u8],
+    seq: f64,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Buffer> {
+    let mode = seal::SealMode::from_name(&mode).map_err(to_js)?;
+    Ok(seal::open(mode, key, seq_of(seq)?, aad, sealed)
+        .map_err(to_js)?
         .into())
 }
 

@@ -7,7 +7,7 @@ use js_sys::{Error as JsError, Object, Reflect, Uint32Array};
 use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::classifier::Classifier;
 use m2m_core::codec::{self, BrotliFraming};
-use m2m_core::{base64, frame, keys, token_native, varint, Encoding};
+use m2m_core::{base64, frame, keys, seal, token_native, varint, Encoding};
 use wasm_bindgen::prelude::*;
 
 fn to_js(err: m2m_core::Error) -> JsValue {
@@ -284,6 +284,46 @@ pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Vec<u8>, 
     keys::x25519_session_key(secret, peer_public)
         .map(|k| k.to_vec())
         .map_err(to_js)
+}
+
+/// A session message number as the core takes it (JavaScript numbers carry integers up to 2^53 - 1).
+fn seq_of(seq: f64) -> Result<u64, JsValue> {
+    if seq.fract() != 0.0 || !(0.0..=seal::MAX_SEQ as f64).contains(&seq) {
+        return Err(to_js(m2m_core::error::Error::InvalidOption {
+            option: "seq",
+            detail: format!(
+                "sequence numbers are integers from 1 to {}, got {seq}",
+                seal::MAX_SEQ
+            ),
+        }));
+    }
+    Ok(seq as u64)
+}
+
+/// Seals a session message (`mode` hmac or aead) as number `seq`.
+#[wasm_bindgen(js_name = sessionSeal)]
+pub fn session_seal(
+    mode: &str,
+    key: &[u8],
+    seq: f64,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, JsValue> {
+    let mode = seal::SealMode::from_name(mode).map_err(to_js)?;
+    seal::seal(mode, key, seq_of(seq)?, aad, plaintext).map_err(to_js)
+}
+
+/// Opens a sealed session message; the plaintext.
+#[wasm_bindgen(js_name = sessionOpen)]
+pub fn session_open(
+    mode: &str,
+    key: &[u8],
+    seq: f64,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, JsValue> {
+    let mode = seal::SealMode::from_name(mode).map_err(to_js)?;
+    seal::open(mode, key, seq_of(seq)?, aad, sealed).map_err(to_js)
 }
 
 /// Auto: chooses and applies an algorithm in one core call (see

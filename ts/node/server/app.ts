@@ -213,6 +213,7 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     workBudgetMs: options.workBudgetMs ?? timeoutMs,
     health: () => ({ rate_limit: limiter.mode }),
     onData: options.onData ?? (options.gateway ? gatewayDataHandler(options.gateway) : undefined),
+    ...(options.sessionSecurity === undefined ? {} : { sessionSecurity: options.sessionSecurity }),
   });
   if (options.gateway) {
     await app.register(m2mGatewayPlugin, { security: options.security, ...options.gateway });

@@ -65,6 +65,8 @@ export interface ServerOptions {
    * nothing (the content is decoded, checked and dropped), or with `gateway` the upstream's answer.
    */
   onData?: DataHandler;
+  /** Session security (keys in HELLO/ACCEPT, sealed DATA, pre-shared org keys); see `SessionManagerOptions.sessionSecurity`. */
+  sessionSecurity?: M2MPluginOptions['sessionSecurity'];
   /** Also serve the OpenAI-compatible gateway (`/v1/*` forwarded to `gateway.upstream`); see m2m-protocol/gateway. */
   gateway?: GatewayOptions;
 }

@@ -31,6 +31,7 @@ import {
   MemorySessionStore,
   registerSessionRoutes,
   SessionManager,
+  type SessionSecurityPolicy,
   type SessionStore,
 } from '../session/index.js';
 import { WorkPool } from './pool.js';
@@ -76,6 +77,8 @@ export interface M2MPluginOptions {
   webSocket?: boolean;
   /** What to do with content received in sessions; a returned string is sent back as DATA. Default: nothing. */
   onData?: DataHandler;
+  /** Session security (keys in HELLO/ACCEPT, sealed DATA); see `SessionManagerOptions.sessionSecurity`. */
+  sessionSecurity?: SessionSecurityPolicy | false;
 }
 
 declare module 'fastify' {
@@ -171,6 +174,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
     onData: options.onData,
     // Never the session id: logs carry no credentials.
     onError: (error, info) => app.log.warn({ code: error.code, transport: info.transport }, error.message),
+    ...(options.sessionSecurity === undefined ? {} : { sessionSecurity: options.sessionSecurity }),
   });
 
   const settings: WorkSettings = { securityMode, threshold, compression: { ...options.compression } };

@@ -37,6 +37,8 @@ export interface ChannelOptions {
   /** HTTP: per-request timeout in ms. */
   requestTimeoutMs: number;
   fetch?: typeof fetch;
+  /** HTTP: extra headers for one request (the session proof of a keyed session), asked for in sending order. */
+  authorize?: (method: string, path: string, body: string) => Record<string, string> | undefined;
 }
 
 /** Opens a channel to `url`. */
@@ -179,9 +181,10 @@ export const httpChannel: ChannelFactory = async (url, handlers, options) => {
     let status: number;
     let text: string;
     try {
+      const extra = message.type === 'HELLO' ? undefined : options.authorize?.('POST', new URL(target).pathname, body);
       const res = await doFetch(target, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...extra },
         body,
         signal: controller.signal,
       });

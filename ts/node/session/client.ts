@@ -14,6 +14,7 @@
 import { ALGORITHMS, type Algorithm } from '../../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../../core/encoding.js';
 import { asM2MError, errorFromPeer, M2MError } from '../../core/errors.js';
+import { x25519KeyPair } from '../../core/keys.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../protocol/binary.js';
 import { decodeData, encodeData, type Scanner, type SecurityOptions, type SendOptions } from '../../protocol/data.js';
 import {
@@ -38,6 +39,17 @@ import {
   type SessionParams,
   type TimingOptions,
 } from '../../protocol/negotiate.js';
+import {
+  helloSecurity,
+  openData,
+  PROOF_HEADER,
+  proveRequest,
+  resolveSecurityPolicy,
+  type SealState,
+  type SessionSecurityPolicy,
+  sealData,
+  securityFromAccept,
+} from '../../protocol/secure.js';
 import { FATAL_CODES, type SessionState, StateMachine } from '../../protocol/state.js';
 import { type ChannelFactory, type ClientChannel, httpChannel, webSocketChannel } from './channel.js';
 import { type Clock, systemClock, Timer } from './clock.js';
@@ -73,6 +85,14 @@ export interface M2MClientOptions extends Partial<Omit<TimingOptions, 'sessionTi
   keepAlive?: boolean;
   limits?: Partial<MessageLimits>;
   clock?: Clock;
+  /**
+   * Session security: by default the client offers X25519 keys and AEAD (then
+   * HMAC) and every DATA is sealed when the server accepts; a server that does
+   * not falls back to a keyless session unless `require: true`
+   * (`SECURITY_DOWNGRADE`). `preShared` pins identities with an org master
+   * key (and implies `require`). `false` offers nothing.
+   */
+  sessionSecurity?: SessionSecurityPolicy | false;
 }
 
 /** How the session ended. */
@@ -128,6 +148,9 @@ export class M2MClient {
   #rejection: RejectPayload | undefined;
   #closeInfo: CloseInfo | undefined;
   #lastError: M2MError | undefined;
+  readonly #sessionPolicy: ReturnType<typeof resolveSecurityPolicy>;
+  #keyPair: { secretKey: Uint8Array; publicKey: Uint8Array } | undefined;
+  #seal: SealState | undefined;
 
   constructor(options: M2MClientOptions) {
     if (typeof options?.url !== 'string') throw new M2MError('INVALID_OPTION', 'url is required');
@@ -162,6 +185,7 @@ export class M2MClient {
       binaryFrames: options.binaryFrames ?? true,
     };
     this.#security = { scanner: options.scanner, blocking: options.securityBlocking ?? true };
+    this.#sessionPolicy = resolveSecurityPolicy(options.sessionSecurity);
     this.#machine = new StateMachine('client');
     this.#helloTimer = new Timer(this.#clock, () => this.#helloTimedOut());
     this.#closingTimer = new Timer(this.#clock, () => this.#toClosed('closing_timeout', this.#closeInfo));
@@ -179,6 +203,20 @@ export class M2MClient {
   /** The negotiated parameters, once established. */
   get params(): SessionParams | undefined {
     return this.#params;
+  }
+
+  /** `aead` or `hmac` once a keyed session is established; null for a keyless one (or before ACCEPT). */
+  get sessionSecurity(): 'aead' | 'hmac' | null {
+    return this.#seal?.mode ?? null;
+  }
+
+  /**
+   * Headers that prove this client owns its keyed session, for an HTTP
+   * request of your own on it (e.g. `DELETE /v1/session/:id`): `path` without
+   * the query, `body` as sent. Empty for a keyless session.
+   */
+  sessionProof(method: string, path: string, body = ''): Record<string, string> {
+    return this.#seal ? { [PROOF_HEADER]: proveRequest(this.#seal, method, path, body) } : {};
   }
 
   /** The server's REJECT, if it sent one. */
@@ -316,6 +354,7 @@ export class M2MClient {
           maxMessageBytes: this.#limits.maxMessageBytes,
           clock: this.#clock,
           requestTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
+          authorize: (method, path, body) => this.sessionProof(method, path, body),
           ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
         },
       );
@@ -324,12 +363,16 @@ export class M2MClient {
         return await handshake.promise;
       }
       this.#channel = channel;
-      const hello = createMessage(
-        'HELLO',
-        null,
-        helloPayload({ ...this.#capabilities, binaryFrames: this.#capabilities.binaryFrames && channel.binary }),
-        this.#clock.now(),
-      );
+      const payload = helloPayload({
+        ...this.#capabilities,
+        binaryFrames: this.#capabilities.binaryFrames && channel.binary,
+      });
+      if (this.#sessionPolicy.modes.length > 0) {
+        this.#keyPair = x25519KeyPair();
+        const offer = helloSecurity(this.#sessionPolicy, this.#keyPair.publicKey);
+        if (offer) payload.extensions = { ...payload.extensions, session_security: offer };
+      }
+      const hello = createMessage('HELLO', null, payload, this.#clock.now());
       await this.#sendMessage(hello);
     } catch (err) {
       const error = asM2MError(err);
@@ -342,8 +385,10 @@ export class M2MClient {
   async send(content: string, options: SendOptions = {}): Promise<void> {
     this.#machine.check('send_data');
     const params = this.#params as SessionParams;
-    const encoded = encodeData(content, params, this.#security, options);
-    const message = createMessage('DATA', this.#sessionId as string, encoded.payload, this.#clock.now());
+    let encoded = encodeData(content, params, this.#security, options);
+    const at = this.#clock.now();
+    if (this.#seal) encoded = sealData(this.#seal, this.#sessionId as string, at, encoded.payload, encoded.binary);
+    const message = createMessage('DATA', this.#sessionId as string, encoded.payload, at);
     this.#machine.apply('send_data');
     if (encoded.binary) await this.#sendRaw(encodeBinaryFrame(message, encoded.binary), message);
     else await this.#sendMessage(message);
@@ -442,10 +487,7 @@ export class M2MClient {
     ) {
       if (this.state === 'ESTABLISHED' || this.state === 'CLOSING') {
         if (message.session_id !== this.#sessionId) {
-          throw new M2MError(
-            'SESSION_MISMATCH',
-            `message for session ${String(message.session_id)}, not ${this.#sessionId}`,
-          );
+          throw new M2MError('SESSION_MISMATCH', 'the message names another session');
         }
       }
     }
@@ -460,6 +502,15 @@ export class M2MClient {
           { ...this.#capabilities, binaryFrames: this.#capabilities.binaryFrames && (this.#channel?.binary ?? false) },
           this.#timing,
         );
+        let seal: SealState | undefined;
+        try {
+          seal = securityFromAccept(message.payload.extensions, this.#sessionPolicy, this.#keyPair, message.session_id);
+        } catch (err) {
+          // No silent fallback: a downgraded or unverifiable ACCEPT ends the handshake.
+          this.#failHandshake(asM2MError(err));
+          return;
+        }
+        this.#seal = seal;
         this.#machine.apply('process_accept'); // → ESTABLISHED
         this.#helloTimer.stop();
         this.#sessionId = message.session_id;
@@ -485,7 +536,10 @@ export class M2MClient {
       }
       case 'DATA': {
         this.#machine.check('receive_data');
-        const decoded = decodeData(message.payload, this.#params, this.#security, body);
+        let payload = message.payload;
+        let bytes = body;
+        if (this.#seal) ({ payload, binary: bytes } = openData(this.#seal, message, body));
+        const decoded = decodeData(payload, this.#params, this.#security, bytes);
         this.#emit(this.#dataListeners, decoded.content, message);
         return;
       }

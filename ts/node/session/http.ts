@@ -15,9 +15,15 @@
  * with 400 (malformed), 404 (no such session), 410 (`SESSION_LOST`: the store
  * lost it in a restart), 409 (wrong state), 413 (too large), 422 (security),
  * 429 (rate limited), 503 (busy, or `STORE_UNAVAILABLE`), 500 (bug).
+ *
+ * Every request on a session (`GET`, `DELETE`, `POST .../message`) must come
+ * from its owner: for a keyed session the `m2m-session-proof` header (an HMAC
+ * with the session's proof key over method, path, body and a fresh number;
+ * `M2MClient` adds it), for a keyless one the client address that opened it.
+ * Otherwise 403 `NOT_SESSION_OWNER`: the session id alone is not a credential.
  */
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // Node-only module: make sure the Node entry (native/wasm backend loader) is installed.
 import '../../index.js';
 import { httpStatusFor, M2MError } from '../../core/errors.js';
@@ -28,7 +34,20 @@ import {
   type Message,
   serializeMessage,
 } from '../../protocol/messages.js';
-import type { SessionManager } from './manager.js';
+import { PROOF_HEADER } from '../../protocol/secure.js';
+import type { RequestAuth, SessionManager } from './manager.js';
+
+/** What a request shows of its sender (see `RequestAuth`). */
+function authOf(req: FastifyRequest, body = ''): RequestAuth {
+  const proof = req.headers[PROOF_HEADER];
+  return {
+    method: req.method,
+    path: req.url.split('?')[0] as string,
+    body,
+    peer: req.ip,
+    ...(typeof proof === 'string' ? { proof } : {}),
+  };
+}
 
 /** Options of {@link registerSessionRoutes}. */
 export interface SessionRoutesOptions {
@@ -102,6 +121,7 @@ export function registerSessionRoutes(
       });
 
       scope.get<{ Params: { id: string } }>('/session/:id', async (req, reply) => {
+        await manager.authorizeRequest(req.params.id, authOf(req));
         const info = await manager.getSession(req.params.id);
         if (info === undefined) throw await manager.missing(req.params.id);
         return reply.code(200).send(info);
@@ -113,6 +133,7 @@ export function registerSessionRoutes(
         const reason: CloseReason = (CLOSE_REASONS as readonly string[]).includes(asked ?? '')
           ? (asked as CloseReason)
           : 'NORMAL';
+        await manager.authorizeRequest(id, authOf(req));
         const info = await manager.getSession(id);
         if (info === undefined) throw await manager.missing(id);
         if (info.transport === 'http') {
@@ -127,7 +148,13 @@ export function registerSessionRoutes(
       });
 
       scope.post<{ Params: { id: string } }>('/session/:id/message', async (req, reply) => {
-        const replies = await manager.handleMessage(req.params.id, req.body ?? '', { transport: 'http', peer: req.ip });
+        const body = typeof req.body === 'string' ? req.body : '';
+        const replies = await manager.handleMessage(
+          req.params.id,
+          body,
+          { transport: 'http', peer: req.ip },
+          authOf(req, body),
+        );
         const first = replies[0];
         if (first === undefined) return reply.code(204).send();
         return sendMessage(reply, first);

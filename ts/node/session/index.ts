@@ -39,6 +39,16 @@ export {
   type SessionParams,
 } from '../../protocol/negotiate.js';
 export {
+  checkSequence,
+  markSequence,
+  PROOF_HEADER,
+  type PreSharedKey,
+  REPLAY_WINDOW,
+  type ReplayWindow,
+  type SealState,
+  type SessionSecurityPolicy,
+} from '../../protocol/secure.js';
+export {
   nextState,
   type Role,
   SESSION_EVENTS,
@@ -50,6 +60,7 @@ export {
   type Transition,
   transition,
 } from '../../protocol/state.js';
+export { type KeySource, readKeyMaterial } from '../keys.js';
 export {
   type ChannelFactory,
   type ChannelHandlers,
@@ -67,6 +78,7 @@ export {
   type DataHandler,
   type PeerInfo,
   type RateLimiter,
+  type RequestAuth,
   type SessionInfo,
   SessionManager,
   type SessionManagerOptions,

@@ -60,12 +60,36 @@ import {
   type SessionParams,
   type TimingOptions,
 } from '../../protocol/negotiate.js';
+import {
+  acceptSecurity,
+  checkRequestProof,
+  negotiateSecurity,
+  openData,
+  resolveSecurityPolicy,
+  type SealState,
+  type SessionSecurityPolicy,
+  sealData,
+} from '../../protocol/secure.js';
 import { receiveEvent, SERVER_FATAL_CODES, type SessionState, transition } from '../../protocol/state.js';
 import { type Clock, systemClock } from './clock.js';
 import { ServerConnection } from './connection.js';
 import { MemorySessionStore, type SessionRecord, type SessionStore } from './store.js';
 
 export type Transport = 'websocket' | 'http';
+
+/**
+ * What an HTTP request on a session shows of its sender: a keyed session
+ * needs the request's proof (header `m2m-session-proof`, see secure.ts), a
+ * keyless one is bound to the client address that opened it.
+ */
+export interface RequestAuth {
+  method: string;
+  /** The URL path, without the query. */
+  path: string;
+  body: string;
+  proof?: string;
+  peer?: string;
+}
 
 /** Where a request or connection comes from. */
 export interface PeerInfo {
@@ -139,6 +163,13 @@ export interface SessionManagerOptions extends Partial<TimingOptions> {
   keepAlive?: boolean;
   /** How many issued ids are remembered to guarantee no reuse (beyond the live ones in the store). Default 65,536. */
   idHistorySize?: number;
+  /**
+   * Session security (X25519 keys in HELLO/ACCEPT, sealed DATA): by default
+   * accepted from clients that offer it; `require: true` refuses keyless
+   * clients (REJECT SECURITY_POLICY); `preShared` pins identities with an org
+   * master key; `false` offers none.
+   */
+  sessionSecurity?: SessionSecurityPolicy | false;
   /** Receives every error that is handled internally (for logging). */
   onError?: (error: M2MError, info: PeerInfo & { sessionId?: string }) => void;
 }
@@ -157,6 +188,8 @@ export interface SessionInfo {
   ping_interval_ms: number;
   ping_timeout_ms: number;
   binary_frames: boolean;
+  /** `aead` or `hmac` for a keyed session, null for a keyless one. */
+  session_security: 'aead' | 'hmac' | null;
   created_at: number;
   last_activity: number;
   expires_at: number;
@@ -203,6 +236,7 @@ export class SessionManager {
   readonly timing: TimingOptions;
   readonly capabilities: ServerCapabilities;
   readonly security: SecurityOptions;
+  readonly #sessionSecurity: ReturnType<typeof resolveSecurityPolicy>;
   readonly #options: SessionManagerOptions;
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #connections = new Set<ServerConnection>();
@@ -235,6 +269,7 @@ export class SessionManager {
     this.#idHistorySize = options.idHistorySize ?? 65_536;
     this.#maxPending = options.maxPendingMessages ?? 256;
     this.security = { scanner: options.scanner, blocking: options.securityBlocking ?? true };
+    this.#sessionSecurity = resolveSecurityPolicy(options.sessionSecurity);
     this.capabilities = {
       versions,
       algorithms,
@@ -287,9 +322,24 @@ export class SessionManager {
   ): Promise<{ reply: AcceptMessage | RejectMessage; params?: SessionParams }> {
     const result = await this.#negotiate(message, info, binaryTransport);
     if (!result.ok) return { reply: this.#reject(result.code, result.message) };
-    const record = await this.#register(result.params, info);
+    let decided: ReturnType<typeof negotiateSecurity>;
+    try {
+      decided = negotiateSecurity(message.payload.extensions, this.#sessionSecurity);
+    } catch (err) {
+      return { reply: this.#reject('SECURITY_POLICY', asM2MError(err).message) };
+    }
+    if (!decided.ok) return { reply: this.#reject('SECURITY_POLICY', decided.message) };
+    let extension: Record<string, unknown> | undefined;
+    const record = await this.#register(result.params, info, (id) => {
+      if (!decided.keyed) return undefined;
+      const made = acceptSecurity(decided, this.#sessionSecurity, id);
+      extension = made.extension;
+      return made.state;
+    });
+    const payload = acceptPayload(result.params);
+    if (extension) payload.extensions = { ...payload.extensions, session_security: extension };
     return {
-      reply: createMessage('ACCEPT', record.id, acceptPayload(result.params), this.clock.now()),
+      reply: createMessage('ACCEPT', record.id, payload, this.clock.now()),
       params: result.params,
     };
   }
@@ -338,8 +388,13 @@ export class SessionManager {
     }
   }
 
-  async #register(params: SessionParams, info: PeerInfo): Promise<SessionRecord> {
+  async #register(
+    params: SessionParams,
+    info: PeerInfo,
+    makeSeal: (id: string) => SealState | undefined,
+  ): Promise<SessionRecord> {
     const id = await this.#allocateId();
+    const seal = makeSeal(id);
     const now = this.clock.now();
     // INITIAL --process_hello--> ESTABLISHED
     const state = transition('server', 'INITIAL', 'process_hello');
@@ -358,6 +413,7 @@ export class SessionManager {
       bytesSent: 0,
     };
     if (info.peer !== undefined) record.peer = info.peer;
+    if (seal !== undefined) record.seal = seal;
     await this.store.set(id, record, params.sessionTimeoutMs);
     if (info.peer !== undefined) await this.store.addPeerSession(info.peer, id);
     return record;
@@ -405,9 +461,15 @@ export class SessionManager {
    * @throws M2MError — `UNKNOWN_SESSION` if it does not exist (or expired);
    *   a fatal error (see the module comment) closes the session first.
    */
-  async handleMessage(sessionId: string, input: unknown, info: PeerInfo = { transport: 'http' }): Promise<Message[]> {
+  async handleMessage(
+    sessionId: string,
+    input: unknown,
+    info: PeerInfo = { transport: 'http' },
+    auth?: RequestAuth,
+  ): Promise<Message[]> {
     if (!SESSION_ID_PATTERN.test(sessionId)) throw new M2MError('UNKNOWN_SESSION', 'no such session');
     return this.#withLock(sessionId, async () => {
+      if (auth !== undefined) await this.#authorize(sessionId, auth);
       let message: Message;
       try {
         message = this.#parse(input);
@@ -431,6 +493,34 @@ export class SessionManager {
   }
 
   /**
+   * Checks that an HTTP request on session `id` comes from its owner: the
+   * request's proof for a keyed session (the proof window is saved), the
+   * client address for a keyless one. The caller holds the session's lock.
+   *
+   * @throws M2MError `UNKNOWN_SESSION`, `NOT_SESSION_OWNER`, or the replay codes for a reused proof.
+   */
+  async #authorize(id: string, auth: RequestAuth): Promise<SessionRecord> {
+    const record = await this.store.get(id);
+    if (record === undefined) throw await this.missing(id);
+    if (record.seal !== undefined) {
+      checkRequestProof(record.seal, auth.proof, auth.method, auth.path, auth.body);
+      await this.store.set(id, record, Math.max(1, record.expiresAt - this.clock.now()));
+    } else if (record.peer !== undefined && auth.peer !== record.peer) {
+      throw new M2MError('NOT_SESSION_OWNER', 'this session belongs to another client');
+    }
+    return record;
+  }
+
+  /**
+   * Checks that an HTTP request (`GET` or `DELETE /session/:id`) comes from
+   * the session's owner; see {@link RequestAuth}.
+   */
+  async authorizeRequest(id: string, auth: RequestAuth): Promise<void> {
+    if (!SESSION_ID_PATTERN.test(id)) throw new M2MError('UNKNOWN_SESSION', 'no such session');
+    await this.#withLock(id, () => this.#authorize(id, auth));
+  }
+
+  /**
    * The core of message processing for an established session. The caller
    * holds the session's lock (or is its connection's queue).
    */
@@ -438,13 +528,13 @@ export class SessionManager {
     const record = await this.store.get(id);
     if (record === undefined) throw await this.missing(id);
     if (record.transport !== info.transport) {
-      throw new M2MError('INVALID_STATE', `session ${id} belongs to a ${record.transport} connection`);
+      throw new M2MError('INVALID_STATE', `this session belongs to a ${record.transport} connection`);
     }
     const state = record.state;
     // Out-of-order or duplicated messages are INVALID_STATE before anything else.
     const next = transition('server', state, receiveEvent(message.type));
     if (message.session_id !== id) {
-      throw new M2MError('SESSION_MISMATCH', `message is for session ${String(message.session_id)}, not ${id}`);
+      throw new M2MError('SESSION_MISMATCH', 'the message names another session');
     }
     const now = this.clock.now();
     const out: Processed = { replies: [], closed: false };
@@ -469,7 +559,20 @@ export class SessionManager {
       case 'DATA': {
         const received = binary?.length ?? message.payload.content.length;
         await this.#checkRate(info, id, received);
-        const decoded = decodeData(message.payload, record.params, this.security, binary);
+        let payload = message.payload;
+        let body = binary;
+        if (record.seal !== undefined) {
+          // Refused (tampered, replayed, unsealed): nothing is saved, the window does not move.
+          ({ payload, binary: body } = openData(record.seal, message, binary));
+        }
+        let decoded: ReturnType<typeof decodeData>;
+        try {
+          decoded = decodeData(payload, record.params, this.security, body);
+        } catch (err) {
+          // Authentic but refused content: its number is used up all the same.
+          if (record.seal !== undefined) await this.store.set(id, record, record.params.sessionTimeoutMs);
+          throw err;
+        }
         const reply = await this.#callHandler(decoded.content, {
           ...info,
           sessionId: id,
@@ -479,8 +582,10 @@ export class SessionManager {
         });
         if (reply !== undefined) {
           transition('server', record.state, 'send_data');
-          const encoded = encodeData(reply, record.params, this.security, this.#options.send);
-          const data = createMessage('DATA', id, encoded.payload, this.clock.now());
+          let encoded = encodeData(reply, record.params, this.security, this.#options.send);
+          const at = this.clock.now();
+          if (record.seal !== undefined) encoded = sealData(record.seal, id, at, encoded.payload, encoded.binary);
+          const data = createMessage('DATA', id, encoded.payload, at);
           out.replies.push(
             encoded.binary ? { message: data, binary: encodeBinaryFrame(data, encoded.binary) } : { message: data },
           );
@@ -575,6 +680,7 @@ export class SessionManager {
       ping_interval_ms: r.params.pingIntervalMs,
       ping_timeout_ms: r.params.pingTimeoutMs,
       binary_frames: r.params.binaryFrames,
+      session_security: r.seal?.mode ?? null,
       created_at: r.createdAt,
       last_activity: r.lastActivity,
       expires_at: r.expiresAt,

@@ -5,6 +5,7 @@
  */
 
 import type { SessionParams } from '../../protocol/negotiate.js';
+import type { SealState } from '../../protocol/secure.js';
 import type { SessionState } from '../../protocol/state.js';
 import { type Clock, systemClock } from './clock.js';
 
@@ -28,6 +29,8 @@ export interface SessionRecord {
   /** Set while CLOSING. */
   closeReason?: string;
   peer?: string;
+  /** A keyed session's keys, sequence numbers and replay windows (secret: a shared store must be private). */
+  seal?: SealState;
 }
 
 /**
