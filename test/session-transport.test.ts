@@ -600,7 +600,9 @@ describe('HTTP: fastify routes and the client in HTTP mode', () => {
     for (const text of TEXTS) await c.send(text);
     expect(got).toEqual(TEXTS.map((t) => `echo:${t}`));
     expect(await c.ping()).toBeGreaterThanOrEqual(0);
-    const info = await (await fetch(`${srv.base}/v1/session/${c.sessionId}`)).json();
+    // A keyed session: a request of our own on it carries the client's proof (see test/session-keys.test.ts).
+    const path = `/v1/session/${c.sessionId}`;
+    const info = await (await fetch(`${srv.base}${path}`, { headers: c.sessionProof('GET', path) })).json();
     expect(info).toMatchObject({ session_id: c.sessionId, state: 'ESTABLISHED', transport: 'http' });
     expect(await c.close('CLIENT_SHUTDOWN')).toMatchObject({ reason: 'CLIENT_SHUTDOWN', by: 'client' });
     expect(await srv.store.list()).toEqual([]);
@@ -741,7 +743,8 @@ describe('HTTP: fastify routes and the client in HTTP mode', () => {
     const store = new MemorySessionStore();
     const a = await startHttp({ onData: (c) => `A:${c}` }, store);
     const b = await startHttp({ onData: (c) => `B:${c}` }, store);
-    const c = client(a.url);
+    // Keyless, so that a raw request can speak for it (keyed sessions travel the same way, keys in the record).
+    const c = client(a.url, { sessionSecurity: false });
     await c.connect();
     const id = c.sessionId as string;
     const res = await fetch(`${b.base}/v1/session/${id}/message`, {
@@ -777,11 +780,14 @@ describe('HTTP: fastify routes and the client in HTTP mode', () => {
     await http.send('over http');
     expect(httpGot).toEqual(['OVER HTTP']);
     // The WebSocket session is visible over HTTP, and DELETE closes it through its connection.
-    expect(await (await fetch(`http://127.0.0.1:${port}/v1/session/${ws.sessionId}`)).json()).toMatchObject({
+    // (With the session's proof: it is keyed.)
+    const path = `/v1/session/${ws.sessionId}`;
+    const url = `http://127.0.0.1:${port}${path}`;
+    expect(await (await fetch(url, { headers: ws.sessionProof('GET', path) })).json()).toMatchObject({
       transport: 'websocket',
     });
     const wsClosed = ws.closed;
-    expect((await fetch(`http://127.0.0.1:${port}/v1/session/${ws.sessionId}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(url, { method: 'DELETE', headers: ws.sessionProof('DELETE', path) })).status).toBe(200);
     expect(await wsClosed).toMatchObject({ reason: 'NORMAL', by: 'server' });
     // An HTTP message to a WebSocket session is refused.
     expect(await manager.listSessions()).toEqual([http.sessionId]);
