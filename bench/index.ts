@@ -15,6 +15,7 @@ const SUITES: [name: string, args: string[], writesOwn: boolean][] = [
   ['tokenize', quick ? ['--quick'] : [], true],
   ['codec', quick ? ['--quick'] : [], false],
   ['frame', quick ? ['--quick'] : [], false],
+  ['session-keys', quick ? ['--quick'] : [], false],
   ['brotli', quick ? ['--quick'] : [], false],
   ['savings', quick ? ['--quick'] : [], true],
   ['auto', quick ? ['--count', '300'] : [], false],

@@ -412,7 +412,9 @@ describe('keyless peers and downgrades', () => {
     const raw = await rawPeer(srv.ws);
     const { reply } = await raw.hello(false);
     expect(reply.type).toBe('ACCEPT');
-    expect((reply as { payload: { extensions?: object } }).payload.extensions?.session_security).toBeUndefined();
+    expect(
+      (reply as { payload: { extensions?: Record<string, unknown> } }).payload.extensions?.session_security,
+    ).toBeUndefined();
     const id = (reply as { session_id: string }).session_id;
     raw.send(createMessage('DATA', id, encodeData('plain', undefined, { blocking: true }).payload));
     expect(await raw.next()).toMatchObject({ type: 'DATA', payload: { content: 'echo:plain' } });
