@@ -251,30 +251,40 @@ describe('keyed sessions over WebSocket', () => {
     };
     expect(await echo('one')).toBe('echo:one');
 
+    // Each refusal comes back as an ERROR message naming the refused DATA (and reaches onError).
+    const refused = async (code: string) =>
+      expect(await raw.next()).toMatchObject({ type: 'ERROR', payload: { code, refused: 'DATA' } });
+
     // Tampered: one base64 character of the ciphertext changed; then the timestamp (associated data).
     const good = sealed(st, id, 'two');
     const content = good.payload.content;
     const flipped = `${content[0] === 'A' ? 'B' : 'A'}${content.slice(1)}`;
     raw.send({ ...good, payload: { ...good.payload, content: flipped } });
+    await refused('AUTHENTICATION_FAILED');
     raw.send({ ...good, timestamp: good.timestamp + 1 });
-    await until(() => srv.errors.length >= 2);
-    expect(srv.errors).toEqual(['AUTHENTICATION_FAILED', 'AUTHENTICATION_FAILED']);
+    await refused('AUTHENTICATION_FAILED');
     // The untouched message still goes through (a refused one does not use up its number) ...
     raw.send(good);
     expect(openData(st, (await raw.next()) as DataMessage).payload.content).toBe('echo:two');
     // ... once.
     raw.send(good);
-    await until(() => srv.errors.length >= 3);
-    expect(srv.errors[2]).toBe('REPLAY_DETECTED');
+    await refused('REPLAY_DETECTED');
 
     // Reordered: far ahead, then just inside the window (accepted), then beyond it (refused).
     expect(await echo('ahead', 200)).toBe('echo:ahead');
     expect(await echo('late but inside', 200 - REPLAY_WINDOW + 1)).toBe('echo:late but inside');
     raw.send(sealed(st, id, 'too late', 200 - REPLAY_WINDOW));
+    await refused('SEQUENCE_OUT_OF_WINDOW');
     // Unsealed DATA in a keyed session (a stripped seal).
     raw.send(createMessage('DATA', id, encodeData('plain', undefined, { blocking: true }).payload));
-    await until(() => srv.errors.length >= 5);
-    expect(srv.errors.slice(3)).toEqual(['SEQUENCE_OUT_OF_WINDOW', 'SECURITY_VIOLATION']);
+    await refused('SECURITY_VIOLATION');
+    expect(srv.errors).toEqual([
+      'AUTHENTICATION_FAILED',
+      'AUTHENTICATION_FAILED',
+      'REPLAY_DETECTED',
+      'SEQUENCE_OUT_OF_WINDOW',
+      'SECURITY_VIOLATION',
+    ]);
 
     // The session survived all of it.
     expect(await echo('still here', 201)).toBe('echo:still here');
