@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "==> BPE rank files (build/ranks)"
 node scripts/gen-ranks.mjs
+echo "==> trained dictionaries (build/dictionaries, from ../shared/data/traffic-dev)"
+node scripts/gen-dictionaries.mjs --quiet
 echo "==> native addon (napi-rs)"
 npx napi build --manifest-path crates/m2m-napi/Cargo.toml --platform --release \
   --output-dir build/native --js index.cjs --dts index.d.cts > /dev/null

@@ -13,9 +13,36 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CORPUS_DIR, DICTIONARIES, isHeldOut } from './gen-dictionaries.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OWN_CRATES = new Set(['m2m-core', 'm2m-napi', 'm2m-wasm']);
+
+/**
+ * The provenance of the trained dictionaries (build/dictionaries/): the
+ * repositories whose recorded API traffic they were trained on, with their
+ * licences and commits, from the corpus's traffic.stats.json.
+ */
+function dictionaryNotice() {
+  const built = DICTIONARIES.filter(({ id }) => existsSync(join(root, 'build', 'dictionaries', `${id}.m2md`)));
+  const statsPath = join(CORPUS_DIR, 'traffic.stats.json');
+  if (built.length === 0 || !existsSync(statsPath)) return [];
+  const repos = JSON.parse(readFileSync(statsPath, 'utf8')).repos.filter(
+    (r) => !isHeldOut(r.repo) && ['request', 'response', 'sse'].some((k) => (r.records_by_kind?.[k] ?? 0) > 0),
+  );
+  return [
+    '## Trained dictionaries (build/dictionaries/)',
+    '',
+    `- ${built.map(({ id }) => `\`${id}.m2md\``).join(', ')}: Brotli dictionaries built by`,
+    '  scripts/gen-dictionaries.mjs from the bodies of OpenAI Chat Completions calls recorded in the',
+    '  test cassettes of the public repositories below (each under its own licence, at the commit',
+    '  given). They hold fragments of at most 256 bytes of those bodies, chosen because they occur in',
+    '  the recordings of at least two of the projects (JSON keys, shapes and boilerplate).',
+    '',
+    ...repos.map((r) => `  - ${r.repo} (licence: ${r.licence}; commit ${r.commit})`),
+    '',
+  ];
+}
 
 /** Crates linked into the binary of `manifest` for `target`, ordered by name. */
 function linkedCrates(manifest, target) {
@@ -99,6 +126,7 @@ const out = [
   llama.text ?? `license: ${llama.pkg.license}`,
   '```',
   '',
+  ...dictionaryNotice(),
   `## Rust crates compiled into the native addon and the wasm module (${crates.size})`,
   '',
 ];

@@ -7,7 +7,7 @@ import {
 } from '../core/backend.js';
 import { type Encoding, toEncoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
-import { encodingOfByte, tokenNativeEncoding } from '../core/tables.js';
+import { coreTables, encodingOfByte, tokenNativeEncoding, trainedDictionaryId } from '../core/tables.js';
 import { utf8Length } from '../core/utf8.js';
 import { scan } from '../security/scanner.js';
 import type { ScanOptions, ScanResult } from '../security/types.js';
@@ -66,6 +66,16 @@ export interface CompressOptions {
    * `security`. Default: no scan.
    */
   scan?: boolean | ScanOptions;
+  /**
+   * Lets `'auto'` use the trained dictionaries (`#BD|`, Brotli with a
+   * dictionary built from recorded LLM API traffic, see the README): `true`
+   * for every dictionary the package ships, or a list of ids. Only for a
+   * receiver that has the same dictionaries (an m2m of the same dictionary
+   * versions: another one refuses such a message with
+   * `DICTIONARY_UNAVAILABLE`, never misreads it). Not in sessions' DATA nor
+   * with the reference profile. Default: none.
+   */
+  dictionaries?: boolean | readonly string[];
 }
 
 /** What `compress()` returns. */
@@ -228,6 +238,31 @@ function sizeOption(name: 'minSize' | 'brotliThreshold', value: number | undefin
   return Math.min(value, 0xffffffff);
 }
 
+/**
+ * The trained dictionaries `options.dictionaries` allows, each loaded into
+ * the backend (none with the reference profile or in a session's framing).
+ *
+ * @throws M2MError `DICTIONARY_UNAVAILABLE` for an id this install lacks.
+ */
+function dictionaryIds(options: CompressOptions): string[] {
+  const wanted = options.dictionaries;
+  if (wanted === undefined || wanted === false || options.profile === 'reference' || options.session) return [];
+  const ids = wanted === true ? coreTables().dictionaries : wanted;
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+    throw new M2MError('INVALID_OPTION', 'dictionaries must be true, false or a list of dictionary ids');
+  }
+  const core = backend();
+  for (const id of ids) {
+    if (!core.ensureDictionary(id)) {
+      throw new M2MError(
+        'DICTIONARY_UNAVAILABLE',
+        `the trained dictionary ${JSON.stringify(id)} is not in this install (build/dictionaries/${id}.m2md; the package ships ${coreTables().dictionaries.join(', ')})`,
+      );
+    }
+  }
+  return [...ids];
+}
+
 /** Optimising bytes, T1 competes only below this size (above, Brotli or TokenNative always wins on chat traffic). */
 const T1_AUTO_MAX_BYTES = 512;
 
@@ -269,6 +304,8 @@ function autoRequest(
     brotliThreshold: sizeOption('brotliThreshold', options.brotliThreshold),
   };
   if (allowed !== undefined) raw.allowed = [...allowed];
+  const dictionaries = dictionaryIds(options);
+  if (dictionaries.length > 0) raw.dictionaries = dictionaries;
   const t1Allowed = allowed === undefined || allowed.includes('token');
   const t1Useful =
     (minSize === undefined || originalBytes >= minSize) && (optimizeTokens || originalBytes < T1_AUTO_MAX_BYTES);
@@ -457,6 +494,7 @@ export function decompressDetailed(wire: string, options: DecompressOptions = {}
     return { text: decodeT1(wire, { restoreDefaults: options.restoreDefaults ?? false }), algorithm: 'token' };
   }
   ensureTokenNative(core, wire);
+  ensureTrained(core, wire);
   return settle(core.decompress(wire), options);
 }
 
@@ -464,6 +502,12 @@ export function decompressDetailed(wire: string, options: DecompressOptions = {}
 function ensureTokenNative(core: Backend, wire: string): void {
   const encoding = tokenNativeEncoding(wire);
   if (encoding) core.ensureEncoding(encoding);
+}
+
+/** Loads the trained dictionary a `#BD|` string names, if this install has it (otherwise the core refuses the message). */
+function ensureTrained(core: Backend, wire: string): void {
+  const id = trainedDictionaryId(wire);
+  if (id !== undefined) core.ensureDictionary(id);
 }
 
 function settle(raw: RawDecompressed, options: DecompressOptions): DecompressResult {
@@ -488,6 +532,7 @@ export async function decompressDetailedAsync(
     return decompressDetailed(wire, options);
   }
   ensureTokenNative(core, wire);
+  ensureTrained(core, wire);
   return settle(await core.decompressAsync(wire), options);
 }
 

@@ -28,6 +28,13 @@ export function readRankFile(encoding: string): Uint8Array {
   }
 }
 
+/** Reads a trained dictionary from `build/dictionaries/` (made by the set-up); undefined when absent. */
+export function readDictionaryFile(id: string): Uint8Array | undefined {
+  if (!/^[a-z0-9-]{1,32}$/.test(id)) return undefined;
+  const path = fileURLToPath(new URL(`../../build/dictionaries/${id}.m2md`, import.meta.url));
+  return existsSync(path) ? readFileSync(path) : undefined;
+}
+
 /**
  * Loads one backend in Node.
  *
@@ -56,7 +63,7 @@ export function loadNodeBackend(kind: BackendKind): Backend {
       cause: napiCause ?? err,
     });
   }
-  const backend = wrapBinding(kind, binding, readRankFile);
+  const backend = wrapBinding(kind, binding, readRankFile, readDictionaryFile);
   loaded.set(kind, backend);
   return backend;
 }

@@ -32,9 +32,16 @@ export interface InitOptions {
    * loaded now, without a fetch.
    */
   ranks?: Partial<Record<Encoding, BufferSource>>;
+  /**
+   * Trained dictionaries as bytes, by id (the contents of the package's
+   * `build/dictionaries/<id>.m2md`), for `compress({ dictionaries })` and
+   * for decoding `#BD|` messages in this runtime.
+   */
+  dictionaries?: Record<string, BufferSource>;
 }
 
 const rankData = new Map<string, Uint8Array>();
+const dictionaryData = new Map<string, Uint8Array>();
 const rankFetches = new Map<string, Promise<void>>();
 let ready: Promise<Backend> | undefined;
 
@@ -105,7 +112,9 @@ function loadWasm(module: InitOptions['module']): Promise<Backend> {
     .then(() => initWasm(module === undefined ? undefined : { module_or_path: module }))
     .then(
       () => {
-        const loaded = wrapBinding('wasm', wasm as unknown as Record<string, unknown>, preloadedRanks);
+        const loaded = wrapBinding('wasm', wasm as unknown as Record<string, unknown>, preloadedRanks, (id) =>
+          dictionaryData.get(id),
+        );
         installBackend(loaded);
         return loaded;
       },
@@ -132,6 +141,7 @@ export async function init(options: InitOptions = {}): Promise<Backend> {
     rankData.set(encoding, toBytes(data as BufferSource));
     return encoding;
   });
+  for (const [id, data] of Object.entries(options.dictionaries ?? {})) dictionaryData.set(id, toBytes(data));
   const encodings = [...new Set([...given, ...(options.encodings ?? []).map((name) => toEncoding(name))])];
   const toFetch = encodings.filter((encoding) => !rankData.has(encoding));
   const base = toFetch.length === 0 ? undefined : (options.ranksBaseUrl ?? defaultRanksBase());

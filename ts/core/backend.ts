@@ -38,6 +38,12 @@ export interface CoreFunctions {
   decompressTokenNativeBinary(bytes: Uint8Array): string;
   compressBrotli(text: string, quality: number, session: boolean): string;
   compressDictionary(text: string): string;
+  /** Loads a trained dictionary file (`build/dictionaries/<id>.m2md`); returns its wire name `<id>.<version>.<hash>`. */
+  loadDictionary(file: Uint8Array): string;
+  /** The wire names of the loaded trained dictionaries. */
+  loadedDictionaries(): string[];
+  /** `#BD|`: Brotli with the loaded trained dictionary `id`. */
+  compressTrained(text: string, id: string, quality: number): string;
   /** Auto in one call: the core chooses and applies an algorithm (m2m_core::codec::auto). */
   compressAuto(text: string, options: RawAutoOptions): RawAutoChoice;
   decompress(wire: string): RawDecompressed;
@@ -80,6 +86,8 @@ export interface RawAutoOptions {
   allowed?: string[];
   /** The content's lossless T1 form, to compete with the core's candidates. */
   token?: string;
+  /** Ids of loaded trained dictionaries auto may use (`#BD|`); none when absent. */
+  dictionaries?: string[];
 }
 
 /** What the core's `compressAuto` returns; `wire` is absent (or null) for passthrough and T1. */
@@ -136,7 +144,15 @@ export interface Backend extends CoreFunctions, AsyncCoreFunctions {
   utf8LengthChecked(text: string): number;
   /** Loads an encoding's rank data into this backend if it is not loaded yet. */
   ensureEncoding(encoding: string): void;
+  /**
+   * Loads the trained dictionary `id` into this backend if it is not loaded
+   * yet; false when this install has no such dictionary.
+   */
+  ensureDictionary(id: string): boolean;
 }
+
+/** Supplies a trained dictionary file (`build/dictionaries/<id>.m2md`), or undefined when there is none. */
+export type DictionarySource = (id: string) => Uint8Array | undefined;
 
 /** Supplies an encoding's rank data (a `build/ranks/<name>.bpe` file). */
 export type RankSource = (encoding: string) => Uint8Array;
@@ -161,6 +177,9 @@ const CORE_FUNCTION_NAMES = [
   'decompressTokenNativeBinary',
   'compressBrotli',
   'compressDictionary',
+  'loadDictionary',
+  'loadedDictionaries',
+  'compressTrained',
   'compressAuto',
   'decompress',
   'hasWirePrefix',
@@ -197,10 +216,24 @@ function plain<T>(value: T): T {
  * function, converts thrown errors to `M2MError` and Buffers to Uint8Arrays,
  * and loads rank data from `ranks` the first time an encoding is used.
  */
-export function wrapBinding(kind: BackendKind, binding: Record<string, unknown>, ranks: RankSource): Backend {
+export function wrapBinding(
+  kind: BackendKind,
+  binding: Record<string, unknown>,
+  ranks: RankSource,
+  dictionaries: DictionarySource = () => undefined,
+): Backend {
   const loaded = new Set<string>();
+  const loadedDictionaries = new Set<string>();
   const backend: Record<string, unknown> = {
     kind,
+    ensureDictionary(id: string): boolean {
+      if (loadedDictionaries.has(id)) return true;
+      const file = dictionaries(id);
+      if (file === undefined) return false;
+      (backend as unknown as Backend).loadDictionary(file);
+      loadedDictionaries.add(id);
+      return true;
+    },
     ensureEncoding(encoding: string): void {
       if (loaded.has(encoding)) return;
       const self = backend as unknown as Backend;

@@ -61,6 +61,12 @@ export const ERROR_CODES = {
     summary: "an M2M frame's HMAC or AEAD tag does not verify: altered, or the wrong key",
   },
   INVALID_KEY: { status: 400, scope: 'core', summary: 'a frame key or X25519 key of the wrong size or form' },
+  DICTIONARY_UNAVAILABLE: {
+    status: 422,
+    scope: 'core',
+    summary: 'a `#BD|` message names a trained dictionary (id, version, hash) the receiver does not have',
+  },
+  DICTIONARY_CORRUPT: { status: 500, scope: 'core', summary: 'a trained dictionary file is malformed' },
   UNKNOWN_MODEL: {
     status: 400,
     scope: 'codec',

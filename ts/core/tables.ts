@@ -6,6 +6,7 @@ export type PrefixName =
   | 'TOKEN_NATIVE'
   | 'TOKEN'
   | 'BROTLI'
+  | 'BROTLI_DICTIONARY'
   | 'BROTLI_SESSION'
   | 'ZLIB_LEGACY'
   | 'DICTIONARY'
@@ -24,6 +25,8 @@ export interface CoreTables {
   /** Sizes of the frame's keys and AEAD nonce. */
   frame: { aeadNonceBytes: number; aeadKeyBytes: number; hmacMinKeyBytes: number };
   errorCodes: string[];
+  /** Ids of the trained dictionaries the package ships (`build/dictionaries/<id>.m2md`). */
+  dictionaries: string[];
 }
 
 let tables: CoreTables | undefined;
@@ -50,4 +53,12 @@ export function tokenNativeEncoding(wire: string): Encoding | undefined {
 /** The encoding of a binary TokenNative id byte, if it is a known one. */
 export function encodingOfByte(byte: number | undefined): Encoding | undefined {
   return coreTables().encodings.find((e) => e.byte === byte)?.name;
+}
+
+/** The dictionary id a `#BD|<id>.<version>.<hash>|` wire string names, if it is one. */
+export function trainedDictionaryId(wire: string): string | undefined {
+  const head = wirePrefix('BROTLI_DICTIONARY');
+  if (!wire.startsWith(head)) return undefined;
+  const dot = wire.indexOf('.', head.length);
+  return dot > head.length && dot < head.length + 33 ? wire.slice(head.length, dot) : undefined;
 }

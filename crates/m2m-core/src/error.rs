@@ -77,6 +77,20 @@ pub enum Error {
         /// What is wrong with it.
         detail: String,
     },
+    /// A `#BD|` message names a trained dictionary (id, version, hash) that
+    /// this process has not loaded: it is refused, never decoded with
+    /// another dictionary.
+    DictionaryUnavailable {
+        /// The dictionary as the message names it (`<id>.<version>.<hash>`).
+        name: String,
+        /// Why (not loaded, or another version or hash is loaded).
+        detail: String,
+    },
+    /// A trained dictionary file is malformed.
+    DictionaryCorrupt {
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The scanner classifier's weights do not match their checksum or are malformed.
     ModelDataCorrupt {
         /// What is wrong with them.
@@ -153,7 +167,7 @@ pub enum Error {
 
 impl Error {
     /// Every code [`Error::code`] returns.
-    pub const CODES: [&'static str; 24] = [
+    pub const CODES: [&'static str; 26] = [
         "TRUNCATED_VARINT",
         "VARINT_OVERFLOW",
         "NON_CANONICAL_VARINT",
@@ -178,6 +192,8 @@ impl Error {
         "SECURITY_VIOLATION",
         "AUTHENTICATION_FAILED",
         "INVALID_KEY",
+        "DICTIONARY_UNAVAILABLE",
+        "DICTIONARY_CORRUPT",
     ];
 
     /// The stable, machine-readable code of this error (`SCREAMING_SNAKE_CASE`).
@@ -207,6 +223,8 @@ impl Error {
             Error::SecurityViolation { .. } => "SECURITY_VIOLATION",
             Error::AuthenticationFailed { .. } => "AUTHENTICATION_FAILED",
             Error::InvalidKey { .. } => "INVALID_KEY",
+            Error::DictionaryUnavailable { .. } => "DICTIONARY_UNAVAILABLE",
+            Error::DictionaryCorrupt { .. } => "DICTIONARY_CORRUPT",
         }
     }
 }
@@ -273,6 +291,13 @@ impl fmt::Display for Error {
                 "authentication failed ({mode}): the message was altered or the key is wrong"
             ),
             Error::InvalidKey { detail } => write!(f, "invalid key: {detail}"),
+            Error::DictionaryUnavailable { name, detail } => write!(
+                f,
+                "the message needs the trained dictionary {name}, which this receiver does not have: {detail}"
+            ),
+            Error::DictionaryCorrupt { detail } => {
+                write!(f, "the trained dictionary file is malformed: {detail}")
+            }
         }
     }
 }
@@ -330,6 +355,11 @@ mod tests {
             },
             Error::AuthenticationFailed { mode: "" },
             Error::InvalidKey { detail: s() },
+            Error::DictionaryUnavailable {
+                name: s(),
+                detail: s(),
+            },
+            Error::DictionaryCorrupt { detail: s() },
         ];
         let codes: Vec<&str> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::CODES);

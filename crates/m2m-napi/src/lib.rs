@@ -339,6 +339,30 @@ pub fn compress_brotli(
     codec::compress_brotli(&text, quality, framing).map_err(to_js)
 }
 
+/// Loads a trained dictionary file (`build/dictionaries/<id>.m2md`) into the
+/// core; returns its wire name `<id>.<version>.<hash>`.
+#[napi]
+pub fn load_dictionary(file: &[u8]) -> Result<String> {
+    codec::trained::load(file).map_err(to_js)
+}
+
+/// The wire names of the loaded trained dictionaries.
+#[napi]
+pub fn loaded_dictionaries() -> Vec<String> {
+    codec::trained::loaded_names()
+}
+
+/// Compresses text with the loaded trained dictionary `id` as `#BD|…`.
+#[napi]
+pub fn compress_trained(
+    #[napi(ts_arg_type = "string")] text: Text,
+    id: String,
+    quality: u32,
+) -> Result<String> {
+    let dictionary = codec::trained::require(&id).map_err(to_js)?;
+    codec::trained::compress(&text, &dictionary, quality).map_err(to_js)
+}
+
 /// Dictionary-codes text as `#DI|…`.
 #[napi]
 pub fn compress_dictionary(#[napi(ts_arg_type = "string")] text: Text) -> Result<String> {
@@ -553,6 +577,8 @@ pub struct AutoOptions {
     pub allowed: Option<Vec<String>>,
     /// The content's lossless T1 form, when the caller has one.
     pub token: Option<String>,
+    /// Ids of loaded trained dictionaries auto may use (none when absent).
+    pub dictionaries: Option<Vec<String>>,
 }
 
 impl AutoOptions {
@@ -565,6 +591,7 @@ impl AutoOptions {
             min_size: self.min_size,
             brotli_threshold: self.brotli_threshold,
             allowed: self.allowed.clone(),
+            dictionaries: self.dictionaries.clone(),
         }
     }
 }

@@ -146,6 +146,28 @@ pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String, JsValue> {
 }
 
 /// Brotli-compresses text as `#BR|…` (or `#M2M[v3.0]|DATA:…` in a session).
+/// Loads a trained dictionary file into the core; returns its wire name.
+#[wasm_bindgen(js_name = loadDictionary)]
+pub fn load_dictionary(file: &[u8]) -> Result<String, JsValue> {
+    codec::trained::load(file).map_err(to_js)
+}
+
+/// The wire names of the loaded trained dictionaries.
+#[wasm_bindgen(js_name = loadedDictionaries)]
+pub fn loaded_dictionaries() -> Vec<JsValue> {
+    codec::trained::loaded_names()
+        .into_iter()
+        .map(JsValue::from)
+        .collect()
+}
+
+/// Compresses text with the loaded trained dictionary `id` as `#BD|…`.
+#[wasm_bindgen(js_name = compressTrained)]
+pub fn compress_trained(text: &str, id: &str, quality: u32) -> Result<String, JsValue> {
+    let dictionary = codec::trained::require(id).map_err(to_js)?;
+    codec::trained::compress(text, &dictionary, quality).map_err(to_js)
+}
+
 #[wasm_bindgen(js_name = compressBrotli)]
 pub fn compress_brotli(text: &str, quality: u32, session: bool) -> Result<String, JsValue> {
     let framing = if session {
@@ -334,6 +356,18 @@ pub fn compress_auto(text: &str, options: JsValue) -> Result<JsValue, JsValue> {
     let get = |key: &str| Reflect::get(&options, &key.into()).unwrap_or(JsValue::UNDEFINED);
     let size = |key: &str| get(key).as_f64().map(|v| v as u32);
     let allowed = get("allowed");
+    let names = |v: JsValue| {
+        if v.is_undefined() || v.is_null() {
+            None
+        } else {
+            Some(
+                js_sys::Array::from(&v)
+                    .iter()
+                    .map(|v| v.as_string().unwrap_or_default())
+                    .collect(),
+            )
+        }
+    };
     let settings = codec::auto::AutoSettings {
         encoding: get("encoding").as_string().unwrap_or_default(),
         optimize_tokens: get("optimizeTokens").is_truthy(),
@@ -341,16 +375,8 @@ pub fn compress_auto(text: &str, options: JsValue) -> Result<JsValue, JsValue> {
         session: get("session").is_truthy(),
         min_size: size("minSize"),
         brotli_threshold: size("brotliThreshold"),
-        allowed: if allowed.is_undefined() || allowed.is_null() {
-            None
-        } else {
-            Some(
-                js_sys::Array::from(&allowed)
-                    .iter()
-                    .map(|v| v.as_string().unwrap_or_default())
-                    .collect(),
-            )
-        },
+        allowed: names(allowed),
+        dictionaries: names(get("dictionaries")),
     };
     let token = get("token").as_string();
     let c = codec::auto::select_with(text, &settings, token.as_deref()).map_err(to_js)?;

@@ -14,6 +14,9 @@
 //! tokenization, which also gives the token count) competes at every size;
 //! Dictionary only on small messages, the only ones it wins.
 
+use std::sync::Arc;
+
+use super::trained::{self, TrainedDictionary};
 use super::{brotli, dictionary, prefix, Algorithm, BrotliFraming};
 use crate::encoding::Encoding;
 use crate::error::{Error, Result};
@@ -69,6 +72,11 @@ pub struct AutoRequest<'a> {
     /// The lossless T1 form of the content, when the caller (the TypeScript
     /// layer owns T1) has one: it competes like the others.
     pub token: Option<&'a str>,
+    /// Trained dictionaries auto may use (`#BD|`, stateless framing only, as
+    /// a Brotli candidate): the one made for the content's family
+    /// ([`trained::family_of`]) competes. Empty: none (the default; the
+    /// receiver must have the same dictionary).
+    pub dictionaries: &'a [Arc<TrainedDictionary>],
 }
 
 /// What auto chose.
@@ -103,6 +111,8 @@ pub struct AutoSettings {
     pub brotli_threshold: Option<u32>,
     /// Allowed algorithm names; `None` for all of them.
     pub allowed: Option<Vec<String>>,
+    /// Ids of the loaded trained dictionaries auto may use; `None` for none.
+    pub dictionaries: Option<Vec<String>>,
 }
 
 /// [`select`] with [`AutoSettings`] and the caller's T1 form, if any.
@@ -118,6 +128,12 @@ pub fn select_with(text: &str, settings: &AutoSettings, token: Option<&str>) -> 
             .map(|n| Algorithm::from_name(n))
             .collect::<Result<Vec<_>>>()?,
     };
+    let dictionaries = settings
+        .dictionaries
+        .iter()
+        .flatten()
+        .map(|id| trained::require(id))
+        .collect::<Result<Vec<_>>>()?;
     let size = |v: Option<u32>, default: usize| v.map_or(default, |v| v as usize);
     select(
         text,
@@ -138,6 +154,7 @@ pub fn select_with(text: &str, settings: &AutoSettings, token: Option<&str>) -> 
             brotli_threshold: size(settings.brotli_threshold, DEFAULT_BROTLI_THRESHOLD),
             allowed: &allowed,
             token,
+            dictionaries: &dictionaries,
         },
     )
 }
@@ -171,7 +188,41 @@ pub fn select(text: &str, req: &AutoRequest<'_>) -> Result<AutoChoice> {
     let mut found: Vec<Candidate> = Vec::new();
 
     let small = len < req.min_size && !prefixed;
-    if !small {
+    let brotli_from = if by_tokens {
+        req.brotli_threshold.max(TOKENS_BROTLI_MIN)
+    } else {
+        req.brotli_threshold
+    };
+    // A trained dictionary made for the content's family, when one is given:
+    // on its family it beats every other candidate (bench/dictionaries.ts),
+    // so optimising bytes the others are not tried.
+    let mut trained_wire = None;
+    if !small
+        && allows(Algorithm::Brotli)
+        && len >= brotli_from
+        && req.framing == BrotliFraming::Stateless
+        && !req.dictionaries.is_empty()
+    {
+        let family = trained::family_of(text);
+        if let Some(d) = req
+            .dictionaries
+            .iter()
+            .find(|d| Some(d.id.as_str()) == family)
+        {
+            let wire = trained::compress(text, d, brotli_quality_for(len))?;
+            trained_wire = Some(wire);
+        }
+    }
+    let others = trained_wire.is_none() || by_tokens;
+    if let Some(wire) = trained_wire {
+        found.push(Candidate {
+            algorithm: Algorithm::Brotli,
+            bytes: wire.len(),
+            wire: Some(wire),
+            tokens: None,
+        });
+    }
+    if !small && others {
         if let (Some(t1), true) = (req.token, allows(Algorithm::Token)) {
             found.push(Candidate {
                 algorithm: Algorithm::Token,
@@ -200,11 +251,6 @@ pub fn select(text: &str, req: &AutoRequest<'_>) -> Result<AutoChoice> {
                 tokens: None,
             });
         }
-        let brotli_from = if by_tokens {
-            req.brotli_threshold.max(TOKENS_BROTLI_MIN)
-        } else {
-            req.brotli_threshold
-        };
         if allows(Algorithm::Brotli) && len >= brotli_from {
             let wire = super::compress_brotli(text, brotli_quality_for(len), req.framing)?;
             found.push(Candidate {

@@ -21,6 +21,7 @@ fn request(optimize: Optimize) -> AutoRequest<'static> {
         brotli_threshold: auto::DEFAULT_BROTLI_THRESHOLD,
         allowed: ALL,
         token: None,
+        dictionaries: &[],
     }
 }
 

@@ -60,7 +60,26 @@ pub fn compress_window(data: &[u8], quality: u32, lgwin: u32) -> Result<Vec<u8>>
             detail: format!("the Brotli window must be 10 to 24, got {lgwin}"),
         });
     }
-    compress_with(Recycler::new(quality), data, quality, lgwin)
+    compress_with(Recycler::new(quality), data, quality, lgwin, &[])
+}
+
+/// As [`compress`], with `dictionary` as the stream's custom dictionary
+/// (the bytes the stream may refer back to as if they preceded it; the
+/// decoder needs the same bytes: [`decompress_with_dictionary`]). The window
+/// holds the dictionary and the input.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a quality above 11 or below 2 (qualities 0
+/// and 1 ignore a custom dictionary).
+pub fn compress_with_dictionary(data: &[u8], quality: u32, dictionary: &[u8]) -> Result<Vec<u8>> {
+    if !(2..=11).contains(&quality) {
+        return Err(Error::InvalidOption {
+            option: "quality",
+            detail: format!("Brotli with a dictionary needs quality 2 to 11, got {quality}"),
+        });
+    }
+    let lgwin = window_for(data.len().saturating_add(dictionary.len()));
+    compress_with(Recycler::new(quality), data, quality, lgwin, dictionary)
 }
 
 /// [`compress`] with the encoder's memory from `alloc`.
@@ -69,6 +88,7 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     data: &[u8],
     quality: u32,
     lgwin: u32,
+    dictionary: &[u8],
 ) -> Result<Vec<u8>> {
     use ::brotli::enc::encode::{
         BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
@@ -81,6 +101,9 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
         BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
         data.len() as u32,
     );
+    if !dictionary.is_empty() {
+        state.set_custom_dictionary(dictionary.len(), dictionary);
+    }
     let mut out = vec![0u8; BrotliEncoderMaxCompressedSize(data.len()).max(64)];
     let (mut available_in, mut in_offset) = (data.len(), 0);
     let (mut available_out, mut out_offset, mut total_out) = (out.len(), 0, Some(0));
@@ -130,7 +153,7 @@ impl ::brotli::enc::BrotliAlloc for Fresh {}
 /// output must equal byte for byte.
 #[cfg(test)]
 pub(crate) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
-    compress_with(Fresh, data, quality, window_for(data.len())).expect("the encoder finishes")
+    compress_with(Fresh, data, quality, window_for(data.len()), &[]).expect("the encoder finishes")
 }
 
 /// Decompresses one complete, standard (RFC 7932) Brotli stream, refusing to
@@ -141,13 +164,35 @@ pub(crate) fn compress_upstream(data: &[u8], quality: u32) -> Vec<u8> {
 /// [`Error::DecompressionFailed`] for a corrupt or truncated stream or data after
 /// its end; [`Error::ContentTooLarge`] when the output would exceed the limit.
 pub fn decompress(data: &[u8]) -> Result<Vec<u8>> {
+    decompress_with_dictionary(data, &[])
+}
+
+/// As [`decompress`], for a stream made with `dictionary` as its custom
+/// dictionary ([`compress_with_dictionary`]). Another dictionary gives wrong
+/// output or an error: callers check which dictionary a message names first.
+///
+/// # Errors
+/// As [`decompress`].
+pub fn decompress_with_dictionary(data: &[u8], dictionary: &[u8]) -> Result<Vec<u8>> {
     use ::brotli::{BrotliDecompressStream, BrotliResult, BrotliState};
 
-    let mut state = BrotliState::new_strict(
-        StandardAlloc::default(),
-        StandardAlloc::default(),
-        ZeroedCodes,
-    );
+    let mut state = if dictionary.is_empty() {
+        BrotliState::new_strict(
+            StandardAlloc::default(),
+            StandardAlloc::default(),
+            ZeroedCodes,
+        )
+    } else {
+        let mut state = BrotliState::new_with_custom_dictionary(
+            StandardAlloc::default(),
+            StandardAlloc::default(),
+            ZeroedCodes,
+            dictionary.to_vec().into(),
+        );
+        // As new_strict: large-window streams are refused.
+        state.large_window = false;
+        state
+    };
     let mut out = Vec::new();
     let mut chunk = vec![0u8; chunk_len(data.len())];
     let (mut available_in, mut input_offset, mut total_out) = (data.len(), 0, 0);

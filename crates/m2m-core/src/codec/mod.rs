@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | `#TK\|<C\|O\|L>\|` | TokenNative: base64 varint BPE ids | encode + decode |
 //! | `#BR\|` | Brotli + base64 (stateless) | encode + decode |
+//! | `#BD\|<id>.<version>.<hash>\|` | Brotli with a trained dictionary + base64 (see [`trained`]) | encode + decode |
 //! | `#M2M[v3.0]\|DATA:` | Brotli + base64 (inside sessions) | encode + decode |
 //! | `#M2M[v2.0]\|DATA:` | zlib + base64, deprecated | decode only |
 //! | `#M2M\|1\|` | M2M v1 frame (see [`crate::frame`]) | encode + decode |
@@ -20,6 +21,9 @@ pub mod dictionary;
 mod recycle;
 #[cfg(test)]
 mod tests;
+pub mod trained;
+#[cfg(test)]
+mod trained_tests;
 
 pub use self::brotli::DEFAULT_QUALITY as DEFAULT_BROTLI_QUALITY;
 
@@ -36,6 +40,8 @@ pub mod prefix {
     pub const TOKEN: &str = "#T1|";
     /// Brotli, stateless form.
     pub const BROTLI: &str = "#BR|";
+    /// Brotli with a trained dictionary, followed by `<id>.<version>.<hash>|`.
+    pub const BROTLI_DICTIONARY: &str = "#BD|";
     /// Brotli inside a session's DATA message.
     pub const BROTLI_SESSION: &str = "#M2M[v3.0]|DATA:";
     /// zlib, the deprecated v2 framing (decoded, never emitted).
@@ -51,10 +57,11 @@ pub mod prefix {
     pub const VERSIONED: &str = "#M2M[";
 
     /// Every prefix a decoder recognises.
-    pub const ALL: [&str; 9] = [
+    pub const ALL: [&str; 10] = [
         TOKEN_NATIVE,
         TOKEN,
         BROTLI,
+        BROTLI_DICTIONARY,
         BROTLI_SESSION,
         ZLIB_LEGACY,
         DICTIONARY,
@@ -143,6 +150,8 @@ pub enum WireKind<'a> {
     Token,
     /// `#BR|`.
     Brotli,
+    /// `#BD|`.
+    BrotliDictionary,
     /// `#M2M[v3.0]|DATA:`.
     BrotliSession,
     /// `#M2M[v2.0]|DATA:`.
@@ -169,10 +178,11 @@ impl<'a> WireKind<'a> {
             }
             return WireKind::DictionaryLegacy;
         }
-        let table: [(&str, WireKind<'a>); 7] = [
+        let table: [(&str, WireKind<'a>); 8] = [
             (prefix::TOKEN_NATIVE, WireKind::TokenNative),
             (prefix::TOKEN, WireKind::Token),
             (prefix::BROTLI, WireKind::Brotli),
+            (prefix::BROTLI_DICTIONARY, WireKind::BrotliDictionary),
             (prefix::BROTLI_SESSION, WireKind::BrotliSession),
             (prefix::ZLIB_LEGACY, WireKind::ZlibLegacy),
             (prefix::VERSIONED, WireKind::VersionedUnknown),
@@ -359,6 +369,9 @@ pub fn decompress_with(wire: &str, require: frame::Require<'_>) -> Result<Decomp
                 Algorithm::Brotli,
             ))
         }
+        WireKind::BrotliDictionary => {
+            Ok(done(utf8(trained::decompress(wire)?)?, Algorithm::Brotli))
+        }
         WireKind::ZlibLegacy => {
             let b64 = &wire[prefix::ZLIB_LEGACY.len()..];
             let text = utf8(brotli::inflate_zlib(&base64::decode(b64)?)?)?;
@@ -400,6 +413,7 @@ pub fn kind_algorithm(kind: WireKind<'_>) -> Algorithm {
         WireKind::TokenNative => Algorithm::TokenNative,
         WireKind::Token => Algorithm::Token,
         WireKind::Brotli
+        | WireKind::BrotliDictionary
         | WireKind::BrotliSession
         | WireKind::ZlibLegacy
         | WireKind::VersionedUnknown => Algorithm::Brotli,
@@ -420,12 +434,13 @@ pub fn compress_frame(text: &str, seal: frame::Seal<'_>) -> Result<String> {
 /// The core's tables as JSON, for the TypeScript layer to read instead of
 /// repeating them: `{ prefixes: { NAME: prefix }, maxPrefixLen, encodings:
 /// [{ name, wire, byte }], algorithms: [name], frame: { aeadNonceBytes,
-/// aeadKeyBytes, hmacMinKeyBytes }, errorCodes: [code] }`.
+/// aeadKeyBytes, hmacMinKeyBytes }, errorCodes: [code], dictionaries: [id] }`.
 pub fn tables_json() -> String {
     let prefixes: serde_json::Map<String, serde_json::Value> = [
         ("TOKEN_NATIVE", prefix::TOKEN_NATIVE),
         ("TOKEN", prefix::TOKEN),
         ("BROTLI", prefix::BROTLI),
+        ("BROTLI_DICTIONARY", prefix::BROTLI_DICTIONARY),
         ("BROTLI_SESSION", prefix::BROTLI_SESSION),
         ("ZLIB_LEGACY", prefix::ZLIB_LEGACY),
         ("DICTIONARY", prefix::DICTIONARY),
@@ -457,6 +472,7 @@ pub fn tables_json() -> String {
             "hmacMinKeyBytes": frame::HMAC_MIN_KEY_LEN,
         },
         "errorCodes": Error::CODES,
+        "dictionaries": trained::SHIPPED,
     })
     .to_string()
 }

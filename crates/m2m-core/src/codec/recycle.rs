@@ -267,6 +267,7 @@ mod tests {
                 &data,
                 quality,
                 window_for(data.len()),
+                &[],
             )
             .unwrap();
             let upstream = compress_upstream(&data, quality);
