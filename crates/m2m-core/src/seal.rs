@@ -32,6 +32,21 @@ pub const MAX_SEQ: u64 = (1 << 53) - 1;
 
 const HMAC_DOMAIN: &[u8] = b"m2m-seal-v1";
 
+/// A sequence number as a JavaScript number carries it, checked to be a whole number in
+/// `0..=MAX_SEQ` (the range itself is checked by [`seal`] and [`open`]).
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a fraction, a negative number or one above [`MAX_SEQ`].
+pub fn seq_from_f64(seq: f64) -> Result<u64> {
+    if seq.fract() != 0.0 || !(0.0..=MAX_SEQ as f64).contains(&seq) {
+        return Err(Error::InvalidOption {
+            option: "seq",
+            detail: format!("sequence numbers are integers from 1 to {MAX_SEQ}, got {seq}"),
+        });
+    }
+    Ok(seq as u64)
+}
+
 /// How a session seals its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SealMode {

@@ -516,16 +516,7 @@ pub fn x25519_session_key(secret: &[u8], peer_public: &[u8]) -> Result<Buffer> {
 
 /// A session message number as the core takes it (JavaScript numbers carry integers up to 2^53 - 1).
 fn seq_of(seq: f64) -> Result<u64> {
-    if seq.fract() != 0.0 || !(0.0..=seal::MAX_SEQ as f64).contains(&seq) {
-        return Err(to_js(m2m_core::error::Error::InvalidOption {
-            option: "seq",
-            detail: format!(
-                "sequence numbers are integers from 1 to {}, got {seq}",
-                seal::MAX_SEQ
-            ),
-        }));
-    }
-    Ok(seq as u64)
+    seal::seq_from_f64(seq).map_err(to_js)
 }
 
 /// Seals a session message (`mode` hmac or aead) as number `seq`.
