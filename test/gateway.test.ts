@@ -77,7 +77,7 @@ describe.skipIf(!dir)('gateway: openai SDK → createM2MFetch → m2m gateway �
       port: 0,
       logLevel: false,
       rateLimit: { perClient: 1_000_000 },
-      gateway: { upstream: upstream.url, apiKey: 'sk-upstream-secret', timeoutMs: 1500 },
+      gateway: { upstream: upstream.url, apiKey: 'sk-upstream-secret', timeoutMs: 5000 },
     });
     client = new OpenAI({
       apiKey: 'sk-client',
@@ -172,6 +172,32 @@ describe.skipIf(!dir)('gateway: openai SDK → createM2MFetch → m2m gateway �
       expect(e.status).toBe(status);
       expect(e.headers?.get('retry-after')).toBe('7');
       expect(e.error).toEqual((JSON.parse(pair.response) as { error: unknown }).error);
+    }
+  });
+
+  it('/health reports whether the upstream is reachable, without waiting on it', async () => {
+    /** The upstream's state in /health once the background probe has answered. */
+    const settled = async (url: string) => {
+      for (let i = 0; i < 100; i++) {
+        const health = (await (await fetch(`${url}/health`)).json()) as {
+          status: string;
+          upstream?: { url: string; state: string };
+        };
+        if (health.upstream?.state !== 'unknown') return health;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('the upstream probe never finished');
+    };
+    const up = await settled(gateway.url);
+    expect(up.upstream).toMatchObject({ url: new URL(upstream.url).origin, state: 'up' });
+    expect(up.status).toBe('ok');
+    expect(JSON.stringify(up)).not.toContain('sk-upstream-secret');
+
+    const down = await startServer({ port: 0, logLevel: false, gateway: { upstream: 'http://127.0.0.1:9/v1' } });
+    try {
+      expect((await settled(down.url)).upstream).toMatchObject({ url: 'http://127.0.0.1:9', state: 'down' });
+    } finally {
+      await down.close();
     }
   });
 

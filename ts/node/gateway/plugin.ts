@@ -118,6 +118,43 @@ async function forwardText(
   return { status: res.status, text: await res.text() };
 }
 
+/** How long a probe of the upstream waits, and how old its answer may be before `/health` asks again. */
+const PROBE_TIMEOUT_MS = 2_000;
+const PROBE_EVERY_MS = 10_000;
+
+/**
+ * The upstream's reachability for `/health`: `up` when it answered a `GET …/models` with any
+ * HTTP status (401 included: it is there), `down` when the request failed or timed out, `unknown`
+ * before the first probe has finished. A probe runs in the background when `/health` is asked and
+ * the last one is older than 10 s, so `/health` never waits on the upstream.
+ */
+export function upstreamHealth(options: GatewayOptions): () => Record<string, unknown> {
+  const base = upstreamBase(options.upstream);
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const origin = new URL(base).origin;
+  let state: 'unknown' | 'up' | 'down' = 'unknown';
+  let checkedAt = 0;
+  let probing = false;
+  const probe = async () => {
+    probing = true;
+    try {
+      const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+      const res = await doFetch(`${base}/models`, { headers, signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      await res.body?.cancel();
+      state = 'up';
+    } catch {
+      state = 'down';
+    } finally {
+      checkedAt = Date.now();
+      probing = false;
+    }
+  };
+  return () => {
+    if (!probing && Date.now() - checkedAt >= PROBE_EVERY_MS) void probe();
+    return { url: origin, state, ...(checkedAt > 0 ? { checked_ms_ago: Date.now() - checkedAt } : {}) };
+  };
+}
+
 /**
  * What the gateway does with session DATA: the content is a request body
  * (JSON), sent to the upstream's `/chat/completions` (or `/embeddings` when it

@@ -29,7 +29,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 
 import { Redis, type RedisOptions } from 'ioredis';
 import { LIMITS } from '../../core/limits.js';
 import { ENCODINGS, M2MError } from '../../index.js';
-import { gatewayDataHandler, m2mGatewayPlugin } from '../gateway/plugin.js';
+import { gatewayDataHandler, m2mGatewayPlugin, upstreamHealth } from '../gateway/plugin.js';
 import type { SessionStore } from '../session/index.js';
 import { DEADLINE_CHECK_MS, type RunningServer, type ServerOptions } from './index.js';
 import { ClientLimiter } from './limits.js';
@@ -202,6 +202,7 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     done();
   });
 
+  const upstream = options.gateway ? upstreamHealth(options.gateway) : undefined;
   await app.register(m2mPlugin, {
     security: options.security,
     rateLimit: options.rateLimit,
@@ -211,7 +212,7 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     ...(store ? { store, storeName: 'redis' } : {}),
     ...(options.offloadBytes !== undefined ? { offloadBytes: options.offloadBytes } : {}),
     workBudgetMs: options.workBudgetMs ?? timeoutMs,
-    health: () => ({ rate_limit: limiter.mode }),
+    health: () => ({ rate_limit: limiter.mode, ...(upstream ? { upstream: upstream() } : {}) }),
     onData: options.onData ?? (options.gateway ? gatewayDataHandler(options.gateway) : undefined),
     ...(options.sessionSecurity === undefined ? {} : { sessionSecurity: options.sessionSecurity }),
   });
