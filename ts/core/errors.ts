@@ -175,6 +175,11 @@ export const ERROR_CODES = {
   },
   INVALID_REQUEST: { status: 400, scope: 'server', summary: 'an HTTP request body that does not fit the endpoint' },
   NOT_FOUND: { status: 404, scope: 'server', summary: 'no such route' },
+  FRAME_KEY_UNAVAILABLE: {
+    status: 422,
+    scope: 'server',
+    summary: 'a request protects or opens an HMAC/AEAD M2M frame but the server has no frame key configured',
+  },
   REQUEST_TIMEOUT: { status: 408, scope: 'server', summary: 'the request was not received within the deadline' },
   HEADERS_TOO_LARGE: { status: 431, scope: 'server', summary: 'the request headers exceed the size limit' },
   STORE_UNAVAILABLE: {

@@ -22,7 +22,7 @@ import {
 import { COMMANDS, type Command, commandHelp, configHelp, globalHelp } from './cli/help.js';
 import { Output } from './cli/input.js';
 import { closest } from './cli/suggest.js';
-import { CONFIG_FLAGS, type Config, loadConfig } from './config.js';
+import { CONFIG_FLAGS, type Config, loadConfig, readServerKeys } from './config.js';
 import type { GatewayOptions } from './gateway/plugin.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -77,6 +77,13 @@ const OPTIONS: Record<Command, Record<string, OptionSpec>> = {
     ...COMMON,
     ...SECURITY,
     ...settingFlags('port', 'host', 'listen', 'workers', 'timeout', 'body-limit', 'redis-url', 'log-level', 'log-json'),
+    ...settingFlags(
+      'frame-key-file',
+      'frame-key-env',
+      'session-key-file',
+      'session-key-env',
+      'require-session-security',
+    ),
   },
   gateway: {} as Record<string, OptionSpec>,
 };
@@ -180,6 +187,8 @@ async function runServer(config: Config, json: boolean, gateway?: GatewayOptions
   const name = gateway ? 'gateway' : 'server';
   const cluster = await import('./cli/cluster.js');
   const { workers } = config.server;
+  // Read before anything starts, so a missing key file fails the command (naming the file, never the key).
+  const keys = readServerKeys(config.server);
   // With JSON logs the announcement is a JSON line too: one stream, one format.
   const announce = (url: string, n: number) =>
     write(
@@ -194,21 +203,23 @@ async function runServer(config: Config, json: boolean, gateway?: GatewayOptions
     });
   }
   const { startServer } = await import('./server/index.js');
-  const server = await startServer({ ...config.server, ...(gateway ? { gateway } : {}) }).catch(
-    (err: NodeJS.ErrnoException) => {
-      if (err instanceof M2MError) throw err;
-      const where = `${config.server.host}:${config.server.port}`;
-      const why =
-        err.code === 'EADDRINUSE'
-          ? 'the address is in use; stop the other server or choose another --port'
-          : err.code === 'EACCES'
-            ? 'permission denied; ports below 1024 need privileges, choose another --port'
-            : err.code === 'EADDRNOTAVAIL'
-              ? 'the address is not available on this machine; check --host'
-              : err.message;
-      throw new M2MError('SERVER_START_FAILED', `cannot listen on ${where}: ${why}`, { cause: err });
-    },
-  );
+  const server = await startServer({
+    ...config.server,
+    ...keys,
+    ...(gateway ? { gateway } : {}),
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err instanceof M2MError) throw err;
+    const where = `${config.server.host}:${config.server.port}`;
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'the address is in use; stop the other server or choose another --port'
+        : err.code === 'EACCES'
+          ? 'permission denied; ports below 1024 need privileges, choose another --port'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'the address is not available on this machine; check --host'
+            : err.message;
+    throw new M2MError('SERVER_START_FAILED', `cannot listen on ${where}: ${why}`, { cause: err });
+  });
   if (cluster.isWorker()) cluster.notifyListening(server.url);
   else announce(server.url, 1);
   await new Promise<void>((resolve, reject) => {

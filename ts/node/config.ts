@@ -40,7 +40,9 @@ import {
   securityField,
 } from '../security/index.js';
 import { didYouMean } from './cli/suggest.js';
+import { type KeySource, readKeyMaterial } from './keys.js';
 import { requirePeer } from './peers.js';
+import type { ServerOptions } from './server/index.js';
 
 export { parseDuration, parseSize, type SettingSpec } from '../core/settings.js';
 export type { SecurityConfig } from '../security/index.js';
@@ -91,6 +93,20 @@ export interface ServerConfig {
   security: SecurityConfig;
   /** The `[compression]` defaults for requests that do not choose (same object as `Config.compression`). */
   compression: CompressionConfig;
+  /** Where the server's frame key is (`server.frame_key_file` / `server.frame_key_env`); read by {@link readServerKeys}. */
+  frameKeySource?: KeySource;
+  /** The `[session]` section: a pre-shared org master key (where it is, never the key) and whether keyed sessions are required. */
+  session: SessionConfig;
+}
+
+/** The `[session]` section. */
+export interface SessionConfig {
+  /** Where the org master key is; undefined: no pre-shared key. */
+  preSharedKeySource?: KeySource;
+  org?: string;
+  agent: string;
+  /** Refuse sessions that offer no security. */
+  require: boolean;
 }
 
 export interface CompressionConfig {
@@ -167,6 +183,8 @@ export interface LoadConfigOptions {
 const sizeHelp = 'bytes: an integer or a string like "512KiB", "16MiB", "10MB"';
 const secondsHelp = 'seconds: a number or a string like "500ms", "30s", "5m"';
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const AGENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const secs = (min: number, max: number) => z.number().gt(min).max(max);
 
@@ -308,6 +326,74 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     `at least 1, ${sizeHelp}`,
     'payload bytes per second per session (spec §7.6.2)',
     ['M2M_RATE_LIMIT_BYTES_PER_SECOND'],
+  ),
+  setting(
+    'server.frame_key_file',
+    'string',
+    z.string().min(1),
+    undefined,
+    'a file path',
+    'file holding the hex frame key the server protects (/v1/compress protect) and opens (/v1/decompress) M2M frames with',
+    ['M2M_FRAME_KEY_FILE'],
+    'frame-key-file',
+  ),
+  setting(
+    'server.frame_key_env',
+    'string',
+    z.string().regex(ENV_NAME),
+    undefined,
+    'an environment variable name',
+    'the environment variable holding the hex frame key (instead of server.frame_key_file)',
+    ['M2M_FRAME_KEY_ENV'],
+    'frame-key-env',
+  ),
+  setting(
+    'session.pre_shared_key_file',
+    'string',
+    z.string().min(1),
+    undefined,
+    'a file path',
+    'file holding the hex org master key (32 bytes or more) of pre-shared session keys; needs session.org',
+    ['M2M_SESSION_KEY_FILE'],
+    'session-key-file',
+  ),
+  setting(
+    'session.pre_shared_key_env',
+    'string',
+    z.string().regex(ENV_NAME),
+    undefined,
+    'an environment variable name',
+    'the environment variable holding the hex org master key (instead of session.pre_shared_key_file)',
+    ['M2M_SESSION_KEY_ENV'],
+    'session-key-env',
+  ),
+  setting(
+    'session.org',
+    'string',
+    z.string().regex(AGENT_ID),
+    undefined,
+    '1 to 128 of A-Z a-z 0-9 _ -',
+    'the org id of the pre-shared master key',
+    ['M2M_SESSION_ORG'],
+  ),
+  setting(
+    'session.agent',
+    'string',
+    z.string().regex(AGENT_ID),
+    'm2m-server',
+    '1 to 128 of A-Z a-z 0-9 _ -',
+    "the server's agent id under the pre-shared master key",
+    ['M2M_SESSION_AGENT'],
+  ),
+  setting(
+    'session.require',
+    'bool',
+    z.boolean(),
+    false,
+    'true or false',
+    'refuse sessions that do not offer session security (always true with a pre-shared key)',
+    ['M2M_SESSION_REQUIRE'],
+    'require-session-security',
   ),
   setting(
     'gateway.upstream',
@@ -468,6 +554,7 @@ const SECURITY_KEYS = SECURITY_SETTINGS.map((s) => s.key.slice('security.'.lengt
 const TABLES: Record<string, string[]> = {
   server: [],
   'server.rate_limit': [],
+  session: [],
   gateway: [],
   security: SECURITY_KEYS,
   compression: [],
@@ -479,7 +566,7 @@ for (const s of CONFIG_SETTINGS) {
   TABLES[table]?.push(name, ...(s.aliases ?? []));
 }
 const SUBTABLES: Record<string, string[]> = {
-  '': ['server', 'gateway', 'security', 'compression', 'logging'],
+  '': ['server', 'session', 'gateway', 'security', 'compression', 'logging'],
   server: ['rate_limit'],
 };
 
@@ -718,6 +805,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     issues.push(err.message.replace(/\[security\] /g, 'security.'));
   }
 
+  const keySource = (file: string, env: string): KeySource | undefined => {
+    const f = out[file] as string | undefined;
+    const e = out[env] as string | undefined;
+    if (f !== undefined && e !== undefined) {
+      issues.push(`${file} and ${env} are both set: give the key's file or its environment variable, not both`);
+      return undefined;
+    }
+    return f !== undefined ? { file: f } : e !== undefined ? { env: e } : undefined;
+  };
+  const frameKeySource = keySource('server.frame_key_file', 'server.frame_key_env');
+  const preSharedKeySource = keySource('session.pre_shared_key_file', 'session.pre_shared_key_env');
+  if (preSharedKeySource !== undefined && out['session.org'] === undefined) {
+    issues.push('a pre-shared session key (session.pre_shared_key_file / _env) needs session.org');
+  }
+
   if (issues.length > 0) {
     const list = issues.length === 1 ? issues[0] : `\n  - ${issues.join('\n  - ')}`;
     throw new M2MError('INVALID_CONFIG', `invalid configuration: ${list}`);
@@ -767,6 +869,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logJson: logging.json,
     security,
     compression,
+    ...(frameKeySource ? { frameKeySource } : {}),
+    session: {
+      ...(preSharedKeySource ? { preSharedKeySource } : {}),
+      ...(out['session.org'] !== undefined ? { org: get<string>('session.org') } : {}),
+      agent: get('session.agent'),
+      require: get('session.require'),
+    },
   };
   const upstream = get<string | undefined>('gateway.upstream');
   const gateway: GatewayConfig = {
@@ -783,6 +892,24 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logging,
     meta: { ...(configFile ? { configFile } : {}), origins, warnings },
   };
+}
+
+/**
+ * The server's keys, read from where `server` says they are (a file or an
+ * environment variable, as hex): the frame key and the pre-shared session
+ * policy, as `startServer` takes them. Errors name the file or variable,
+ * never the key.
+ *
+ * @throws M2MError `INVALID_KEY` for a missing file or variable or text that is not hex.
+ */
+export function readServerKeys(server: ServerConfig): Pick<ServerOptions, 'frameKey' | 'sessionSecurity'> {
+  const out: Pick<ServerOptions, 'frameKey' | 'sessionSecurity'> = {};
+  if (server.frameKeySource) out.frameKey = readKeyMaterial(server.frameKeySource);
+  const { preSharedKeySource, org, agent, require } = server.session;
+  if (preSharedKeySource && org !== undefined) {
+    out.sessionSecurity = { require: true, preShared: { master: readKeyMaterial(preSharedKeySource), org, agent } };
+  } else if (require) out.sessionSecurity = { require: true };
+  return out;
 }
 
 function stripUndefined(flags: ConfigFlags): ConfigFlags {

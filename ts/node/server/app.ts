@@ -215,6 +215,7 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     health: () => ({ rate_limit: limiter.mode, ...(upstream ? { upstream: upstream() } : {}) }),
     onData: options.onData ?? (options.gateway ? gatewayDataHandler(options.gateway) : undefined),
     ...(options.sessionSecurity === undefined ? {} : { sessionSecurity: options.sessionSecurity }),
+    ...(options.frameKey === undefined ? {} : { frameKey: options.frameKey }),
   });
   if (options.gateway) {
     await app.register(m2mGatewayPlugin, { security: options.security, ...options.gateway });

@@ -65,6 +65,13 @@ export interface ServerOptions {
    * nothing (the content is decoded, checked and dropped), or with `gateway` the upstream's answer.
    */
   onData?: DataHandler;
+  /**
+   * The key the stateless routes protect (`/v1/compress` with `protect: "hmac"|"aead"`) and open
+   * (`/v1/decompress`) M2M frames with: 16 bytes or more for HMAC, 32 for AEAD. Read it with
+   * `readKeyMaterial` (a file or an environment variable), never from a flag. Without it, protected
+   * frames are refused with `FRAME_KEY_UNAVAILABLE`.
+   */
+  frameKey?: Uint8Array;
   /** Session security (keys in HELLO/ACCEPT, sealed DATA, pre-shared org keys); see `SessionManagerOptions.sessionSecurity`. */
   sessionSecurity?: M2MPluginOptions['sessionSecurity'];
   /** Also serve the OpenAI-compatible gateway (`/v1/*` forwarded to `gateway.upstream`); see m2m-protocol/gateway. */

@@ -79,6 +79,8 @@ export interface M2MPluginOptions {
   onData?: DataHandler;
   /** Session security (keys in HELLO/ACCEPT, sealed DATA); see `SessionManagerOptions.sessionSecurity`. */
   sessionSecurity?: SessionSecurityPolicy | false;
+  /** The frame key of the stateless routes; see `ServerOptions.frameKey`. */
+  frameKey?: Uint8Array;
 }
 
 declare module 'fastify' {
@@ -177,7 +179,12 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
     ...(options.sessionSecurity === undefined ? {} : { sessionSecurity: options.sessionSecurity }),
   });
 
-  const settings: WorkSettings = { securityMode, threshold, compression: { ...options.compression } };
+  const settings: WorkSettings = {
+    securityMode,
+    threshold,
+    compression: { ...options.compression },
+    ...(options.frameKey === undefined ? {} : { frameKey: options.frameKey }),
+  };
   const offloadBytes = options.offloadBytes ?? 16 * 1024;
   // The threads run the plugin's routes with the plugin's settings, so the plugin owns them.
   const pool =

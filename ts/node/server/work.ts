@@ -6,7 +6,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
+import type { FrameSecurity, SecurityMode } from '../../codec/frame.js';
 import { httpStatusFor } from '../../core/errors.js';
+import { wirePrefix } from '../../core/tables.js';
 import { compress, decompressDetailed, inspect, M2MError } from '../../index.js';
 import { type ScanMode, type ScanResult, scan, scanMessages } from '../../security/index.js';
 
@@ -27,6 +29,8 @@ export interface WorkSettings {
     /** `reference`: only output the reference implementation decodes. */
     profile?: 'default' | 'reference';
   };
+  /** The key of protected M2M frames (`protect` in /v1/compress, /v1/decompress); never logged or sent. */
+  frameKey?: Uint8Array;
 }
 
 /** A route's answer: status, body, and what the request log line shows. */
@@ -50,10 +54,11 @@ const compressBody = z
     brotli_quality: z.number().int().min(0).max(11).optional(),
     count_tokens: z.boolean().optional(),
     profile: z.enum(['default', 'reference']).optional(),
+    protect: z.enum(['hmac', 'aead']).optional(),
   })
   .strict();
-const decompressBody = z.object({ wire: z.string() }).strict();
-const inspectBody = decompressBody;
+const decompressBody = z.object({ wire: z.string(), require: z.enum(['none', 'hmac', 'aead']).optional() }).strict();
+const inspectBody = z.object({ wire: z.string() }).strict();
 /** `/v1/scan`: one of `content` (text or a JSON payload), `messages` (a chat's messages) or `request` (a whole chat request). */
 const scanBody = z
   .object({
@@ -141,6 +146,35 @@ function guard(content: string, { securityMode, threshold }: WorkSettings): Scan
   return result;
 }
 
+/** The server's frame security for `mode`: its configured key, or `FRAME_KEY_UNAVAILABLE`. */
+function frameSecurity(mode: SecurityMode, settings: WorkSettings, what: string): FrameSecurity {
+  if (mode === 'none') return { mode };
+  if (settings.frameKey === undefined) {
+    throw new M2MError(
+      'FRAME_KEY_UNAVAILABLE',
+      `${what} an ${mode} M2M frame needs the server's frame key, and none is configured (server.frame_key_file or server.frame_key_env)`,
+    );
+  }
+  return { mode, key: settings.frameKey };
+}
+
+/**
+ * What a decompress request is checked against: the mode it requires, else the
+ * mode a protected frame declares (so it is verified with the server's key,
+ * never returned unchecked), else none.
+ */
+function decompressSecurity(wire: string, required: SecurityMode | undefined, settings: WorkSettings) {
+  if (required !== undefined) return frameSecurity(required, settings, 'requiring');
+  if (!wire.startsWith(wirePrefix('FRAME_V1'))) return undefined;
+  let declared: SecurityMode;
+  try {
+    declared = inspect(wire).security;
+  } catch {
+    return undefined; // a broken frame: decompress reports it
+  }
+  return declared === 'none' ? undefined : frameSecurity(declared, settings, 'opening');
+}
+
 function compressRoute(raw: unknown, settings: WorkSettings, auto: boolean): WorkResult {
   const body = parseBody(compressBody, raw);
   const security = guard(body.content, settings);
@@ -154,6 +188,7 @@ function compressRoute(raw: unknown, settings: WorkSettings, auto: boolean): Wor
     brotliThreshold: defaults.brotliThreshold,
     countTokens: body.count_tokens,
     profile: body.profile ?? defaults.profile,
+    ...(body.protect ? { security: frameSecurity(body.protect, settings, 'protecting') } : {}),
   });
   return {
     status: 200,
@@ -170,9 +205,10 @@ function compressRoute(raw: unknown, settings: WorkSettings, auto: boolean): Wor
 }
 
 function decompressRoute(raw: unknown, settings: WorkSettings): WorkResult {
-  const { wire } = parseBody(decompressBody, raw);
+  const { wire, require } = parseBody(decompressBody, raw);
   const warnings: string[] = [];
-  const r = decompressDetailed(wire, { onWarning: (w) => warnings.push(w) });
+  const security = decompressSecurity(wire, require, settings);
+  const r = decompressDetailed(wire, { onWarning: (w) => warnings.push(w), ...(security ? { security } : {}) });
   guard(r.text, settings);
   return {
     status: 200,
