@@ -279,6 +279,13 @@ Options:
   --timeout <seconds>    request timeout [default: 30]
   --body-limit <bytes>   largest request body, e.g. 16MiB [default: 16MiB]
   --redis-url <url>      share sessions and rate limits through Redis
+  --frame-key-file <path>  hex key of protected M2M frames (/v1/compress
+                         protect, /v1/decompress require)
+  --frame-key-env <NAME>   the environment variable holding that key
+  --session-key-file <path>  hex org master key of pre-shared session keys
+                         (with session.org / M2M_SESSION_ORG)
+  --session-key-env <NAME>   the environment variable holding that key
+  --require-session-security  refuse sessions that offer no keys
   --log-level <level>    trace, debug, info, warn, error [default: info]
   --log-json             JSON log lines
   --mode <mode>          security scanning: disabled, monitor, blocking
