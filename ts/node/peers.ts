@@ -18,6 +18,7 @@ export const OPTIONAL_PEERS = {
   ws: 'the WebSocket transport (server, and the client on Node 20)',
   'smol-toml': 'reading a TOML config file',
   'cli-progress': "the CLI's progress bar",
+  'prom-client': "the server's /metrics endpoint",
 } as const;
 
 export type OptionalPeer = keyof typeof OPTIONAL_PEERS;

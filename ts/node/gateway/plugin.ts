@@ -37,6 +37,8 @@ import {
   M2M_ORIGINAL_TYPE_HEADER,
 } from '../../index.js';
 import { type ScanMode, scan } from '../../security/index.js';
+import { tagRequest } from '../server/stats.js';
+import { verdictOf } from '../server/work.js';
 import type { DataHandler } from '../session/index.js';
 
 /** Options of {@link m2mGatewayPlugin}. */
@@ -220,6 +222,7 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
       if (body !== undefined && body.length > 0 && mode !== 'disabled') {
         const text = typeof body === 'string' ? body : body.toString('utf8');
         const result = scan(text, { mode, threshold });
+        tagRequest(req, { verdict: verdictOf(result) });
         if (result.threats.length > 0) {
           req.log.warn({ threats: result.threats.map((t) => t.type), blocked: result.blocked }, 'scanner findings');
         }

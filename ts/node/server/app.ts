@@ -5,7 +5,7 @@
  * (log.ts), `/metrics`, deadlines that hold, and the playground page.
  *
  *   GET  /health                 liveness, and the session store's state (never rate limited)
- *   GET  /metrics                counters in Prometheus text format (never rate limited)
+ *   GET  /metrics                Prometheus metrics via prom-client (never rate limited; see metrics.ts)
  *   GET  /status                 version, backend, sessions, memory
  *   POST /v1/compress            { content, algorithm?, encoding?, ... } → wire
  *   POST /v1/compress/auto       { content, optimize?, encoding? } → wire
@@ -34,7 +34,8 @@ import type { SessionStore } from '../session/index.js';
 import { DEADLINE_CHECK_MS, type RunningServer, type ServerOptions } from './index.js';
 import { ClientLimiter } from './limits.js';
 import { loggerOptions } from './log.js';
-import { m2mErrorHandler, m2mPlugin, requestAlgorithm, sendError } from './plugin.js';
+import { ServerMetrics } from './metrics.js';
+import { m2mErrorHandler, m2mPlugin, requestStats, sendError } from './plugin.js';
 import { RedisSessionStore } from './redis-store.js';
 import { errorBody } from './work.js';
 
@@ -140,9 +141,23 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     redis,
     onModeChange: (mode) => app.log.warn({ rate_limit: mode }, 'rate limit counts moved'),
   });
-  const counts = { requests: new Map<number, number>(), rateLimited: 0 };
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  // Without prom-client (an optional peer) the server still runs; /metrics answers MISSING_DEPENDENCY.
+  let metrics: ServerMetrics | undefined;
+  let metricsError: M2MError | undefined;
+  try {
+    metrics = new ServerMetrics({
+      storeUp: () => redis === undefined || (storeUp && redis.status === 'ready'),
+      connections: () => app.m2m.manager.connectionCount,
+      loopDelay,
+      poolLoad: () => app.m2m.pool?.load ?? { running: 0, queued: 0 },
+      sessions: async () => (await app.m2m.manager.listSessions()).length,
+    });
+  } catch (err) {
+    if (!(err instanceof M2MError)) throw err;
+    metricsError = err;
+  }
 
   app.setErrorHandler(m2mErrorHandler);
   app.setNotFoundHandler((req, reply) =>
@@ -150,7 +165,7 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
   );
 
   const tooMany = (reply: FastifyReply) => {
-    counts.rateLimited++;
+    metrics?.rateLimited();
     const retry = limiter.retryAfterSeconds();
     reply
       .code(429)
@@ -180,12 +195,23 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
 
   app.addHook('onResponse', (req, reply, done) => {
     const status = reply.statusCode;
-    counts.requests.set(status, (counts.requests.get(status) ?? 0) + 1);
-    const algorithm = requestAlgorithm(req);
+    const stats = requestStats(req);
+    const algorithm = stats.algorithm;
     // One line per request; never bodies, keys or session ids (the route pattern, not the URL;
     // the path too where the route is a wildcard, such as the gateway's pass-through, which no
     // session route is).
     const route = req.routeOptions.url ?? 'unmatched';
+    const bytesIn = Number(req.headers['content-length'] ?? 0);
+    const bytesOut = Number(reply.getHeader('content-length') ?? 0);
+    metrics?.request({
+      method: req.method,
+      route,
+      status,
+      seconds: reply.elapsedTime / 1000,
+      bytesIn: Number.isFinite(bytesIn) ? bytesIn : 0,
+      bytesOut: Number.isFinite(bytesOut) ? bytesOut : 0,
+      stats,
+    });
     req.log.info(
       {
         method: req.method,
@@ -193,8 +219,8 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
         ...(route.endsWith('*') ? { path: req.url.split('?')[0] } : {}),
         status,
         ms: Math.round(reply.elapsedTime * 100) / 100,
-        bytes_in: Number(req.headers['content-length'] ?? 0),
-        bytes_out: Number(reply.getHeader('content-length') ?? 0),
+        bytes_in: bytesIn,
+        bytes_out: bytesOut,
         ...(algorithm ? { algorithm } : {}),
       },
       'request',
@@ -216,30 +242,15 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     onData: options.onData ?? (options.gateway ? gatewayDataHandler(options.gateway) : undefined),
     ...(options.sessionSecurity === undefined ? {} : { sessionSecurity: options.sessionSecurity }),
     ...(options.frameKey === undefined ? {} : { frameKey: options.frameKey }),
+    onVerdict: (verdict) => metrics?.verdict(verdict, 'session'),
   });
   if (options.gateway) {
     await app.register(m2mGatewayPlugin, { security: options.security, ...options.gateway });
   }
 
   app.get('/metrics', async (_req, reply) => {
-    const load = app.m2m.pool?.load ?? { running: 0, queued: 0 };
-    const lines = [
-      '# TYPE m2m_requests_total counter',
-      ...[...counts.requests].map(([status, n]) => `m2m_requests_total{status="${status}"} ${n}`),
-      '# TYPE m2m_rate_limited_total counter',
-      `m2m_rate_limited_total ${counts.rateLimited}`,
-      '# TYPE m2m_store_up gauge',
-      `m2m_store_up ${redis === undefined || (storeUp && redis.status === 'ready') ? 1 : 0}`,
-      '# TYPE m2m_websocket_connections gauge',
-      `m2m_websocket_connections ${app.m2m.manager.connectionCount}`,
-      '# TYPE m2m_event_loop_delay_ms gauge',
-      `m2m_event_loop_delay_ms{quantile="0.99"} ${(loopDelay.percentile(99) / 1e6).toFixed(1)}`,
-      `m2m_event_loop_delay_ms{quantile="1"} ${(loopDelay.max / 1e6).toFixed(1)}`,
-      '# TYPE m2m_work_pool_jobs gauge',
-      `m2m_work_pool_jobs{state="running"} ${load.running}`,
-      `m2m_work_pool_jobs{state="queued"} ${load.queued}`,
-    ];
-    return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`);
+    if (metrics === undefined) return sendError(reply, metricsError as M2MError);
+    return reply.type(metrics.contentType).send(await metrics.text());
   });
 
   const playground = options.playgroundDir ?? fileURLToPath(new URL('../../../build/playground/', import.meta.url));

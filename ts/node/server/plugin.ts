@@ -35,8 +35,11 @@ import {
   type SessionStore,
 } from '../session/index.js';
 import { WorkPool } from './pool.js';
+import { type RequestStats, requestAlgorithm, requestStats, tagRequest } from './stats.js';
 import { WindowCounter } from './window.js';
-import { errorBody, parseJsonBytes, type Route, runRoute, type WorkSettings } from './work.js';
+import { errorBody, parseJsonBytes, type Route, runRoute, type Verdict, verdictOf, type WorkSettings } from './work.js';
+
+export { type RequestStats, requestAlgorithm, requestStats };
 
 const fp = requirePeer<typeof fastifyPlugin>('fastify-plugin', 'the m2m fastify plugin');
 
@@ -81,6 +84,8 @@ export interface M2MPluginOptions {
   sessionSecurity?: SessionSecurityPolicy | false;
   /** The frame key of the stateless routes; see `ServerOptions.frameKey`. */
   frameKey?: Uint8Array;
+  /** Called with the scanner's verdict on each session DATA it scans (the server's `/metrics` counts them). */
+  onVerdict?: (verdict: Verdict) => void;
 }
 
 declare module 'fastify' {
@@ -99,13 +104,14 @@ class LargeBody {
   constructor(readonly bytes: Uint8Array) {}
 }
 
-/** The algorithm a request used, for its log line. */
-const ALGORITHM = Symbol('m2m.algorithm');
-type Tagged = FastifyRequest & { [ALGORITHM]?: string };
-
-/** The algorithm an m2m route used for `req` (compress and decompress), for the request's log line. */
-export function requestAlgorithm(req: FastifyRequest): string | undefined {
-  return (req as Tagged)[ALGORITHM];
+/** The stats fields of a route's answer. */
+function statsOf(r: RequestStats): RequestStats {
+  const out: RequestStats = {};
+  if (r.algorithm !== undefined) out.algorithm = r.algorithm;
+  if (r.verdict !== undefined) out.verdict = r.verdict;
+  if (r.contentBytes !== undefined) out.contentBytes = r.contentBytes;
+  if (r.wireBytes !== undefined) out.wireBytes = r.wireBytes;
+  return out;
 }
 
 /** The spec's error body, with the status its code maps to. */
@@ -170,6 +176,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
         ? undefined
         : (content) => {
             const r = scan(content, { mode: securityMode, threshold });
+            options.onVerdict?.(verdictOf(r));
             return { safe: r.safe, blocked: r.blocked, threats: r.threats.map((t) => ({ ...t })) };
           },
     securityBlocking: securityMode === 'blocking',
@@ -212,13 +219,13 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
         if (req.body instanceof LargeBody && pool !== undefined) {
           const r = await pool.run({ route, body: req.body.bytes });
           for (const w of r.warnings ?? []) req.log.warn(w);
-          if (r.algorithm) (req as Tagged)[ALGORITHM] = r.algorithm;
+          tagRequest(req, statsOf(r));
           return reply.code(r.status).type('application/json; charset=utf-8').send(r.json);
         }
         const r = runRoute(route, req.body, settings);
         for (const w of r.warnings ?? []) req.log.warn(w);
         if (r.cause !== undefined) req.log.error({ err: r.cause }, 'request failed');
-        if (r.algorithm) (req as Tagged)[ALGORITHM] = r.algorithm;
+        tagRequest(req, statsOf(r));
         return reply.code(r.status).send(r.body);
       };
 

@@ -15,5 +15,8 @@ parentPort?.on('message', (job: Job) => {
   const out: JobResult = { status: result.status, json: JSON.stringify(result.body) };
   if (result.algorithm !== undefined) out.algorithm = result.algorithm;
   if (result.warnings !== undefined) out.warnings = result.warnings;
+  if (result.verdict !== undefined) out.verdict = result.verdict;
+  if (result.contentBytes !== undefined) out.contentBytes = result.contentBytes;
+  if (result.wireBytes !== undefined) out.wireBytes = result.wireBytes;
   parentPort?.postMessage(out);
 });

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { M2MError } from '../../core/errors.js';
-import { errorResult, type Route, type WorkSettings } from './work.js';
+import { errorResult, type Route, type WorkSettings, type WorkStats } from './work.js';
 
 /** A job: a route and its raw body bytes. */
 export interface Job {
@@ -18,7 +18,7 @@ export interface Job {
 }
 
 /** What a pool thread answers: the status, the reply already serialised, and what the log line shows. */
-export interface JobResult {
+export interface JobResult extends WorkStats {
   status: number;
   json: string;
   algorithm?: string;

@@ -33,8 +33,25 @@ export interface WorkSettings {
   frameKey?: Uint8Array;
 }
 
-/** A route's answer: status, body, and what the request log line shows. */
-export interface WorkResult {
+/** What the scanner decided about a request's content (for `/metrics`). */
+export type Verdict = 'safe' | 'flagged' | 'blocked';
+
+/** The verdict of a scan result: blocked, else flagged when it found threats, else safe. */
+export function verdictOf(result: { safe: boolean; blocked: boolean }): Verdict {
+  return result.blocked ? 'blocked' : result.safe ? 'safe' : 'flagged';
+}
+
+/** What `/metrics` counts of one request: the scanner's verdict and the sizes either side of the codec. */
+export interface WorkStats {
+  verdict?: Verdict;
+  /** UTF-8 bytes of the content (compress's input, decompress's output). */
+  contentBytes?: number;
+  /** Bytes of the wire form (compress's output, decompress's input). */
+  wireBytes?: number;
+}
+
+/** A route's answer: status, body, and what the request log line and `/metrics` show. */
+export interface WorkResult extends WorkStats {
   status: number;
   body: unknown;
   algorithm?: string;
@@ -134,7 +151,8 @@ export function runRoute(route: Route, body: unknown, settings: WorkSettings): W
           ? scanRoute(body, settings)
           : compressRoute(body, settings, route === 'compress/auto');
   } catch (err) {
-    return errorResult(err);
+    const r = errorResult(err);
+    return err instanceof M2MError && err.code === 'SECURITY_VIOLATION' ? { ...r, verdict: 'blocked' } : r;
   }
 }
 
@@ -193,6 +211,9 @@ function compressRoute(raw: unknown, settings: WorkSettings, auto: boolean): Wor
   return {
     status: 200,
     algorithm: r.algorithm,
+    contentBytes: r.originalBytes,
+    wireBytes: r.wireBytes,
+    ...(security ? { verdict: verdictOf(security) } : {}),
     body: {
       wire: r.wire,
       algorithm: r.algorithm,
@@ -209,10 +230,13 @@ function decompressRoute(raw: unknown, settings: WorkSettings): WorkResult {
   const warnings: string[] = [];
   const security = decompressSecurity(wire, require, settings);
   const r = decompressDetailed(wire, { onWarning: (w) => warnings.push(w), ...(security ? { security } : {}) });
-  guard(r.text, settings);
+  const scanned = guard(r.text, settings);
   return {
     status: 200,
     algorithm: r.algorithm,
+    contentBytes: Buffer.byteLength(r.text),
+    wireBytes: Buffer.byteLength(wire),
+    ...(scanned ? { verdict: verdictOf(scanned) } : {}),
     body: { content: r.text, algorithm: r.algorithm, ...(r.deprecated ? { deprecated: r.deprecated } : {}) },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
@@ -229,5 +253,5 @@ function scanRoute(raw: unknown, settings: WorkSettings): WorkResult {
           json: body.request !== undefined ? true : 'auto',
         });
   if (result.blocked) throw blocked(result, true);
-  return { status: 200, body: result };
+  return { status: 200, verdict: verdictOf(result), body: result };
 }
