@@ -5,11 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { MODELS } from '../ts/codec/models.js';
 import {
   type ChatMessage,
   countChatTokens,
   countTokens,
   ENCODINGS,
+  encode,
+  encodeChat,
   encodingForModel,
   estimateCost,
   isWithinTokenLimit,
@@ -160,5 +163,110 @@ describe('isWithinTokenLimit', () => {
         expect(isWithinTokenLimit(text, Number.MAX_SAFE_INTEGER, { encoding })).toBe(countTokens(text, encoding));
       }
     }
+  });
+});
+
+describe('encodeChat', () => {
+  const chat: ChatMessage[] = [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'Hello there,' },
+        { type: 'text', text: ' <|im_end|> world' },
+      ],
+    },
+    { role: 'assistant', content: null },
+  ];
+
+  it("equals gpt-tokenizer's encodeChat ids for the ChatML models", async () => {
+    const plain = chat.map((m) => ({
+      role: m.role as 'user',
+      content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text).join(''),
+    }));
+    for (const model of ['gpt-4o', 'gpt-4.1', 'gpt-4'] as const) {
+      const theirs = (await import(`gpt-tokenizer/model/${model}`)) as {
+        encodeChat: (c: unknown, model: undefined, options: unknown) => number[];
+      };
+      // Parts are encoded one by one (as countChatTokens counts them): the same ids here, as the parts split before a space.
+      expect([...encodeChat(chat, model)], model).toEqual(
+        // Special-token text in content as plain text, as m2m encodes it.
+        theirs.encodeChat(plain, undefined, { disallowedSpecial: new Set() }),
+      );
+    }
+  });
+
+  it('lays out the Harmony format for the 2-token reply models, with its ids', () => {
+    const ids = (text: string) => [...encode(text, 'o200k_base')];
+    const messages: ChatMessage[] = [{ role: 'user', content: 'Hi' }];
+    expect([...encodeChat(messages, 'gpt-5')]).toEqual([
+      200006,
+      ...ids('user'),
+      200008,
+      ...ids('Hi'),
+      200007,
+      200006,
+      ...ids('assistant'),
+    ]);
+    expect([...encodeChat(messages, 'o3')]).toEqual([...encodeChat(messages, 'gpt-5')]);
+  });
+
+  it('refuses what it cannot lay out, with a typed error', () => {
+    const error = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return err instanceof M2MError ? err.code : String(err);
+      }
+      return 'no error';
+    };
+    expect(error(() => encodeChat([{ role: 'user', name: 'bob', content: 'x' }], 'gpt-4o'))).toBe('INVALID_OPTION');
+    expect(error(() => encodeChat([{ role: 'user', content: 'x' }], 'llama-3.1'))).toBe('INVALID_OPTION');
+    expect(error(() => encodeChat([{ role: 'user', content: 'x' }], { encoding: 'cl100k_base', replyTokens: 2 }))).toBe(
+      'INVALID_OPTION',
+    );
+    expect(error(() => encodeChat([{ role: 'user', content: [{ type: 'image_url' }] }], 'gpt-4o'))).toBe(
+      'INVALID_OPTION',
+    );
+    expect(error(() => encodeChat([], 'no-such-model'))).toBe('UNKNOWN_MODEL');
+  });
+
+  it('has the length countChatTokens counts, for every model of the registry, on real chats', (ctx) => {
+    const dir = sharedData('traffic-dev', ctx);
+    if (dir === undefined) return;
+    const chats: ChatMessage[][] = [];
+    for (const line of readFileSync(`${dir}/traffic.jsonl`, 'utf8').trim().split('\n')) {
+      if (chats.length === 60) break;
+      const record = JSON.parse(line) as { kind: string; body: string };
+      if (record.kind !== 'request') continue;
+      let messages: unknown;
+      try {
+        messages = (JSON.parse(record.body) as { messages?: unknown }).messages;
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(messages) || messages.length === 0) continue;
+      const chat = messages as ChatMessage[];
+      if (chat.some((m) => 'name' in m || typeof m.role !== 'string')) continue;
+      try {
+        countChatTokens(chat, 'gpt-4o');
+      } catch {
+        continue; // content other than text
+      }
+      chats.push(chat);
+    }
+    expect(chats.length).toBe(60);
+    let checked = 0;
+    for (const { id, encoding } of MODELS) {
+      for (const chat of chats) {
+        if (encoding === 'llama3') {
+          expect(() => encodeChat(chat, id)).toThrow(M2MError);
+          continue;
+        }
+        expect(encodeChat(chat, id).length, id).toBe(countChatTokens(chat, id));
+        checked++;
+      }
+    }
+    expect(checked).toBe(60 * MODELS.filter((m) => m.encoding !== 'llama3').length);
   });
 });

@@ -4,6 +4,7 @@ export {
   type ChatMessage,
   type ChatTokenizer,
   countChatTokens,
+  encodeChat,
   isKnownModel,
   isWithinTokenLimit,
 } from './codec/chat.js';

@@ -4,7 +4,7 @@
  */
 import type { Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
-import { countTokens } from '../core/tokenizer.js';
+import { countTokens, encode } from '../core/tokenizer.js';
 import { findModel, modelInfo } from './models.js';
 
 /** A chat message as the Chat Completions API takes it (text parts only are counted). */
@@ -69,6 +69,72 @@ export function countChatTokens(messages: readonly ChatMessage[], tokenizer: Cha
     total += messageTokens(message, i, encoding);
   });
   return total;
+}
+
+/**
+ * The chat formats' special-token ids, as gpt-tokenizer's `encodeChat` lays
+ * them out: ChatML (`<|im_start|>` role `<|im_sep|>` content `<|im_end|>`, for
+ * the models with a 3-token reply overhead) and Harmony (`<|start|>` role
+ * `<|message|>` content `<|end|>`, for gpt-5 and the o-series, 2 tokens). The
+ * core's cl100k_base and o200k_base tables (tiktoken's) carry none of these
+ * ids, so `decode()` refuses them (`UNKNOWN_TOKEN`).
+ */
+const CHAT_FORMATS: Partial<
+  Record<Encoding, { 3?: readonly [number, number, number]; 2?: readonly [number, number, number] }>
+> = {
+  // [start, separator, end]
+  cl100k_base: { 3: [100264, 100266, 100265] },
+  o200k_base: { 3: [200003, 200005, 200004], 2: [200006, 200008, 200007] },
+};
+
+/**
+ * The token ids of `messages` in the chat format of `tokenizer`'s model, ending
+ * with the reply's opening (`<|im_start|>assistant<|im_sep|>`, or
+ * `<|start|>assistant` in Harmony): per message the start token, the role, the
+ * separator, each text part encoded on its own (special-token text as plain
+ * text) and the end token. The ids are gpt-tokenizer's `encodeChat`'s (see
+ * `CHAT_FORMATS`), and the length always equals {@link countChatTokens}.
+ *
+ * @throws M2MError `INVALID_OPTION` for a message with a `name` (the formats'
+ * layout of names is not documented), for Llama 3 (its chat template costs
+ * other overheads than OpenAI's, which `countChatTokens` counts), and for an
+ * encoding and reply overhead with no chat format; `UNKNOWN_MODEL` for a model
+ * the registry does not know.
+ */
+export function encodeChat(messages: readonly ChatMessage[], tokenizer: ChatTokenizer): Uint32Array {
+  const { encoding, replyTokens } = resolve(tokenizer);
+  const ids = CHAT_FORMATS[encoding]?.[replyTokens as 2 | 3];
+  if (ids === undefined) {
+    throw new M2MError(
+      'INVALID_OPTION',
+      encoding === 'llama3'
+        ? "encodeChat does not lay out Llama 3's chat template (its overheads differ from the OpenAI format countChatTokens counts)"
+        : `encodeChat has no chat format for ${encoding} with a ${replyTokens}-token reply overhead`,
+    );
+  }
+  const [start, separator, end] = ids;
+  const out: number[] = [];
+  const push = (text: string) => {
+    for (const id of encode(text, encoding)) out.push(id);
+  };
+  messages.forEach((message, i) => {
+    if (typeof message?.role !== 'string') throw new M2MError('INVALID_OPTION', `messages[${i}].role must be a string`);
+    if (message.name !== undefined) {
+      throw new M2MError(
+        'INVALID_OPTION',
+        `messages[${i}] has a name: encodeChat cannot lay it out (the chat format's tokens for names are not documented)`,
+      );
+    }
+    out.push(start);
+    push(message.role);
+    out.push(separator);
+    for (const text of contentText(message, i)) push(text);
+    out.push(end);
+  });
+  out.push(start);
+  push('assistant');
+  if (replyTokens === 3) out.push(separator);
+  return Uint32Array.from(out);
 }
 
 /** Longest text counted in one call while checking a limit (the count stops at the first chunk past it). */
