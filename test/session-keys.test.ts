@@ -32,6 +32,7 @@ import {
   checkSequence,
   helloSecurity,
   markSequence,
+  newState,
   openData,
   REPLAY_WINDOW,
   resolveSecurityPolicy,
@@ -402,17 +403,7 @@ async function stateless(): Promise<SealState> {
     sessionId: 'x',
     role: 'client',
   });
-  const b64 = (k: Uint8Array) => Buffer.from(k).toString('base64');
-  return {
-    mode: 'aead',
-    send: b64(keys.send),
-    receive: b64(keys.receive),
-    proof: b64(keys.proof),
-    sent: 0,
-    received: { max: 0, seen: '0' },
-    proofsSent: 0,
-    proofs: { max: 0, seen: '0' },
-  };
+  return newState('aead', keys);
 }
 
 describe('keyless peers and downgrades', () => {

@@ -196,7 +196,8 @@ function confirmTag(keys: SessionKeys, clientPk: Uint8Array, serverPk: Uint8Arra
   return sessionSeal('hmac', keys.confirm, 1, aad, transcript);
 }
 
-function newState(mode: SealMode, keys: SessionKeys): SealState {
+/** The seal state a session starts with: its keys, no message sent or received. */
+export function newState(mode: SealMode, keys: SessionKeys): SealState {
   return {
     mode,
     send: base64Encode(keys.send),
