@@ -237,6 +237,26 @@ function allowlistEntry(entry: string): string | RegExp {
   }
 }
 
+/**
+ * A complete configuration from some of its fields (what a library caller passes a server):
+ * defaults for the rest, `mode` derived from `enabled`/`blocking` when only those are given.
+ */
+export function securityConfigFrom(partial: Partial<SecurityConfig> | undefined): SecurityConfig {
+  const given = partial ?? {};
+  const mode: ScanMode =
+    given.mode ??
+    (given.enabled === false ? 'disabled' : given.blocking === true ? 'blocking' : SECURITY_DEFAULTS.mode);
+  return {
+    ...SECURITY_DEFAULTS,
+    ...given,
+    mode,
+    enabled: mode !== 'disabled',
+    blocking: mode === 'blocking',
+    allowlist: [...(given.allowlist ?? [])],
+    trustedSources: [...(given.trustedSources ?? [])],
+  };
+}
+
 /** Scan options for a resolved configuration (plus the caller's `source`, if any). */
 export function scanOptionsFrom(config: SecurityConfig, source?: string): ScanOptions {
   return {

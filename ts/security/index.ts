@@ -11,6 +11,7 @@ export {
   type SecurityCliOptions,
   type SecurityConfig,
   scanOptionsFrom,
+  securityConfigFrom,
   securityField,
 } from './config.js';
 export { skeletonize } from './normalize.js';

@@ -36,7 +36,7 @@ import {
   M2M_EVENTS_HEADER,
   M2M_ORIGINAL_TYPE_HEADER,
 } from '../../index.js';
-import { type ScanMode, scan } from '../../security/index.js';
+import { type SecurityConfig, scan, scanOptionsFrom, securityConfigFrom } from '../../security/index.js';
 import { tagRequest } from '../server/stats.js';
 import { verdictOf } from '../server/work.js';
 import type { DataHandler } from '../session/index.js';
@@ -54,7 +54,8 @@ export interface GatewayOptions {
    * compressed responses (the local side of a two-gateway deployment).
    */
   upstreamM2M?: boolean;
-  security?: { mode?: ScanMode; threshold?: number };
+  /** The scanner's settings (any `[security]` fields; the rest take their defaults). */
+  security?: Partial<SecurityConfig>;
   /** How responses are compressed for clients that ask. Default auto, `omitDefaults: false`. */
   compression?: CompressOptions;
   /** The fetch used upstream. Default `globalThis.fetch`. */
@@ -196,8 +197,8 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
   const base = upstreamBase(options.upstream);
   const doFetch = upstreamFetch(options);
   const timeoutMs = options.timeoutMs ?? 600_000;
-  const mode: ScanMode = options.security?.mode ?? 'monitor';
-  const threshold = options.security?.threshold ?? 0.8;
+  const security = securityConfigFrom(options.security);
+  const scanOptions = scanOptionsFrom(security);
   const compression: CompressOptions = { omitDefaults: false, ...options.compression };
 
   // Bodies are forwarded as they came (after decompression), so every type is read as bytes.
@@ -219,9 +220,9 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
         const original = req.headers[M2M_ORIGINAL_TYPE_HEADER];
         headers.set('content-type', typeof original === 'string' ? original : 'application/json');
       }
-      if (body !== undefined && body.length > 0 && mode !== 'disabled') {
+      if (body !== undefined && body.length > 0 && security.mode !== 'disabled') {
         const text = typeof body === 'string' ? body : body.toString('utf8');
-        const result = scan(text, { mode, threshold });
+        const result = scan(text, scanOptions);
         tagRequest(req, { verdict: verdictOf(result) });
         if (result.threats.length > 0) {
           req.log.warn({ threats: result.threats.map((t) => t.type), blocked: result.blocked }, 'scanner findings');

@@ -6,7 +6,7 @@
  * To mount m2m's routes in your own fastify app, use `m2m-protocol/fastify`.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ScanMode } from '../../security/index.js';
+import type { SecurityConfig } from '../../security/index.js';
 import type { GatewayOptions } from '../gateway/plugin.js';
 import { assertPeers, type OptionalPeer } from '../peers.js';
 import type { DataHandler, SessionManager } from '../session/index.js';
@@ -26,7 +26,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Idle keep-alive connections are closed after this, ms. Default 5 s. */
   keepAliveTimeoutMs?: number;
-  security?: { mode?: ScanMode; threshold?: number };
+  /** The scanner's settings (any `[security]` fields; the rest take their defaults). */
+  security?: Partial<SecurityConfig>;
   /**
    * Spec §7.6.2 rate limits: requests per minute per client address (shared
    * by all workers and processes: see limits.ts), DATA messages per minute

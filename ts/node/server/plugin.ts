@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type fastifyPlugin from 'fastify-plugin';
 import { backendKind, M2MError } from '../../index.js';
-import { type ScanMode, scan } from '../../security/index.js';
+import { type ScanMode, type SecurityConfig, scan, scanOptionsFrom, securityConfigFrom } from '../../security/index.js';
 import { requirePeer } from '../peers.js';
 import {
   attachSessionWebSocket,
@@ -47,7 +47,8 @@ const fp = requirePeer<typeof fastifyPlugin>('fastify-plugin', 'the m2m fastify 
 export interface M2MPluginOptions {
   /** Path prefix of every route (the WebSocket's too). Default: none. */
   prefix?: string;
-  security?: { mode?: ScanMode; threshold?: number };
+  /** The scanner's settings (any `[security]` fields; the rest take their defaults). */
+  security?: Partial<SecurityConfig>;
   /**
    * Spec §7.6.2 per-session limits: DATA messages per minute per session, new
    * sessions per minute per client address, DATA payload bytes per second per
@@ -148,8 +149,10 @@ export function m2mErrorHandler(err: FastifyError, req: FastifyRequest, reply: F
 
 const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance, options: M2MPluginOptions) => {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
-  const securityMode: ScanMode = options.security?.mode ?? 'monitor';
-  const threshold = options.security?.threshold ?? 0.8;
+  const security = securityConfigFrom(options.security);
+  const securityMode: ScanMode = security.mode;
+  const threshold = security.threshold;
+  const scanOptions = scanOptionsFrom(security);
   const limits = { perSession: 1000, newSessionsPerClient: 100, bytesPerSecond: 10_000_000, ...options.rateLimit };
   const store: SessionStore = options.store ?? new MemorySessionStore();
   const storeName = options.storeName ?? (options.store ? 'custom' : 'memory');
@@ -175,7 +178,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
       securityMode === 'disabled'
         ? undefined
         : (content) => {
-            const r = scan(content, { mode: securityMode, threshold });
+            const r = scan(content, scanOptions);
             options.onVerdict?.(verdictOf(r));
             return { safe: r.safe, blocked: r.blocked, threats: r.threats.map((t) => ({ ...t })) };
           },
@@ -187,8 +190,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
   });
 
   const settings: WorkSettings = {
-    securityMode,
-    threshold,
+    security,
     compression: { ...options.compression },
     ...(options.frameKey === undefined ? {} : { frameKey: options.frameKey }),
   };

@@ -10,15 +10,15 @@ import type { FrameSecurity, SecurityMode } from '../../codec/frame.js';
 import { httpStatusFor } from '../../core/errors.js';
 import { wirePrefix } from '../../core/tables.js';
 import { compress, decompressDetailed, inspect, M2MError } from '../../index.js';
-import { type ScanMode, type ScanResult, scan, scanMessages } from '../../security/index.js';
+import { type ScanResult, type SecurityConfig, scan, scanMessages, scanOptionsFrom } from '../../security/index.js';
 
 /** The stateless routes. */
 export type Route = 'compress' | 'compress/auto' | 'decompress' | 'inspect' | 'scan';
 
 /** The server settings a route needs (plain data: it is sent to pool threads). */
 export interface WorkSettings {
-  securityMode: ScanMode;
-  threshold: number;
+  /** The scanner's configuration (every `[security]` setting; plain data). */
+  security: SecurityConfig;
   compression: {
     algorithm?: string;
     encoding?: string;
@@ -157,9 +157,9 @@ export function runRoute(route: Route, body: unknown, settings: WorkSettings): W
 }
 
 /** Scans per the server's policy; throws SECURITY_VIOLATION (422) when blocking. */
-function guard(content: string, { securityMode, threshold }: WorkSettings): ScanResult | undefined {
-  if (securityMode === 'disabled') return undefined;
-  const result = scan(content, { mode: securityMode, threshold });
+function guard(content: string, { security }: WorkSettings): ScanResult | undefined {
+  if (security.mode === 'disabled') return undefined;
+  const result = scan(content, scanOptionsFrom(security));
   if (result.blocked) throw blocked(result, false);
   return result;
 }
@@ -244,7 +244,11 @@ function decompressRoute(raw: unknown, settings: WorkSettings): WorkResult {
 
 function scanRoute(raw: unknown, settings: WorkSettings): WorkResult {
   const body = parseBody(scanBody, raw);
-  const how = { mode: body.mode ?? settings.securityMode, threshold: body.threshold ?? settings.threshold };
+  const how = {
+    ...scanOptionsFrom(settings.security),
+    mode: body.mode ?? settings.security.mode,
+    threshold: body.threshold ?? settings.security.threshold,
+  };
   const result =
     body.messages !== undefined
       ? scanMessages(body.messages, how)
