@@ -94,9 +94,14 @@ function upstreamBase(upstream: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** The fetch the options name, else the global one. */
+function baseFetch(options: GatewayOptions): typeof fetch {
+  return options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+}
+
 /** The upstream's fetch: plain, or through createM2MFetch for an m2m upstream. */
 function upstreamFetch(options: GatewayOptions): typeof fetch {
-  const base = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const base = baseFetch(options);
   return options.upstreamM2M ? createM2MFetch({ fetch: base, compression: options.compression }) : base;
 }
 
@@ -133,7 +138,7 @@ const PROBE_EVERY_MS = 10_000;
  */
 export function upstreamHealth(options: GatewayOptions): () => Record<string, unknown> {
   const base = upstreamBase(options.upstream);
-  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const doFetch = baseFetch(options);
   const origin = new URL(base).origin;
   let state: 'unknown' | 'up' | 'down' = 'unknown';
   let checkedAt = 0;

@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type fastifyPlugin from 'fastify-plugin';
 import { backendKind, M2MError } from '../../index.js';
-import { type ScanMode, type SecurityConfig, scan, scanOptionsFrom, securityConfigFrom } from '../../security/index.js';
+import { type SecurityConfig, scan, scanOptionsFrom, securityConfigFrom } from '../../security/index.js';
 import { requirePeer } from '../peers.js';
 import {
   attachSessionWebSocket,
@@ -150,8 +150,6 @@ export function m2mErrorHandler(err: FastifyError, req: FastifyRequest, reply: F
 const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance, options: M2MPluginOptions) => {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
   const security = securityConfigFrom(options.security);
-  const securityMode: ScanMode = security.mode;
-  const threshold = security.threshold;
   const scanOptions = scanOptionsFrom(security);
   const limits = { perSession: 1000, newSessionsPerClient: 100, bytesPerSecond: 10_000_000, ...options.rateLimit };
   const store: SessionStore = options.store ?? new MemorySessionStore();
@@ -175,14 +173,14 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
         ? sessionWindow.hit(`hello:${peer ?? ''}`) <= limits.newSessionsPerClient
         : dataAllowed(sessionId ?? '', peer, bytes ?? 0),
     scanner:
-      securityMode === 'disabled'
+      security.mode === 'disabled'
         ? undefined
         : (content) => {
             const r = scan(content, scanOptions);
             options.onVerdict?.(verdictOf(r));
             return { safe: r.safe, blocked: r.blocked, threats: r.threats.map((t) => ({ ...t })) };
           },
-    securityBlocking: securityMode === 'blocking',
+    securityBlocking: security.mode === 'blocking',
     onData: options.onData,
     // Never the session id: logs carry no credentials.
     onError: (error, info) => app.log.warn({ code: error.code, transport: info.transport }, error.message),
@@ -246,7 +244,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
         uptime_s: Math.round(process.uptime()),
         pid: process.pid,
         sessions: manager.connectionCount,
-        security: { mode: securityMode, threshold },
+        security: { mode: security.mode, threshold: security.threshold },
         store: storeName,
         memory: { rss: process.memoryUsage().rss, heap_used: process.memoryUsage().heapUsed },
       }));

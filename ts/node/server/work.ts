@@ -10,7 +10,14 @@ import type { FrameSecurity, SecurityMode } from '../../codec/frame.js';
 import { httpStatusFor } from '../../core/errors.js';
 import { wirePrefix } from '../../core/tables.js';
 import { compress, decompressDetailed, inspect, M2MError } from '../../index.js';
-import { type ScanResult, type SecurityConfig, scan, scanMessages, scanOptionsFrom } from '../../security/index.js';
+import {
+  type ScanOptions,
+  type ScanResult,
+  type SecurityConfig,
+  scan,
+  scanMessages,
+  scanOptionsFrom,
+} from '../../security/index.js';
 
 /** The stateless routes. */
 export type Route = 'compress' | 'compress/auto' | 'decompress' | 'inspect' | 'scan';
@@ -156,10 +163,22 @@ export function runRoute(route: Route, body: unknown, settings: WorkSettings): W
   }
 }
 
+const scanOptionsCache = new WeakMap<SecurityConfig, ScanOptions>();
+
+/** The scan options of the server's configuration, made once per configuration (allowlist RegExps compiled once). */
+function serverScanOptions(security: SecurityConfig): ScanOptions {
+  let options = scanOptionsCache.get(security);
+  if (!options) {
+    options = scanOptionsFrom(security);
+    scanOptionsCache.set(security, options);
+  }
+  return options;
+}
+
 /** Scans per the server's policy; throws SECURITY_VIOLATION (422) when blocking. */
 function guard(content: string, { security }: WorkSettings): ScanResult | undefined {
   if (security.mode === 'disabled') return undefined;
-  const result = scan(content, scanOptionsFrom(security));
+  const result = scan(content, serverScanOptions(security));
   if (result.blocked) throw blocked(result, false);
   return result;
 }
@@ -245,7 +264,7 @@ function decompressRoute(raw: unknown, settings: WorkSettings): WorkResult {
 function scanRoute(raw: unknown, settings: WorkSettings): WorkResult {
   const body = parseBody(scanBody, raw);
   const how = {
-    ...scanOptionsFrom(settings.security),
+    ...serverScanOptions(settings.security),
     mode: body.mode ?? settings.security.mode,
     threshold: body.threshold ?? settings.security.threshold,
   };
