@@ -156,6 +156,20 @@ describe('loadConfig', () => {
     expect(parseDuration('1h')).toBe(3600);
   });
 
+  test('worker-thread offload: size and budget (the budget follows server.timeout unless set)', () => {
+    const defaults = loadConfig({ env: env({}) }).server;
+    expect(defaults).toMatchObject({ offloadBytes: 16 * 1024, workBudgetMs: 30_000 });
+    const path = writeConfig('[server]\ntimeout = "10s"\noffload_size = "1MiB"\n');
+    expect(loadConfig({ configPath: path, env: env({}) }).server).toMatchObject({
+      offloadBytes: 1024 * 1024,
+      workBudgetMs: 10_000,
+    });
+    const off = loadConfig({ env: env({ M2M_SERVER_OFFLOAD_SIZE: '0', M2M_SERVER_WORK_BUDGET: '250ms' }) }).server;
+    expect(off).toMatchObject({ offloadBytes: false, workBudgetMs: 250 });
+    const e = configError(() => loadConfig({ env: env({ M2M_SERVER_WORK_BUDGET: '0' }) }));
+    expect(e.message).toContain('server.work_budget');
+  });
+
   test('booleans from the environment; the spec keys and the quickstart alias are accepted', () => {
     const path = writeConfig('[compression]\nprefer_token = false\nml_routing = true\nmin_size = 10\n');
     const c = loadConfig({ configPath: path, env: env({ M2M_LOG_JSON: 'yes', M2M_SECURITY_ENABLED: 'false' }) });

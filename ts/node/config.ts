@@ -76,6 +76,10 @@ export interface ServerConfig {
   workers: number;
   /** Largest request body, bytes. */
   bodyLimit: number;
+  /** Stateless request bodies from this size are handled on a worker thread; `false`: never. */
+  offloadBytes: number | false;
+  /** Wall-clock budget of one request on a worker thread, ms. */
+  workBudgetMs: number;
   /** Whole-request deadline, ms (`server.timeout`, seconds in the file). */
   requestTimeoutMs: number;
   /** Idle keep-alive connections are closed after this, ms. */
@@ -280,6 +284,24 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     'largest request body',
     ['M2M_SERVER_BODY_LIMIT'],
     'body-limit',
+  ),
+  setting(
+    'server.offload_size',
+    'size',
+    int(0, 64 * MiB),
+    16 * 1024,
+    `0 (never) or up to 64 MiB, ${sizeHelp}`,
+    'stateless request bodies from this size are parsed and handled on a worker thread (0: all on the event loop)',
+    ['M2M_SERVER_OFFLOAD_SIZE'],
+  ),
+  setting(
+    'server.work_budget',
+    'duration',
+    secs(0, 3600),
+    undefined,
+    `more than 0 and at most 3600 ${secondsHelp} (unset: server.timeout)`,
+    'wall-clock budget of one request on a worker thread (503 BUDGET_EXCEEDED after it)',
+    ['M2M_SERVER_WORK_BUDGET'],
   ),
   setting(
     'server.redis_url',
@@ -855,6 +877,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     workers: get('server.workers'),
     bodyLimit: get('server.body_limit'),
     requestTimeoutMs: Math.round(get<number>('server.timeout') * 1000),
+    offloadBytes: get<number>('server.offload_size') === 0 ? false : get<number>('server.offload_size'),
+    workBudgetMs: Math.round((get<number | undefined>('server.work_budget') ?? get<number>('server.timeout')) * 1000),
     keepAliveTimeoutMs: Math.round(get<number>('server.keep_alive_timeout') * 1000),
     sessionTimeoutMs: Math.round(get<number>('server.session_timeout') * 1000),
     maxSessionsPerIp: get('server.max_sessions_per_ip'),

@@ -55,8 +55,8 @@ export interface ServerOptions {
   logLevel?: string | false;
   /** Log lines as JSON (one object a line) instead of text. Default false. */
   logJson?: boolean;
-  /** Request bodies from this size (bytes) are parsed and handled on a worker thread. Default 16 KiB. */
-  offloadBytes?: number;
+  /** Request bodies from this size (bytes) are parsed and handled on a worker thread; `false`: never. Default 16 KiB. */
+  offloadBytes?: number | false;
   /** Wall-clock budget of one request on a worker thread, ms (503 `BUDGET_EXCEEDED` after it). Default: `requestTimeoutMs`. */
   workBudgetMs?: number;
   /** Directory of the built playground, served at `/`. Default build/playground when present. */
