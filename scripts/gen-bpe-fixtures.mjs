@@ -24,6 +24,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mixedScript } from './mixed-script.mjs';
 
 const require = createRequire(import.meta.url);
 const { get_encoding, Tiktoken } = require('tiktoken');
@@ -262,6 +263,14 @@ for (let i = 0; i < 300; i++) {
   for (let j = 0; j < n; j++) s += pick(words) + pick([' ', ' ', ' ', '\n', '  ', '\t', '', ', ', '. ', '\r\n']);
   corpus.push(s);
 }
+
+// The benchmarks' generated mixed-script text (CJK, kana, Hangul, Cyrillic,
+// emoji with skin tones and ZWJ; scripts/mixed-script.mjs): the inputs the
+// speed figures come from must have the reference's ids. 1 KB texts of 40
+// seeds (the first ones the cold benchmark rows use) and a 64 KB one.
+for (let seed = 1; seed <= 20; seed++) corpus.push(mixedScript(1_000, seed));
+for (let seed = 1000; seed < 1020; seed++) corpus.push(mixedScript(1_000, seed));
+corpus.push(mixedScript(64 * 1024, 1));
 
 // Code points new in Unicode 16.0 (the reference's tables; the Rust engine
 // has 15.0 plus crates/m2m-core/src/bpe/unicode_delta.rs), each in contexts
