@@ -32,8 +32,10 @@ function sentence(script, r) {
   const emoji = () => {
     out.push(0x1f300 + (r() % 0x350));
     const k = r() % 8;
-    if (k === 0) out.push(0x1f3fb + (r() % 5)); // skin tone
-    else if (k === 1) out.push(0x200d, 0x1f300 + (r() % 0x350)); // ZWJ sequence
+    if (k === 0)
+      out.push(0x1f3fb + (r() % 5)); // skin tone
+    else if (k === 1)
+      out.push(0x200d, 0x1f300 + (r() % 0x350)); // ZWJ sequence
     else if (k === 2) out.push(0xfe0f);
   };
   switch (script) {
@@ -84,7 +86,10 @@ function sentence(script, r) {
       }
       out.push(0x21);
   }
-  if (script !== 4 && r() % 4 === 0) out.push(0x20), emoji();
+  if (script !== 4 && r() % 4 === 0) {
+    out.push(0x20);
+    emoji();
+  }
   return out;
 }
 

@@ -7,7 +7,8 @@
 //! cargo run --release --manifest-path crates/m2m-bench/Cargo.toml [--quick] [FILTER]
 //! ```
 //!
-//! `--calls INPUT N` only encodes INPUT (cl100k) N times with m2m-core, for
+//! `--calls INPUT N` only encodes INPUT (cl100k) N times with m2m-core (a pool
+//! input: each of its N texts once), for
 //! instruction counts: `valgrind --tool=callgrind` of N calls minus 0 calls is
 //! the core's cost per call (docs/performance.md compares it with the addon's).
 //!
@@ -48,7 +49,12 @@ type Encoder<'a> = Box<dyn Fn(&str) -> Vec<u32> + 'a>;
 
 /// Median over `rounds` of the mean time per call of each encoder, running
 /// each for `slice` per round and cycling through `texts`.
-fn time(encoders: &[(&str, Encoder<'_>)], texts: &[String], rounds: usize, slice: Duration) -> Vec<f64> {
+fn time(
+    encoders: &[(&str, Encoder<'_>)],
+    texts: &[String],
+    rounds: usize,
+    slice: Duration,
+) -> Vec<f64> {
     let mut per: Vec<Vec<f64>> = vec![Vec::new(); encoders.len()];
     let mut next = vec![0usize; encoders.len()];
     for _ in 0..rounds {
@@ -74,14 +80,17 @@ fn time(encoders: &[(&str, Encoder<'_>)], texts: &[String], rounds: usize, slice
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--calls") {
-        let text = input(&args[1], 1).remove(0);
         let n: usize = args[2].parse().expect("N");
+        // A pool (`*-pool`) of N texts is cycled through once: cache cold.
+        let texts = input(&args[1], n);
         let data = std::fs::read(root().join("build/ranks/cl100k_base.bpe")).unwrap();
         bpe::load(Encoding::Cl100kBase, &data).unwrap();
         let m2m = bpe::get(Encoding::Cl100kBase).unwrap();
-        black_box(m2m.encode_ordinary(&text)); // the piece cache warm, as in the timed rows
-        for _ in 0..n {
-            black_box(m2m.encode_ordinary(black_box(&text)));
+        if texts.len() == 1 {
+            black_box(m2m.encode_ordinary(&texts[0])); // the piece cache warm, as in the timed rows
+        }
+        for i in 0..n {
+            black_box(m2m.encode_ordinary(black_box(&texts[i % texts.len()])));
         }
         return;
     }
@@ -103,17 +112,26 @@ fn main() {
         ("1 KB unique words, cold", "latin-1k-pool", 2048),
     ];
     println!("m2m-core vs bpe-openai 0.3 and tiktoken-rs 0.12, one process, encode_ordinary");
-    println!("MB/s of UTF-8 input (median of {rounds} rounds); m2m × peer = peer time / m2m time\n");
+    println!(
+        "MB/s of UTF-8 input (median of {rounds} rounds); m2m × peer = peer time / m2m time\n"
+    );
     println!("| encoding | input | m2m-core | bpe-openai | tiktoken-rs | m2m × bpe-openai | m2m × tiktoken-rs |");
     println!("| --- | --- | --: | --: | --: | --: | --: |");
     for encoding in [Encoding::Cl100kBase, Encoding::O200kBase] {
         let ranks = root().join(format!("build/ranks/{}.bpe", encoding.name()));
-        let data = std::fs::read(&ranks).expect("build/ranks/*.bpe: run `node scripts/gen-ranks.mjs`");
+        let data =
+            std::fs::read(&ranks).expect("build/ranks/*.bpe: run `node scripts/gen-ranks.mjs`");
         bpe::load(encoding, &data).unwrap();
         let m2m = bpe::get(encoding).unwrap();
         let (openai, tiktoken) = match encoding {
-            Encoding::Cl100kBase => (bpe_openai::cl100k_base(), tiktoken_rs::cl100k_base_singleton()),
-            _ => (bpe_openai::o200k_base(), tiktoken_rs::o200k_base_singleton()),
+            Encoding::Cl100kBase => (
+                bpe_openai::cl100k_base(),
+                tiktoken_rs::cl100k_base_singleton(),
+            ),
+            _ => (
+                bpe_openai::o200k_base(),
+                tiktoken_rs::o200k_base_singleton(),
+            ),
         };
         let encoders: [(&str, Encoder<'_>); 3] = [
             ("m2m-core", Box::new(|t| m2m.encode_ordinary(t))),
@@ -121,19 +139,31 @@ fn main() {
             ("tiktoken-rs", Box::new(|t| tiktoken.encode_ordinary(t))),
         ];
         for (label, name, count) in inputs {
-            if filter.as_deref().map_or(false, |f| !label.contains(f) && !name.contains(f)) {
+            if filter
+                .as_deref()
+                .map_or(false, |f| !label.contains(f) && !name.contains(f))
+            {
                 continue;
             }
             let texts = input(name, count);
             for text in &texts {
                 let ids = m2m.encode_ordinary(text);
                 for (peer, enc) in &encoders[1..] {
-                    assert!(enc(text) == ids, "{peer} ids differ ({}, {label})", encoding.name());
+                    assert!(
+                        enc(text) == ids,
+                        "{peer} ids differ ({}, {label})",
+                        encoding.name()
+                    );
                 }
             }
             let bytes = texts.iter().map(String::len).sum::<usize>() as f64 / texts.len() as f64;
             let big = bytes > 100_000.0;
-            let t = time(&encoders, &texts, if big { rounds.min(5) } else { rounds }, if big { slice * 4 } else { slice });
+            let t = time(
+                &encoders,
+                &texts,
+                if big { rounds.min(5) } else { rounds },
+                if big { slice * 4 } else { slice },
+            );
             let mbs = |s: f64| bytes / s / 1e6;
             println!(
                 "| {} | {label} | {:.0} | {:.0} | {:.1} | {:.2}× | {:.1}× |",
