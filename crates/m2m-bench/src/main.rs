@@ -141,7 +141,7 @@ fn main() {
         for (label, name, count) in inputs {
             if filter
                 .as_deref()
-                .map_or(false, |f| !label.contains(f) && !name.contains(f))
+                .is_some_and(|f| !label.contains(f) && !name.contains(f))
             {
                 continue;
             }
