@@ -128,6 +128,16 @@ pub fn from_utf8(text: &str) -> Vec<u16> {
 /// The length of the longest valid UTF-8 prefix when the bytes are not UTF-8.
 pub fn from_utf8_bytes(bytes: &[u8]) -> Result<Vec<u16>, usize> {
     let mut out = Vec::with_capacity(bytes.len());
+    extend_from_utf8_bytes(&mut out, bytes)?;
+    Ok(out)
+}
+
+/// [`from_utf8_bytes`] appending to `out` (which holds part of the units
+/// when the bytes are not UTF-8).
+///
+/// # Errors
+/// The length of the longest valid UTF-8 prefix of `bytes`.
+pub fn extend_from_utf8_bytes(out: &mut Vec<u16>, bytes: &[u8]) -> Result<(), usize> {
     let mut i = 0;
     while i < bytes.len() {
         if let Some(chunk) = bytes.get(i..i + CHUNK).filter(|c| c.is_ascii()) {
@@ -139,29 +149,46 @@ pub fn from_utf8_bytes(bytes: &[u8]) -> Result<Vec<u16>, usize> {
             i += CHUNK;
             continue;
         }
-        let width = match bytes[i] {
-            b @ 0..=0x7f => {
-                out.push(u16::from(b));
-                i += 1;
-                continue;
-            }
-            0xc2..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf4 => 4,
+        let b0 = bytes[i];
+        if b0 < 0x80 {
+            out.push(u16::from(b0));
+            i += 1;
+            continue;
+        }
+        // The ranges of RFC 3629 (no overlong forms, no surrogates, nothing
+        // above U+10FFFF): the second byte's range depends on the first.
+        let (width, second) = match b0 {
+            0xc2..=0xdf => (2, 0x80..=0xbf),
+            0xe0 => (3, 0xa0..=0xbf),
+            0xe1..=0xec | 0xee..=0xef => (3, 0x80..=0xbf),
+            0xed => (3, 0x80..=0x9f),
+            0xf0 => (4, 0x90..=0xbf),
+            0xf1..=0xf3 => (4, 0x80..=0xbf),
+            0xf4 => (4, 0x80..=0x8f),
             _ => return Err(i),
         };
-        // The standard library checks the one character (overlong forms,
-        // surrogates and out-of-range code points included).
-        let c = bytes
-            .get(i..i + width)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .and_then(|s| s.chars().next())
-            .ok_or(i)?;
-        let mut units = [0u16; 2];
-        out.extend_from_slice(c.encode_utf16(&mut units));
+        let seq = bytes.get(i..i + width).ok_or(i)?;
+        if !second.contains(&seq[1]) || seq[2..].iter().any(|&b| b & 0xc0 != 0x80) {
+            return Err(i);
+        }
+        let tail = |b: u8| u32::from(b & 0x3f);
+        match width {
+            2 => out.push(((u32::from(b0 & 0x1f) << 6) | tail(seq[1])) as u16),
+            3 => {
+                out.push(((u32::from(b0 & 0x0f) << 12) | (tail(seq[1]) << 6) | tail(seq[2])) as u16)
+            }
+            _ => {
+                let c = (u32::from(b0 & 0x07) << 18)
+                    | (tail(seq[1]) << 12)
+                    | (tail(seq[2]) << 6)
+                    | tail(seq[3]);
+                let c = c - 0x10000;
+                out.extend_from_slice(&[0xd800 | (c >> 10) as u16, 0xdc00 | (c & 0x3ff) as u16]);
+            }
+        }
         i += width;
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

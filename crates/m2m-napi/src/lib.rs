@@ -266,12 +266,15 @@ pub fn encode_with_special<'env>(
 #[napi(ts_return_type = "string")]
 pub fn decode_tokens<'env>(
     env: &'env Env,
-    ids: Uint32Array,
+    #[napi(ts_arg_type = "Uint32Array")] ids: Uint32ArraySlice<'_>,
     encoding_name: String,
 ) -> Result<JsString<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
-    let units = tokenizer.decode_utf16(&ids).map_err(to_js)?;
-    env.create_string_utf16(&units).map_err(internal)
+    let created = match tokenizer.decode_js(&ids).map_err(to_js)? {
+        bpe::JsText::Latin1(bytes) => env.create_string_latin1(&bytes),
+        bpe::JsText::Utf16(units) => env.create_string_utf16(&units),
+    };
+    created.map_err(internal)
 }
 
 /// A JS string of `text`: from Latin-1 when it is ASCII, else from UTF-16

@@ -14,7 +14,7 @@ use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 
 use super::pretok::{self, Pattern};
-use super::{AllowedSpecial, Tokenizer};
+use super::{AllowedSpecial, JsText, Tokenizer};
 use crate::{base64, bpe, Encoding, Error};
 
 fn root() -> PathBuf {
@@ -258,6 +258,40 @@ fn round_trips_on_corpus() {
     }
 }
 
+/// What [`Tokenizer::decode_js`] must return: `decode`'s text as bytes when
+/// ASCII, else as UTF-16, or `decode`'s error.
+fn js_text_of(t: &Tokenizer, ids: &[u32]) -> Result<JsText, Error> {
+    t.decode(ids).map(|s| {
+        if s.is_ascii() {
+            JsText::Latin1(s.into_bytes())
+        } else {
+            JsText::Utf16(s.encode_utf16().collect())
+        }
+    })
+}
+
+#[test]
+fn decode_js_agrees_with_decode() {
+    let cases = fixtures("cl100k_base");
+    for encoding in Encoding::ALL {
+        let t = tok(encoding);
+        for case in &cases {
+            let ids = t.encode(&case.text, &AllowedSpecial::All);
+            assert_eq!(t.decode_js(&ids), js_text_of(t, &ids), "{:?}", case.text);
+            // Cut anywhere: a character split between tokens is an error.
+            for cut in [1, ids.len() / 2, ids.len().saturating_sub(1)] {
+                let part = &ids[..cut.min(ids.len())];
+                assert_eq!(t.decode_js(part), js_text_of(t, part));
+            }
+        }
+        assert_eq!(t.decode_js(&[]), Ok(JsText::Latin1(Vec::new())));
+        assert_eq!(
+            t.decode_js(&[u32::MAX]),
+            Err(Error::UnknownToken { id: u32::MAX })
+        );
+    }
+}
+
 #[test]
 fn pieces_tile_the_text() {
     let t = tok(Encoding::O200kBase);
@@ -348,6 +382,26 @@ proptest! {
         let (small, large) = both_merges(t, piece.as_bytes());
         prop_assert_eq!(&small, &large);
         prop_assert_eq!(t.decode_bytes(&large).unwrap(), piece.as_bytes());
+    }
+
+    /// Any ids, including tokens that cut characters, specials and unknown
+    /// ids: `decode_js` says what `decode` says.
+    #[test]
+    fn decode_js_on_any_ids(ids in proptest::collection::vec(prop_oneof![0u32..300, 0u32..201_000, any::<u32>()], 0..40), enc in 0u8..3) {
+        let t = tok(Encoding::from_wire_byte(enc).unwrap());
+        prop_assert_eq!(t.decode_js(&ids), js_text_of(t, &ids));
+    }
+
+    /// Text of any characters (rare ones are cut between byte tokens), whole
+    /// and cut at any token.
+    #[test]
+    fn decode_js_on_any_text(s in "\\PC{0,64}", from in 0usize..80, to in 0usize..80, enc in 0u8..3) {
+        let t = tok(Encoding::from_wire_byte(enc).unwrap());
+        let ids = t.encode(&s, &AllowedSpecial::All);
+        prop_assert_eq!(t.decode_js(&ids), js_text_of(t, &ids));
+        let (from, to) = (from.min(ids.len()), to.min(ids.len()));
+        let part = &ids[from.min(to)..to.max(from)];
+        prop_assert_eq!(t.decode_js(part), js_text_of(t, part));
     }
 
     #[test]

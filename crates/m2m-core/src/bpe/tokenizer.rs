@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use once_cell::sync::OnceCell;
 use sha2::{Digest, Sha256};
 
 use super::merge::{self, Scratch};
@@ -138,6 +139,98 @@ pub struct Tokenizer {
     special_ids: HashMap<String, u32>,
     max_special_len: usize,
     pattern: Pattern,
+    /// The tokens as UTF-16, built by the first [`Tokenizer::decode_js`].
+    utf16: OnceCell<Utf16Tokens>,
+}
+
+/// Decoded text in the form a JavaScript engine copies fastest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsText {
+    /// ASCII text, as bytes (one byte per character, as V8's one-byte strings).
+    Latin1(Vec<u8>),
+    /// Any other text, as UTF-16 units.
+    Utf16(Vec<u16>),
+}
+
+/// `Utf16Tokens::flags` bit: the token is ASCII.
+const TOKEN_ASCII: u8 = 1;
+/// `Utf16Tokens::flags` bit: the token is UTF-8 on its own (no character cut).
+const TOKEN_WHOLE: u8 = 2;
+/// [`Tokenizer::decode_js`] converts all the bytes at once when more than
+/// one id in this many cuts a character.
+const CUT_SHARE_FOR_BYTES: usize = 8;
+/// Zero units kept after the last token's units (see [`Utf16Tokens::append`]).
+const UNIT_PAD: usize = 8;
+
+/// Every id's UTF-16 units (ranks and special tokens; none for a token that
+/// cuts a character or an id the encoding lacks), so that decoding is mostly
+/// a copy per token, with no UTF-8 conversion.
+struct Utf16Tokens {
+    units: Vec<u16>,
+    offsets: Vec<u32>,
+    /// `TOKEN_ASCII | TOKEN_WHOLE` bits by id; 0 for a cut or unknown id.
+    flags: Vec<u8>,
+}
+
+impl Utf16Tokens {
+    fn build(vocab: &Vocab, specials: &[(u32, String)]) -> Utf16Tokens {
+        let n = vocab.len();
+        let ids = specials.last().map_or(n, |&(id, _)| n.max(id as usize + 1));
+        let mut units = Vec::with_capacity(vocab.bytes.len() + UNIT_PAD);
+        let mut offsets = Vec::with_capacity(ids + 1);
+        let mut flags = Vec::with_capacity(ids);
+        offsets.push(0);
+        let mut special = specials.iter().peekable();
+        for id in 0..ids {
+            let bytes = if id < n {
+                Some(vocab.token(id))
+            } else if special
+                .peek()
+                .map_or(false, |&&(sid, _)| sid as usize == id)
+            {
+                special.next().map(|(_, text)| text.as_bytes())
+            } else {
+                None
+            };
+            let flag = match bytes.map(std::str::from_utf8) {
+                Some(Ok(text)) => {
+                    units.extend(text.encode_utf16());
+                    TOKEN_WHOLE | if text.is_ascii() { TOKEN_ASCII } else { 0 }
+                }
+                _ => 0,
+            };
+            flags.push(flag);
+            offsets.push(units.len() as u32);
+        }
+        units.resize(units.len() + UNIT_PAD, 0);
+        Utf16Tokens {
+            units,
+            offsets,
+            flags,
+        }
+    }
+
+    /// Appends the units of token `rank` (a fixed-size copy for short ones,
+    /// as [`Vocab::append_token`]).
+    #[inline(always)]
+    fn append(&self, rank: usize, out: &mut Vec<u16>) {
+        let (start, end) = (self.offsets[rank] as usize, self.offsets[rank + 1] as usize);
+        if end - start <= UNIT_PAD {
+            let at = out.len();
+            out.extend_from_slice(&self.units[start..start + UNIT_PAD]);
+            out.truncate(at + end - start);
+        } else {
+            out.extend_from_slice(&self.units[start..end]);
+        }
+    }
+}
+
+/// Converts the bytes in `cut` to UTF-16 onto `out` and empties it; false
+/// when they are not UTF-8 (a character still cut, or an invalid sequence).
+fn flush_cut(cut: &mut Vec<u8>, out: &mut Vec<u16>) -> bool {
+    let converted = crate::utf16::extend_from_utf8_bytes(out, cut).is_ok();
+    cut.clear();
+    converted
 }
 
 impl std::fmt::Debug for Tokenizer {
@@ -224,6 +317,7 @@ impl Tokenizer {
             specials: data.specials,
             special_ids,
             pattern: Pattern::of(encoding),
+            utf16: OnceCell::new(),
         })
     }
 
@@ -339,6 +433,62 @@ impl Tokenizer {
     pub fn decode_utf16(&self, ids: &[u32]) -> Result<Vec<u16>> {
         crate::utf16::from_utf8_bytes(&self.decode_bytes(ids)?)
             .map_err(|valid_up_to| Error::InvalidUtf8 { valid_up_to })
+    }
+
+    /// [`Tokenizer::decode`] as a JavaScript engine takes strings fastest:
+    /// bytes when the text is ASCII, else UTF-16 units. Tokens that hold whole
+    /// characters are copied as UTF-16 from a table made on the first call
+    /// (about 2 MB for `o200k_base`); ids with a character cut between
+    /// tokens, or special ids, go through the bytes.
+    ///
+    /// # Errors
+    /// As [`Tokenizer::decode`].
+    pub fn decode_js(&self, ids: &[u32]) -> Result<JsText> {
+        let table = self
+            .utf16
+            .get_or_init(|| Utf16Tokens::build(&self.vocab, &self.specials));
+        let flag = |id: u32| table.flags.get(id as usize).copied().unwrap_or(0);
+        let (all, cut_ids) =
+            ids.iter()
+                .fold((TOKEN_ASCII | TOKEN_WHOLE, 0usize), |(acc, cuts), &id| {
+                    let f = flag(id);
+                    (acc & f, cuts + usize::from(f & TOKEN_WHOLE == 0))
+                });
+        if all & TOKEN_ASCII != 0 {
+            return self.decode_bytes(ids).map(JsText::Latin1);
+        }
+        if cut_ids * CUT_SHARE_FOR_BYTES > ids.len() {
+            // Many characters cut between tokens: one conversion of all the
+            // bytes costs less than one per cut (docs/performance.md).
+            return self.decode_utf16(ids).map(JsText::Utf16);
+        }
+        let mut out = Vec::with_capacity(ids.len() * 4 + UNIT_PAD);
+        if all & TOKEN_WHOLE != 0 {
+            for &id in ids {
+                table.append(id as usize, &mut out);
+            }
+            return Ok(JsText::Utf16(out));
+        }
+        // Bytes of tokens that cut characters, converted once they end on a
+        // character boundary (at the next whole token, or the end).
+        let mut cut: Vec<u8> = Vec::new();
+        for &id in ids {
+            if flag(id) & TOKEN_WHOLE != 0 {
+                if !cut.is_empty() && !flush_cut(&mut cut, &mut out) {
+                    return self.decode_utf16(ids).map(JsText::Utf16);
+                }
+                table.append(id as usize, &mut out);
+            } else if (id as usize) < self.vocab.len() {
+                cut.extend_from_slice(self.vocab.token(id as usize));
+            } else {
+                return Err(Error::UnknownToken { id });
+            }
+        }
+        if !cut.is_empty() && !flush_cut(&mut cut, &mut out) {
+            // The error as `decode` reports it (an unknown id later on comes first).
+            return self.decode_utf16(ids).map(JsText::Utf16);
+        }
+        Ok(JsText::Utf16(out))
     }
 
     /// The pre-tokenizer's pieces of `text`, as byte ranges (ordinary text;
