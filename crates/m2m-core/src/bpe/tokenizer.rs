@@ -438,8 +438,8 @@ impl Tokenizer {
     /// [`Tokenizer::decode`] as a JavaScript engine takes strings fastest:
     /// bytes when the text is ASCII, else UTF-16 units. Tokens that hold whole
     /// characters are copied as UTF-16 from a table made on the first call
-    /// (1.8 MB for `cl100k_base`, 3.2 MB for `o200k_base`); ids with a character cut between
-    /// tokens, or special ids, go through the bytes.
+    /// (its size is in docs/performance.md); the bytes of tokens that cut a
+    /// character are converted where the character ends.
     ///
     /// # Errors
     /// As [`Tokenizer::decode`].
