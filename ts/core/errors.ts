@@ -67,6 +67,11 @@ export const ERROR_CODES = {
     summary: 'a `#BD|` message names a trained dictionary (id, version, hash) the receiver does not have',
   },
   DICTIONARY_CORRUPT: { status: 500, scope: 'core', summary: 'a trained dictionary file is malformed' },
+  HISTORY_MISMATCH: {
+    status: 409,
+    scope: 'core',
+    summary: 'session DATA from a history state the receiver is not in (a lost message); the sender resets',
+  },
   UNKNOWN_MODEL: {
     status: 400,
     scope: 'codec',

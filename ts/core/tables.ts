@@ -7,6 +7,7 @@ export type PrefixName =
   | 'TOKEN'
   | 'BROTLI'
   | 'BROTLI_DICTIONARY'
+  | 'HISTORY'
   | 'BROTLI_SESSION'
   | 'ZLIB_LEGACY'
   | 'DICTIONARY'

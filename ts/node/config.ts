@@ -88,6 +88,8 @@ export interface ServerConfig {
   sessionTimeoutMs: number;
   /** Concurrent sessions per client IP (spec §7.6.1: 100). */
   maxSessionsPerIp: number;
+  /** History kept per direction for sessions with the history extension, bytes (0: off). */
+  sessionHistoryBytes: number;
   rateLimit: RateLimitConfig;
   /** Share sessions and rate-limit counters through Redis; undefined keeps them in memory. */
   redisUrl?: string;
@@ -274,6 +276,15 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     'an integer from 1 to 1000000',
     'concurrent sessions per client IP (spec §7.6.1)',
     ['M2M_MAX_SESSIONS_PER_IP'],
+  ),
+  setting(
+    'server.session_history',
+    'size',
+    int(0, MiB),
+    24 * 1024,
+    `from 0 to 1 MiB, ${sizeHelp}; 0 turns it off`,
+    'history kept per direction for sessions that remember (the history extension); a session keeps two',
+    ['M2M_SESSION_HISTORY'],
   ),
   setting(
     'server.body_limit',
@@ -882,6 +893,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keepAliveTimeoutMs: Math.round(get<number>('server.keep_alive_timeout') * 1000),
     sessionTimeoutMs: Math.round(get<number>('server.session_timeout') * 1000),
     maxSessionsPerIp: get('server.max_sessions_per_ip'),
+    sessionHistoryBytes: get('server.session_history'),
     rateLimit: {
       perClient: get('server.rate_limit.per_client'),
       perSession: get('server.rate_limit.per_session'),

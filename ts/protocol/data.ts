@@ -34,6 +34,15 @@ import { M2MError } from '../core/errors.js';
 import { encodingOfByte, tokenNativeEncoding, wirePrefix } from '../core/tables.js';
 import { utf8Length } from '../core/utf8.js';
 import { packTokenNativeBinary, unpackTokenNative } from '../core/wire.js';
+import {
+  appendHistory,
+  compressWithHistory,
+  decompressWithHistory,
+  historyLabel,
+  RESET_LABEL,
+  resetHistory,
+  type SessionHistory,
+} from './history.js';
 import { ALGORITHM_WIRE_NAMES, algorithmFromWire, type DataPayload, type SecurityStatus } from './messages.js';
 import type { SessionParams } from './negotiate.js';
 
@@ -70,6 +79,13 @@ export interface SendOptions {
   minSize?: number;
   /** Auto's size bands, as in `compress()`: Brotli is tried from this many bytes. */
   brotliThreshold?: number;
+}
+
+/** A session's history for encodeData/decodeData (the session negotiated the history extension). */
+export interface HistoryContext {
+  history: SessionHistory;
+  /** Attach `history_ack` (the receive state): clients do. */
+  ack?: boolean;
 }
 
 /** An encoded DATA payload; with `binary`, the content travels as TokenNative bytes and `payload.content` is empty. */
@@ -171,6 +187,7 @@ export function encodeData(
   params: SessionParams | undefined,
   security: SecurityOptions,
   options: SendOptions = {},
+  context?: HistoryContext,
 ): EncodedData {
   if (typeof content !== 'string') throw new M2MError('INVALID_OPTION', 'content must be a string');
   const originalBytes = utf8Length(content);
@@ -202,6 +219,17 @@ export function encodeData(
     }
     chosen = { algorithm: requested, wire: compressOne(content, requested, params.encoding) };
   }
+  const history = params?.history && context ? context.history : undefined;
+  let base: string | undefined;
+  if (history && params?.history) {
+    base = historyLabel(history.send);
+    // Against the history when that is shorter than the stateless choice and the content.
+    if (requested === 'auto' || requested === 'brotli') {
+      const bound = Math.min(chosen.wire.length, originalBytes);
+      const wire = compressWithHistory(content, history.send, params.history, bound);
+      if (wire !== undefined) chosen = { algorithm: 'brotli', wire };
+    }
+  }
   let originalSize = originalBytes;
   if (chosen.algorithm === 'token') originalSize = utf8Length(decompress(chosen.wire));
   const payload: DataPayload = {
@@ -210,12 +238,37 @@ export function encodeData(
     original_size: originalSize,
   };
   if (status) payload.security_status = status;
+  if (history && params?.history && base !== undefined) {
+    payload.history = base;
+    if (context?.ack) payload.history_ack = historyLabel(history.recv);
+    // What the receiver will rebuild (T1 drops whitespace and defaults).
+    appendHistory(history.send, chosen.algorithm === 'token' ? decompress(chosen.wire) : content, params.history.bytes);
+  }
   if (params?.binaryFrames && chosen.algorithm === 'token-native') {
     // The binary form of the ids already chosen (no second tokenization).
     const { ids, encoding } = unpackTokenNative(chosen.wire);
     return { payload: { ...payload, content: '' }, binary: packTokenNativeBinary(ids, encoding) };
   }
   return { payload };
+}
+
+/**
+ * The history checks of a received DATA (history.ts): a sender at `0.0` has
+ * reset, so the receiver resets; another state is `HISTORY_MISMATCH`.
+ */
+function checkHistoryState(payload: DataPayload, history: SessionHistory): void {
+  const base = payload.history;
+  if (base === undefined) {
+    throw new M2MError('INVALID_MESSAGE', 'DATA in a session with the history extension must name its history state');
+  }
+  if (base === RESET_LABEL) resetHistory(history.recv);
+  const own = historyLabel(history.recv);
+  if (base !== own) {
+    throw new M2MError(
+      'HISTORY_MISMATCH',
+      `DATA was sent from history state ${base.slice(0, 64)}, this receiver is at ${own}: a message was lost or refused; the sender resets`,
+    );
+  }
 }
 
 /**
@@ -227,7 +280,10 @@ export function decodeData(
   params: SessionParams | undefined,
   security: SecurityOptions,
   binary?: Uint8Array,
+  context?: HistoryContext,
 ): DecodedData {
+  const history = params?.history && context ? context.history : undefined;
+  if (history) checkHistoryState(payload, history);
   const algorithm = algorithmFromWire(payload.algorithm);
   if (algorithm === undefined) {
     throw new M2MError('UNSUPPORTED_ALGORITHM', `unknown algorithm ${JSON.stringify(payload.algorithm)}`);
@@ -268,15 +324,24 @@ export function decodeData(
         );
       }
     }
-    const decoded = decompressDetailed(payload.content);
-    if (decoded.algorithm !== algorithm) {
-      throw new M2MError(
-        'ALGORITHM_MISMATCH',
-        `DATA declares ${payload.algorithm} but its content is ${ALGORITHM_WIRE_NAMES[decoded.algorithm]}`,
-      );
+    if (history && payload.content.startsWith(wirePrefix('HISTORY'))) {
+      if (algorithm !== 'brotli') {
+        throw new M2MError('ALGORITHM_MISMATCH', `DATA declares ${payload.algorithm} but its content is BROTLI`);
+      }
+      content = decompressWithHistory(payload.content, history.recv);
+    } else {
+      const decoded = decompressDetailed(payload.content);
+      if (decoded.algorithm !== algorithm) {
+        throw new M2MError(
+          'ALGORITHM_MISMATCH',
+          `DATA declares ${payload.algorithm} but its content is ${ALGORITHM_WIRE_NAMES[decoded.algorithm]}`,
+        );
+      }
+      content = decoded.text;
     }
-    content = decoded.text;
   }
+  // Decoded: appended as the sender appended it, even if a check below refuses it.
+  if (history && params?.history) appendHistory(history.recv, content, params.history.bytes);
   const size = utf8Length(content);
   if (limit !== undefined && size > limit) {
     throw new M2MError('CONTENT_TOO_LARGE', `decompressed content of ${size} bytes exceeds max_payload_size ${limit}`);

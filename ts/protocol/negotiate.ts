@@ -7,6 +7,8 @@ import { ALGORITHMS, type Algorithm } from '../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
+import { coreTables } from '../core/tables.js';
+import { type HistoryParams, loadedDictionaryNames, readHistoryExtension } from './history.js';
 import {
   type AcceptPayload,
   ALGORITHM_WIRE_NAMES,
@@ -76,6 +78,8 @@ export interface SessionParams {
   pingTimeoutMs: number;
   /** DATA with TokenNative content may travel as binary WebSocket frames (see binary.ts). */
   binaryFrames: boolean;
+  /** Present when both sides keep a history per direction (history.ts). */
+  history?: HistoryParams;
 }
 
 /** What a server supports and requires. */
@@ -92,6 +96,8 @@ export interface ServerCapabilities {
   sessionTimeoutMs: number;
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  /** History kept per direction when a client offers the history extension (0 or absent: not offered). */
+  historyBytes?: number;
 }
 
 /** What a client offers. */
@@ -103,6 +109,8 @@ export interface ClientCapabilities {
   securityScanning: boolean;
   maxPayloadSize: number;
   binaryFrames: boolean;
+  /** History to keep per direction, offered as the history extension (0 or absent: not offered). */
+  historyBytes?: number;
 }
 
 export type NegotiationResult = { ok: true; params: SessionParams } | { ok: false; code: RejectCode; message: string };
@@ -162,9 +170,19 @@ export function negotiate(
   if (server.requireSecurityScanning && !clientScans) {
     return { ok: false, code: 'SECURITY_POLICY', message: 'this server requires security_scanning' };
   }
+  const offered = readHistoryExtension(hello.extensions?.history);
+  const ours = offered ? availableDictionaries() : [];
+  const history: HistoryParams | undefined =
+    offered && (server.historyBytes ?? 0) > 0 && algorithms.includes('brotli')
+      ? {
+          bytes: Math.min(offered.bytes, server.historyBytes as number),
+          dictionaries: offered.dictionaries.filter((name) => ours.includes(name)),
+        }
+      : undefined;
   return {
     ok: true,
     params: {
+      ...(history ? { history } : {}),
       version: hello.version,
       algorithms,
       encoding: negotiateEncoding(hello, server.encodings),
@@ -209,7 +227,13 @@ export function acceptPayload(params: SessionParams): AcceptPayload {
     ping_timeout_ms: params.pingTimeoutMs,
   };
   if (params.binaryFrames) payload.extensions = { binary_frames: true };
+  if (params.history) payload.extensions = { ...payload.extensions, history: params.history };
   return payload;
+}
+
+/** The trained dictionaries this install has, loaded, by wire name (offered and accepted for session history). */
+function availableDictionaries(): string[] {
+  return loadedDictionaryNames(coreTables().dictionaries);
 }
 
 /** The HELLO payload a client sends. */
@@ -224,6 +248,12 @@ export function helloPayload(client: ClientCapabilities): HelloPayload {
     supports_streaming: false,
   };
   if (client.binaryFrames) payload.extensions = { binary_frames: true };
+  if ((client.historyBytes ?? 0) > 0) {
+    payload.extensions = {
+      ...payload.extensions,
+      history: { bytes: client.historyBytes, dictionaries: availableDictionaries() },
+    };
+  }
   return payload;
 }
 
@@ -262,7 +292,22 @@ export function paramsFromAccept(
     }
     encoding = e;
   }
+  let history: HistoryParams | undefined;
+  if (accept.extensions?.history !== undefined) {
+    history = readHistoryExtension(accept.extensions.history);
+    const offered = availableDictionaries();
+    if (
+      history === undefined ||
+      !((client.historyBytes ?? 0) > 0) ||
+      history.bytes > (client.historyBytes as number) ||
+      !algorithms.includes('brotli') ||
+      history.dictionaries.some((id) => !offered.includes(id))
+    ) {
+      throw new M2MError('INVALID_MESSAGE', 'ACCEPT names a history extension that was not offered');
+    }
+  }
   return {
+    ...(history ? { history } : {}),
     version: accept.version,
     algorithms,
     encoding,

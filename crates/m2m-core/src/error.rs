@@ -86,6 +86,16 @@ pub enum Error {
         /// Why (not loaded, or another version or hash is loaded).
         detail: String,
     },
+    /// A `#BH|` message was compressed against a session history state that
+    /// is not the receiver's (a lost or refused earlier message), or needs a
+    /// history where there is none: it is refused, never decoded with other
+    /// bytes.
+    HistoryMismatch {
+        /// The state the message names.
+        found: String,
+        /// The receiver's state, or why there is none.
+        expected: String,
+    },
     /// A trained dictionary file is malformed.
     DictionaryCorrupt {
         /// What is wrong with it.
@@ -167,7 +177,7 @@ pub enum Error {
 
 impl Error {
     /// Every code [`Error::code`] returns.
-    pub const CODES: [&'static str; 26] = [
+    pub const CODES: [&'static str; 27] = [
         "TRUNCATED_VARINT",
         "VARINT_OVERFLOW",
         "NON_CANONICAL_VARINT",
@@ -194,6 +204,7 @@ impl Error {
         "INVALID_KEY",
         "DICTIONARY_UNAVAILABLE",
         "DICTIONARY_CORRUPT",
+        "HISTORY_MISMATCH",
     ];
 
     /// The stable, machine-readable code of this error (`SCREAMING_SNAKE_CASE`).
@@ -225,6 +236,7 @@ impl Error {
             Error::InvalidKey { .. } => "INVALID_KEY",
             Error::DictionaryUnavailable { .. } => "DICTIONARY_UNAVAILABLE",
             Error::DictionaryCorrupt { .. } => "DICTIONARY_CORRUPT",
+            Error::HistoryMismatch { .. } => "HISTORY_MISMATCH",
         }
     }
 }
@@ -298,6 +310,10 @@ impl fmt::Display for Error {
             Error::DictionaryCorrupt { detail } => {
                 write!(f, "the trained dictionary file is malformed: {detail}")
             }
+            Error::HistoryMismatch { found, expected } => write!(
+                f,
+                "the message was compressed against session history state {found}, this receiver's is {expected}"
+            ),
         }
     }
 }
@@ -360,6 +376,10 @@ mod tests {
                 detail: s(),
             },
             Error::DictionaryCorrupt { detail: s() },
+            Error::HistoryMismatch {
+                found: s(),
+                expected: s(),
+            },
         ];
         let codes: Vec<&str> = all.iter().map(Error::code).collect();
         assert_eq!(codes, Error::CODES);

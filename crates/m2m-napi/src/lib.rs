@@ -366,6 +366,33 @@ pub fn compress_trained(
     codec::trained::compress(&text, &dictionary, quality).map_err(to_js)
 }
 
+/// Compresses text against a session history (`#BH|<dictionary id>|…`),
+/// after the trained dictionary of its family if that id is in `dictionaries` (comma-separated).
+#[napi]
+pub fn compress_history(
+    #[napi(ts_arg_type = "string")] text: Text,
+    #[napi(ts_arg_type = "string")] history: Text,
+    dictionaries: String,
+    quality: u32,
+) -> Result<String> {
+    codec::history::compress(&text, &history, &dictionaries, quality).map_err(to_js)
+}
+
+/// Decodes a `#BH|` message against a session history.
+#[napi]
+pub fn decompress_history(
+    #[napi(ts_arg_type = "string")] wire: Text,
+    #[napi(ts_arg_type = "string")] history: Text,
+) -> Result<String> {
+    codec::history::decompress(&wire, &history).map_err(to_js)
+}
+
+/// The history hash after `text` is appended to a history of hash `previous`.
+#[napi]
+pub fn history_advance(previous: String, #[napi(ts_arg_type = "string")] text: Text) -> String {
+    codec::history::advance(&previous, &text)
+}
+
 /// Dictionary-codes text as `#DI|…`.
 #[napi]
 pub fn compress_dictionary(#[napi(ts_arg_type = "string")] text: Text) -> Result<String> {

@@ -178,6 +178,29 @@ pub fn compress_brotli(text: &str, quality: u32, session: bool) -> Result<String
     codec::compress_brotli(text, quality, framing).map_err(to_js)
 }
 
+/// Compresses text against a session history (`#BH|<dictionary id>|…`).
+#[wasm_bindgen(js_name = compressHistory)]
+pub fn compress_history(
+    text: &str,
+    history: &str,
+    dictionaries: &str,
+    quality: u32,
+) -> Result<String, JsValue> {
+    codec::history::compress(text, history, dictionaries, quality).map_err(to_js)
+}
+
+/// Decodes a `#BH|` message against a session history.
+#[wasm_bindgen(js_name = decompressHistory)]
+pub fn decompress_history(wire: &str, history: &str) -> Result<String, JsValue> {
+    codec::history::decompress(wire, history).map_err(to_js)
+}
+
+/// The history hash after `text` is appended to a history of hash `previous`.
+#[wasm_bindgen(js_name = historyAdvance)]
+pub fn history_advance(previous: &str, text: &str) -> String {
+    codec::history::advance(previous, text)
+}
+
 /// Dictionary-codes text as `#DI|…`.
 #[wasm_bindgen(js_name = compressDictionary)]
 pub fn compress_dictionary(text: &str) -> Result<String, JsValue> {

@@ -234,6 +234,7 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     rateLimit: options.rateLimit,
     sessionTimeoutMs: options.sessionTimeoutMs,
     maxSessionsPerIp: options.maxSessionsPerIp,
+    ...(options.sessionHistoryBytes === undefined ? {} : { sessionHistoryBytes: options.sessionHistoryBytes }),
     compression: options.compression,
     ...(store ? { store, storeName: 'redis' } : {}),
     ...(options.offloadBytes !== undefined ? { offloadBytes: options.offloadBytes } : {}),

@@ -42,6 +42,8 @@ export interface ServerOptions {
   sessionTimeoutMs?: number;
   /** Live sessions one client address may hold; a further HELLO gets REJECT RATE_LIMITED. Default 100 (spec §7.6.1). */
   maxSessionsPerIp?: number;
+  /** History kept per direction for sessions with the history extension, bytes; 0 turns it off. Default 24 KiB. */
+  sessionHistoryBytes?: number;
   /** Defaults for requests that name no algorithm or encoding. */
   compression?: M2MPluginOptions['compression'];
   /**

@@ -58,6 +58,8 @@ export interface M2MPluginOptions {
   rateLimit?: { perSession?: number; newSessionsPerClient?: number; bytesPerSecond?: number };
   /** Idle session lifetime, ms. Default 5 minutes (spec §7.6.1). */
   sessionTimeoutMs?: number;
+  /** History kept per direction for sessions with the history extension, bytes; 0 turns it off. Default 24 KiB. */
+  sessionHistoryBytes?: number;
   /** Live sessions one client address may hold. Default 100 (spec §7.6.1). */
   maxSessionsPerIp?: number;
   /** Defaults for requests that name no algorithm or encoding. */
@@ -167,6 +169,7 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
     store,
     ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
     maxSessionsPerPeer: options.maxSessionsPerIp ?? 100,
+    ...(options.sessionHistoryBytes === undefined ? {} : { historyBytes: options.sessionHistoryBytes }),
     send: { minSize: options.compression?.minSize, brotliThreshold: options.compression?.brotliThreshold },
     rateLimiter: ({ kind, peer, sessionId, bytes }) =>
       kind === 'hello'

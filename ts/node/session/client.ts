@@ -17,6 +17,7 @@ import { asM2MError, errorFromPeer, M2MError } from '../../core/errors.js';
 import { x25519KeyPair } from '../../core/keys.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../protocol/binary.js';
 import { decodeData, encodeData, type Scanner, type SecurityOptions, type SendOptions } from '../../protocol/data.js';
+import { checkHistoryBytes, newSessionHistory, resetHistory, type SessionHistory } from '../../protocol/history.js';
 import {
   type CloseReason,
   createMessage,
@@ -81,6 +82,12 @@ export interface M2MClientOptions extends Partial<Omit<TimingOptions, 'sessionTi
   securityScanning?: boolean;
   /** Offer binary frames (WebSocket only). Default true. */
   binaryFrames?: boolean;
+  /**
+   * Offer the history extension (sessions that remember, protocol/history.ts):
+   * the history kept per direction, in bytes; 0 does not offer it. Default 0
+   * (off).
+   */
+  historyBytes?: number;
   /** Send PINGs when idle and close after missed PONGs. Default true. */
   keepAlive?: boolean;
   limits?: Partial<MessageLimits>;
@@ -145,6 +152,8 @@ export class M2MClient {
   #keepAlive: KeepAlive | undefined;
   #sessionId: string | null = null;
   #params: SessionParams | undefined;
+  /** With the history extension: what each direction carried. */
+  #history: SessionHistory | undefined;
   #rejection: RejectPayload | undefined;
   #closeInfo: CloseInfo | undefined;
   #lastError: M2MError | undefined;
@@ -183,6 +192,7 @@ export class M2MClient {
       securityScanning: options.securityScanning ?? options.scanner !== undefined,
       maxPayloadSize: this.#timing.maxPayloadSize,
       binaryFrames: options.binaryFrames ?? true,
+      historyBytes: checkHistoryBytes(options.historyBytes ?? 0, 'historyBytes'),
     };
     this.#security = { scanner: options.scanner, blocking: options.securityBlocking ?? true };
     this.#sessionPolicy = resolveSecurityPolicy(options.sessionSecurity);
@@ -385,13 +395,25 @@ export class M2MClient {
   async send(content: string, options: SendOptions = {}): Promise<void> {
     this.#machine.check('send_data');
     const params = this.#params as SessionParams;
-    let encoded = encodeData(content, params, this.#security, options);
+    let encoded = encodeData(
+      content,
+      params,
+      this.#security,
+      options,
+      this.#history ? { history: this.#history, ack: true } : undefined,
+    );
     const at = this.#clock.now();
     if (this.#seal) encoded = sealData(this.#seal, this.#sessionId as string, at, encoded.payload, encoded.binary);
     const message = createMessage('DATA', this.#sessionId as string, encoded.payload, at);
     this.#machine.apply('send_data');
-    if (encoded.binary) await this.#sendRaw(encodeBinaryFrame(message, encoded.binary), message);
-    else await this.#sendMessage(message);
+    try {
+      if (encoded.binary) await this.#sendRaw(encodeBinaryFrame(message, encoded.binary), message);
+      else await this.#sendMessage(message);
+    } catch (err) {
+      // Refused or lost: it may not be in the server's history (see the ERROR case).
+      if (this.#history) resetHistory(this.#history.send);
+      throw err;
+    }
   }
 
   /** Sends PING and resolves with the round-trip time in ms when PONG arrives; `PING_TIMEOUT` after the ping timeout. */
@@ -515,6 +537,7 @@ export class M2MClient {
         this.#helloTimer.stop();
         this.#sessionId = message.session_id;
         this.#params = params;
+        this.#history = params.history ? newSessionHistory() : undefined;
         this.#startKeepAlive(params);
         this.#handshake?.resolve(params);
         this.#handshake = undefined;
@@ -539,7 +562,13 @@ export class M2MClient {
         let payload = message.payload;
         let bytes = body;
         if (this.#seal) ({ payload, binary: bytes } = openData(this.#seal, message, body));
-        const decoded = decodeData(payload, this.#params, this.#security, bytes);
+        const decoded = decodeData(
+          payload,
+          this.#params,
+          this.#security,
+          bytes,
+          this.#history ? { history: this.#history } : undefined,
+        );
         this.#emit(this.#dataListeners, decoded.content, message);
         return;
       }
@@ -569,6 +598,9 @@ export class M2MClient {
       case 'ERROR':
         // The server refused one of our messages; the session goes on.
         this.#machine.check('receive_error');
+        // A refused DATA may not be in the server's history: start again from empty (the next DATA says 0.0,
+        // and the server resets too), which is always safe.
+        if (this.#history) resetHistory(this.#history.send);
         this.#error(errorFromPeer(message.payload.code, message.payload.message ?? message.payload.code));
         return;
     }

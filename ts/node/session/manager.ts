@@ -32,6 +32,13 @@ import {
   type SecurityOptions,
   type SendOptions,
 } from '../../protocol/data.js';
+import {
+  checkHistoryBytes,
+  DEFAULT_HISTORY_BYTES,
+  historyLabel,
+  newSessionHistory,
+  resetHistory,
+} from '../../protocol/history.js';
 import { generateSessionId, SESSION_ID_PATTERN } from '../../protocol/ids.js';
 import {
   type AcceptMessage,
@@ -140,6 +147,12 @@ export interface SessionManagerOptions extends Partial<TimingOptions> {
   limits?: Partial<MessageLimits>;
   /** Offer binary frames on WebSocket connections. Default true. */
   binaryFrames?: boolean;
+  /**
+   * History kept per direction for clients that offer the history extension
+   * (sessions that remember, see protocol/history.ts), in bytes; 0 turns it
+   * off. Default `DEFAULT_HISTORY_BYTES` (24 KiB).
+   */
+  historyBytes?: number;
   /** Scans received content (and sent content when security scanning is negotiated). */
   scanner?: Scanner;
   /** When the scanner does not say `blocked`: refuse unsafe content. Default true. */
@@ -278,6 +291,7 @@ export class SessionManager {
       requireSecurityScanning: options.requireSecurityScanning ?? false,
       maxPayloadSize: this.timing.maxPayloadSize,
       binaryFrames: options.binaryFrames ?? true,
+      historyBytes: checkHistoryBytes(options.historyBytes ?? DEFAULT_HISTORY_BYTES, 'historyBytes'),
       sessionTimeoutMs: this.timing.sessionTimeoutMs,
       pingIntervalMs: this.timing.pingIntervalMs,
       pingTimeoutMs: this.timing.pingTimeoutMs,
@@ -414,6 +428,7 @@ export class SessionManager {
     };
     if (info.peer !== undefined) record.peer = info.peer;
     if (seal !== undefined) record.seal = seal;
+    if (params.history) record.history = newSessionHistory();
     await this.store.set(id, record, params.sessionTimeoutMs);
     if (info.peer !== undefined) await this.store.addPeerSession(info.peer, id);
     return record;
@@ -565,24 +580,42 @@ export class SessionManager {
           // Refused (tampered, replayed, unsealed): nothing is saved, the window does not move.
           ({ payload, binary: body } = openData(record.seal, message, binary));
         }
+        const history = record.history ? { history: record.history } : undefined;
+        // A client whose receive state is not our send state lost or refused a reply: start again from empty.
+        if (
+          record.history &&
+          payload.history_ack !== undefined &&
+          payload.history_ack !== historyLabel(record.history.send)
+        ) {
+          resetHistory(record.history.send);
+        }
         let decoded: ReturnType<typeof decodeData>;
         try {
-          decoded = decodeData(payload, record.params, this.security, body);
+          decoded = decodeData(payload, record.params, this.security, body, history);
         } catch (err) {
-          // Authentic but refused content: its number is used up all the same.
-          if (record.seal !== undefined) await this.store.set(id, record, record.params.sessionTimeoutMs);
+          // Authentic but refused content: its number is used up all the same (and a decoded one is in the history).
+          if (record.seal !== undefined || record.history !== undefined) {
+            await this.store.set(id, record, record.params.sessionTimeoutMs);
+          }
           throw err;
         }
-        const reply = await this.#callHandler(decoded.content, {
-          ...info,
-          sessionId: id,
-          params: record.params,
-          message,
-          ...(decoded.scan ? { scan: decoded.scan } : {}),
-        });
+        let reply: string | undefined;
+        try {
+          reply = await this.#callHandler(decoded.content, {
+            ...info,
+            sessionId: id,
+            params: record.params,
+            message,
+            ...(decoded.scan ? { scan: decoded.scan } : {}),
+          });
+        } catch (err) {
+          // The message was received: its history stays in step with the sender's.
+          if (record.history !== undefined) await this.store.set(id, record, record.params.sessionTimeoutMs);
+          throw err;
+        }
         if (reply !== undefined) {
           transition('server', record.state, 'send_data');
-          let encoded = encodeData(reply, record.params, this.security, this.#options.send);
+          let encoded = encodeData(reply, record.params, this.security, this.#options.send, history);
           const at = this.clock.now();
           if (record.seal !== undefined) encoded = sealData(record.seal, id, at, encoded.payload, encoded.binary);
           const data = createMessage('DATA', id, encoded.payload, at);

@@ -4,6 +4,7 @@
  * store (e.g. Redis) can let several processes serve one session over HTTP.
  */
 
+import type { SessionHistory } from '../../protocol/history.js';
 import type { SessionParams } from '../../protocol/negotiate.js';
 import type { SealState } from '../../protocol/secure.js';
 import type { SessionState } from '../../protocol/state.js';
@@ -31,6 +32,8 @@ export interface SessionRecord {
   peer?: string;
   /** A keyed session's keys, sequence numbers and replay windows (secret: a shared store must be private). */
   seal?: SealState;
+  /** With the history extension: what each direction carried (at most `params.history.bytes` each; as private as the content). */
+  history?: SessionHistory;
 }
 
 /**

@@ -18,6 +18,9 @@ pub mod auto;
 mod auto_tests;
 pub mod brotli;
 pub mod dictionary;
+pub mod history;
+#[cfg(test)]
+mod history_tests;
 mod recycle;
 #[cfg(test)]
 mod tests;
@@ -42,6 +45,8 @@ pub mod prefix {
     pub const BROTLI: &str = "#BR|";
     /// Brotli with a trained dictionary, followed by `<id>.<version>.<hash>|`.
     pub const BROTLI_DICTIONARY: &str = "#BD|";
+    /// Brotli against a session's history, followed by `<dictionary id>|`.
+    pub const HISTORY: &str = "#BH|";
     /// Brotli inside a session's DATA message.
     pub const BROTLI_SESSION: &str = "#M2M[v3.0]|DATA:";
     /// zlib, the deprecated v2 framing (decoded, never emitted).
@@ -57,11 +62,12 @@ pub mod prefix {
     pub const VERSIONED: &str = "#M2M[";
 
     /// Every prefix a decoder recognises.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 11] = [
         TOKEN_NATIVE,
         TOKEN,
         BROTLI,
         BROTLI_DICTIONARY,
+        HISTORY,
         BROTLI_SESSION,
         ZLIB_LEGACY,
         DICTIONARY,
@@ -152,6 +158,8 @@ pub enum WireKind<'a> {
     Brotli,
     /// `#BD|`.
     BrotliDictionary,
+    /// `#BH|`.
+    History,
     /// `#M2M[v3.0]|DATA:`.
     BrotliSession,
     /// `#M2M[v2.0]|DATA:`.
@@ -178,11 +186,12 @@ impl<'a> WireKind<'a> {
             }
             return WireKind::DictionaryLegacy;
         }
-        let table: [(&str, WireKind<'a>); 8] = [
+        let table: [(&str, WireKind<'a>); 9] = [
             (prefix::TOKEN_NATIVE, WireKind::TokenNative),
             (prefix::TOKEN, WireKind::Token),
             (prefix::BROTLI, WireKind::Brotli),
             (prefix::BROTLI_DICTIONARY, WireKind::BrotliDictionary),
+            (prefix::HISTORY, WireKind::History),
             (prefix::BROTLI_SESSION, WireKind::BrotliSession),
             (prefix::ZLIB_LEGACY, WireKind::ZlibLegacy),
             (prefix::VERSIONED, WireKind::VersionedUnknown),
@@ -372,6 +381,10 @@ pub fn decompress_with(wire: &str, require: frame::Require<'_>) -> Result<Decomp
         WireKind::BrotliDictionary => {
             Ok(done(utf8(trained::decompress(wire)?)?, Algorithm::Brotli))
         }
+        WireKind::History => Err(Error::HistoryMismatch {
+            found: "a #BH| message, compressed against a session's history".to_owned(),
+            expected: "none here (it is decoded within its session)".to_owned(),
+        }),
         WireKind::ZlibLegacy => {
             let b64 = &wire[prefix::ZLIB_LEGACY.len()..];
             let text = utf8(brotli::inflate_zlib(&base64::decode(b64)?)?)?;
@@ -414,6 +427,7 @@ pub fn kind_algorithm(kind: WireKind<'_>) -> Algorithm {
         WireKind::Token => Algorithm::Token,
         WireKind::Brotli
         | WireKind::BrotliDictionary
+        | WireKind::History
         | WireKind::BrotliSession
         | WireKind::ZlibLegacy
         | WireKind::VersionedUnknown => Algorithm::Brotli,
@@ -441,6 +455,7 @@ pub fn tables_json() -> String {
         ("TOKEN", prefix::TOKEN),
         ("BROTLI", prefix::BROTLI),
         ("BROTLI_DICTIONARY", prefix::BROTLI_DICTIONARY),
+        ("HISTORY", prefix::HISTORY),
         ("BROTLI_SESSION", prefix::BROTLI_SESSION),
         ("ZLIB_LEGACY", prefix::ZLIB_LEGACY),
         ("DICTIONARY", prefix::DICTIONARY),

@@ -1,0 +1,218 @@
+/**
+ * Sessions that remember (the history extension, ts/protocol/history.ts) on
+ * the held-out split of the development corpus (the repositories
+ * scripts/gen-dictionaries.mjs did not train on), carried message by message
+ * through encodeData/decodeData as a session carries them:
+ *
+ * - SSE events: each Chat Completions stream, event by event, in order;
+ * - requests after the first in a multi-turn conversation (sessions.jsonl
+ *   `conversations`, every API), and in a recording file's sequence of
+ *   requests (the same client, one request after another).
+ *
+ * Per message: bytes saved (percent of the original) by today's stateless
+ * auto (`compress()`), and in a session with the history extension (the
+ * DATA content plus its `"history":"<state>",` field), median and p90; the
+ * whole-stream figure (the stream compressed at once by auto); the time per
+ * message (encode + decode, in a session with history vs stateless auto
+ * compress + decompress) as a ratio; the history kept per session.
+ *
+ * Run: `npx tsx bench/session-history.ts [--backend native|wasm] [--bytes 24576] [--write]`
+ * (`--write` saves the table to bench/results/session-history.md).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CORPUS_DIR, isHeldOut, repoOf } from '../scripts/gen-dictionaries.mjs';
+import { backend } from '../ts/core/backend.js';
+import { coreTables } from '../ts/core/tables.js';
+import { utf8Length } from '../ts/core/utf8.js';
+import { compress, decompress, useBackend } from '../ts/index.js';
+import { decodeData, encodeData } from '../ts/protocol/data.js';
+import { DEFAULT_HISTORY_BYTES, loadedDictionaryNames, newSessionHistory } from '../ts/protocol/history.js';
+import type { SessionParams } from '../ts/protocol/negotiate.js';
+import { mdHeader, mdRow } from './util.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'native' },
+    bytes: { type: 'string', default: String(DEFAULT_HISTORY_BYTES) },
+    write: { type: 'boolean', default: false },
+  },
+});
+useBackend(values.backend as 'native' | 'wasm');
+const core = backend();
+const historyBytes = Number(values.bytes);
+const dictionaries = loadedDictionaryNames(coreTables().dictionaries);
+
+function quantile(xs: readonly number[], f: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(f * (s.length - 1) + 0.5)] as number;
+}
+
+const params: SessionParams = {
+  version: '3.0',
+  algorithms: ['token-native', 'brotli', 'dictionary'],
+  encoding: 'cl100k_base',
+  securityScanning: false,
+  maxPayloadSize: 16 * 1024 * 1024,
+  sessionTimeoutMs: 300_000,
+  pingIntervalMs: 60_000,
+  pingTimeoutMs: 10_000,
+  binaryFrames: false,
+  history: { bytes: historyBytes, dictionaries },
+};
+const security = { blocking: true };
+
+const lines = readFileSync(join(CORPUS_DIR, 'traffic.jsonl'), 'utf8').trim().split('\n');
+const records = lines.map((l) => JSON.parse(l) as { source: string; kind: string; body: string });
+
+/** Carries `messages` in one direction of a session; per message: [original bytes, bytes on the wire]. */
+function carry(messages: readonly string[]): { sizes: [number, number][]; memory: number } {
+  const sender = newSessionHistory();
+  const receiver = newSessionHistory();
+  const sizes: [number, number][] = [];
+  for (const m of messages) {
+    const { payload } = encodeData(m, params, security, {}, { history: sender });
+    const back = decodeData(payload, params, security, undefined, { history: receiver });
+    if (back.content !== m) throw new Error('not a round trip');
+    const label = `"history":"${payload.history}",`.length;
+    sizes.push([utf8Length(m), utf8Length(payload.content) + label]);
+  }
+  return { sizes, memory: utf8Length(JSON.stringify(receiver)) };
+}
+
+function timeCarry(groups: readonly string[][]): number {
+  let best = Number.POSITIVE_INFINITY;
+  const n = groups.reduce((a, g) => a + g.length, 0);
+  for (let rep = 0; rep < 3; rep++) {
+    const start = process.hrtime.bigint();
+    for (const g of groups) {
+      const sender = newSessionHistory();
+      const receiver = newSessionHistory();
+      for (const m of g) {
+        const { payload } = encodeData(m, params, security, {}, { history: sender });
+        decodeData(payload, params, security, undefined, { history: receiver });
+      }
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e3 / n);
+  }
+  return best;
+}
+
+function timeAuto(groups: readonly string[][]): number {
+  let best = Number.POSITIVE_INFINITY;
+  const n = groups.reduce((a, g) => a + g.length, 0);
+  for (let rep = 0; rep < 3; rep++) {
+    const start = process.hrtime.bigint();
+    for (const g of groups) for (const m of g) decompress(compress(m).wire);
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e3 / n);
+  }
+  return best;
+}
+
+const pct = (orig: number, wire: number) => 100 * (1 - wire / orig);
+const f1 = (x: number) => x.toFixed(1);
+
+// SSE streams, event by event.
+const streams = new Map<number, string[]>();
+for (const l of readFileSync(join(CORPUS_DIR, 'sse-events.jsonl'), 'utf8').trim().split('\n')) {
+  const e = JSON.parse(l) as { stream: number; index: number; body: string };
+  const repo = repoOf((records[e.stream] as { source: string }).source);
+  if (!isHeldOut(repo)) continue;
+  const list = streams.get(e.stream) ?? [];
+  list[e.index] = e.body;
+  streams.set(e.stream, list);
+}
+
+// Conversations and recorded sequences of requests.
+const conversations: string[][] = [];
+const sequences: string[][] = [];
+for (const l of readFileSync(join(CORPUS_DIR, 'sessions.jsonl'), 'utf8').trim().split('\n')) {
+  const s = JSON.parse(l) as {
+    source: string;
+    interactions: { interaction: number; request: number | null }[];
+    conversations: { interactions: number[] }[];
+  };
+  if (!isHeldOut(repoOf(s.source))) continue;
+  const byInteraction = new Map(s.interactions.map((i) => [i.interaction, i.request]));
+  for (const c of s.conversations) {
+    const bodies = c.interactions
+      .map((i) => byInteraction.get(i))
+      .filter((r): r is number => typeof r === 'number')
+      .map((r) => (records[r] as { body: string }).body);
+    if (bodies.length >= 2) conversations.push(bodies);
+  }
+  const requests = s.interactions
+    .map((i) => i.request)
+    .filter((r): r is number => typeof r === 'number')
+    .map((r) => (records[r] as { body: string }).body);
+  if (requests.length >= 2) sequences.push(requests);
+}
+
+const out: string[] = [];
+const say = (line: string) => {
+  out.push(line);
+  console.log(line);
+};
+say(
+  `Held-out split, backend ${core.kind}, history ${historyBytes} bytes per direction, dictionaries ${dictionaries.join(', ')}`,
+);
+say('');
+for (const line of mdHeader([
+  'what',
+  'groups',
+  'messages',
+  'auto saved median (p90)',
+  'history saved median (p90)',
+  'whole-stream saved',
+  'time × auto',
+  'history per direction (JSON, max)',
+]))
+  say(line);
+
+function row(name: string, groups: string[][], skipFirst: boolean, wholes: readonly (string | undefined)[] = []) {
+  const autoSaved: number[] = [];
+  const histSaved: number[] = [];
+  let wholeOrig = 0;
+  let wholeWire = 0;
+  let memory = 0;
+  groups.forEach((g, gi) => {
+    const { sizes, memory: m } = carry(g);
+    memory = Math.max(memory, m);
+    sizes.forEach(([orig, wire], i) => {
+      if (skipFirst && i === 0) return;
+      const msg = g[i] as string;
+      autoSaved.push(pct(orig, utf8Length(compress(msg).wire)));
+      histSaved.push(pct(orig, wire));
+    });
+    const whole = wholes[gi];
+    if (whole !== undefined) {
+      wholeOrig += utf8Length(whole);
+      wholeWire += utf8Length(compress(whole).wire);
+    }
+  });
+  const ratio = timeCarry(groups) / timeAuto(groups);
+  say(
+    mdRow([
+      name,
+      groups.length,
+      histSaved.length,
+      `${f1(quantile(autoSaved, 0.5))}% (${f1(quantile(autoSaved, 0.9))}%)`,
+      `${f1(quantile(histSaved, 0.5))}% (${f1(quantile(histSaved, 0.9))}%)`,
+      wholeOrig > 0 ? `${f1(pct(wholeOrig, wholeWire))}%` : '—',
+      ratio.toFixed(2),
+      `${memory} B`,
+    ]),
+  );
+}
+
+const sseGroups = [...streams.values()].map((l) => l.filter((b) => typeof b === 'string'));
+const sseWholes = [...streams.keys()].map((line) => (records[line] as { body: string }).body);
+row('SSE events, event by event', sseGroups, false, sseWholes);
+row('requests after the first, multi-turn conversations', conversations, true);
+row('requests after the first, recorded request sequences', sequences, true);
+say('');
+say(
+  'Bytes saved per message: 1 − wire/original, the wire being the DATA content plus its `"history":"<state>",` field. p90 is the 90th percentile of bytes saved (the better end). Time: encode + decode per message in a session with history, over stateless auto compress + decompress.',
+);
+if (values.write) writeFileSync(new URL('./results/session-history.md', import.meta.url), `${out.join('\n')}\n`);

@@ -1,0 +1,388 @@
+// Sessions that remember (the history extension, ts/protocol/history.ts):
+// negotiation, exact round trips over real conversations and SSE streams,
+// native == wasm, the desynchronisation cases (lost and refused messages) and
+// their resynchronisation, bounded state, and HTTP sessions served by two
+// workers that share one store.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compress, useBackend } from '../ts/index.js';
+import { M2MClient, MemorySessionStore, registerSessionRoutes, SessionManager } from '../ts/node/session/index.js';
+import { decodeData, encodeData, type SecurityOptions } from '../ts/protocol/data.js';
+import {
+  appendHistory,
+  DEFAULT_HISTORY_BYTES,
+  loadedDictionaryNames,
+  newHistoryState,
+  newSessionHistory,
+  RESET_LABEL,
+  type SessionHistory,
+} from '../ts/protocol/history.js';
+import {
+  acceptPayload,
+  helloPayload,
+  negotiate,
+  paramsFromAccept,
+  type SessionParams,
+} from '../ts/protocol/negotiate.js';
+import { outcome, sharedData } from './helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  useBackend('native');
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+const PARAMS: SessionParams = {
+  version: '3.0',
+  algorithms: ['token-native', 'brotli', 'dictionary'],
+  encoding: 'cl100k_base',
+  securityScanning: false,
+  maxPayloadSize: 16 * 1024 * 1024,
+  sessionTimeoutMs: 300_000,
+  pingIntervalMs: 60_000,
+  pingTimeoutMs: 10_000,
+  binaryFrames: false,
+  history: { bytes: 4096, dictionaries: [] },
+};
+/** The shipped dictionaries, loaded in the backend in use, by wire name. */
+const names = () => loadedDictionaryNames(['req', 'res', 'sse']);
+const NO_SCAN: SecurityOptions = { blocking: true };
+const EVENT = (n: number) =>
+  `data: {"id":"chatcmpl-AbC","object":"chat.completion.chunk","created":1752000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" word${n}"},"finish_reason":null}]}`;
+
+function send(content: string, from: SessionHistory, params = PARAMS) {
+  return encodeData(content, params, NO_SCAN, {}, { history: from }).payload;
+}
+function receive(payload: ReturnType<typeof send>, at: SessionHistory, security = NO_SCAN, params = PARAMS) {
+  return decodeData(payload, params, security, undefined, { history: at }).content;
+}
+
+describe('negotiation', () => {
+  const server = {
+    versions: ['3.0'],
+    algorithms: ['token-native', 'brotli', 'dictionary'] as const,
+    encodings: ['cl100k_base'] as const,
+    securityScanning: false,
+    requireSecurityScanning: false,
+    maxPayloadSize: 1 << 20,
+    binaryFrames: false,
+    sessionTimeoutMs: 300_000,
+    pingIntervalMs: 60_000,
+    pingTimeoutMs: 10_000,
+  };
+  const client = {
+    version: '3.0',
+    algorithms: ['brotli', 'token-native'] as const,
+    encodings: ['cl100k_base'] as const,
+    preferredEncoding: 'cl100k_base' as const,
+    securityScanning: false,
+    maxPayloadSize: 1 << 20,
+    binaryFrames: false,
+  };
+  const timing = { pingIntervalMs: 60_000, pingTimeoutMs: 10_000 };
+
+  it('agrees on the smaller history and the dictionaries both have', () => {
+    const hello = helloPayload({ ...client, historyBytes: 8192 });
+    expect(hello.extensions?.history).toEqual({ bytes: 8192, dictionaries: names() });
+    expect(names().map((n) => n.split('.')[0])).toEqual(['req', 'res', 'sse']);
+    const result = negotiate(hello, { ...server, historyBytes: 4096 }, false);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.params.history).toEqual({ bytes: 4096, dictionaries: names() });
+    // A dictionary in another version or with another hash is not agreed on.
+    const other = negotiate(
+      { ...hello, extensions: { history: { bytes: 8192, dictionaries: ['sse.1.00000000', ...names().slice(0, 1)] } } },
+      { ...server, historyBytes: 4096 },
+      false,
+    );
+    expect(other.ok && other.params.history?.dictionaries).toEqual(names().slice(0, 1));
+    const params = paramsFromAccept(acceptPayload(result.params), { ...client, historyBytes: 8192 }, timing);
+    expect(params.history).toEqual(result.params.history);
+  });
+
+  it('leaves peers that do not offer it (or servers that turned it off) unaffected', () => {
+    const plain = negotiate(helloPayload(client), { ...server, historyBytes: 4096 }, false);
+    expect(plain.ok && plain.params.history).toBe(undefined);
+    expect(plain.ok && acceptPayload(plain.params).extensions).toBe(undefined);
+    const off = negotiate(helloPayload({ ...client, historyBytes: 8192 }), { ...server, historyBytes: 0 }, false);
+    expect(off.ok && off.params.history).toBe(undefined);
+    const noBrotli = negotiate(
+      helloPayload({ ...client, algorithms: ['token-native'], historyBytes: 8192 }),
+      { ...server, historyBytes: 4096 },
+      false,
+    );
+    expect(noBrotli.ok && noBrotli.params.history).toBe(undefined);
+  });
+
+  it('refuses an ACCEPT with a history that was not offered or is larger', () => {
+    const result = negotiate(helloPayload({ ...client, historyBytes: 8192 }), { ...server, historyBytes: 8192 }, false);
+    if (!result.ok) throw new Error(result.message);
+    const accept = acceptPayload(result.params);
+    expect(outcome(() => paramsFromAccept(accept, client, timing))).toEqual({ ok: false, code: 'INVALID_MESSAGE' });
+    expect(outcome(() => paramsFromAccept(accept, { ...client, historyBytes: 4096 }, timing))).toEqual({
+      ok: false,
+      code: 'INVALID_MESSAGE',
+    });
+  });
+});
+
+describe('one direction of a session', () => {
+  it('compresses against what it carried, names the state, and keeps both ends equal', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    const sizes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const payload = send(EVENT(i), a);
+      expect(receive(payload, b)).toBe(EVENT(i));
+      sizes.push(payload.content.length);
+      expect(b.recv).toEqual(a.send);
+    }
+    const later = send(EVENT(99), a);
+    expect(later.content.startsWith('#BH||')).toBe(true);
+    expect(later.history).toBe(`20.${b.recv.hash}`);
+    // Later events cost a fraction of what they cost stateless.
+    expect(Math.max(...sizes.slice(5))).toBeLessThan(compress(EVENT(99)).wire.length / 2);
+  });
+
+  it('keeps at most the negotiated bytes, cut at a character boundary', () => {
+    const state = newHistoryState();
+    for (let i = 0; i < 200; i++) appendHistory(state, `é€😀${i}`, 100);
+    expect(state.textBytes).toBeLessThanOrEqual(100);
+    expect(Buffer.byteLength(state.text)).toBe(state.textBytes);
+    expect(state.text.endsWith('😀199')).toBe(true);
+    expect(state.seq).toBe(200);
+  });
+
+  it('a lost message: the next one is refused with HISTORY_MISMATCH, the sender resets, both resynchronise', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    for (let i = 0; i < 3; i++) receive(send(EVENT(i), a), b);
+    send(EVENT(3), a); // lost
+    const refused = send(EVENT(4), a);
+    const before = structuredClone(b.recv);
+    expect(outcome(() => receive(refused, b))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
+    expect(b.recv).toEqual(before); // nothing changed
+    // The sender hears HISTORY_MISMATCH and resets: the next DATA says 0.0.
+    a.send = newHistoryState();
+    const fresh = send(EVENT(5), a);
+    expect(fresh.history).toBe(RESET_LABEL);
+    expect(receive(fresh, b)).toBe(EVENT(5));
+    expect(b.recv).toEqual(a.send);
+    const next = send(EVENT(6), a);
+    expect(next.content.startsWith('#BH|')).toBe(true);
+    expect(next.history?.startsWith('1.')).toBe(true);
+    expect(receive(next, b)).toBe(EVENT(6));
+  });
+
+  it('a message refused after decoding (a blocking scan) stays in both histories: no resync needed', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    const blocking: SecurityOptions = {
+      blocking: true,
+      scanner: (c) => ({
+        safe: !c.includes('word2'),
+        threats: c.includes('word2') ? [{ type: 'x', confidence: 1 }] : [],
+      }),
+    };
+    receive(send(EVENT(1), a), b, blocking);
+    expect(outcome(() => receive(send(EVENT(2), a), b, blocking))).toEqual({ ok: false, code: 'SECURITY_VIOLATION' });
+    expect(b.recv).toEqual(a.send);
+    expect(receive(send(EVENT(3), a), b, blocking)).toBe(EVENT(3));
+  });
+
+  it('a #BH| message against other bytes under the same seq is refused (the hash names the bytes)', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    receive(send(EVENT(1), a), b);
+    const c = newSessionHistory();
+    receive(send(EVENT(2), c), newSessionHistory()); // c.send: seq 1, other bytes
+    const payload = send(EVENT(3), c);
+    expect(payload.history?.startsWith('1.')).toBe(true);
+    expect(outcome(() => receive(payload, b))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
+    // Without a state in the payload it is malformed; outside a session, plain decoding refuses #BH|.
+    expect(outcome(() => receive({ ...payload, history: undefined }, b))).toEqual({
+      ok: false,
+      code: 'INVALID_MESSAGE',
+    });
+    expect(outcome(() => decodeData(payload, undefined, NO_SCAN))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
+  });
+
+  it('the trained dictionary of the family starts the dictionary while the history is short', () => {
+    const params: SessionParams = { ...PARAMS, history: { bytes: 4096, dictionaries: names() } };
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    const first = send(EVENT(1), a, params);
+    expect(first.content.startsWith('#BH|sse|')).toBe(true);
+    expect(receive(first, b, NO_SCAN, params)).toBe(EVENT(1));
+    // Without dictionaries negotiated none is used; a dictionary this install lacks is a typed refusal, never other text.
+    const plain = send(EVENT(1), newSessionHistory(), { ...PARAMS, history: { bytes: 4096, dictionaries: [] } });
+    expect(plain.content.startsWith('#BH|sse|')).toBe(false);
+    const forged = { ...first, content: first.content.replace('#BH|sse|', '#BH|nope|') };
+    expect(outcome(() => receive(forged, newSessionHistory(), NO_SCAN, params))).toEqual({
+      ok: false,
+      code: 'DICTIONARY_UNAVAILABLE',
+    });
+  });
+
+  it('falls back to the stateless choice when history does not pay, never longer than the input', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    for (const text of ['hi', 'x'.repeat(3), '#BH|1.0||AAAA', '{}']) {
+      const payload = send(text, a);
+      expect(payload.content.length).toBeLessThanOrEqual(Math.max(text.length, 0) + 8);
+      expect(receive(payload, b)).toBe(text);
+    }
+  });
+});
+
+interface Corpus {
+  streams: string[][];
+  conversations: string[][];
+}
+
+function loadCorpus(dir: string): Corpus {
+  const records = readFileSync(join(dir, 'traffic.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { body: string });
+  const byStream = new Map<number, string[]>();
+  for (const l of readFileSync(join(dir, 'sse-events.jsonl'), 'utf8').trim().split('\n')) {
+    const e = JSON.parse(l) as { stream: number; index: number; body: string };
+    const list = byStream.get(e.stream) ?? [];
+    list[e.index] = e.body;
+    byStream.set(e.stream, list);
+  }
+  const conversations: string[][] = [];
+  for (const l of readFileSync(join(dir, 'sessions.jsonl'), 'utf8').trim().split('\n')) {
+    const s = JSON.parse(l) as {
+      interactions: { interaction: number; request: number | null; response: number | null }[];
+      conversations: { interactions: number[] }[];
+    };
+    const by = new Map(s.interactions.map((i) => [i.interaction, i]));
+    for (const c of s.conversations) {
+      const turns: string[] = [];
+      for (const i of c.interactions) {
+        const ix = by.get(i);
+        if (typeof ix?.request === 'number') turns.push((records[ix.request] as { body: string }).body);
+      }
+      if (turns.length >= 2) conversations.push(turns);
+    }
+  }
+  return { streams: [...byStream.values()].slice(0, 60), conversations: conversations.slice(0, 120) };
+}
+
+describe('real traffic (../shared/data/traffic-dev), in order', () => {
+  it('round trips exactly, never longer than the input, native == wasm bytes', (ctx) => {
+    const dir = sharedData('traffic-dev', ctx);
+    if (dir === undefined) return;
+    const { streams, conversations } = loadCorpus(dir);
+    expect(streams.length).toBeGreaterThan(20);
+    expect(conversations.length).toBeGreaterThan(20);
+    const params: SessionParams = {
+      ...PARAMS,
+      history: { bytes: DEFAULT_HISTORY_BYTES, dictionaries: ['req', 'res', 'sse'] },
+    };
+    let historyUsed = 0;
+    for (const group of [...streams, ...conversations]) {
+      const wires: string[][] = [];
+      for (const kind of ['native', 'wasm'] as const) {
+        useBackend(kind);
+        const a = newSessionHistory();
+        const b = newSessionHistory();
+        const out: string[] = [];
+        for (const m of group) {
+          const payload = send(m, a, params);
+          expect(receive(payload, b, NO_SCAN, params)).toBe(m);
+          expect(Buffer.byteLength(payload.content)).toBeLessThanOrEqual(Buffer.byteLength(m));
+          if (payload.content.startsWith('#BH|')) historyUsed++;
+          out.push(payload.content);
+        }
+        expect(b.recv).toEqual(a.send);
+        wires.push(out);
+      }
+      expect(wires[1]).toEqual(wires[0]);
+    }
+    expect(historyUsed).toBeGreaterThan(100);
+  });
+});
+
+describe('HTTP sessions', () => {
+  async function worker(store: MemorySessionStore) {
+    const manager = new SessionManager({ store, onData: (content) => `echo:${content}`, historyBytes: 4096 });
+    const app = Fastify();
+    registerSessionRoutes(app, manager);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(async () => {
+      await app.close();
+    });
+    return (app.server.address() as AddressInfo).port;
+  }
+
+  it('two workers sharing one store serve one session; a lost request and a lost reply resynchronise', async () => {
+    const store = new MemorySessionStore();
+    const ports = [await worker(store), await worker(store)];
+    let turn = 0;
+    let drop: 'request' | 'reply' | undefined;
+    const bodies: string[] = [];
+    const roundRobin: typeof fetch = async (input, init) => {
+      const url = new URL(String(input));
+      url.port = String(ports[turn++ % 2]);
+      if (typeof init?.body === 'string') bodies.push(init.body);
+      if (drop === 'request') {
+        drop = undefined;
+        throw new Error('lost on the way');
+      }
+      const res = await fetch(url, init);
+      if (drop === 'reply') {
+        drop = undefined;
+        await res.text();
+        throw new Error('reply lost');
+      }
+      return res;
+    };
+    const c = new M2MClient({
+      url: `http://127.0.0.1:${ports[0]}`,
+      transport: 'http',
+      fetch: roundRobin,
+      historyBytes: 8192,
+      // Unsealed, so that the test can read the wire (sealed sessions carry the same payload inside the seal).
+      sessionSecurity: false,
+    });
+    cleanups.push(async () => {
+      if (c.state === 'ESTABLISHED') await c.close();
+    });
+    const got: string[] = [];
+    c.onData((content) => got.push(content));
+    c.onError(() => undefined);
+    const params = await c.connect();
+    expect(params.history?.bytes).toBe(4096);
+    const sent: string[] = [];
+    const say = async (i: number) => {
+      sent.push(EVENT(i));
+      await c.send(EVENT(i));
+    };
+    for (let i = 0; i < 4; i++) await say(i);
+    expect(got).toEqual(sent.map((s) => `echo:${s}`));
+    const stored = await store.get((await store.list())[0] as string);
+    expect(stored?.history?.recv.seq).toBe(4);
+    expect(stored?.history?.recv.textBytes).toBeLessThanOrEqual(4096);
+    const last = JSON.parse(bodies.at(-1) as string);
+    expect(last.payload.content.startsWith('#BH|')).toBe(true);
+    expect(last.payload.history.startsWith('3.')).toBe(true);
+
+    drop = 'request';
+    await expect(c.send(EVENT(50))).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
+    await say(5);
+    expect(JSON.parse(bodies.at(-1) as string).payload.history).toBe(RESET_LABEL);
+    await say(6);
+    expect(JSON.parse(bodies.at(-1) as string).payload.history.startsWith('1.')).toBe(true);
+
+    drop = 'reply';
+    await expect(c.send(EVENT(70))).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
+    await say(8);
+    await say(9);
+    expect(got.slice(-3)).toEqual([EVENT(6), EVENT(8), EVENT(9)].map((s) => `echo:${s}`));
+  });
+});

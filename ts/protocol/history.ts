@@ -1,0 +1,183 @@
+/**
+ * Sessions that remember (the `history` extension): each DATA in a direction
+ * may be compressed against what the session already carried in that
+ * direction (`#BH|<dictionary id>|<base64>`: Brotli whose custom
+ * dictionary is the trained dictionary of the message's family, while the
+ * history is short, followed by the last `bytes` of this direction's
+ * history).
+ *
+ * Decisions:
+ * - Negotiation: HELLO offers `extensions.history = { bytes, dictionaries }`
+ *   (the history kept per direction, the names `<id>.<version>.<hash>` of
+ *   the trained dictionaries the client has); ACCEPT answers with the smaller
+ *   `bytes` and the dictionaries both have, so the wire names only the id. A
+ *   peer that does not offer it is unaffected. It needs Brotli.
+ * - State: `seq` (messages appended), `hash` (a chain over every appended
+ *   message, made by the core) and `text` (the last ≤ `bytes` UTF-8 bytes of
+ *   what was carried, cut at a character boundary). The label `<seq>.<hash>`
+ *   names it; `0.0` is the empty history.
+ * - Every DATA in such a session carries `history`: the label of the sender's
+ *   state before it. A receiver in another state refuses it with
+ *   `HISTORY_MISMATCH` (nothing changes), unless the label is `0.0`: then the
+ *   sender has reset and the receiver resets too. A sender that hears
+ *   `HISTORY_MISMATCH` resets, so the next message resynchronises.
+ * - Client messages also carry `history_ack`, the client's receive state: a
+ *   server whose send state differs (a lost or refused reply) resets its send
+ *   state before it answers.
+ * - Every decoded DATA is appended on the receiving side, also one refused
+ *   afterwards (by a scan or a size check), exactly as the sender appended it
+ *   when it sent it; messages refused before decoding are not.
+ * - The receiver's history is bounded by its own negotiated `bytes`: a peer
+ *   cannot make it keep more. The state is plain JSON, so a session store
+ *   (Redis) holds it and any worker can serve the next message.
+ */
+import { backend } from '../core/backend.js';
+import { M2MError } from '../core/errors.js';
+
+/** The history state of one direction. Plain JSON data. */
+export interface HistoryState {
+  seq: number;
+  hash: string;
+  /** The last ≤ `bytes` UTF-8 bytes carried in this direction. */
+  text: string;
+  /** UTF-8 length of `text`. */
+  textBytes: number;
+}
+
+/** What a session negotiated for its history. */
+export interface HistoryParams {
+  /** History kept per direction, in UTF-8 bytes. */
+  bytes: number;
+  /** Trained dictionaries both ends have, as `<id>.<version>.<hash>` (the start of a message's dictionary). */
+  dictionaries: string[];
+}
+
+/** Both directions of a session. */
+export interface SessionHistory {
+  send: HistoryState;
+  recv: HistoryState;
+}
+
+/** The largest history per direction a peer may negotiate (the core's `MAX_HISTORY_BYTES`). */
+export const MAX_HISTORY_BYTES = 1024 * 1024;
+/** Default history per direction: 24 KiB, so a session's two directions, base64-free, stay within 48 KiB of text (64 KiB with the JSON in a store). */
+export const DEFAULT_HISTORY_BYTES = 24 * 1024;
+/** The Brotli quality of `#BH|` messages. */
+export const HISTORY_QUALITY = 5;
+/** The trained dictionary precedes the history until the history holds this many bytes (then the history alone pays as well, and costs less). */
+export const TRAINED_UNTIL_BYTES = 4096;
+const DICTIONARY_NAME = /^[a-z0-9-]{1,32}\.\d{1,10}\.[0-9a-f]{8}$/;
+/** The label of the empty history (and of a reset). */
+export const RESET_LABEL = '0.0';
+
+export function newHistoryState(): HistoryState {
+  return { seq: 0, hash: '0', text: '', textBytes: 0 };
+}
+
+export function newSessionHistory(): SessionHistory {
+  return { send: newHistoryState(), recv: newHistoryState() };
+}
+
+export function historyLabel(state: HistoryState): string {
+  return `${state.seq}.${state.hash}`;
+}
+
+/** Empties a state in place. */
+export function resetHistory(state: HistoryState): void {
+  Object.assign(state, newHistoryState());
+}
+
+function charBytes(text: string, i: number): [bytes: number, units: number] {
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return [1, 1];
+  if (c < 0x800) return [2, 1];
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) return [4, 2];
+  return [3, 1];
+}
+
+function utf8Bytes(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
+    const [b, u] = charBytes(text, i);
+    n += b;
+    i += u;
+  }
+  return n;
+}
+
+/** Appends what was carried, keeping the last `maxBytes` (at a character boundary). */
+export function appendHistory(state: HistoryState, content: string, maxBytes: number): void {
+  state.seq += 1;
+  state.hash = backend().historyAdvance(state.hash, content);
+  let text = state.text + content;
+  let bytes = state.textBytes + utf8Bytes(content);
+  if (bytes > maxBytes) {
+    let cut = 0;
+    let dropped = 0;
+    while (bytes - dropped > maxBytes && cut < text.length) {
+      const [b, u] = charBytes(text, cut);
+      dropped += b;
+      cut += u;
+    }
+    text = text.slice(cut);
+    bytes -= dropped;
+  }
+  state.text = text;
+  state.textBytes = bytes;
+}
+
+/** Checks a history size given as an option. */
+export function checkHistoryBytes(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_HISTORY_BYTES) {
+    throw new M2MError(
+      'INVALID_OPTION',
+      `${what} must be an integer from 0 to ${MAX_HISTORY_BYTES}, got ${String(value)}`,
+    );
+  }
+  return value as number;
+}
+
+/** The `extensions.history` value of a HELLO or ACCEPT, if it is well-formed. */
+export function readHistoryExtension(value: unknown): HistoryParams | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { bytes, dictionaries } = value as { bytes?: unknown; dictionaries?: unknown };
+  if (!Number.isSafeInteger(bytes) || (bytes as number) < 1) return undefined;
+  const ids = Array.isArray(dictionaries)
+    ? dictionaries.filter((d): d is string => typeof d === 'string' && DICTIONARY_NAME.test(d)).slice(0, 16)
+    : [];
+  return { bytes: Math.min(bytes as number, MAX_HISTORY_BYTES), dictionaries: ids };
+}
+
+/** The trained dictionaries of this install, loaded, by wire name (what an end offers and accepts). */
+export function loadedDictionaryNames(ids: readonly string[]): string[] {
+  const core = backend();
+  const wanted = ids.filter((id) => core.ensureDictionary(id));
+  return core.loadedDictionaries().filter((name) => wanted.includes(name.split('.')[0] as string));
+}
+
+/** Compresses `content` against `state`, or undefined when that is not shorter than `bound`. */
+export function compressWithHistory(
+  content: string,
+  state: HistoryState,
+  params: HistoryParams,
+  bound: number,
+): string | undefined {
+  const core = backend();
+  let allowed = '';
+  if (state.textBytes < TRAINED_UNTIL_BYTES && params.dictionaries.length > 0) {
+    const ids = params.dictionaries.map((name) => name.split('.')[0] as string);
+    for (const id of ids) core.ensureDictionary(id);
+    allowed = ids.join(',');
+  }
+  const wire = core.compressHistory(content, state.text, allowed, HISTORY_QUALITY);
+  return wire.length < bound ? wire : undefined;
+}
+
+/** Decodes a `#BH|` message against `state` (whose label the caller checked). */
+export function decompressWithHistory(wire: string, state: HistoryState): string {
+  const core = backend();
+  // `#BH|<id>|`: load the trained dictionary it names, if this install has it (else the core refuses it).
+  const id = wire.split('|', 2)[1];
+  if (id && /^[a-z0-9-]{1,32}$/.test(id)) core.ensureDictionary(id);
+  return core.decompressHistory(wire, state.text);
+}
