@@ -11,7 +11,7 @@
  *
  * Per message: bytes saved (percent of the original) by today's stateless
  * auto (`compress()`), and in a session with the history extension (the
- * DATA content plus its `"history":"<state>",` field), median and p90; the
+ * DATA content, plus `"history_ack":"<state>",` on requests), median and p90; the
  * whole-stream figure (the stream compressed at once by auto); the time per
  * message (encode + decode, in a session with history vs stateless auto
  * compress + decompress) as a ratio; the history kept per session.
@@ -66,17 +66,21 @@ const security = { blocking: true };
 const lines = readFileSync(join(CORPUS_DIR, 'traffic.jsonl'), 'utf8').trim().split('\n');
 const records = lines.map((l) => JSON.parse(l) as { source: string; kind: string; body: string });
 
-/** Carries `messages` in one direction of a session; per message: [original bytes, bytes on the wire]. */
-function carry(messages: readonly string[]): { sizes: [number, number][]; memory: number } {
+/**
+ * Carries `messages` in one direction of a session; per message: [original
+ * bytes, bytes on the wire]. `ack`: a client's direction, whose DATA also
+ * carries `"history_ack":"<state>",`.
+ */
+function carry(messages: readonly string[], ack: boolean): { sizes: [number, number][]; memory: number } {
   const sender = newSessionHistory();
   const receiver = newSessionHistory();
   const sizes: [number, number][] = [];
   for (const m of messages) {
-    const { payload } = encodeData(m, params, security, {}, { history: sender });
+    const { payload } = encodeData(m, params, security, {}, { history: sender, ack });
     const back = decodeData(payload, params, security, undefined, { history: receiver });
     if (back.content !== m) throw new Error('not a round trip');
-    const label = `"history":"${payload.history}",`.length;
-    sizes.push([utf8Length(m), utf8Length(payload.content) + label]);
+    const field = ack ? `"history_ack":"${payload.history_ack}",`.length : 0;
+    sizes.push([utf8Length(m), utf8Length(payload.content) + field]);
   }
   return { sizes, memory: utf8Length(JSON.stringify(receiver)) };
 }
@@ -170,14 +174,20 @@ for (const line of mdHeader([
 ]))
   say(line);
 
-function row(name: string, groups: string[][], skipFirst: boolean, wholes: readonly (string | undefined)[] = []) {
+function row(
+  name: string,
+  groups: string[][],
+  client: boolean,
+  skipFirst: boolean,
+  wholes: readonly (string | undefined)[] = [],
+) {
   const autoSaved: number[] = [];
   const histSaved: number[] = [];
   let wholeOrig = 0;
   let wholeWire = 0;
   let memory = 0;
   groups.forEach((g, gi) => {
-    const { sizes, memory: m } = carry(g);
+    const { sizes, memory: m } = carry(g, client);
     memory = Math.max(memory, m);
     sizes.forEach(([orig, wire], i) => {
       if (skipFirst && i === 0) return;
@@ -208,11 +218,11 @@ function row(name: string, groups: string[][], skipFirst: boolean, wholes: reado
 
 const sseGroups = [...streams.values()].map((l) => l.filter((b) => typeof b === 'string'));
 const sseWholes = [...streams.keys()].map((line) => (records[line] as { body: string }).body);
-row('SSE events, event by event', sseGroups, false, sseWholes);
-row('requests after the first, multi-turn conversations', conversations, true);
-row('requests after the first, recorded request sequences', sequences, true);
+row('SSE events, event by event (server to client)', sseGroups, false, false, sseWholes);
+row('requests after the first, multi-turn conversations', conversations, true, true);
+row('requests after the first, recorded request sequences', sequences, true, true);
 say('');
 say(
-  'Bytes saved per message: 1 − wire/original, the wire being the DATA content plus its `"history":"<state>",` field. p90 is the 90th percentile of bytes saved (the better end). Time: encode + decode per message in a session with history, over stateless auto compress + decompress.',
+  'Bytes saved per message: 1 − wire/original, the wire being the DATA content, plus its `"history_ack":"<state>",` field for requests (clients send it). p90 is the 90th percentile of bytes saved (the better end). Time: encode + decode per message in a session with history, over stateless auto compress + decompress.',
 );
 if (values.write) writeFileSync(new URL('./results/session-history.md', import.meta.url), `${out.join('\n')}\n`);

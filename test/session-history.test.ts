@@ -18,6 +18,7 @@ import {
   newHistoryState,
   newSessionHistory,
   RESET_LABEL,
+  resetHistory,
   type SessionHistory,
 } from '../ts/protocol/history.js';
 import {
@@ -140,8 +141,8 @@ describe('one direction of a session', () => {
       expect(b.recv).toEqual(a.send);
     }
     const later = send(EVENT(99), a);
-    expect(later.content.startsWith('#BH||')).toBe(true);
-    expect(later.history).toBe(`20.${b.recv.hash}`);
+    expect(later.content.startsWith(`#BH|${b.recv.hash}||`)).toBe(true);
+    expect(b.recv.seq).toBe(20);
     // Later events cost a fraction of what they cost stateless.
     expect(Math.max(...sizes.slice(5))).toBeLessThan(compress(EVENT(99)).wire.length / 2);
   });
@@ -156,24 +157,29 @@ describe('one direction of a session', () => {
   });
 
   it('a lost message: the next one is refused with HISTORY_MISMATCH, the sender resets, both resynchronise', () => {
+    const params: SessionParams = { ...PARAMS, history: { bytes: 4096, dictionaries: names() } };
     const a = newSessionHistory();
     const b = newSessionHistory();
-    for (let i = 0; i < 3; i++) receive(send(EVENT(i), a), b);
-    send(EVENT(3), a); // lost
-    const refused = send(EVENT(4), a);
+    for (let i = 0; i < 3; i++) receive(send(EVENT(i), a, params), b, NO_SCAN, params);
+    send(EVENT(3), a, params); // lost
+    const refused = send(EVENT(4), a, params);
+    expect(refused.content.startsWith('#BH|')).toBe(true);
     const before = structuredClone(b.recv);
-    expect(outcome(() => receive(refused, b))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
+    expect(outcome(() => receive(refused, b, NO_SCAN, params))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
     expect(b.recv).toEqual(before); // nothing changed
-    // The sender hears HISTORY_MISMATCH and resets: the next DATA says 0.0.
-    a.send = newHistoryState();
-    const fresh = send(EVENT(5), a);
-    expect(fresh.history).toBe(RESET_LABEL);
-    expect(receive(fresh, b)).toBe(EVENT(5));
+    // The sender hears HISTORY_MISMATCH and resets. A stateless message meanwhile is not in its history
+    // (the receiver appends it to its own, which the reset then drops).
+    resetHistory(a.send);
+    expect(receive(send('ok', a, params), b, NO_SCAN, params)).toBe('ok');
+    expect(a.send.seq).toBe(0);
+    const fresh = send(EVENT(5), a, params);
+    expect(fresh.content.startsWith(`#BH|${RESET_LABEL}|sse|`)).toBe(true);
+    expect(receive(fresh, b, NO_SCAN, params)).toBe(EVENT(5));
     expect(b.recv).toEqual(a.send);
-    const next = send(EVENT(6), a);
-    expect(next.content.startsWith('#BH|')).toBe(true);
-    expect(next.history?.startsWith('1.')).toBe(true);
-    expect(receive(next, b)).toBe(EVENT(6));
+    const next = send(EVENT(6), a, params);
+    expect(next.content.startsWith(`#BH|${b.recv.hash}|`)).toBe(true);
+    expect(receive(next, b, NO_SCAN, params)).toBe(EVENT(6));
+    expect(b.recv).toEqual(a.send);
   });
 
   it('a message refused after decoding (a blocking scan) stays in both histories: no resync needed', () => {
@@ -199,13 +205,10 @@ describe('one direction of a session', () => {
     const c = newSessionHistory();
     receive(send(EVENT(2), c), newSessionHistory()); // c.send: seq 1, other bytes
     const payload = send(EVENT(3), c);
-    expect(payload.history?.startsWith('1.')).toBe(true);
+    expect(payload.content.startsWith('#BH|')).toBe(true);
+    expect(c.send.seq).toBe(2);
     expect(outcome(() => receive(payload, b))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
-    // Without a state in the payload it is malformed; outside a session, plain decoding refuses #BH|.
-    expect(outcome(() => receive({ ...payload, history: undefined }, b))).toEqual({
-      ok: false,
-      code: 'INVALID_MESSAGE',
-    });
+    // Outside a session, plain decoding refuses #BH| too.
     expect(outcome(() => decodeData(payload, undefined, NO_SCAN))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
   });
 
@@ -214,12 +217,12 @@ describe('one direction of a session', () => {
     const a = newSessionHistory();
     const b = newSessionHistory();
     const first = send(EVENT(1), a, params);
-    expect(first.content.startsWith('#BH|sse|')).toBe(true);
+    expect(first.content.startsWith('#BH|0|sse|')).toBe(true);
     expect(receive(first, b, NO_SCAN, params)).toBe(EVENT(1));
     // Without dictionaries negotiated none is used; a dictionary this install lacks is a typed refusal, never other text.
     const plain = send(EVENT(1), newSessionHistory(), { ...PARAMS, history: { bytes: 4096, dictionaries: [] } });
-    expect(plain.content.startsWith('#BH|sse|')).toBe(false);
-    const forged = { ...first, content: first.content.replace('#BH|sse|', '#BH|nope|') };
+    expect(plain.content.includes('|sse|')).toBe(false);
+    const forged = { ...first, content: first.content.replace('#BH|0|sse|', '#BH|0|nope|') };
     expect(outcome(() => receive(forged, newSessionHistory(), NO_SCAN, params))).toEqual({
       ok: false,
       code: 'DICTIONARY_UNAVAILABLE',
@@ -370,14 +373,16 @@ describe('HTTP sessions', () => {
     expect(stored?.history?.recv.textBytes).toBeLessThanOrEqual(4096);
     const last = JSON.parse(bodies.at(-1) as string);
     expect(last.payload.content.startsWith('#BH|')).toBe(true);
-    expect(last.payload.history.startsWith('3.')).toBe(true);
+    expect(last.payload.content.startsWith(`#BH|${RESET_LABEL}|`)).toBe(false);
+    expect(typeof last.payload.history_ack).toBe('string');
 
     drop = 'request';
     await expect(c.send(EVENT(50))).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
     await say(5);
-    expect(JSON.parse(bodies.at(-1) as string).payload.history).toBe(RESET_LABEL);
+    expect(JSON.parse(bodies.at(-1) as string).payload.content.startsWith(`#BH|${RESET_LABEL}|`)).toBe(true);
     await say(6);
-    expect(JSON.parse(bodies.at(-1) as string).payload.history.startsWith('1.')).toBe(true);
+    const sixth = JSON.parse(bodies.at(-1) as string).payload.content;
+    expect(sixth.startsWith('#BH|') && !sixth.startsWith(`#BH|${RESET_LABEL}|`)).toBe(true);
 
     drop = 'reply';
     await expect(c.send(EVENT(70))).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });

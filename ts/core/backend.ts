@@ -44,10 +44,10 @@ export interface CoreFunctions {
   loadedDictionaries(): string[];
   /** `#BD|`: Brotli with the loaded trained dictionary `id`. */
   compressTrained(text: string, id: string, quality: number): string;
-  /** `#BH|<dictionary id>|`: Brotli against a session history, after the trained dictionary of the text's family when its id is in `dictionaries` (comma-separated) and loaded. */
-  compressHistory(text: string, history: string, dictionaries: string, quality: number): string;
-  /** Decodes `#BH|` against a session history (the session layer checks the state first). */
-  decompressHistory(wire: string, history: string): string;
+  /** `#BH|<state>|<dictionary id>|`: Brotli against a session history in state `state`, after the trained dictionary of the text's family when its id is in `dictionaries` (comma-separated) and loaded. */
+  compressHistory(text: string, history: string, state: string, dictionaries: string, quality: number): string;
+  /** Decodes `#BH|` against a session history in state `state` (`HISTORY_MISMATCH` when it names another). */
+  decompressHistory(wire: string, history: string, state: string): string;
   /** The history hash after appending `text` to a history of hash `previous`. */
   historyAdvance(previous: string, text: string): string;
   /** Auto in one call: the core chooses and applies an algorithm (m2m_core::codec::auto). */

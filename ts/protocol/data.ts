@@ -35,12 +35,11 @@ import { encodingOfByte, tokenNativeEncoding, wirePrefix } from '../core/tables.
 import { utf8Length } from '../core/utf8.js';
 import { packTokenNativeBinary, unpackTokenNative } from '../core/wire.js';
 import {
+  afterSend,
   appendHistory,
   compressWithHistory,
   decompressWithHistory,
   historyLabel,
-  RESET_LABEL,
-  resetHistory,
   type SessionHistory,
 } from './history.js';
 import { ALGORITHM_WIRE_NAMES, algorithmFromWire, type DataPayload, type SecurityStatus } from './messages.js';
@@ -220,14 +219,14 @@ export function encodeData(
     chosen = { algorithm: requested, wire: compressOne(content, requested, params.encoding) };
   }
   const history = params?.history && context ? context.history : undefined;
-  let base: string | undefined;
-  if (history && params?.history) {
-    base = historyLabel(history.send);
+  let withHistory = false;
+  if (history && params?.history && (requested === 'auto' || requested === 'brotli')) {
     // Against the history when that is shorter than the stateless choice and the content.
-    if (requested === 'auto' || requested === 'brotli') {
-      const bound = Math.min(chosen.wire.length, originalBytes);
-      const wire = compressWithHistory(content, history.send, params.history, bound);
-      if (wire !== undefined) chosen = { algorithm: 'brotli', wire };
+    const bound = Math.min(chosen.wire.length, originalBytes);
+    const wire = compressWithHistory(content, history.send, params.history, bound);
+    if (wire !== undefined) {
+      chosen = { algorithm: 'brotli', wire };
+      withHistory = true;
     }
   }
   let originalSize = originalBytes;
@@ -238,11 +237,11 @@ export function encodeData(
     original_size: originalSize,
   };
   if (status) payload.security_status = status;
-  if (history && params?.history && base !== undefined) {
-    payload.history = base;
+  if (history && params?.history) {
     if (context?.ack) payload.history_ack = historyLabel(history.recv);
     // What the receiver will rebuild (T1 drops whitespace and defaults).
-    appendHistory(history.send, chosen.algorithm === 'token' ? decompress(chosen.wire) : content, params.history.bytes);
+    const carried = chosen.algorithm === 'token' ? decompress(chosen.wire) : content;
+    afterSend(history.send, carried, withHistory, params.history.bytes);
   }
   if (params?.binaryFrames && chosen.algorithm === 'token-native') {
     // The binary form of the ids already chosen (no second tokenization).
@@ -250,25 +249,6 @@ export function encodeData(
     return { payload: { ...payload, content: '' }, binary: packTokenNativeBinary(ids, encoding) };
   }
   return { payload };
-}
-
-/**
- * The history checks of a received DATA (history.ts): a sender at `0.0` has
- * reset, so the receiver resets; another state is `HISTORY_MISMATCH`.
- */
-function checkHistoryState(payload: DataPayload, history: SessionHistory): void {
-  const base = payload.history;
-  if (base === undefined) {
-    throw new M2MError('INVALID_MESSAGE', 'DATA in a session with the history extension must name its history state');
-  }
-  if (base === RESET_LABEL) resetHistory(history.recv);
-  const own = historyLabel(history.recv);
-  if (base !== own) {
-    throw new M2MError(
-      'HISTORY_MISMATCH',
-      `DATA was sent from history state ${base.slice(0, 64)}, this receiver is at ${own}: a message was lost or refused; the sender resets`,
-    );
-  }
 }
 
 /**
@@ -283,7 +263,6 @@ export function decodeData(
   context?: HistoryContext,
 ): DecodedData {
   const history = params?.history && context ? context.history : undefined;
-  if (history) checkHistoryState(payload, history);
   const algorithm = algorithmFromWire(payload.algorithm);
   if (algorithm === undefined) {
     throw new M2MError('UNSUPPORTED_ALGORITHM', `unknown algorithm ${JSON.stringify(payload.algorithm)}`);

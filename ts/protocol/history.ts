@@ -1,7 +1,7 @@
 /**
  * Sessions that remember (the `history` extension): each DATA in a direction
  * may be compressed against what the session already carried in that
- * direction (`#BH|<dictionary id>|<base64>`: Brotli whose custom
+ * direction (`#BH|<state>|<dictionary id>|<base64>`: Brotli whose custom
  * dictionary is the trained dictionary of the message's family, while the
  * history is short, followed by the last `bytes` of this direction's
  * history).
@@ -12,21 +12,22 @@
  *   the trained dictionaries the client has); ACCEPT answers with the smaller
  *   `bytes` and the dictionaries both have, so the wire names only the id. A
  *   peer that does not offer it is unaffected. It needs Brotli.
- * - State: `seq` (messages appended), `hash` (a chain over every appended
- *   message, made by the core) and `text` (the last ≤ `bytes` UTF-8 bytes of
- *   what was carried, cut at a character boundary). The label `<seq>.<hash>`
- *   names it; `0.0` is the empty history.
- * - Every DATA in such a session carries `history`: the label of the sender's
- *   state before it. A receiver in another state refuses it with
- *   `HISTORY_MISMATCH` (nothing changes), unless the label is `0.0`: then the
- *   sender has reset and the receiver resets too. A sender that hears
- *   `HISTORY_MISMATCH` resets, so the next message resynchronises.
- * - Client messages also carry `history_ack`, the client's receive state: a
- *   server whose send state differs (a lost or refused reply) resets its send
- *   state before it answers.
+ * - State: `hash` (a chain over every appended message, made by the core;
+ *   `0` for the empty history), `seq` (messages appended) and `text` (the
+ *   last ≤ `bytes` UTF-8 bytes carried, cut at a character boundary). A
+ *   `#BH|` message names the hash it was compressed against; a receiver in
+ *   another state refuses it with `HISTORY_MISMATCH` and nothing changes.
+ *   Other DATA (the stateless choice, when history does not pay) carries
+ *   nothing more and is appended by both ends.
+ * - Resynchronisation: a sender that hears of a refused or lost message
+ *   resets to the empty history, unsynchronised: it appends nothing until its
+ *   next `#BH|` message, which names state `0`; a receiver that gets state
+ *   `0` empties its history first. Client messages also carry
+ *   `history_ack`, the client's receive state: a server whose send state
+ *   differs (a lost reply) resets its send state before it answers.
  * - Every decoded DATA is appended on the receiving side, also one refused
- *   afterwards (by a scan or a size check), exactly as the sender appended it
- *   when it sent it; messages refused before decoding are not.
+ *   afterwards (by a scan or a size check), as the sender appended it;
+ *   messages refused before decoding are not.
  * - The receiver's history is bounded by its own negotiated `bytes`: a peer
  *   cannot make it keep more. The state is plain JSON, so a session store
  *   (Redis) holds it and any worker can serve the next message.
@@ -37,7 +38,10 @@ import { M2MError } from '../core/errors.js';
 /** The history state of one direction. Plain JSON data. */
 export interface HistoryState {
   seq: number;
+  /** The state's name: the core's hash chain over the appended messages (`0`: empty). */
   hash: string;
+  /** False after a sender's reset, until its next `#BH|` message (which names state `0`). */
+  synced: boolean;
   /** The last ≤ `bytes` UTF-8 bytes carried in this direction. */
   text: string;
   /** UTF-8 length of `text`. */
@@ -67,11 +71,11 @@ export const HISTORY_QUALITY = 5;
 /** The trained dictionary precedes the history until the history holds this many bytes (then the history alone pays as well, and costs less). */
 export const TRAINED_UNTIL_BYTES = 4096;
 const DICTIONARY_NAME = /^[a-z0-9-]{1,32}\.\d{1,10}\.[0-9a-f]{8}$/;
-/** The label of the empty history (and of a reset). */
-export const RESET_LABEL = '0.0';
+/** The state of the empty history (named by a sender's first message after a reset). */
+export const RESET_LABEL = '0';
 
 export function newHistoryState(): HistoryState {
-  return { seq: 0, hash: '0', text: '', textBytes: 0 };
+  return { seq: 0, hash: RESET_LABEL, synced: true, text: '', textBytes: 0 };
 }
 
 export function newSessionHistory(): SessionHistory {
@@ -79,12 +83,12 @@ export function newSessionHistory(): SessionHistory {
 }
 
 export function historyLabel(state: HistoryState): string {
-  return `${state.seq}.${state.hash}`;
+  return state.hash;
 }
 
-/** Empties a state in place. */
+/** A sender's reset: empty and unsynchronised, in place. */
 export function resetHistory(state: HistoryState): void {
-  Object.assign(state, newHistoryState());
+  Object.assign(state, newHistoryState(), { synced: false });
 }
 
 function charBytes(text: string, i: number): [bytes: number, units: number] {
@@ -169,15 +173,22 @@ export function compressWithHistory(
     for (const id of ids) core.ensureDictionary(id);
     allowed = ids.join(',');
   }
-  const wire = core.compressHistory(content, state.text, allowed, HISTORY_QUALITY);
+  const wire = core.compressHistory(content, state.text, state.hash, allowed, HISTORY_QUALITY);
   return wire.length < bound ? wire : undefined;
 }
 
-/** Decodes a `#BH|` message against `state` (whose label the caller checked). */
+/** The sender's side after sending `content` (`history`: it went as `#BH|`). */
+export function afterSend(state: HistoryState, content: string, history: boolean, maxBytes: number): void {
+  if (history) state.synced = true;
+  if (state.synced) appendHistory(state, content, maxBytes);
+}
+
+/** Decodes a `#BH|` message against `state` (`HISTORY_MISMATCH` when it names another; state `0` resets it first). */
 export function decompressWithHistory(wire: string, state: HistoryState): string {
   const core = backend();
-  // `#BH|<id>|`: load the trained dictionary it names, if this install has it (else the core refuses it).
-  const id = wire.split('|', 2)[1];
+  const [, named, id] = wire.split('|', 3);
+  if (named === RESET_LABEL) Object.assign(state, newHistoryState());
+  // `#BH|<state>|<id>|`: load the trained dictionary it names, if this install has it (else the core refuses it).
   if (id && /^[a-z0-9-]{1,32}$/.test(id)) core.ensureDictionary(id);
-  return core.decompressHistory(wire, state.text);
+  return core.decompressHistory(wire, state.text, state.hash);
 }

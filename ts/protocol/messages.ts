@@ -178,9 +178,7 @@ export const DataPayloadSchema = z.object({
   content: z.string(),
   original_size: z.int().min(0).optional(),
   security_status: SecurityStatusSchema.optional(),
-  /** In a session that negotiated the history extension: the sender's history state before this message (see history.ts). */
-  history: z.string().max(64).optional(),
-  /** From a client, in such a session: its receive history state (see history.ts). */
+  /** From a client, in a session that negotiated the history extension: its receive history state (see history.ts). */
   history_ack: z.string().max(64).optional(),
   /** In a session that negotiated security: the sequence number and, for HMAC, the tag (see secure.ts). */
   seal: z

@@ -366,25 +366,27 @@ pub fn compress_trained(
     codec::trained::compress(&text, &dictionary, quality).map_err(to_js)
 }
 
-/// Compresses text against a session history (`#BH|<dictionary id>|…`),
+/// Compresses text against a session history in state `state` (`#BH|<state>|<dictionary id>|…`),
 /// after the trained dictionary of its family if that id is in `dictionaries` (comma-separated).
 #[napi]
 pub fn compress_history(
     #[napi(ts_arg_type = "string")] text: Text,
     #[napi(ts_arg_type = "string")] history: Text,
+    state: String,
     dictionaries: String,
     quality: u32,
 ) -> Result<String> {
-    codec::history::compress(&text, &history, &dictionaries, quality).map_err(to_js)
+    codec::history::compress(&text, &history, &state, &dictionaries, quality).map_err(to_js)
 }
 
-/// Decodes a `#BH|` message against a session history.
+/// Decodes a `#BH|` message against a session history in state `state`.
 #[napi]
 pub fn decompress_history(
     #[napi(ts_arg_type = "string")] wire: Text,
     #[napi(ts_arg_type = "string")] history: Text,
+    state: String,
 ) -> Result<String> {
-    codec::history::decompress(&wire, &history).map_err(to_js)
+    codec::history::decompress(&wire, &history, &state).map_err(to_js)
 }
 
 /// The history hash after `text` is appended to a history of hash `previous`.

@@ -178,21 +178,22 @@ pub fn compress_brotli(text: &str, quality: u32, session: bool) -> Result<String
     codec::compress_brotli(text, quality, framing).map_err(to_js)
 }
 
-/// Compresses text against a session history (`#BH|<dictionary id>|…`).
+/// Compresses text against a session history in state `state` (`#BH|<state>|<dictionary id>|…`).
 #[wasm_bindgen(js_name = compressHistory)]
 pub fn compress_history(
     text: &str,
     history: &str,
+    state: &str,
     dictionaries: &str,
     quality: u32,
 ) -> Result<String, JsValue> {
-    codec::history::compress(text, history, dictionaries, quality).map_err(to_js)
+    codec::history::compress(text, history, state, dictionaries, quality).map_err(to_js)
 }
 
-/// Decodes a `#BH|` message against a session history.
+/// Decodes a `#BH|` message against a session history in state `state`.
 #[wasm_bindgen(js_name = decompressHistory)]
-pub fn decompress_history(wire: &str, history: &str) -> Result<String, JsValue> {
-    codec::history::decompress(wire, history).map_err(to_js)
+pub fn decompress_history(wire: &str, history: &str, state: &str) -> Result<String, JsValue> {
+    codec::history::decompress(wire, history, state).map_err(to_js)
 }
 
 /// The history hash after `text` is appended to a history of hash `previous`.

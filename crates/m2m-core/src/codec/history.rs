@@ -1,15 +1,16 @@
-//! Session history (`#BH|<dictionary id>|<base64>`): Brotli with, as its
-//! custom dictionary, the trained dictionary of the message's family (when
-//! the sender names one) followed by the recent history of the session in
-//! this direction, so that a message may copy from what the session already
-//! carried.
+//! Session history (`#BH|<state>|<dictionary id>|<base64>`): Brotli with, as
+//! its custom dictionary, the trained dictionary of the message's family
+//! (when the sender names one) followed by the recent history of the session
+//! in this direction, so that a message may copy from what the session
+//! already carried.
 //!
-//! The session layer names the history state each message was compressed
-//! against (`<seq>.<hash>`, the hash a chain made by [`advance`]) in the DATA
-//! payload and refuses a message from another state before it gets here; the
-//! wire carries only the dictionary id (negotiated with its version and hash
-//! when the session started). Outside a session (plain `decompress`) a `#BH|`
-//! message is refused with [`Error::HistoryMismatch`], never misread.
+//! `<state>` names the history the message was compressed against: the hash
+//! chain of [`advance`] over every message of the direction (`0` for the
+//! empty history). A receiver whose history is in another state refuses the
+//! message with [`Error::HistoryMismatch`], never decoding it with other
+//! bytes. The dictionary id was agreed with its version and hash when the
+//! session started. Outside a session (plain `decompress`) a `#BH|` message
+//! is refused the same way, never misread.
 //!
 //! The history is the receiver's own (at most [`MAX_HISTORY_BYTES`], as its
 //! own settings bound it): a peer cannot make it keep more.
@@ -25,6 +26,8 @@ use crate::limits::check_message_size;
 pub const MAX_HISTORY_BYTES: usize = 1024 * 1024;
 /// The longest dictionary id a decoder reads.
 const MAX_ID_LEN: usize = 32;
+/// The longest state a decoder reads.
+const MAX_STATE_LEN: usize = 16;
 /// Hex digits of a history hash.
 const HASH_HEX_LEN: usize = 8;
 
@@ -41,6 +44,21 @@ pub fn advance(previous: &str, text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+fn check_state(state: &str) -> Result<()> {
+    if state.is_empty()
+        || state.len() > MAX_STATE_LEN
+        || !state
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return Err(Error::InvalidOption {
+            option: "state",
+            detail: format!("a history state is 1 to {MAX_STATE_LEN} lowercase hex digits"),
+        });
+    }
+    Ok(())
 }
 
 fn check_history(history: &str) -> Result<()> {
@@ -64,15 +82,23 @@ fn custom_dictionary(history: &str, dictionary: Option<&trained::TrainedDictiona
     out
 }
 
-/// Compresses `text` against `history`, after the trained dictionary of its
-/// family ([`trained::family_of`]) when that id is in `allowed`
-/// (comma-separated ids) and loaded, as `#BH|<id or nothing>|<base64>`.
+/// Compresses `text` against `history` (in state `state`), after the trained
+/// dictionary of its family ([`trained::family_of`]) when that id is in
+/// `allowed` (comma-separated ids) and loaded, as
+/// `#BH|<state>|<id or nothing>|<base64>`.
 ///
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality outside
-/// 2–11 or a history over [`MAX_HISTORY_BYTES`].
-pub fn compress(text: &str, history: &str, allowed: &str, quality: u32) -> Result<String> {
+/// 2–11, a malformed state or a history over [`MAX_HISTORY_BYTES`].
+pub fn compress(
+    text: &str,
+    history: &str,
+    state: &str,
+    allowed: &str,
+    quality: u32,
+) -> Result<String> {
     super::check_content_size(text)?;
+    check_state(state)?;
     check_history(history)?;
     let trained = trained::family_of(text)
         .filter(|id| allowed.split(',').any(|a| a == *id))
@@ -80,9 +106,12 @@ pub fn compress(text: &str, history: &str, allowed: &str, quality: u32) -> Resul
     let custom = custom_dictionary(history, trained.as_deref());
     let packed = brotli::compress_with_dictionary(text.as_bytes(), quality, &custom)?;
     let id = trained.as_ref().map_or("", |d| d.id.as_str());
-    let mut wire =
-        String::with_capacity(prefix::HISTORY.len() + id.len() + 1 + (packed.len() + 2) / 3 * 4);
+    let mut wire = String::with_capacity(
+        prefix::HISTORY.len() + state.len() + id.len() + 2 + (packed.len() + 2) / 3 * 4,
+    );
     wire.push_str(prefix::HISTORY);
+    wire.push_str(state);
+    wire.push('|');
     wire.push_str(id);
     wire.push('|');
     base64::encode_into(&packed, &mut wire);
@@ -90,16 +119,26 @@ pub fn compress(text: &str, history: &str, allowed: &str, quality: u32) -> Resul
     Ok(wire)
 }
 
-/// Decodes a `#BH|` message against `history` (the session layer checked
-/// first that the message names this history's state).
+/// The `<state>` a `#BH|` wire string names, if it has a well-formed one.
+pub fn state_of(wire: &str) -> Option<&str> {
+    let rest = wire.strip_prefix(prefix::HISTORY)?;
+    let bar = rest
+        .bytes()
+        .take(MAX_STATE_LEN + 1)
+        .position(|b| b == b'|')?;
+    Some(&rest[..bar]).filter(|s| check_state(s).is_ok())
+}
+
+/// Decodes a `#BH|` message against `history`, whose state is `state`.
 ///
 /// # Errors
+/// [`Error::HistoryMismatch`] when the message names another state;
 /// [`Error::InvalidPrefix`] / [`Error::MissingSeparator`] for a malformed
 /// head; [`Error::DictionaryUnavailable`] when the trained dictionary it
 /// names is not loaded; Brotli's errors (bounded output:
 /// [`Error::ContentTooLarge`]); [`Error::InvalidOption`] for a history over
 /// [`MAX_HISTORY_BYTES`].
-pub fn decompress(wire: &str, history: &str) -> Result<String> {
+pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
     check_message_size(wire.len())?;
     check_history(history)?;
     let rest = wire
@@ -107,6 +146,21 @@ pub fn decompress(wire: &str, history: &str) -> Result<String> {
         .ok_or(Error::InvalidPrefix {
             expected: prefix::HISTORY,
         })?;
+    let bar = rest
+        .bytes()
+        .take(MAX_STATE_LEN + 1)
+        .position(|b| b == b'|')
+        .ok_or(Error::MissingSeparator {
+            after: "the history state",
+        })?;
+    let found = &rest[..bar];
+    if found != state {
+        return Err(Error::HistoryMismatch {
+            found: found.to_owned(),
+            expected: state.chars().take(MAX_STATE_LEN).collect(),
+        });
+    }
+    let rest = &rest[bar + 1..];
     let bar = rest
         .bytes()
         .take(MAX_ID_LEN + 1)

@@ -45,7 +45,7 @@ pub mod prefix {
     pub const BROTLI: &str = "#BR|";
     /// Brotli with a trained dictionary, followed by `<id>.<version>.<hash>|`.
     pub const BROTLI_DICTIONARY: &str = "#BD|";
-    /// Brotli against a session's history, followed by `<dictionary id>|`.
+    /// Brotli against a session's history, followed by `<state>|<dictionary id>|`.
     pub const HISTORY: &str = "#BH|";
     /// Brotli inside a session's DATA message.
     pub const BROTLI_SESSION: &str = "#M2M[v3.0]|DATA:";
@@ -382,8 +382,8 @@ pub fn decompress_with(wire: &str, require: frame::Require<'_>) -> Result<Decomp
             Ok(done(utf8(trained::decompress(wire)?)?, Algorithm::Brotli))
         }
         WireKind::History => Err(Error::HistoryMismatch {
-            found: "a #BH| message, compressed against a session's history".to_owned(),
-            expected: "none here (it is decoded within its session)".to_owned(),
+            found: history::state_of(wire).unwrap_or("?").to_owned(),
+            expected: "none here (a #BH| message is decoded within its session)".to_owned(),
         }),
         WireKind::ZlibLegacy => {
             let b64 = &wire[prefix::ZLIB_LEGACY.len()..];
