@@ -3,10 +3,11 @@
 // limiting, graceful shutdown, and two processes sharing sessions via Redis.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress, decompress, type M2MError } from '../ts/index.js';
 import { type RunningServer, startServer } from '../ts/node/server/index.js';
-import { createMessage, M2MClient, serializeMessage } from '../ts/node/session/index.js';
+import { createMessage, M2MClient, type SessionRecord, serializeMessage } from '../ts/node/session/index.js';
 
 const CHAT = JSON.stringify({
   model: 'gpt-4o',
@@ -283,10 +284,11 @@ describe('two server processes sharing sessions through Redis', () => {
   });
 
   let urls: string[] = [];
+  let redisUrl = '';
 
   beforeAll(async () => {
     await start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-    const redisUrl = `redis://127.0.0.1:${port}`;
+    redisUrl = `redis://127.0.0.1:${port}`;
     const spawnServer = () =>
       start(process.execPath, [
         '--import',
@@ -317,6 +319,53 @@ describe('two server processes sharing sessions through Redis', () => {
     expect(received).toEqual([0, 1, 2, 3].map((i) => `echo:message ${i}: ${CHAT}`));
     expect(hits[0]).toBeGreaterThan(1);
     expect(hits[1]).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('a session with the history extension: both processes compress against the history kept in Redis', async () => {
+    let turn = 0;
+    const bodies: string[] = [];
+    const alternating: typeof fetch = (input, init) => {
+      const i = turn++ % 2;
+      if (typeof init?.body === 'string') bodies.push(init.body);
+      return fetch(String(input).replace(urls[0] as string, urls[i] as string), init);
+    };
+    const client = new M2MClient({
+      url: `${urls[0]}/v1`,
+      transport: 'http',
+      fetch: alternating,
+      keepAlive: false,
+      historyBytes: 1024,
+      // Unsealed, so that the test reads the wire.
+      sessionSecurity: false,
+    });
+    const received: string[] = [];
+    client.onData((c) => received.push(c));
+    const params = await client.connect();
+    expect(params.history?.bytes).toBe(1024);
+    const sent = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `message ${i}: ${CHAT}`);
+    for (const m of sent) await client.send(m);
+    expect(received).toEqual(sent.map((m) => `echo:${m}`));
+    // After the first, requests go as #BH| against a state other than the empty one: the other process had it.
+    const contents = bodies
+      .map((b) => JSON.parse(b) as { type: string; payload: { content?: string } })
+      .filter((m) => m.type === 'DATA')
+      .map((m) => m.payload.content as string);
+    expect(contents.slice(2).every((c) => c.startsWith('#BH|') && !c.startsWith('#BH|0|'))).toBe(true);
+    const info = (await (await fetch(`${urls[1]}/v1/session/${client.sessionId}`)).json()) as {
+      messages_received: number;
+    };
+    expect(info.messages_received).toBe(1 + sent.length);
+    // The state is in Redis, bounded by the negotiated size in each direction.
+    const redis = new Redis(redisUrl);
+    const record = JSON.parse((await redis.get(`m2m:session:${client.sessionId}`)) as string) as SessionRecord;
+    await redis.quit();
+    expect(record.history?.recv.seq).toBe(sent.length);
+    expect(record.history?.send.seq).toBe(sent.length);
+    expect(sent.reduce((a, m) => a + Buffer.byteLength(m), 0)).toBeGreaterThan(1024);
+    expect(record.history?.recv.textBytes).toBeLessThanOrEqual(1024);
+    expect(record.history?.recv.textBytes).toBeGreaterThan(1016);
+    expect(Buffer.byteLength(record.history?.recv.text as string)).toBe(record.history?.recv.textBytes);
+    await client.close();
   }, 60_000);
 
   it('processes concurrent messages of one session on both processes one at a time (none lost)', async () => {

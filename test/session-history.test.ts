@@ -4,12 +4,19 @@
 // their resynchronisation, bounded state, and HTTP sessions served by two
 // workers that share one store.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compress, useBackend } from '../ts/index.js';
-import { M2MClient, MemorySessionStore, registerSessionRoutes, SessionManager } from '../ts/node/session/index.js';
+import {
+  attachSessionWebSocket,
+  M2MClient,
+  MemorySessionStore,
+  registerSessionRoutes,
+  SessionManager,
+} from '../ts/node/session/index.js';
 import { decodeData, encodeData, type SecurityOptions } from '../ts/protocol/data.js';
 import {
   appendHistory,
@@ -389,5 +396,68 @@ describe('HTTP sessions', () => {
     await say(8);
     await say(9);
     expect(got.slice(-3)).toEqual([EVENT(6), EVENT(8), EVENT(9)].map((s) => `echo:${s}`));
+  });
+});
+
+describe('WebSocket sessions', () => {
+  it('compresses against the history over WebSocket (binary frames offered too); a refused message resynchronises', async () => {
+    const store = new MemorySessionStore();
+    const wires: string[] = [];
+    const manager = new SessionManager({
+      store,
+      historyBytes: 4096,
+      onData: (content, ctx) => {
+        wires.push(ctx.message.payload.content);
+        return `echo:${content}`;
+      },
+      scanner: (c) => ({
+        safe: !c.includes('word3'),
+        threats: c.includes('word3') ? [{ type: 'x', confidence: 1 }] : [],
+      }),
+    });
+    const server = createServer();
+    const handle = attachSessionWebSocket(server, manager);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await handle.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const { port } = server.address() as AddressInfo;
+    const c = new M2MClient({ url: `ws://127.0.0.1:${port}/v1/ws`, historyBytes: 8192, sessionSecurity: false });
+    cleanups.push(async () => {
+      if (c.state === 'ESTABLISHED') await c.close();
+    });
+    const got: string[] = [];
+    const errors: string[] = [];
+    c.onData((content) => got.push(content));
+    c.onError((e) => errors.push(e.code));
+    const params = await c.connect();
+    expect(params.history?.bytes).toBe(4096);
+    expect(params.binaryFrames).toBe(true);
+    const until = async (n: number) => {
+      for (let i = 0; i < 200 && got.length + errors.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    for (let i = 0; i < 3; i++) {
+      await c.send(EVENT(i));
+      await until(i + 1);
+    }
+    expect(got).toEqual([0, 1, 2].map((i) => `echo:${EVENT(i)}`));
+    expect(wires[2]?.startsWith('#BH|')).toBe(true);
+    expect(wires[2]?.startsWith(`#BH|${RESET_LABEL}|`)).toBe(false);
+    // Refused by the server's scan (after decoding): ERROR, the client resets, the next names state 0.
+    await c.send(EVENT(3));
+    await until(4);
+    expect(errors).toEqual(['SECURITY_VIOLATION']);
+    await c.send(EVENT(4));
+    await until(5);
+    await c.send(EVENT(5));
+    await until(6);
+    expect(got.slice(-2)).toEqual([`echo:${EVENT(4)}`, `echo:${EVENT(5)}`]);
+    expect(wires.at(-2)?.startsWith(`#BH|${RESET_LABEL}|`)).toBe(true);
+    expect(wires.at(-1)?.startsWith('#BH|')).toBe(true);
+    expect(wires.at(-1)?.startsWith(`#BH|${RESET_LABEL}|`)).toBe(false);
+    const record = await store.get(c.sessionId as string);
+    expect(record?.history?.recv.seq).toBe(2);
   });
 });
