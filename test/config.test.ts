@@ -170,6 +170,15 @@ describe('loadConfig', () => {
     expect(e.message).toContain('server.work_budget');
   });
 
+  test('session history per direction (the history extension): default 24 KiB, from the file or the environment, 0 off', () => {
+    expect(loadConfig({ env: env({}) }).server.sessionHistoryBytes).toBe(24 * 1024);
+    const path = writeConfig('[server]\nsession_history = "8KiB"\n');
+    expect(loadConfig({ configPath: path, env: env({}) }).server.sessionHistoryBytes).toBe(8 * 1024);
+    expect(loadConfig({ env: env({ M2M_SESSION_HISTORY: '0' }) }).server.sessionHistoryBytes).toBe(0);
+    const e = configError(() => loadConfig({ env: env({ M2M_SESSION_HISTORY: '2MiB' }) }));
+    expect(e.message).toContain('server.session_history');
+  });
+
   test('booleans from the environment; the spec keys and the quickstart alias are accepted', () => {
     const path = writeConfig('[compression]\nprefer_token = false\nml_routing = true\nmin_size = 10\n');
     const c = loadConfig({ configPath: path, env: env({ M2M_LOG_JSON: 'yes', M2M_SECURITY_ENABLED: 'false' }) });

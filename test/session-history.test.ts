@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compress, useBackend } from '../ts/index.js';
+import { startServer } from '../ts/node/server/index.js';
 import {
   attachSessionWebSocket,
   M2MClient,
@@ -459,5 +460,26 @@ describe('WebSocket sessions', () => {
     expect(wires.at(-1)?.startsWith(`#BH|${RESET_LABEL}|`)).toBe(false);
     const record = await store.get(c.sessionId as string);
     expect(record?.history?.recv.seq).toBe(2);
+  });
+});
+
+describe('startServer', () => {
+  it('sessionHistoryBytes (server.session_history) bounds the history it negotiates; 0 does not offer it', async () => {
+    for (const [bytes, expected] of [
+      [2048, 2048],
+      [0, undefined],
+    ] as const) {
+      const server = await startServer({ port: 0, logLevel: false, sessionHistoryBytes: bytes, onData: (c) => c });
+      cleanups.push(() => server.close());
+      const c = new M2MClient({ url: `${server.url}/v1`, transport: 'http', historyBytes: 8192, keepAlive: false });
+      const params = await c.connect();
+      expect(params.history?.bytes).toBe(expected);
+      const got: string[] = [];
+      c.onData((content) => got.push(content));
+      await c.send(EVENT(1));
+      await c.send(EVENT(2));
+      expect(got).toEqual([EVENT(1), EVENT(2)]);
+      await c.close();
+    }
   });
 });

@@ -202,33 +202,35 @@ export function encodeData(
     if (result) status = statusOf(result);
   }
   const requested = options.algorithm ?? 'auto';
-  let chosen: { algorithm: Algorithm; wire: string };
-  if (!params) {
-    const { minSize, brotliThreshold } = options;
-    const r = compress(content, { algorithm: requested, session: false, minSize, brotliThreshold });
-    chosen = { algorithm: r.algorithm, wire: r.wire };
-  } else if (requested === 'auto') {
-    chosen = compressInSession(content, params.algorithms, params.encoding, options);
-  } else {
+  const stateless = (): { algorithm: Algorithm; wire: string } => {
+    if (!params) {
+      const { minSize, brotliThreshold } = options;
+      const r = compress(content, { algorithm: requested, session: false, minSize, brotliThreshold });
+      return { algorithm: r.algorithm, wire: r.wire };
+    }
+    if (requested === 'auto') return compressInSession(content, params.algorithms, params.encoding, options);
     if (requested !== 'none' && !params.algorithms.includes(requested)) {
       throw new M2MError(
         'UNSUPPORTED_ALGORITHM',
         `algorithm ${requested} was not negotiated (negotiated: ${params.algorithms.join(', ')})`,
       );
     }
-    chosen = { algorithm: requested, wire: compressOne(content, requested, params.encoding) };
-  }
+    return { algorithm: requested, wire: compressOne(content, requested, params.encoding) };
+  };
   const history = params?.history && context ? context.history : undefined;
   let withHistory = false;
+  let chosen: { algorithm: Algorithm; wire: string } | undefined;
   if (history && params?.history && (requested === 'auto' || requested === 'brotli')) {
-    // Against the history when that is shorter than the stateless choice and the content.
-    const bound = Math.min(chosen.wire.length, originalBytes);
-    const wire = compressWithHistory(content, history.send, params.history, bound);
-    if (wire !== undefined) {
-      chosen = { algorithm: 'brotli', wire };
-      withHistory = true;
+    // Against the history first: when that saves at least half, the stateless choice is not computed
+    // (docs/performance.md, "Sessions that remember"); otherwise the shorter of the two, never longer than the content.
+    const wire = compressWithHistory(content, history.send, params.history, originalBytes);
+    if (wire !== undefined && 2 * wire.length <= originalBytes) chosen = { algorithm: 'brotli', wire };
+    else {
+      chosen = stateless();
+      if (wire !== undefined && wire.length < chosen.wire.length) chosen = { algorithm: 'brotli', wire };
     }
-  }
+    withHistory = chosen.wire === wire;
+  } else chosen = stateless();
   let originalSize = originalBytes;
   if (chosen.algorithm === 'token') originalSize = utf8Length(decompress(chosen.wire));
   const payload: DataPayload = {
