@@ -402,15 +402,15 @@ export class M2MClient {
       options,
       this.#history ? { history: this.#history, ack: true } : undefined,
     );
-    const at = this.#clock.now();
-    if (this.#seal) encoded = sealData(this.#seal, this.#sessionId as string, at, encoded.payload, encoded.binary);
-    const message = createMessage('DATA', this.#sessionId as string, encoded.payload, at);
-    this.#machine.apply('send_data');
     try {
+      const at = this.#clock.now();
+      if (this.#seal) encoded = sealData(this.#seal, this.#sessionId as string, at, encoded.payload, encoded.binary);
+      const message = createMessage('DATA', this.#sessionId as string, encoded.payload, at);
+      this.#machine.apply('send_data');
       if (encoded.binary) await this.#sendRaw(encodeBinaryFrame(message, encoded.binary), message);
       else await this.#sendMessage(message);
     } catch (err) {
-      // Refused or lost: it may not be in the server's history (see the ERROR case).
+      // Not sent, refused or lost: it may not be in the server's history (see the ERROR case), though it is in ours.
       if (this.#history) resetHistory(this.#history.send);
       throw err;
     }
