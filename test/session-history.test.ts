@@ -125,6 +125,25 @@ describe('negotiation', () => {
     expect(noBrotli.ok && noBrotli.params.history).toBe(undefined);
   });
 
+  it('a hostile HELLO cannot make the server keep more than its own size, nor name junk dictionaries', () => {
+    const hello = helloPayload({ ...client, historyBytes: 8192 });
+    const result = negotiate(
+      {
+        ...hello,
+        extensions: { history: { bytes: 2 ** 40, dictionaries: ['../../etc', 'x'.repeat(100), 7, ...names()] } },
+      },
+      { ...server, historyBytes: 4096 },
+      false,
+    );
+    expect(result.ok && result.params.history).toEqual({ bytes: 4096, dictionaries: names() });
+    const junk = negotiate(
+      { ...hello, extensions: { history: { bytes: -1 } } },
+      { ...server, historyBytes: 4096 },
+      false,
+    );
+    expect(junk.ok && junk.params.history).toBe(undefined);
+  });
+
   it('refuses an ACCEPT with a history that was not offered or is larger', () => {
     const result = negotiate(helloPayload({ ...client, historyBytes: 8192 }), { ...server, historyBytes: 8192 }, false);
     if (!result.ok) throw new Error(result.message);
