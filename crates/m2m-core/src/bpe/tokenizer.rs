@@ -100,19 +100,10 @@ impl Vocab {
         &self.bytes[self.offsets[rank] as usize..self.offsets[rank + 1] as usize]
     }
 
-    /// Appends the bytes of token `rank` to `out`. A short token is copied as
-    /// a block of [`TOKEN_PAD`] bytes and the excess cut off: a fixed-size
-    /// copy, where a copy of the exact length is a call to `memcpy`.
+    /// Appends the bytes of token `rank` to `out` (see [`append_padded`]).
     #[inline]
     fn append_token(&self, rank: usize, out: &mut Vec<u8>) {
-        let (start, end) = (self.offsets[rank] as usize, self.offsets[rank + 1] as usize);
-        if end - start <= TOKEN_PAD {
-            let at = out.len();
-            out.extend_from_slice(&self.bytes[start..start + TOKEN_PAD]);
-            out.truncate(at + end - start);
-        } else {
-            out.extend_from_slice(&self.bytes[start..end]);
-        }
+        append_padded::<TOKEN_PAD, u8>(&self.bytes, &self.offsets, rank, out);
     }
 }
 
@@ -210,18 +201,31 @@ impl Utf16Tokens {
         }
     }
 
-    /// Appends the units of token `rank` (a fixed-size copy for short ones,
-    /// as [`Vocab::append_token`]).
+    /// Appends the units of token `rank` to `out` (see [`append_padded`]).
     #[inline(always)]
     fn append(&self, rank: usize, out: &mut Vec<u16>) {
-        let (start, end) = (self.offsets[rank] as usize, self.offsets[rank + 1] as usize);
-        if end - start <= UNIT_PAD {
-            let at = out.len();
-            out.extend_from_slice(&self.units[start..start + UNIT_PAD]);
-            out.truncate(at + end - start);
-        } else {
-            out.extend_from_slice(&self.units[start..end]);
-        }
+        append_padded::<UNIT_PAD, u16>(&self.units, &self.offsets, rank, out);
+    }
+}
+
+/// Appends item `rank` of `items` (delimited by `offsets`, followed by `PAD`
+/// spare elements) to `out`: an item of at most `PAD` elements is copied as a
+/// block of `PAD` and the excess cut off, a fixed-size copy where a copy of
+/// the exact length is a call to `memcpy`.
+#[inline(always)]
+fn append_padded<const PAD: usize, T: Copy>(
+    items: &[T],
+    offsets: &[u32],
+    rank: usize,
+    out: &mut Vec<T>,
+) {
+    let (start, end) = (offsets[rank] as usize, offsets[rank + 1] as usize);
+    if end - start <= PAD {
+        let at = out.len();
+        out.extend_from_slice(&items[start..start + PAD]);
+        out.truncate(at + end - start);
+    } else {
+        out.extend_from_slice(&items[start..end]);
     }
 }
 
