@@ -7,11 +7,24 @@
  * instead (bench/corpus.ts: many short messages, the worst case for the per-field and
  * split-message work), e.g. `--size 1k,10k,1m`.
  *
- * Run: npx tsx bench/scan.ts  (`--profile` scans the 10 KB payload 3000 times, for `node --cpu-prof`)
+ * Real texts, when they are beside the checkout: request and response bodies of
+ * ../shared/data/traffic-dev (bench/traffic-data.ts) of about 1 KB (0.5-2 KB) and 10 KB (5-20 KB),
+ * each class scanned body by body; texts of 1-10 KB of ../shared/data/security-train; and 1 MB of
+ * those texts joined. MB/s counts UTF-8 bytes. Every row scans with the scanner's memo of recent
+ * texts off (ts/security/memo.ts), so each scan does its whole work, except the last: the traffic
+ * corpus in its recorded order with the memo on (what a server sees: histories and tool lists
+ * sent again).
+ *
+ * Run: npx tsx bench/scan.ts  (`--profile` scans the 10 KB payload 3000 times, for `node --cpu-prof`;
+ * `--traffic` scans the real request and response bodies in a loop instead)
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Bench } from 'tinybench';
+import { resetScanMemo } from '../ts/security/memo.js';
 import { scan } from '../ts/security.js';
 import { chatPayloadOfSize, rng } from './corpus.js';
+import { hasTraffic, loadTraffic, TRAFFIC_DIR, utf8Length } from './traffic-data.js';
 
 const WORDS = (
   'the a of to and in is it that for on with as this be are was by at or from you your we can will an not ' +
@@ -86,15 +99,51 @@ const payloads: Record<string, string> = sizes
     };
 const plain10k = messageText(rng(7), 10 * 1024);
 
+resetScanMemo(false);
 const bench = new Bench({ time: 1000, warmupTime: 200 });
-for (const [name, text] of Object.entries(payloads)) {
-  bench.add(`scan ${name} (${text.length} chars)`, () => {
-    scan(text);
-  });
+/** Rows: name → the texts one iteration scans, and their UTF-8 bytes. */
+const sets = new Map<string, { texts: string[]; bytes: number; memo?: boolean }>();
+const addSet = (name: string, texts: string[], memo?: boolean) => {
+  if (texts.length === 0) return;
+  sets.set(name, { texts, bytes: texts.reduce((n, t) => n + utf8Length(t), 0), memo });
+};
+for (const [name, text] of Object.entries(payloads)) addSet(`${name} (${text.length} chars)`, [text]);
+if (!sizes) addSet(`10 KB plain text (${plain10k.length} chars)`, [plain10k]);
+
+const TRAIN = resolve(TRAFFIC_DIR, '../security-train/train.jsonl');
+let corpus: string[] = [];
+if (!sizes && hasTraffic()) {
+  const records = loadTraffic().filter((r) => r.kind.endsWith('request') || r.kind.endsWith('response'));
+  corpus = records.map((r) => r.body);
+  const sized = (kind: string, lo: number, hi: number) =>
+    records.filter((r) => r.kind.endsWith(kind) && r.body.length >= lo && r.body.length < hi).map((r) => r.body);
+  for (const kind of ['request', 'response']) {
+    const small = sized(kind, 512, 2048);
+    addSet(`real ${kind} bodies ~1 KB (${small.length} bodies)`, small);
+    const large = sized(kind, 5120, 20480);
+    addSet(`real ${kind} bodies ~10 KB (${large.length} bodies)`, large);
+  }
+} else if (!sizes) console.log(`(real-traffic rows skipped: ${TRAFFIC_DIR} is absent)`);
+if (!sizes && existsSync(TRAIN)) {
+  const texts = readFileSync(TRAIN, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  const mid = texts.filter((t) => t.length >= 1024 && t.length < 10240);
+  addSet(`real plain texts 1-10 KB (${mid.length} security-train texts)`, mid);
+  let big = '';
+  for (const t of texts) {
+    if (big.length >= 1 << 20) break;
+    big += `${t}\n\n`;
+  }
+  addSet(`real plain text 1 MB (security-train texts joined)`, [big.slice(0, 1 << 20)]);
 }
-if (!sizes) {
-  bench.add(`scan 10 KB plain text (${plain10k.length} chars)`, () => {
-    scan(plain10k);
+if (corpus.length > 0) addSet(`real bodies in recorded order, memo on (${corpus.length} bodies)`, corpus, true);
+
+for (const [name, set] of sets) {
+  bench.add(`scan ${name}`, () => {
+    resetScanMemo(set.memo === true);
+    for (const t of set.texts) scan(t);
   });
 }
 
@@ -103,16 +152,20 @@ if (process.argv.includes('--profile')) {
   for (let i = 0; i < 3000; i++) scan(text);
   process.exit(0);
 }
+if (process.argv.includes('--traffic')) {
+  for (let k = 0; k < 5; k++) for (const t of corpus) scan(t);
+  process.exit(0);
+}
 await bench.run();
 const rows = bench.tasks.map((t) => {
   const res = t.result as unknown as { throughput?: { mean: number }; latency?: { mean: number } } | undefined;
   const meanMs = res?.latency?.mean ?? Number.NaN;
-  const chars = Object.values(payloads).find((p) => t.name.includes(`(${p.length} chars)`))?.length ?? plain10k.length;
+  const set = sets.get(t.name.slice('scan '.length)) as { texts: string[]; bytes: number };
   return {
     task: t.name,
     'ops/s': Math.round(res?.throughput?.mean ?? 1000 / meanMs),
     'mean latency (ms)': Number(meanMs.toFixed(4)),
-    'M chars/s': Number((chars / meanMs / 1000).toFixed(1)),
+    'MB/s': Number((set.bytes / meanMs / 1000).toFixed(1)),
   };
 });
 console.table(rows);

@@ -35,6 +35,7 @@ import {
 } from './context.js';
 import { findEncoded } from './decode.js';
 import { Matcher } from './matcher.js';
+import { remembered } from './memo.js';
 import { releaseBuffers, skeletonRun } from './normalize.js';
 import { builtInRules } from './rules.js';
 import {
@@ -100,8 +101,19 @@ function mask(text: string, allowlist: ReadonlyArray<string | RegExp>): string {
 /** Roles whose text is the operator's own (a system prompt is not an attack on itself). */
 const OPERATOR_ROLES = new Set(['system', 'developer']);
 
-/** Scans one text: characters, phrases, nesting, encoded payloads (recursively). */
+/** Scans one text: characters, phrases, nesting, encoded payloads (recursively); whole texts through the memo. */
 function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat[] {
+  const threats =
+    depth === 0
+      ? remembered(text, ctx, unit.role, () => scanText(text, ctx, { role: unit.role }, 0))
+      : scanText(text, ctx, unit, depth);
+  if (unit.field !== undefined)
+    for (const t of threats) if (t.evidence.field === undefined) t.evidence.field = unit.field;
+  return threats;
+}
+
+/** {@link scanUnit} without the memo and without setting the field. */
+function scanText(text: string, ctx: Context, unit: Unit, depth: number): Threat[] {
   const threats: Threat[] = [];
   const masked = mask(text, ctx.allowlist);
   if (depth === 0) {
@@ -141,8 +153,6 @@ function scanUnit(text: string, ctx: Context, unit: Unit, depth: number): Threat
       for (const t of scanUnit(run.text, ctx, {}, depth + 1)) threats.push(hidden(t, run, run.from));
     }
   }
-  for (const t of threats)
-    if (unit.field !== undefined && t.evidence.field === undefined) t.evidence.field = unit.field;
   if (unit.role !== undefined && OPERATOR_ROLES.has(unit.role)) return threats.filter((t) => !FAMILY.has(t.type));
   return threats;
 }
