@@ -1,6 +1,7 @@
 /**
  * CPU profile of one `m2m server` worker under autocannon (POST /v1/compress/auto,
- * ~1 KB chat payloads, concurrency 50), summarised by source file and function.
+ * ~1 KB chat payloads, a distinct one per request, as in bench/load.ts; concurrency 50), summarised
+ * by source file and function.
  * Run after the set-up: `npx tsx bench/profile.ts [--seconds 8] [-- <server flags>]`,
  * e.g. `-- --mode disabled`. The .cpuprofile is kept in a temporary directory
  * (printed) for Chrome DevTools.
@@ -40,12 +41,20 @@ const url = await new Promise<string>((resolve) =>
     if (m) resolve(m[0]);
   }),
 );
-const body = JSON.stringify({ content: chatPayloadOfSize(1_000) });
+const cycle = Array.from({ length: 8192 }, (_, i) => JSON.stringify({ content: chatPayloadOfSize(1_000, 1000 + i) }));
+let next = 0;
 const r = await autocannon({
   url: `${url}/v1/compress/auto`,
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body,
+  requests: [
+    {
+      setupRequest: (req) => {
+        req.body = cycle[next++ % cycle.length] as string;
+        return req;
+      },
+    },
+  ],
   connections: 50,
   duration: Number(values.seconds),
 });

@@ -148,6 +148,10 @@ export class Matcher {
       }
       total += rules.length;
     }
+    if (lists === 0) {
+      this.triggerFrom.fill(0);
+      return;
+    }
     let at = 0;
     for (let r = 0; r < this.set.rules.length; r++) {
       this.triggerFrom[r] = at;
@@ -185,6 +189,12 @@ export class Matcher {
     const cjk = sk.hasOtherScript;
     const max = SCAN_LIMITS.maxHitsPerRule;
     this.triggerPositions(sk, sk.wordCount);
+    // No stem of any raw rule in the text: no raw rule runs (each would skip itself on its stems).
+    let rawPossible = true;
+    if (this.set.rawStems !== null) {
+      lower = rawText.toLowerCase();
+      rawPossible = this.set.rawStems.test(lower);
+    }
     for (let ri = 0; ri < this.set.rules.length; ri++) {
       const rule = this.set.rules[ri] as Rule;
       if (rule.view !== 'raw' && rule.triggerKeys && rule.sticky && !(cjk && rule.cjk)) {
@@ -208,6 +218,7 @@ export class Matcher {
         }
         continue;
       }
+      if (rule.view === 'raw' && !rawPossible) continue;
       if (ctx.disabled.length > 0 && ruleOff(ctx, rule.id)) continue;
       if (rule.view === 'raw') {
         if (rule.stems) {
@@ -278,11 +289,20 @@ export class Matcher {
     const newline = text.charCodeAt(b - 1) === 10;
     let raw: RawView | null = null;
     let lower: string | null = null;
+    let rawPossible = true;
     for (const ri of this.set.rawRules) {
+      if (!rawPossible) break;
       const rule = this.set.rules[ri] as Rule;
       if (newline && !(this.set.facts[ri] as PatternFacts).newlineInside) continue;
       if (disabled && ruleOff(ctx, rule.id)) continue;
-      raw ??= rawView(text);
+      if (raw === null) {
+        raw = rawView(text);
+        if (this.set.rawStems !== null) {
+          lower = raw.rawText.toLowerCase();
+          rawPossible = this.set.rawStems.test(lower);
+          if (!rawPossible) break;
+        }
+      }
       if (rule.stems) {
         lower ??= raw.rawText.toLowerCase();
         if (!this.stemsPresent(ri, lower)) continue;

@@ -200,6 +200,11 @@ export interface RuleSet {
   readonly triggerPair: Uint8Array;
   /** For each rule, a RegExp matching any of its stems, or null. */
   readonly stemRes: readonly (RegExp | null)[];
+  /**
+   * A RegExp matching any stem of any raw rule, when every raw rule has stems (else null): a text
+   * it does not match (lower-cased) runs no raw rule.
+   */
+  readonly rawStems: RegExp | null;
   /** What each rule's pattern allows, for skipping work. */
   readonly facts: readonly PatternFacts[];
   /** Characters some skeleton pattern can start with (besides word starts). */
@@ -259,6 +264,14 @@ export function compileRuleSet(defs: readonly RuleDef[]): RuleSet {
     triggerFirst,
     triggerPair,
     stemRes: Object.freeze(rules.map((r) => (r.stems ? new RegExp(r.stems.map(escapeRe).join('|')) : null))),
+    rawStems: rawRules.every((i) => (rules[i] as Rule).stems)
+      ? new RegExp(
+          rawRules
+            .flatMap((i) => (rules[i] as Rule).stems as readonly string[])
+            .map(escapeRe)
+            .join('|'),
+        )
+      : null,
     facts: Object.freeze(facts),
     firstChar,
     rawRules: Object.freeze(rawRules),
