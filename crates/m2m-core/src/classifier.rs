@@ -12,7 +12,7 @@
 //! bits, u16 window, u16 stride, u8 classes (4), f64 threshold, per class f64
 //! bias and f64 scale, then classes × 2^bits int8 weights, class by class.
 //! Cost: linear in the input (one pass to normalise, five hash steps per code
-//! point, and per window one bit test and four weight reads per feature).
+//! point and one weight read per feature, and per window one bit test per feature).
 
 use crate::error::{Error, Result};
 use once_cell::sync::Lazy;
@@ -221,25 +221,45 @@ impl Classifier {
         ((h ^ tag).wrapping_mul(MIX) >> (32 - self.bits)) as usize
     }
 
+    /// The 4 weights of bucket `b`, one byte each (class 0 in the low byte); bucket
+    /// `1 << bits` (no feature) has weights 0.
+    fn packed(&self, b: usize) -> u32 {
+        match self.weights.get(b * K..b * K + K) {
+            Some(w) => u32::from_le_bytes([w[0] as u8, w[1] as u8, w[2] as u8, w[3] as u8]),
+            None => 0,
+        }
+    }
+
     fn score_normalised(&self, n: Normalised) -> Verdict {
         let cps = &n.cps;
         let len = cps.len();
-        // Character n-grams: NGRAMS buckets per position (u32::MAX where the n-gram would pass the end).
+        // Every feature is a bucket and the position where it starts; a window counts the
+        // distinct buckets of the features starting inside it. Each feature's bucket and its
+        // packed weights are looked up once here, not once per window that holds it.
+        // Character n-grams: PER slots per position; a slot whose n-gram would pass the end
+        // holds bucket `none` (its bit is always set, so it never counts).
+        let none = 1usize << self.bits;
         let per = NGRAM_MAX - NGRAM_MIN + 1;
-        let mut grams = vec![u32::MAX; len * per];
+        let mut grams: Vec<Feature> = Vec::with_capacity(len * per);
         for i in 0..len {
             let mut h = FNV_BASIS;
             let top = NGRAM_MAX.min(len - i);
             for (k, &c) in cps[i..i + top].iter().enumerate() {
                 h = (h ^ c).wrapping_mul(FNV_PRIME);
                 if k + 1 >= NGRAM_MIN {
-                    grams[i * per + k + 1 - NGRAM_MIN] = self.bucket(h, (k + 1) as u32) as u32;
+                    grams.push(self.feature(self.bucket(h, (k + 1) as u32)));
                 }
+            }
+            for _ in top.max(NGRAM_MIN - 1)..NGRAM_MAX {
+                grams.push(Feature {
+                    bucket: none as u32,
+                    weights: 0,
+                });
             }
         }
         // Words and pairs of consecutive words, each at the position where it starts (ascending).
-        let mut words: Vec<(u32, u32)> = Vec::new();
-        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let (mut words, mut word_at): (Vec<Feature>, Vec<u32>) = (Vec::new(), Vec::new());
+        let (mut pairs, mut pair_at): (Vec<Feature>, Vec<u32>) = (Vec::new(), Vec::new());
         let mut prev: Option<(usize, u32)> = None;
         let mut i = 0;
         while i < len {
@@ -253,52 +273,41 @@ impl Classifier {
                 h = (h ^ cps[i]).wrapping_mul(FNV_PRIME);
                 i += 1;
             }
-            words.push((s as u32, self.bucket(h, TAG_WORD) as u32));
+            words.push(self.feature(self.bucket(h, TAG_WORD)));
+            word_at.push(s as u32);
             if let Some((ps, ph)) = prev {
                 let mut p = (ph ^ 0x20).wrapping_mul(FNV_PRIME);
                 for &c in &cps[s..i] {
                     p = (p ^ c).wrapping_mul(FNV_PRIME);
                 }
-                pairs.push((ps as u32, self.bucket(p, TAG_PAIR) as u32));
+                pairs.push(self.feature(self.bucket(p, TAG_PAIR)));
+                pair_at.push(ps as u32);
             }
             prev = Some((s, h));
         }
-        // One bit per bucket: a window counts each distinct bucket once.
-        let mut seen = vec![0u64; (1usize << self.bits) / 64 + 1];
+        // One bit per bucket (and the always-set bit of `none`): a window counts each
+        // distinct bucket once.
+        let mut seen = vec![0u64; none / 64 + 1];
+        seen[none / 64] |= 1u64 << (none % 64);
         let mut best: Option<Verdict> = None;
-        let (mut w0, mut p0) = (0, 0);
+        let (mut w0, mut w1, mut p0, mut p1) = (0, 0, 0, 0);
         for (wi, (s, e)) in windows(len, self.window, self.stride).enumerate() {
-            while w0 < words.len() && (words[w0].0 as usize) < s {
-                w0 += 1;
+            w0 = skip_before(&word_at, w0, s);
+            w1 = skip_before(&word_at, w1.max(w0), e);
+            p0 = skip_before(&pair_at, p0, s);
+            p1 = skip_before(&pair_at, p1.max(p0), e);
+            let all = [&grams[s * per..e * per], &words[w0..w1], &pairs[p0..p1]];
+            let mut acc = Acc::default();
+            for features in all {
+                acc.add(&mut seen, features);
             }
-            while p0 < pairs.len() && (pairs[p0].0 as usize) < s {
-                p0 += 1;
-            }
-            let all = grams[s * per..e * per]
-                .iter()
-                .copied()
-                .filter(|&b| b != u32::MAX)
-                .chain(before(&words[w0..], e))
-                .chain(before(&pairs[p0..], e));
-            let mut sums = [0i64; K];
-            let mut distinct = 0u64;
-            for b in all.clone() {
-                let b = b as usize;
-                let (word, bit) = (b / 64, 1u64 << (b % 64));
-                if seen[word] & bit != 0 {
-                    continue;
-                }
-                seen[word] |= bit;
-                distinct += 1;
-                let ws = &self.weights[b * K..b * K + K];
-                for k in 0..K {
-                    sums[k] += i64::from(ws[k]);
+            for features in all {
+                for f in features {
+                    seen[f.bucket as usize / 64] = 0;
                 }
             }
-            for b in all {
-                seen[b as usize / 64] = 0;
-            }
-            let (score, class) = self.window_score(&sums, distinct);
+            seen[none / 64] |= 1u64 << (none % 64);
+            let (score, class) = self.window_score(&acc.sums, acc.distinct);
             if best.map_or(true, |b| score > b.score) {
                 best = Some(Verdict {
                     score,
@@ -316,6 +325,13 @@ impl Classifier {
             end: 0,
             window: 0,
         })
+    }
+
+    fn feature(&self, bucket: usize) -> Feature {
+        Feature {
+            bucket: bucket as u32,
+            weights: self.packed(bucket),
+        }
     }
 
     /// Attack probability and most likely attack class of one window.
@@ -346,11 +362,51 @@ impl Classifier {
     }
 }
 
-/// The buckets of `(position, bucket)` pairs (ascending positions) that start before `end`.
-fn before(list: &[(u32, u32)], end: usize) -> impl Iterator<Item = u32> + Clone + '_ {
-    list.iter()
-        .take_while(move |&&(p, _)| (p as usize) < end)
-        .map(|&(_, b)| b)
+/// A feature: its bucket and the bucket's 4 weights packed in a `u32` (see `packed`).
+#[derive(Clone, Copy)]
+struct Feature {
+    bucket: u32,
+    weights: u32,
+}
+
+/// The weight sums of a window's distinct buckets, and how many there are.
+#[derive(Default)]
+struct Acc {
+    sums: [i64; K],
+    distinct: u64,
+}
+
+impl Acc {
+    /// Adds the features whose bucket is not yet in `seen` (and marks them), without branches.
+    fn add(&mut self, seen: &mut [u64], features: &[Feature]) {
+        let mut sums = [0i32; K];
+        let mut distinct = 0u32;
+        for f in features {
+            let b = f.bucket as usize;
+            let (word, bit) = (b / 64, 1u64 << (b % 64));
+            let old = seen[word];
+            seen[word] = old | bit;
+            let new = u32::from(old & bit == 0);
+            distinct += new;
+            let w = f.weights & new.wrapping_neg();
+            for (k, sum) in sums.iter_mut().enumerate() {
+                *sum += i32::from((w >> (8 * k)) as u8 as i8);
+            }
+        }
+        for (total, &sum) in self.sums.iter_mut().zip(sums.iter()) {
+            *total += i64::from(sum);
+        }
+        self.distinct += u64::from(distinct);
+    }
+}
+
+/// The first index at or after `from` of `list` (ascending positions) whose position is not below `end`.
+fn skip_before(list: &[u32], from: usize, end: usize) -> usize {
+    let mut i = from;
+    while i < list.len() && (list[i] as usize) < end {
+        i += 1;
+    }
+    i
 }
 
 /// `[start, end)` of each window over `len` normalised code points.
