@@ -51,7 +51,8 @@ train.forEach((text, i) => {
   record(`train ${i} chat`, scan(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: text }] })));
   record(`train ${i} mutated`, scan(mutate(text, i + 1)));
   const parts = text.split(/(?<=[.!?\n])\s+/).slice(0, 6);
-  if (parts.length > 1) record(`train ${i} messages`, scanMessages(parts.map((content) => ({ role: 'user', content }))));
+  if (parts.length > 1)
+    record(`train ${i} messages`, scanMessages(parts.map((content) => ({ role: 'user', content }))));
 });
 loadTraffic().forEach((r, i) => {
   record(`traffic ${i} ${r.kind}`, scan(r.body));
