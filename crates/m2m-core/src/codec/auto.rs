@@ -9,8 +9,8 @@
 //!
 //! Measured on real recorded traffic (`bench/traffic.ts`, docs/performance.md):
 //! Brotli is the best lossless form for most requests and responses from a few
-//! hundred bytes, so it is tried at every size from `brotli_threshold`, at the
-//! quality [`brotli_quality_for`] gives the size; TokenNative (one
+//! hundred bytes, so it is tried at every size from `brotli_threshold`, with
+//! the settings [`brotli_tuning_for`] gives the size; TokenNative (one
 //! tokenization, which also gives the token count) competes at every size;
 //! Dictionary only on small messages, the only ones it wins.
 
@@ -42,10 +42,29 @@ pub const TOKENS_BROTLI_MIN: usize = 4096;
 /// Dictionary coding is tried up to this many bytes (beyond, TokenNative or
 /// Brotli is always smaller on chat traffic) and for prefixed content.
 const DICTIONARY_MAX: usize = 2048;
-/// The Brotli quality auto uses for content of `len` bytes: the default
-/// quality at every size for now. Qualities 10 and 11 save 1–9 points more on
-/// messages of a few hundred bytes, but native and wasm do not yet give the
-/// same bytes there (docs/performance.md), and byte parity comes first.
+/// Content up to this many UTF-8 bytes gets Brotli quality 10 (see
+/// [`brotli_tuning_for`]); larger content the default quality.
+pub const HIGH_QUALITY_MAX: usize = 512;
+
+/// The Brotli settings auto uses for content of `len` bytes. Up to
+/// [`HIGH_QUALITY_MAX`]: quality 10 (Zopfli parsing) without literal context
+/// modeling, in the smallest window that holds the content. Larger: the
+/// default quality (5), whose cost per message quality 10 multiplies by 8–12
+/// from 512 B on (measured in docs/performance.md).
+pub fn brotli_tuning_for(len: usize) -> brotli::Tuning {
+    if len <= HIGH_QUALITY_MAX {
+        brotli::Tuning {
+            quality: 10,
+            lgwin: brotli::smallest_window(len),
+            literal_context_modeling: false,
+        }
+    } else {
+        brotli::Tuning::plain(brotli::DEFAULT_QUALITY, len)
+    }
+}
+
+/// The Brotli quality auto uses with a trained dictionary for content of
+/// `len` bytes: the default quality at every size.
 pub fn brotli_quality_for(len: usize) -> u32 {
     let _ = len;
     brotli::DEFAULT_QUALITY
@@ -252,7 +271,7 @@ pub fn select(text: &str, req: &AutoRequest<'_>) -> Result<AutoChoice> {
             });
         }
         if allows(Algorithm::Brotli) && len >= brotli_from {
-            let wire = super::compress_brotli(text, brotli_quality_for(len), req.framing)?;
+            let wire = super::compress_brotli_tuned(text, brotli_tuning_for(len), req.framing)?;
             found.push(Candidate {
                 algorithm: Algorithm::Brotli,
                 bytes: wire.len(),

@@ -48,19 +48,14 @@ pub fn compress(data: &[u8], quality: u32) -> Result<Vec<u8>> {
 /// # Errors
 /// [`Error::InvalidOption`] for a quality above 11 or a window outside 10–24.
 pub fn compress_window(data: &[u8], quality: u32, lgwin: u32) -> Result<Vec<u8>> {
-    if quality > 11 {
-        return Err(Error::InvalidOption {
-            option: "quality",
-            detail: format!("Brotli quality must be 0 to 11, got {quality}"),
-        });
-    }
-    if !(10..=24).contains(&lgwin) {
-        return Err(Error::InvalidOption {
-            option: "lgwin",
-            detail: format!("the Brotli window must be 10 to 24, got {lgwin}"),
-        });
-    }
-    compress_with(Recycler::new(quality), data, quality, lgwin, &[])
+    compress_tuned(
+        data,
+        Tuning {
+            quality,
+            lgwin,
+            literal_context_modeling: true,
+        },
+    )
 }
 
 /// As [`compress`], with `dictionary` as the stream's custom dictionary
@@ -82,6 +77,61 @@ pub fn compress_with_dictionary(data: &[u8], quality: u32, dictionary: &[u8]) ->
     compress_with(Recycler::new(quality), data, quality, lgwin, dictionary)
 }
 
+/// Encoder settings beyond [`compress`]'s quality: what auto chooses per
+/// message size (`codec::auto::brotli_tuning_for`). Every setting only
+/// changes how the encoder searches; any standard decoder reads the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Quality, 0–11.
+    pub quality: u32,
+    /// Window (log2 of bytes), 10–24.
+    pub lgwin: u32,
+    /// `false` sets `BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING`: at
+    /// qualities 10–11 one literal context instead of a context map.
+    pub literal_context_modeling: bool,
+}
+
+impl Tuning {
+    /// [`compress`]'s settings at `quality` for `len` bytes.
+    pub fn plain(quality: u32, len: usize) -> Self {
+        Tuning {
+            quality,
+            lgwin: window_for(len),
+            literal_context_modeling: true,
+        }
+    }
+}
+
+/// The smallest window (10–24) that holds `len` bytes.
+pub fn smallest_window(len: usize) -> u32 {
+    let mut lgwin = 10;
+    while lgwin < 24 && (1usize << lgwin) - 16 < len {
+        lgwin += 1;
+    }
+    lgwin
+}
+
+/// As [`compress`] with every setting of `tuning`.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for a quality above 11 or a window outside 10–24.
+pub fn compress_tuned(data: &[u8], tuning: Tuning) -> Result<Vec<u8>> {
+    let Tuning { quality, lgwin, .. } = tuning;
+    if quality > 11 {
+        return Err(Error::InvalidOption {
+            option: "quality",
+            detail: format!("Brotli quality must be 0 to 11, got {quality}"),
+        });
+    }
+    if !(10..=24).contains(&lgwin) {
+        return Err(Error::InvalidOption {
+            option: "lgwin",
+            detail: format!("the Brotli window must be 10 to 24, got {lgwin}"),
+        });
+    }
+    compress_with_tuning(Recycler::new(quality), data, tuning, &[])
+}
+
 /// [`compress`] with the encoder's memory from `alloc`.
 pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     alloc: A,
@@ -90,13 +140,34 @@ pub(super) fn compress_with<A: ::brotli::enc::BrotliAlloc>(
     lgwin: u32,
     dictionary: &[u8],
 ) -> Result<Vec<u8>> {
+    let tuning = Tuning {
+        quality,
+        lgwin,
+        literal_context_modeling: true,
+    };
+    compress_with_tuning(alloc, data, tuning, dictionary)
+}
+
+/// [`compress_with`] with every setting of `tuning`.
+pub(super) fn compress_with_tuning<A: ::brotli::enc::BrotliAlloc>(
+    alloc: A,
+    data: &[u8],
+    tuning: Tuning,
+    dictionary: &[u8],
+) -> Result<Vec<u8>> {
     use ::brotli::enc::encode::{
         BrotliEncoderMaxCompressedSize, BrotliEncoderOperation, BrotliEncoderParameter,
         BrotliEncoderStateStruct,
     };
     let mut state = BrotliEncoderStateStruct::new(alloc);
-    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality);
-    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, lgwin);
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, tuning.quality);
+    state.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, tuning.lgwin);
+    if !tuning.literal_context_modeling {
+        state.set_parameter(
+            BrotliEncoderParameter::BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING,
+            1,
+        );
+    }
     state.set_parameter(
         BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
         data.len() as u32,

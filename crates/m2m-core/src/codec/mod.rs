@@ -297,8 +297,22 @@ pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String> {
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality above 11.
 pub fn compress_brotli(text: &str, quality: u32, framing: BrotliFraming) -> Result<String> {
+    compress_brotli_tuned(text, brotli::Tuning::plain(quality, text.len()), framing)
+}
+
+/// As [`compress_brotli`] with every encoder setting of `tuning` (what auto
+/// uses: [`auto::brotli_tuning_for`]).
+///
+/// # Errors
+/// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality above
+/// 11 or a window outside 10–24.
+pub fn compress_brotli_tuned(
+    text: &str,
+    tuning: brotli::Tuning,
+    framing: BrotliFraming,
+) -> Result<String> {
     check_content_size(text)?;
-    let packed = brotli::compress(text.as_bytes(), quality)?;
+    let packed = brotli::compress_tuned(text.as_bytes(), tuning)?;
     let head = match framing {
         BrotliFraming::Stateless => prefix::BROTLI,
         BrotliFraming::Session => prefix::BROTLI_SESSION,
