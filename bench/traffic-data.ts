@@ -27,6 +27,8 @@ export function hasTraffic(): boolean {
 
 /** The corpus's file of whole bodies (without the separate SSE events). */
 export const BODIES_FILE = 'traffic.jsonl';
+/** The corpus's file of single SSE events. */
+export const SSE_EVENTS_FILE = 'sse-events.jsonl';
 
 /**
  * Every record of the corpus in `dir`, in file order (`traffic.jsonl`, then `sse-events.jsonl`),

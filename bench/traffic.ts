@@ -7,8 +7,9 @@
  * per message of auto beside node:zlib's Brotli (the peer a user would call
  * instead) at quality 5 and at 11 (the reference's quality).
  *
- * Run: `npx tsx bench/traffic.ts [--backend native|wasm] [--write]`
- * (`--write` saves the tables to bench/results/traffic.md).
+ * Run: `npx tsx bench/traffic.ts [--backend native|wasm] [--write] [--time-only]`
+ * (`--write` saves the tables to bench/results/traffic.md; `--time-only`
+ * prints only the time per message, e.g. for the wasm backend).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'native' },
     write: { type: 'boolean', default: false },
     dump: { type: 'string' },
+    'time-only': { type: 'boolean', default: false },
   },
 });
 if (!hasTraffic()) {
@@ -76,7 +78,7 @@ interface KindStats {
 const groups = byKind(loadTraffic());
 const stats = new Map<string, KindStats>();
 const dump: unknown[] = [];
-for (const [kind, bodies] of groups) {
+for (const [kind, bodies] of values['time-only'] ? [] : groups) {
   const s: KindStats = { n: bodies.length, bytes: {}, tokens: {}, agree: 0, picks: new Map() };
   const push = (rec: Record<string, number[]>, k: string, v: number) => {
     const xs = rec[k] ?? [];
@@ -113,6 +115,7 @@ for (const [kind, bodies] of groups) {
     const auto = compress(content);
     if (decompress(auto.wire) !== content) throw new Error(`auto was not lossless on a ${kind} body`);
     push(s.bytes, 'auto', pct(bytes - auto.wireBytes, bytes));
+    push(s.bytes, 'auto-min0', pct(bytes - compress(content, { minSize: 0 }).wireBytes, bytes));
     push(s.tokens, 'auto', pct(tokens - core.countTokens(auto.wire, ENCODING), tokens));
     const autoT = compress(content, { optimize: 'tokens' });
     push(s.tokens, 'auto-tokens', pct(tokens - (autoT.wireTokens as number), tokens));
@@ -151,60 +154,79 @@ const out = (line = '') => {
 const f1 = (x: number) => x.toFixed(1);
 out(`# Auto on real traffic (${kindName} backend)`);
 out();
-out(
-  `Corpus: ${[...stats.values()].reduce((a, s) => a + s.n, 0)} bodies of the development corpus (real recorded traffic, \`../shared/data/traffic-dev\`). ` +
-    'Bytes saved are UTF-8 bytes of the wire against the body; tokens are cl100k_base tokens of the wire against the body. ' +
-    'Oracle: the smallest lossless outcome per message among TokenNative, T1 (only when it decodes to exactly the body), Dictionary, Brotli at every quality 0–11 and passthrough. ' +
-    'Quantiles are `sorted[floor(f·(n−1)+0.5)]`.',
-);
-out();
-out('## Bytes saved, median / p90 (%)');
-out();
-const byteCols = ['auto', 'oracle', ...COLUMNS];
-for (const l of mdHeader(['kind', 'n', ...byteCols, 'auto = oracle'])) out(l);
-for (const [kind, s] of stats) {
-  const cells = byteCols.map((c) => `${f1(quantile(s.bytes[c] ?? [], 0.5))} / ${f1(quantile(s.bytes[c] ?? [], 0.9))}`);
-  out(mdRow([kind, s.n, ...cells, `${f1((100 * s.agree) / s.n)}%`]));
-}
-out();
-out('## Brotli alone by quality: median bytes saved (%)');
-out();
-const qualities = Array.from({ length: 12 }, (_, q) => `brotli-q${q}`);
-for (const l of mdHeader(['kind', ...qualities.map((q) => q.slice(7))])) out(l);
-for (const [kind, s] of stats) out(mdRow([kind, ...qualities.map((q) => f1(quantile(s.bytes[q] ?? [], 0.5)))]));
-out();
-out('## Tokens saved, median / p90 (%)');
-out();
-out('`auto` optimises bytes (the default); `auto (tokens)` is `optimize: "tokens"`.');
-out();
-const tokenCols = ['auto', 'auto-tokens', 'oracle', ...COLUMNS];
-for (const l of mdHeader(['kind', ...tokenCols.map((c) => (c === 'auto-tokens' ? 'auto (tokens)' : c))])) out(l);
-for (const [kind, s] of stats) {
-  const cells = tokenCols.map(
-    (c) => `${f1(quantile(s.tokens[c] ?? [], 0.5))} / ${f1(quantile(s.tokens[c] ?? [], 0.9))}`,
+const timeOnly = values['time-only'];
+if (!timeOnly) {
+  out(
+    `Corpus: ${[...stats.values()].reduce((a, s) => a + s.n, 0)} bodies of the development corpus (real recorded traffic, \`../shared/data/traffic-dev\`). ` +
+      'Bytes saved are UTF-8 bytes of the wire against the body; tokens are cl100k_base tokens of the wire against the body. ' +
+      'Oracle: the smallest lossless outcome per message among TokenNative, T1 (only when it decodes to exactly the body), Dictionary, Brotli at every quality 0–11 and passthrough. ' +
+      'Quantiles are `sorted[floor(f·(n−1)+0.5)]`.',
   );
-  out(mdRow([kind, ...cells]));
+  out();
+  out('## Bytes saved, median / p90 (%)');
+  out();
+  const byteCols = ['auto', 'oracle', 'auto-min0', ...COLUMNS];
+  const byteHead = byteCols.map((c) => (c === 'auto-min0' ? 'auto, minSize 0' : c));
+  for (const l of mdHeader(['kind', 'n', ...byteHead, 'auto = oracle'])) out(l);
+  for (const [kind, s] of stats) {
+    const cells = byteCols.map(
+      (c) => `${f1(quantile(s.bytes[c] ?? [], 0.5))} / ${f1(quantile(s.bytes[c] ?? [], 0.9))}`,
+    );
+    out(mdRow([kind, s.n, ...cells, `${f1((100 * s.agree) / s.n)}%`]));
+  }
+  out();
+  out('## Brotli alone by quality: median bytes saved (%)');
+  out();
+  const qualities = Array.from({ length: 12 }, (_, q) => `brotli-q${q}`);
+  for (const l of mdHeader(['kind', ...qualities.map((q) => q.slice(7))])) out(l);
+  for (const [kind, s] of stats) out(mdRow([kind, ...qualities.map((q) => f1(quantile(s.bytes[q] ?? [], 0.5)))]));
+  out();
+  out('## Tokens saved, median / p90 (%)');
+  out();
+  out('`auto` optimises bytes (the default); `auto (tokens)` is `optimize: "tokens"`.');
+  out();
+  const tokenCols = ['auto', 'auto-tokens', 'oracle', ...COLUMNS];
+  for (const l of mdHeader(['kind', ...tokenCols.map((c) => (c === 'auto-tokens' ? 'auto (tokens)' : c))])) out(l);
+  for (const [kind, s] of stats) {
+    const cells = tokenCols.map(
+      (c) => `${f1(quantile(s.tokens[c] ?? [], 0.5))} / ${f1(quantile(s.tokens[c] ?? [], 0.9))}`,
+    );
+    out(mdRow([kind, ...cells]));
+  }
+  out();
 }
-out();
 out('## Time per message (µs, mean; best of several rounds)');
 out();
-for (const l of mdHeader(['kind', 'mean bytes', 'auto', 'zlib Brotli q5', 'zlib Brotli q11', 'q11 ÷ auto'])) out(l);
+for (const l of mdHeader([
+  'kind',
+  'mean bytes',
+  'auto',
+  'zlib Brotli q5',
+  'zlib Brotli q11',
+  'auto ÷ zlib q5',
+  'zlib q11 ÷ auto',
+]))
+  out(l);
 const timeRow = (label: string, bodies: string[]) => {
   const a = timePerMessage(bodies, (c) => compress(c));
   const z5 = timePerMessage(bodies, zlibBrotli(5));
   const z11 = timePerMessage(bodies, zlibBrotli(11));
   const mean = bodies.reduce((x, c) => x + utf8Length(c), 0) / bodies.length;
-  out(mdRow([label, Math.round(mean), f1(a), f1(z5), f1(z11), `${f1(z11 / a)}×`]));
+  out(mdRow([label, Math.round(mean), f1(a), f1(z5), f1(z11), `${f1(a / z5)}×`, `${f1(z11 / a)}×`]));
 };
-for (const [kind, bodies] of groups) timeRow(kind, bodies);
+if (!timeOnly) for (const [kind, bodies] of groups) timeRow(kind, bodies);
 const all = [...groups.values()].flat();
 timeRow(
   '1 KB messages (768–1280 B)',
   all.filter((c) => utf8Length(c) >= 768 && utf8Length(c) <= 1280),
 );
+timeRow(
+  '10 KB messages (8–12 KB)',
+  all.filter((c) => utf8Length(c) >= 8192 && utf8Length(c) <= 12288),
+);
 out();
-out('## What auto picked (oracle in brackets), per kind');
-out();
+if (!timeOnly) out('## What auto picked (oracle in brackets), per kind');
+if (!timeOnly) out();
 for (const [kind, s] of stats) {
   const top = [...s.picks].sort((a, b) => b[1] - a[1]).slice(0, 6);
   out(`- ${kind}: ${top.map(([k, v]) => `${k} ${v}`).join(', ')}`);

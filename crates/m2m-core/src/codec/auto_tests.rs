@@ -71,16 +71,27 @@ fn picks_round_trip_and_never_expand() {
 }
 
 #[test]
-fn brotli_runs_at_the_quality_for_the_size() {
-    let text = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is the weather in Paris today? Answer briefly."}],"temperature":0}"#.repeat(4);
+fn brotli_runs_with_the_settings_for_the_size() {
+    let one = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is the weather in Paris today? Answer briefly."}],"temperature":0}"#;
     let req = AutoRequest {
         allowed: &[Algorithm::Brotli],
         ..request(Optimize::Bytes)
     };
-    let c = auto::select(&text, &req).unwrap();
-    let quality = auto::brotli_quality_for(text.len());
-    let expected = compress_brotli(&text, quality, BrotliFraming::Stateless).unwrap();
-    assert_eq!(c.wire, Some(expected));
+    // Below and above HIGH_QUALITY_MAX.
+    for text in [one.repeat(2), one.repeat(8)] {
+        let c = auto::select(&text, &req).unwrap();
+        let tuning = auto::brotli_tuning_for(text.len());
+        let expected = compress_brotli_tuned(&text, tuning, BrotliFraming::Stateless).unwrap();
+        assert_eq!(c.wire.as_deref(), Some(expected.as_str()));
+        let q5 = compress_brotli(&text, 5, BrotliFraming::Stateless).unwrap();
+        if text.len() <= auto::HIGH_QUALITY_MAX {
+            assert_eq!(tuning.quality, 10);
+            assert!(expected.len() < q5.len(), "quality 10 is smaller here");
+        } else {
+            assert_eq!(expected, q5);
+        }
+        assert_eq!(decompress(&expected).unwrap().text, text);
+    }
 }
 
 #[test]

@@ -196,7 +196,8 @@ impl BrotliAlloc for Recycler {}
 mod tests {
     use super::*;
     use crate::codec::brotli::{
-        compress, compress_upstream, compress_with, decompress, window_for,
+        compress, compress_tuned, compress_upstream, compress_with, compress_with_tuning,
+        decompress, smallest_window, window_for, Fresh, Tuning,
     };
 
     /// A small deterministic generator (xorshift64*).
@@ -278,6 +279,30 @@ mod tests {
             assert_eq!(decompress(&recycled).unwrap(), data);
         }
         assert!(idle_bytes() <= POOL_LIMIT_BYTES);
+    }
+
+    /// The settings auto uses on small messages (smallest window, literal
+    /// context modeling off, any quality) give the upstream bytes too.
+    #[test]
+    fn tuned_settings_give_the_upstream_bytes() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for case in 0..600 {
+            let quality = rng.below(12) as u32;
+            let len = rng.below(if quality >= 10 { 3000 } else { 20_000 });
+            let data = input(&mut rng, len);
+            let tuning = Tuning {
+                quality,
+                lgwin: smallest_window(len) + rng.below(2) as u32,
+                literal_context_modeling: rng.below(2) == 0,
+            };
+            let recycled = compress_tuned(&data, tuning).unwrap();
+            let upstream = compress_with_tuning(Fresh, &data, tuning, &[]).unwrap();
+            assert!(
+                recycled == upstream,
+                "case {case}: {tuning:?} on {len} bytes differ"
+            );
+            assert_eq!(decompress(&recycled).unwrap(), data);
+        }
     }
 
     /// A stale table is really handed out again (else the test above would
