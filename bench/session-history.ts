@@ -29,7 +29,7 @@ import { utf8Length } from '../ts/core/utf8.js';
 import { compress, decompress, useBackend } from '../ts/index.js';
 import { decodeData, encodeData } from '../ts/protocol/data.js';
 import { DEFAULT_HISTORY_BYTES, loadedDictionaryNames, newSessionHistory } from '../ts/protocol/history.js';
-import type { SessionParams } from '../ts/protocol/negotiate.js';
+import { SESSION_DEFAULTS, type SessionParams } from '../ts/protocol/negotiate.js';
 import { mdHeader, mdRow } from './util.js';
 
 const { values } = parseArgs({
@@ -54,10 +54,10 @@ const params: SessionParams = {
   algorithms: ['token-native', 'brotli', 'dictionary'],
   encoding: 'cl100k_base',
   securityScanning: false,
-  maxPayloadSize: 16 * 1024 * 1024,
-  sessionTimeoutMs: 300_000,
-  pingIntervalMs: 60_000,
-  pingTimeoutMs: 10_000,
+  maxPayloadSize: SESSION_DEFAULTS.maxPayloadSize,
+  sessionTimeoutMs: SESSION_DEFAULTS.sessionTimeoutMs,
+  pingIntervalMs: SESSION_DEFAULTS.pingIntervalMs,
+  pingTimeoutMs: SESSION_DEFAULTS.pingTimeoutMs,
   binaryFrames: false,
   history: { bytes: historyBytes, dictionaries },
 };

@@ -34,6 +34,7 @@ import {
   helloPayload,
   negotiate,
   paramsFromAccept,
+  SESSION_DEFAULTS,
   type SessionParams,
 } from '../ts/protocol/negotiate.js';
 import { outcome, sharedData } from './helpers.js';
@@ -49,10 +50,10 @@ const PARAMS: SessionParams = {
   algorithms: ['token-native', 'brotli', 'dictionary'],
   encoding: 'cl100k_base',
   securityScanning: false,
-  maxPayloadSize: 16 * 1024 * 1024,
-  sessionTimeoutMs: 300_000,
-  pingIntervalMs: 60_000,
-  pingTimeoutMs: 10_000,
+  maxPayloadSize: SESSION_DEFAULTS.maxPayloadSize,
+  sessionTimeoutMs: SESSION_DEFAULTS.sessionTimeoutMs,
+  pingIntervalMs: SESSION_DEFAULTS.pingIntervalMs,
+  pingTimeoutMs: SESSION_DEFAULTS.pingTimeoutMs,
   binaryFrames: false,
   history: { bytes: 4096, dictionaries: [] },
 };

@@ -121,12 +121,8 @@ pub fn compress(
 
 /// The `<state>` a `#BH|` wire string names, if it has a well-formed one.
 pub fn state_of(wire: &str) -> Option<&str> {
-    let rest = wire.strip_prefix(prefix::HISTORY)?;
-    let bar = rest
-        .bytes()
-        .take(MAX_STATE_LEN + 1)
-        .position(|b| b == b'|')?;
-    Some(&rest[..bar]).filter(|s| check_state(s).is_ok())
+    let (state, _) = super::head_field(wire.strip_prefix(prefix::HISTORY)?, MAX_STATE_LEN)?;
+    Some(state).filter(|s| check_state(s).is_ok())
 }
 
 /// Decodes a `#BH|` message against `history`, whose state is `state`.
@@ -146,29 +142,18 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
         .ok_or(Error::InvalidPrefix {
             expected: prefix::HISTORY,
         })?;
-    let bar = rest
-        .bytes()
-        .take(MAX_STATE_LEN + 1)
-        .position(|b| b == b'|')
-        .ok_or(Error::MissingSeparator {
-            after: "the history state",
-        })?;
-    let found = &rest[..bar];
+    let (found, rest) = super::head_field(rest, MAX_STATE_LEN).ok_or(Error::MissingSeparator {
+        after: "the history state",
+    })?;
     if found != state {
         return Err(Error::HistoryMismatch {
             found: found.to_owned(),
             expected: state.chars().take(MAX_STATE_LEN).collect(),
         });
     }
-    let rest = &rest[bar + 1..];
-    let bar = rest
-        .bytes()
-        .take(MAX_ID_LEN + 1)
-        .position(|b| b == b'|')
-        .ok_or(Error::MissingSeparator {
-            after: "the dictionary id",
-        })?;
-    let id = &rest[..bar];
+    let (id, payload) = super::head_field(rest, MAX_ID_LEN).ok_or(Error::MissingSeparator {
+        after: "the dictionary id",
+    })?;
     let dictionary = if id.is_empty() {
         None
     } else {
@@ -176,7 +161,7 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
     };
     let custom = custom_dictionary(history, dictionary.as_deref());
     super::utf8(brotli::decompress_with_dictionary(
-        &base64::decode(&rest[bar + 1..])?,
+        &base64::decode(payload)?,
         &custom,
     )?)
 }

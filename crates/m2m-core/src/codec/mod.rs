@@ -335,6 +335,13 @@ pub fn compress_dictionary(text: &str) -> Result<String> {
     Ok(wire)
 }
 
+/// A wire head's field: `rest` up to the first `|` (looked for in its first
+/// `max_len + 1` bytes only), and what follows that `|`; `None` without one.
+fn head_field(rest: &str, max_len: usize) -> Option<(&str, &str)> {
+    let bar = rest.bytes().take(max_len + 1).position(|b| b == b'|')?;
+    Some((&rest[..bar], &rest[bar + 1..]))
+}
+
 fn utf8(bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| Error::InvalidUtf8 {
         valid_up_to: e.utf8_error().valid_up_to(),

@@ -209,14 +209,9 @@ pub fn decompress(wire: &str) -> Result<Vec<u8>> {
         .ok_or(Error::InvalidPrefix {
             expected: prefix::BROTLI_DICTIONARY,
         })?;
-    let bar = rest
-        .bytes()
-        .take(MAX_NAME_LEN + 1)
-        .position(|b| b == b'|')
-        .ok_or(Error::MissingSeparator {
-            after: "the dictionary name",
-        })?;
-    let name = &rest[..bar];
+    let (name, payload) = super::head_field(rest, MAX_NAME_LEN).ok_or(Error::MissingSeparator {
+        after: "the dictionary name",
+    })?;
     let mut parts = name.splitn(3, '.');
     let (id, version, hash) = match (parts.next(), parts.next(), parts.next()) {
         (Some(id), Some(version), Some(hash)) => (id, version, hash),
@@ -237,5 +232,5 @@ pub fn decompress(wire: &str) -> Result<Vec<u8>> {
             detail: format!("the loaded dictionary is {}", dictionary.name()),
         });
     }
-    brotli::decompress_with_dictionary(&base64::decode(&rest[bar + 1..])?, &dictionary.content)
+    brotli::decompress_with_dictionary(&base64::decode(payload)?, &dictionary.content)
 }
