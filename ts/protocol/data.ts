@@ -231,8 +231,9 @@ export function encodeData(
     }
     withHistory = chosen.wire === wire;
   } else chosen = stateless();
-  let originalSize = originalBytes;
-  if (chosen.algorithm === 'token') originalSize = utf8Length(decompress(chosen.wire));
+  // What the receiver rebuilds (T1 drops whitespace and defaults): its size is the original size.
+  const carried = chosen.algorithm === 'token' ? decompress(chosen.wire) : content;
+  const originalSize = chosen.algorithm === 'token' ? utf8Length(carried) : originalBytes;
   const payload: DataPayload = {
     algorithm: ALGORITHM_WIRE_NAMES[chosen.algorithm],
     content: chosen.wire,
@@ -241,8 +242,6 @@ export function encodeData(
   if (status) payload.security_status = status;
   if (history && params?.history) {
     if (context?.ack) payload.history_ack = historyLabel(history.recv);
-    // What the receiver will rebuild (T1 drops whitespace and defaults).
-    const carried = chosen.algorithm === 'token' ? decompress(chosen.wire) : content;
     afterSend(history.send, carried, withHistory, params.history.bytes);
   }
   if (params?.binaryFrames && chosen.algorithm === 'token-native') {
