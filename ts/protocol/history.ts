@@ -34,6 +34,7 @@
  */
 import { backend } from '../core/backend.js';
 import { M2MError } from '../core/errors.js';
+import { utf8Length } from '../core/utf8.js';
 
 /** The history state of one direction. Plain JSON data. */
 export interface HistoryState {
@@ -99,22 +100,12 @@ function charBytes(text: string, i: number): [bytes: number, units: number] {
   return [3, 1];
 }
 
-function utf8Bytes(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; ) {
-    const [b, u] = charBytes(text, i);
-    n += b;
-    i += u;
-  }
-  return n;
-}
-
 /** Appends what was carried, keeping the last `maxBytes` (at a character boundary). */
 export function appendHistory(state: HistoryState, content: string, maxBytes: number): void {
   state.seq += 1;
   state.hash = backend().historyAdvance(state.hash, content);
   let text = state.text + content;
-  let bytes = state.textBytes + utf8Bytes(content);
+  let bytes = state.textBytes + utf8Length(content);
   if (bytes > maxBytes) {
     let cut = 0;
     let dropped = 0;
