@@ -302,7 +302,7 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     int(0, 64 * MiB),
     16 * 1024,
     `0 (never) or up to 64 MiB, ${sizeHelp}`,
-    'stateless request bodies from this size are parsed and handled on a worker thread (0: all on the event loop)',
+    'stateless request bodies, and session DATA and replies, from this size are handled on a worker thread (0: all on the event loop)',
     ['M2M_SERVER_OFFLOAD_SIZE'],
   ),
   setting(

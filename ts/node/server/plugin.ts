@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type fastifyPlugin from 'fastify-plugin';
 import { backendKind, M2MError } from '../../index.js';
-import { type SecurityConfig, scan, scanOptionsFrom, securityConfigFrom } from '../../security/index.js';
+import { type SecurityConfig, securityConfigFrom } from '../../security/index.js';
 import { requirePeer } from '../peers.js';
 import {
   attachSessionWebSocket,
@@ -37,7 +37,15 @@ import {
 import { WorkPool } from './pool.js';
 import { type RequestStats, requestAlgorithm, requestStats, tagRequest } from './stats.js';
 import { WindowCounter } from './window.js';
-import { errorBody, parseJsonBytes, type Route, runRoute, type Verdict, verdictOf, type WorkSettings } from './work.js';
+import {
+  errorBody,
+  parseJsonBytes,
+  type Route,
+  runRoute,
+  sessionSecurity,
+  type Verdict,
+  type WorkSettings,
+} from './work.js';
 
 export { type RequestStats, requestAlgorithm, requestStats };
 
@@ -67,8 +75,10 @@ export interface M2MPluginOptions {
   /**
    * Stateless request bodies from this size (bytes) are parsed and handled on
    * one of the plugin's worker threads (started on first use, ended when the
-   * app closes), so a large one cannot stall the others; `false` handles
-   * every body on the event loop. Default 16 KiB.
+   * app closes), so a large one cannot stall the others; so is session DATA
+   * (HTTP or WebSocket) whose wire, binary body or reply content reaches it:
+   * decoded, scanned and encoded there. `false` handles everything on the
+   * event loop. Default 16 KiB.
    */
   offloadBytes?: number | false;
   /** Wall-clock budget of one request on a worker thread, ms (503 `BUDGET_EXCEEDED` after it). Default 30 s. */
@@ -152,7 +162,6 @@ export function m2mErrorHandler(err: FastifyError, req: FastifyRequest, reply: F
 const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance, options: M2MPluginOptions) => {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
   const security = securityConfigFrom(options.security);
-  const scanOptions = scanOptionsFrom(security);
   const limits = { perSession: 1000, newSessionsPerClient: 100, bytesPerSecond: 10_000_000, ...options.rateLimit };
   const store: SessionStore = options.store ?? new MemorySessionStore();
   const storeName = options.storeName ?? (options.store ? 'custom' : 'memory');
@@ -165,6 +174,19 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
     if (sessionWindow.hit(`message:${key}`) > limits.perSession) return false;
     return byteWindow.hit(key, bytes) - bytes < limits.bytesPerSecond;
   };
+  const settings: WorkSettings = {
+    security,
+    compression: { ...options.compression },
+    ...(options.frameKey === undefined ? {} : { frameKey: options.frameKey }),
+  };
+  const offloadBytes = options.offloadBytes ?? 16 * 1024;
+  const onVerdict = options.onVerdict;
+  // The threads run the plugin's routes with the plugin's settings, so the plugin owns them.
+  const pool =
+    offloadBytes === false
+      ? undefined
+      : new WorkPool({ settings, budgetMs: options.workBudgetMs ?? 30_000, ...(onVerdict ? { onVerdict } : {}) });
+  const sessionScan = sessionSecurity(security, onVerdict);
   const manager = new SessionManager({
     store,
     ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
@@ -175,30 +197,18 @@ const plugin: FastifyPluginAsync<M2MPluginOptions> = async (app: FastifyInstance
       kind === 'hello'
         ? sessionWindow.hit(`hello:${peer ?? ''}`) <= limits.newSessionsPerClient
         : dataAllowed(sessionId ?? '', peer, bytes ?? 0),
-    scanner:
-      security.mode === 'disabled'
-        ? undefined
-        : (content) => {
-            const r = scan(content, scanOptions);
-            options.onVerdict?.(verdictOf(r));
-            return { safe: r.safe, blocked: r.blocked, threats: r.threats.map((t) => ({ ...t })) };
-          },
-    securityBlocking: security.mode === 'blocking',
+    ...(sessionScan.scanner ? { scanner: sessionScan.scanner } : {}),
+    securityBlocking: sessionScan.blocking,
     onData: options.onData,
     // Never the session id: logs carry no credentials.
     onError: (error, info) => app.log.warn({ code: error.code, transport: info.transport }, error.message),
     ...(options.sessionSecurity === undefined ? {} : { sessionSecurity: options.sessionSecurity }),
+    // Large session DATA is decoded and encoded on the threads too.
+    ...(pool && offloadBytes !== false
+      ? { offload: { minBytes: offloadBytes, decode: (job) => pool.decode(job), encode: (job) => pool.encode(job) } }
+      : {}),
   });
 
-  const settings: WorkSettings = {
-    security,
-    compression: { ...options.compression },
-    ...(options.frameKey === undefined ? {} : { frameKey: options.frameKey }),
-  };
-  const offloadBytes = options.offloadBytes ?? 16 * 1024;
-  // The threads run the plugin's routes with the plugin's settings, so the plugin owns them.
-  const pool =
-    offloadBytes === false ? undefined : new WorkPool({ settings, budgetMs: options.workBudgetMs ?? 30_000 });
   if (pool) app.addHook('onClose', async () => pool.close());
   app.decorate('m2m', { manager, pool });
 

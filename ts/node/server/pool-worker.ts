@@ -1,11 +1,16 @@
-/** A work-pool thread (see pool.ts): parses, checks and runs one stateless request at a time. */
+/** A work-pool thread (see pool.ts): runs one stateless request or one session DATA job at a time. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Job, JobResult } from './pool.js';
+import type { Job, JobResult, SessionJob } from './pool.js';
+import { runSessionJob } from './session-work.js';
 import { errorResult, parseJsonBytes, runRoute, type WorkResult, type WorkSettings } from './work.js';
 
 const settings = workerData as WorkSettings;
 
-parentPort?.on('message', (job: Job) => {
+parentPort?.on('message', (job: Job | SessionJob) => {
+  if ('kind' in job) {
+    parentPort?.postMessage(runSessionJob(job, settings));
+    return;
+  }
   let result: WorkResult;
   try {
     result = runRoute(job.route, parseJsonBytes(job.body), settings);

@@ -10,6 +10,7 @@ import type { FrameSecurity, SecurityMode } from '../../codec/frame.js';
 import { httpStatusFor } from '../../core/errors.js';
 import { wirePrefix } from '../../core/tables.js';
 import { compress, decompressDetailed, inspect, M2MError } from '../../index.js';
+import type { SecurityOptions } from '../../protocol/data.js';
 import {
   type ScanOptions,
   type ScanResult,
@@ -173,6 +174,25 @@ function serverScanOptions(security: SecurityConfig): ScanOptions {
     scanOptionsCache.set(security, options);
   }
   return options;
+}
+
+/**
+ * The scanner and policy of the server's sessions (`SessionManager`'s
+ * `scanner` and `securityBlocking`, and the same in the work pool's threads):
+ * none when scanning is disabled; `onVerdict` is told every verdict.
+ */
+export function sessionSecurity(security: SecurityConfig, onVerdict?: (verdict: Verdict) => void): SecurityOptions {
+  const blocking = security.mode === 'blocking';
+  if (security.mode === 'disabled') return { blocking };
+  const options = serverScanOptions(security);
+  return {
+    blocking,
+    scanner: (content) => {
+      const r = scan(content, options);
+      onVerdict?.(verdictOf(r));
+      return { safe: r.safe, blocked: r.blocked, threats: r.threats.map((t) => ({ ...t })) };
+    },
+  };
 }
 
 /** Scans per the server's policy; throws SECURITY_VIOLATION (422) when blocking. */

@@ -73,9 +73,13 @@ export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export { ServerConnection } from './connection.js';
 export { registerSessionRoutes, type SessionRoutesOptions } from './http.js';
 export {
+  type CodecJobResult,
+  type CodecOffload,
   type ConnectionSink,
   type DataContext,
   type DataHandler,
+  type DecodeJob,
+  type EncodeJob,
   type PeerInfo,
   type RateLimiter,
   type RequestAuth,

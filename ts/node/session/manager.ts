@@ -25,7 +25,9 @@ import { ENCODINGS, type Encoding } from '../../core/encoding.js';
 import { asM2MError, M2MError } from '../../core/errors.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../protocol/binary.js';
 import {
+  type DecodedData,
   decodeData,
+  type EncodedData,
   encodeData,
   type Scanner,
   type ScanResult,
@@ -38,6 +40,7 @@ import {
   historyLabel,
   newSessionHistory,
   resetHistory,
+  type SessionHistory,
 } from '../../protocol/history.js';
 import { generateSessionId, SESSION_ID_PATTERN } from '../../protocol/ids.js';
 import {
@@ -46,6 +49,7 @@ import {
   type CloseReason,
   createMessage,
   type DataMessage,
+  type DataPayload,
   ENCODING_WIRE_NAMES,
   type HelloMessage,
   type Message,
@@ -185,6 +189,44 @@ export interface SessionManagerOptions extends Partial<TimingOptions> {
   sessionSecurity?: SessionSecurityPolicy | false;
   /** Receives every error that is handled internally (for logging). */
   onError?: (error: M2MError, info: PeerInfo & { sessionId?: string }) => void;
+  /**
+   * Decodes received DATA and encodes replies elsewhere (a worker thread)
+   * from a size on, so a large message does not stall the other clients.
+   * It must scan as `scanner` and `securityBlocking` say.
+   */
+  offload?: CodecOffload;
+}
+
+/** Received DATA to decode off the event loop: what `decodeData` takes, as plain data. */
+export interface DecodeJob {
+  payload: DataPayload;
+  params?: SessionParams;
+  binary?: Uint8Array;
+  /** The session's history (the job works on a copy and gives back the result). */
+  history?: SessionHistory;
+}
+
+/** A reply to encode off the event loop: what `encodeData` takes, as plain data. */
+export interface EncodeJob {
+  content: string;
+  params?: SessionParams;
+  send: SendOptions;
+  history?: SessionHistory;
+}
+
+/** An offloaded job's result or error, and the session's history after it (also after an error). */
+export interface CodecJobResult<T> {
+  result?: T;
+  error?: M2MError;
+  history?: SessionHistory;
+}
+
+/** Where large DATA is decoded and encoded (the server's work pool). */
+export interface CodecOffload {
+  /** From this size on (received: wire characters or binary bytes; sent: content characters). */
+  minBytes: number;
+  decode(job: DecodeJob): Promise<CodecJobResult<DecodedData>>;
+  encode(job: EncodeJob): Promise<CodecJobResult<EncodedData>>;
 }
 
 /** A session as `GET /session/:id` shows it. */
@@ -234,6 +276,14 @@ interface Processed {
 }
 
 let managerCounter = 0;
+
+/** An offloaded job's result: the history it left copied into the record's, then the result or the error thrown. */
+function settle<T>(done: CodecJobResult<T>, history: SessionHistory | undefined): T {
+  if (history !== undefined && done.history !== undefined) Object.assign(history, done.history);
+  if (done.error !== undefined) throw done.error;
+  if (done.result === undefined) throw new M2MError('INTERNAL_ERROR', 'an offloaded DATA job returned nothing');
+  return done.result;
+}
 
 /**
  * Server-side sessions. One manager serves any number of WebSocket
@@ -580,7 +630,6 @@ export class SessionManager {
           // Refused (tampered, replayed, unsealed): nothing is saved, the window does not move.
           ({ payload, binary: body } = openData(record.seal, message, binary));
         }
-        const history = record.history ? { history: record.history } : undefined;
         // A client whose receive state is not our send state lost or refused a reply: start again from empty.
         if (
           record.history &&
@@ -589,9 +638,9 @@ export class SessionManager {
         ) {
           resetHistory(record.history.send);
         }
-        let decoded: ReturnType<typeof decodeData>;
+        let decoded: DecodedData;
         try {
-          decoded = decodeData(payload, record.params, this.security, body, history);
+          decoded = await this.#decode(payload, record.params, body, record.history);
         } catch (err) {
           // Authentic but refused content: its number is used up all the same (and a decoded one is in the history).
           if (record.seal !== undefined || record.history !== undefined) {
@@ -615,7 +664,7 @@ export class SessionManager {
         }
         if (reply !== undefined) {
           transition('server', record.state, 'send_data');
-          let encoded = encodeData(reply, record.params, this.security, this.#options.send, history);
+          let encoded = await this.#encode(reply, record.params, record.history);
           const at = this.clock.now();
           if (record.seal !== undefined) encoded = sealData(record.seal, id, at, encoded.payload, encoded.binary);
           const data = createMessage('DATA', id, encoded.payload, at);
@@ -634,6 +683,45 @@ export class SessionManager {
     record.expiresAt = now + record.params.sessionTimeoutMs;
     await this.store.set(id, record, record.params.sessionTimeoutMs);
     return out;
+  }
+
+  /**
+   * `decodeData` with this manager's security, off the event loop when the
+   * payload is large and there is an offload. `history` (the record's) is
+   * updated in place, as `decodeData` updates it.
+   */
+  async #decode(
+    payload: DataPayload,
+    params: SessionParams | undefined,
+    binary?: Uint8Array,
+    history?: SessionHistory,
+  ): Promise<DecodedData> {
+    const offload = this.#options.offload;
+    if (offload === undefined || (binary?.length ?? payload.content.length) < offload.minBytes) {
+      return decodeData(payload, params, this.security, binary, history ? { history } : undefined);
+    }
+    return settle(
+      await offload.decode({
+        payload,
+        ...(params ? { params } : {}),
+        ...(binary ? { binary } : {}),
+        ...(history ? { history } : {}),
+      }),
+      history,
+    );
+  }
+
+  /** `encodeData` of a reply, as {@link SessionManager.#decode} does it. */
+  async #encode(content: string, params: SessionParams | undefined, history?: SessionHistory): Promise<EncodedData> {
+    const offload = this.#options.offload;
+    const send = this.#options.send ?? {};
+    if (offload === undefined || content.length < offload.minBytes) {
+      return encodeData(content, params, this.security, send, history ? { history } : undefined);
+    }
+    return settle(
+      await offload.encode({ content, send, ...(params ? { params } : {}), ...(history ? { history } : {}) }),
+      history,
+    );
   }
 
   async #checkRate(info: PeerInfo, sessionId: string, bytes: number): Promise<void> {
@@ -664,7 +752,7 @@ export class SessionManager {
   /** Stateless DATA (spec §4.7.3): decoded, handled, answered with a null session_id. */
   async handleStateless(message: DataMessage, info: PeerInfo): Promise<Outgoing[]> {
     await this.#checkRate(info, '', message.payload.content.length);
-    const decoded = decodeData(message.payload, undefined, this.security);
+    const decoded = await this.#decode(message.payload, undefined);
     const reply = await this.#callHandler(decoded.content, {
       ...info,
       sessionId: null,
@@ -672,7 +760,7 @@ export class SessionManager {
       ...(decoded.scan ? { scan: decoded.scan } : {}),
     });
     if (reply === undefined) return [];
-    const encoded = encodeData(reply, undefined, this.security, this.#options.send);
+    const encoded = await this.#encode(reply, undefined);
     return [{ message: createMessage('DATA', null, encoded.payload, this.clock.now()) }];
   }
 
