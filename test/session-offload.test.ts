@@ -143,9 +143,7 @@ describe('session DATA on the work pool', () => {
       'INVALID_UTF8',
       undefined,
     ]);
-    expect((answers[1]?.[5]?.body as { error: { details?: unknown } }).error.details).toMatchObject({
-      threat_type: expect.any(String),
-    });
+    expect(answers[1]?.[5]?.body).toMatchObject({ error: { details: { threat_type: expect.any(String) } } });
     expect(answers[1]?.[7]).toMatchObject({ status: 200, body: { content: expect.any(String) } });
   });
 
