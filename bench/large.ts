@@ -2,21 +2,30 @@
  * Small requests beside a large one: p50/p99 of `POST /v1/compress/auto`
  * (~100 B chat JSON, 8 concurrent clients) against `m2m server` (1 worker)
  * without a large request, then while a ~16 MiB request of each form is
- * served: a T1 wire to decompress, and JSON content to compress with auto.
+ * served: a T1 wire to decompress, JSON content to compress with auto, and a
+ * T1 wire as the DATA of an HTTP session (under DATA's 10 MiB content limit).
  * Run after the set-up: `npx tsx bench/large.ts`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { compress } from '../ts/index.js';
+import { createMessage, serializeMessage } from '../ts/node/session/index.js';
 import { mdHeader, mdRow } from './util.js';
 
-function post(base: string, path: string, body: string): Promise<number> {
+function post(base: string, path: string, body: string, onBody?: (text: string) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (onBody) text += c;
+      });
+      res.on('end', () => {
+        onBody?.(text);
+        resolve(res.statusCode ?? 0);
+      });
     });
     req.on('error', reject);
     req.end(body);
@@ -52,6 +61,9 @@ const messages = Array.from({ length: 9_900 }, (_, i) => ({
 const request16 = JSON.stringify({ model: 'gpt-4o', messages });
 const t1 = JSON.stringify({ wire: compress(request16, { algorithm: 'token' }).wire });
 const content = JSON.stringify({ content: request16.slice(0, 16 * 1024 * 1024 - 1024) });
+const sessionWire = compress(JSON.stringify({ model: 'gpt-4o', messages: messages.slice(0, 6_000) }), {
+  algorithm: 'token',
+}).wire;
 
 const child: ChildProcess = spawn(
   process.execPath,
@@ -81,9 +93,18 @@ for (const line of mdHeader([
   console.log(line);
 const none = await smallWhile(base, Promise.resolve());
 console.log(mdRow(['none', 0, '-', '-', none.n, none.p50, none.p99]));
+const hello = createMessage('HELLO', null, { version: '1.0', algorithms: ['TOKEN', 'BROTLI', 'NONE'] }, Date.now());
+let sessionId = '';
+await post(base, '/v1/session', serializeMessage(hello), (text) => {
+  sessionId = (JSON.parse(text) as { session_id: string }).session_id;
+});
+const data = serializeMessage(
+  createMessage('DATA', sessionId, { algorithm: 'TOKEN', content: sessionWire }, Date.now()),
+);
 for (const [name, path, body] of [
   ['T1 decompress', '/v1/decompress', t1],
   ['auto compress', '/v1/compress/auto', content],
+  ['T1 session DATA', `/v1/session/${sessionId}/message`, data],
 ] as const) {
   const t0 = performance.now();
   let ms = 0;
