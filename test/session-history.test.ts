@@ -63,6 +63,9 @@ const NO_SCAN: SecurityOptions = { blocking: true };
 const EVENT = (n: number) =>
   `data: {"id":"chatcmpl-AbC","object":"chat.completion.chunk","created":1752000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" word${n}"},"finish_reason":null}]}`;
 
+/** A `#BH|` head naming the empty history (`#BH|0|` or `#BH|0.<id>|`). */
+const namesReset = (wire: string | undefined) => wire !== undefined && new RegExp(`^#BH\\|${RESET_LABEL}[.|]`).test(wire);
+
 function send(content: string, from: SessionHistory, params = PARAMS) {
   return encodeData(content, params, NO_SCAN, {}, { history: from }).payload;
 }
@@ -169,7 +172,8 @@ describe('one direction of a session', () => {
       expect(b.recv).toEqual(a.send);
     }
     const later = send(EVENT(99), a);
-    expect(later.content.startsWith(`#BH|${b.recv.hash}||`)).toBe(true);
+    expect(later.content.startsWith(`#BH|${b.recv.hash}|`)).toBe(true);
+    expect(b.recv.hash).toMatch(/^[A-Za-z0-9_-]{6}$/);
     expect(b.recv.seq).toBe(20);
     // Later events cost a fraction of what they cost stateless.
     expect(Math.max(...sizes.slice(5))).toBeLessThan(compress(EVENT(99)).wire.length / 2);
@@ -201,11 +205,11 @@ describe('one direction of a session', () => {
     expect(receive(send('ok', a, params), b, NO_SCAN, params)).toBe('ok');
     expect(a.send.seq).toBe(0);
     const fresh = send(EVENT(5), a, params);
-    expect(fresh.content.startsWith(`#BH|${RESET_LABEL}|sse|`)).toBe(true);
+    expect(fresh.content.startsWith(`#BH|${RESET_LABEL}.sse|`)).toBe(true);
     expect(receive(fresh, b, NO_SCAN, params)).toBe(EVENT(5));
     expect(b.recv).toEqual(a.send);
     const next = send(EVENT(6), a, params);
-    expect(next.content.startsWith(`#BH|${b.recv.hash}|`)).toBe(true);
+    expect(next.content.startsWith(`#BH|${b.recv.hash}.sse|`)).toBe(true);
     expect(receive(next, b, NO_SCAN, params)).toBe(EVENT(6));
     expect(b.recv).toEqual(a.send);
   });
@@ -245,16 +249,30 @@ describe('one direction of a session', () => {
     const a = newSessionHistory();
     const b = newSessionHistory();
     const first = send(EVENT(1), a, params);
-    expect(first.content.startsWith('#BH|0|sse|')).toBe(true);
+    expect(first.content.startsWith('#BH|0.sse|')).toBe(true);
     expect(receive(first, b, NO_SCAN, params)).toBe(EVENT(1));
     // Without dictionaries negotiated none is used; a dictionary this install lacks is a typed refusal, never other text.
     const plain = send(EVENT(1), newSessionHistory(), { ...PARAMS, history: { bytes: 4096, dictionaries: [] } });
-    expect(plain.content.includes('|sse|')).toBe(false);
-    const forged = { ...first, content: first.content.replace('#BH|0|sse|', '#BH|0|nope|') };
+    expect(plain.content.includes('.sse|')).toBe(false);
+    const forged = { ...first, content: first.content.replace('#BH|0.sse|', '#BH|0.nope|') };
     expect(outcome(() => receive(forged, newSessionHistory(), NO_SCAN, params))).toEqual({
       ok: false,
       code: 'DICTIONARY_UNAVAILABLE',
     });
+  });
+
+  it('the earlier head form (#BH|<8 hex>|<id>|, padded) is a typed error, never a misread', () => {
+    const params: SessionParams = { ...PARAMS, history: { bytes: 4096, dictionaries: names() } };
+    const first = send(EVENT(1), newSessionHistory(), params);
+    const payload = first.content.slice(first.content.indexOf('|', 4) + 1);
+    for (const old of [`#BH|0|sse|${payload}`, `#BH|0||${payload}`, `#BH|08b01bb0||${payload}`]) {
+      const b = newSessionHistory();
+      expect(outcome(() => receive({ ...first, content: old }, b, NO_SCAN, params))).toEqual({
+        ok: false,
+        code: 'INVALID_FRAME',
+      });
+      expect(b.recv.seq).toBe(0);
+    }
   });
 
   it('falls back to the stateless choice when history does not pay, never longer than the input', () => {
@@ -401,16 +419,16 @@ describe('HTTP sessions', () => {
     expect(stored?.history?.recv.textBytes).toBeLessThanOrEqual(4096);
     const last = JSON.parse(bodies.at(-1) as string);
     expect(last.payload.content.startsWith('#BH|')).toBe(true);
-    expect(last.payload.content.startsWith(`#BH|${RESET_LABEL}|`)).toBe(false);
+    expect(namesReset(last.payload.content)).toBe(false);
     expect(typeof last.payload.history_ack).toBe('string');
 
     drop = 'request';
     await expect(c.send(EVENT(50))).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
     await say(5);
-    expect(JSON.parse(bodies.at(-1) as string).payload.content.startsWith(`#BH|${RESET_LABEL}|`)).toBe(true);
+    expect(namesReset(JSON.parse(bodies.at(-1) as string).payload.content)).toBe(true);
     await say(6);
     const sixth = JSON.parse(bodies.at(-1) as string).payload.content;
-    expect(sixth.startsWith('#BH|') && !sixth.startsWith(`#BH|${RESET_LABEL}|`)).toBe(true);
+    expect(sixth.startsWith('#BH|') && !namesReset(sixth)).toBe(true);
 
     drop = 'reply';
     await expect(c.send(EVENT(70))).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
@@ -465,7 +483,7 @@ describe('WebSocket sessions', () => {
     }
     expect(got).toEqual([0, 1, 2].map((i) => `echo:${EVENT(i)}`));
     expect(wires[2]?.startsWith('#BH|')).toBe(true);
-    expect(wires[2]?.startsWith(`#BH|${RESET_LABEL}|`)).toBe(false);
+    expect(namesReset(wires[2])).toBe(false);
     // Refused by the server's scan (after decoding): ERROR, the client resets, the next names state 0.
     await c.send(EVENT(3));
     await until(4);
@@ -475,9 +493,9 @@ describe('WebSocket sessions', () => {
     await c.send(EVENT(5));
     await until(6);
     expect(got.slice(-2)).toEqual([`echo:${EVENT(4)}`, `echo:${EVENT(5)}`]);
-    expect(wires.at(-2)?.startsWith(`#BH|${RESET_LABEL}|`)).toBe(true);
+    expect(namesReset(wires.at(-2))).toBe(true);
     expect(wires.at(-1)?.startsWith('#BH|')).toBe(true);
-    expect(wires.at(-1)?.startsWith(`#BH|${RESET_LABEL}|`)).toBe(false);
+    expect(namesReset(wires.at(-1))).toBe(false);
     const record = await store.get(c.sessionId as string);
     expect(record?.history?.recv.seq).toBe(2);
   });

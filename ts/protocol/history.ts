@@ -1,7 +1,8 @@
 /**
  * Sessions that remember (the `history` extension): each DATA in a direction
  * may be compressed against what the session already carried in that
- * direction (`#BH|<state>|<dictionary id>|<base64>`: Brotli whose custom
+ * direction (`#BH|<state>|<base64>`, `#BH|<state>.<dictionary id>|<base64>`
+ * when it names a trained dictionary; unpadded base64: Brotli whose custom
  * dictionary is the trained dictionary of the message's family, while the
  * history is short, followed by the last `bytes` of this direction's
  * history).
@@ -12,8 +13,8 @@
  *   the trained dictionaries the client has); ACCEPT answers with the smaller
  *   `bytes` and the dictionaries both have, so the wire names only the id. A
  *   peer that does not offer it is unaffected. It needs Brotli.
- * - State: `hash` (a chain over every appended message, made by the core;
- *   `0` for the empty history), `seq` (messages appended) and `text` (the
+ * - State: `hash` (a chain over every appended message, made by the core: 6
+ *   base64url characters, 36 bits; `0` for the empty history), `seq` (messages appended) and `text` (the
  *   last ≤ `bytes` UTF-8 bytes carried, cut at a character boundary). A
  *   `#BH|` message names the hash it was compressed against; a receiver in
  *   another state refuses it with `HISTORY_MISMATCH` and nothing changes.
@@ -177,9 +178,11 @@ export function afterSend(state: HistoryState, content: string, history: boolean
 /** Decodes a `#BH|` message against `state` (`HISTORY_MISMATCH` when it names another; state `0` resets it first). */
 export function decompressWithHistory(wire: string, state: HistoryState): string {
   const core = backend();
-  const [, named, id] = wire.split('|', 3);
+  // `#BH|<state>[.<id>]|` (the core checks the head; this only reads it).
+  const bar = wire.indexOf('|', 4);
+  const [named, id] = wire.slice(4, bar < 0 ? 4 : bar).split('.', 2);
   if (named === RESET_LABEL) Object.assign(state, newHistoryState());
-  // `#BH|<state>|<id>|`: load the trained dictionary it names, if this install has it (else the core refuses it).
+  // Load the trained dictionary it names, if this install has it (else the core refuses it).
   if (id && /^[a-z0-9-]{1,32}$/.test(id)) core.ensureDictionary(id);
   return core.decompressHistory(wire, state.text, state.hash);
 }

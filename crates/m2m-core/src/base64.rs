@@ -1,6 +1,6 @@
 //! Standard base64 (RFC 4648 alphabet, with padding), strict on decode.
 
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
 
 use crate::error::{Error, Result};
@@ -25,4 +25,24 @@ pub fn decode(text: &str) -> Result<Vec<u8>> {
     STANDARD.decode(text).map_err(|e| Error::InvalidBase64 {
         detail: e.to_string(),
     })
+}
+
+/// Appends the base64 of `bytes` to `out` without padding (the `#BH|`
+/// payload, whose length the message's end gives).
+pub fn encode_unpadded_into(bytes: &[u8], out: &mut String) {
+    STANDARD_NO_PAD.encode_string(bytes, out);
+}
+
+/// Decodes standard base64 without padding.
+///
+/// # Errors
+/// [`Error::InvalidBase64`] for a character outside the alphabet, any
+/// padding, an impossible length or non-zero trailing bits (so each byte
+/// string has one encoding).
+pub fn decode_unpadded(text: &str) -> Result<Vec<u8>> {
+    STANDARD_NO_PAD
+        .decode(text)
+        .map_err(|e| Error::InvalidBase64 {
+            detail: e.to_string(),
+        })
 }

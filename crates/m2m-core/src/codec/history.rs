@@ -1,16 +1,20 @@
-//! Session history (`#BH|<state>|<dictionary id>|<base64>`): Brotli with, as
+//! Session history (`#BH|<state>|<base64>`, or `#BH|<state>.<dictionary
+//! id>|<base64>` when the sender names a trained dictionary): Brotli with, as
 //! its custom dictionary, the trained dictionary of the message's family
 //! (when the sender names one) followed by the recent history of the session
 //! in this direction, so that a message may copy from what the session
-//! already carried.
+//! already carried. The base64 has no padding (the message's end is the
+//! payload's end).
 //!
 //! `<state>` names the history the message was compressed against: the hash
-//! chain of [`advance`] over every message of the direction (`0` for the
-//! empty history). A receiver whose history is in another state refuses the
-//! message with [`Error::HistoryMismatch`], never decoding it with other
-//! bytes. The dictionary id was agreed with its version and hash when the
-//! session started. Outside a session (plain `decompress`) a `#BH|` message
-//! is refused the same way, never misread.
+//! chain of [`advance`] over every message of the direction, 6 base64url
+//! characters (36 bits), or `0` for the empty history. A receiver whose
+//! history is in another state refuses the message with
+//! [`Error::HistoryMismatch`], never decoding it with other bytes. A head of
+//! another shape (such as the earlier `#BH|<8 hex>|<id>|` form) is
+//! [`Error::InvalidFrame`]. The dictionary id was agreed with its version and
+//! hash when the session started. Outside a session (plain `decompress`) a
+//! `#BH|` message is refused the same way, never misread.
 //!
 //! The history is the receiver's own (at most [`MAX_HISTORY_BYTES`], as its
 //! own settings bound it): a peer cannot make it keep more.
@@ -26,39 +30,54 @@ use crate::limits::check_message_size;
 pub const MAX_HISTORY_BYTES: usize = 1024 * 1024;
 /// The longest dictionary id a decoder reads.
 const MAX_ID_LEN: usize = 32;
-/// The longest state a decoder reads.
-const MAX_STATE_LEN: usize = 16;
-/// Hex digits of a history hash.
-const HASH_HEX_LEN: usize = 8;
+/// Characters of a history hash: 6 base64url characters, 36 bits.
+const STATE_LEN: usize = 6;
+/// The state of the empty history.
+pub const EMPTY_STATE: &str = "0";
+/// Separates the state from the dictionary id in a `#BH|` head.
+const ID_SEPARATOR: char = '.';
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The hash of the history after `text` is appended to a history whose hash
-/// is `previous` (the first 8 hex digits of SHA-256 over the previous hash,
-/// the text's length as u64 LE and the text). A chain: equal hashes mean, but
-/// for a collision, the same sequence of messages.
+/// is `previous`: the first 36 bits of SHA-256 over the previous hash, the
+/// text's length as u64 LE and the text, as 6 base64url characters. A chain:
+/// equal hashes mean, but for a collision, the same sequence of messages.
 pub fn advance(previous: &str, text: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(previous.as_bytes());
     hasher.update((text.len() as u64).to_le_bytes());
     hasher.update(text.as_bytes());
-    hasher.finalize()[..HASH_HEX_LEN / 2]
+    let digest = hasher.finalize();
+    let bits = digest[..5]
         .iter()
-        .map(|b| format!("{b:02x}"))
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    (0..STATE_LEN)
+        .map(|i| char::from(BASE64URL[((bits >> (34 - 6 * i)) & 63) as usize]))
         .collect()
 }
 
+/// Whether `state` is a state a `#BH|` head may name: `0` or a hash.
+fn is_state(state: &str) -> bool {
+    state == EMPTY_STATE
+        || (state.len() == STATE_LEN && state.bytes().all(|b| BASE64URL.contains(&b)))
+}
+
 fn check_state(state: &str) -> Result<()> {
-    if state.is_empty()
-        || state.len() > MAX_STATE_LEN
-        || !state
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
+    if !is_state(state) {
         return Err(Error::InvalidOption {
             option: "state",
-            detail: format!("a history state is 1 to {MAX_STATE_LEN} lowercase hex digits"),
+            detail: format!(
+                "a history state is `{EMPTY_STATE}` or {STATE_LEN} base64url characters"
+            ),
         });
     }
     Ok(())
+}
+
+fn bad_head(detail: &str) -> Error {
+    Error::InvalidFrame {
+        detail: format!("#BH|: {detail} (the head is #BH|<state>|<base64> or #BH|<state>.<dictionary id>|<base64>)"),
+    }
 }
 
 fn check_history(history: &str) -> Result<()> {
@@ -85,7 +104,7 @@ fn custom_dictionary(history: &str, dictionary: Option<&trained::TrainedDictiona
 /// Compresses `text` against `history` (in state `state`), after the trained
 /// dictionary of its family ([`trained::family_of`]) when that id is in
 /// `allowed` (comma-separated ids) and loaded, as
-/// `#BH|<state>|<id or nothing>|<base64>`.
+/// `#BH|<state>|<base64>` (`#BH|<state>.<id>|<base64>` with a dictionary).
 ///
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality outside
@@ -111,26 +130,33 @@ pub fn compress(
     );
     wire.push_str(prefix::HISTORY);
     wire.push_str(state);
+    if !id.is_empty() {
+        wire.push(ID_SEPARATOR);
+        wire.push_str(id);
+    }
     wire.push('|');
-    wire.push_str(id);
-    wire.push('|');
-    base64::encode_into(&packed, &mut wire);
+    base64::encode_unpadded_into(&packed, &mut wire);
     check_message_size(wire.len())?;
     Ok(wire)
 }
 
 /// The `<state>` a `#BH|` wire string names, if it has a well-formed one.
 pub fn state_of(wire: &str) -> Option<&str> {
-    let (state, _) = super::head_field(wire.strip_prefix(prefix::HISTORY)?, MAX_STATE_LEN)?;
-    Some(state).filter(|s| check_state(s).is_ok())
+    let (head, _) = super::head_field(wire.strip_prefix(prefix::HISTORY)?, MAX_HEAD_LEN)?;
+    let state = head.split(ID_SEPARATOR).next()?;
+    Some(state).filter(|s| is_state(s))
 }
+
+/// The longest head (state, separator, id) a decoder reads.
+const MAX_HEAD_LEN: usize = STATE_LEN + 1 + MAX_ID_LEN;
 
 /// Decodes a `#BH|` message against `history`, whose state is `state`.
 ///
 /// # Errors
 /// [`Error::HistoryMismatch`] when the message names another state;
-/// [`Error::InvalidPrefix`] / [`Error::MissingSeparator`] for a malformed
-/// head; [`Error::DictionaryUnavailable`] when the trained dictionary it
+/// [`Error::InvalidPrefix`] / [`Error::MissingSeparator`] /
+/// [`Error::InvalidFrame`] for a malformed head (also the earlier
+/// `#BH|<8 hex>|<id>|` form); [`Error::DictionaryUnavailable`] when the trained dictionary it
 /// names is not loaded; Brotli's errors (bounded output:
 /// [`Error::ContentTooLarge`]); [`Error::InvalidOption`] for a history over
 /// [`MAX_HISTORY_BYTES`].
@@ -142,26 +168,32 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
         .ok_or(Error::InvalidPrefix {
             expected: prefix::HISTORY,
         })?;
-    let (found, rest) = super::head_field(rest, MAX_STATE_LEN).ok_or(Error::MissingSeparator {
+    let (head, payload) = super::head_field(rest, MAX_HEAD_LEN).ok_or(Error::MissingSeparator {
         after: "the history state",
     })?;
+    let (found, id) = match head.split_once(ID_SEPARATOR) {
+        Some((found, id)) => (found, Some(id)),
+        None => (head, None),
+    };
+    if !is_state(found) {
+        return Err(bad_head("the state is `0` or 6 base64url characters"));
+    }
+    if payload.contains('|') || id == Some("") {
+        return Err(bad_head("one field before the payload"));
+    }
     if found != state {
         return Err(Error::HistoryMismatch {
             found: found.to_owned(),
-            expected: state.chars().take(MAX_STATE_LEN).collect(),
+            expected: state.chars().take(STATE_LEN).collect(),
         });
     }
-    let (id, payload) = super::head_field(rest, MAX_ID_LEN).ok_or(Error::MissingSeparator {
-        after: "the dictionary id",
-    })?;
-    let dictionary = if id.is_empty() {
-        None
-    } else {
-        Some(trained::require(id)?)
+    let dictionary = match id {
+        None => None,
+        Some(id) => Some(trained::require(id)?),
     };
     let custom = custom_dictionary(history, dictionary.as_deref());
     super::utf8(brotli::decompress_with_dictionary(
-        &base64::decode(payload)?,
+        &base64::decode_unpadded(payload)?,
         &custom,
     )?)
 }

@@ -10,9 +10,10 @@ const EVENT: &str = r#"{"id":"chatcmpl-Bx1","object":"chat.completion.chunk","cr
 fn round_trips_against_the_history_and_pays_for_what_it_repeats() {
     let history = EVENT.repeat(3);
     let text = EVENT.replace(" the", " a");
-    let wire = compress(&text, &history, "3a", "", 5).unwrap();
-    assert!(wire.starts_with("#BH|3a||"), "{wire}");
-    assert_eq!(decompress(&wire, &history, "3a").unwrap(), text);
+    let wire = compress(&text, &history, "3a_Z-9", "", 5).unwrap();
+    assert!(wire.starts_with("#BH|3a_Z-9|"), "{wire}");
+    assert!(!wire.ends_with('='), "{wire}");
+    assert_eq!(decompress(&wire, &history, "3a_Z-9").unwrap(), text);
     // Against an empty history the same text costs more.
     let alone = compress(&text, "", "0", "", 5).unwrap();
     assert!(
@@ -26,12 +27,12 @@ fn round_trips_against_the_history_and_pays_for_what_it_repeats() {
 
 #[test]
 fn another_state_is_refused_and_never_decoded() {
-    let wire = compress(EVENT, "abc", "ab12", "", 5).unwrap();
-    assert_eq!(state_of(&wire), Some("ab12"));
-    match decompress(&wire, "abc", "ab13") {
+    let wire = compress(EVENT, "abc", "ab12cd", "", 5).unwrap();
+    assert_eq!(state_of(&wire), Some("ab12cd"));
+    match decompress(&wire, "abc", "ab13cd") {
         Err(Error::HistoryMismatch { found, expected }) => {
-            assert_eq!(found, "ab12");
-            assert_eq!(expected, "ab13");
+            assert_eq!(found, "ab12cd");
+            assert_eq!(expected, "ab13cd");
         }
         other => panic!("{other:?}"),
     }
@@ -46,7 +47,23 @@ fn another_state_is_refused_and_never_decoded() {
 #[test]
 fn the_state_hash_is_a_chain_over_the_messages() {
     let a = advance("0", "first");
-    assert_eq!(a.len(), 8);
+    // 36 bits as 6 base64url characters: never fewer than 32 bits.
+    assert_eq!(a.len(), 6);
+    assert!(a
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    // The first 36 bits of SHA-256("0" || 5u64 LE || "first").
+    let mut input = b"0".to_vec();
+    input.extend_from_slice(&5u64.to_le_bytes());
+    input.extend_from_slice(b"first");
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&input);
+    let mut url = String::new();
+    ::base64::Engine::encode_string(
+        &::base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        &digest[..6],
+        &mut url,
+    );
+    assert_eq!(a, url[..6]);
     assert_ne!(a, advance("0", "first "));
     assert_ne!(
         advance(&a, "second"),
@@ -66,24 +83,63 @@ fn bad_inputs_are_typed_errors() {
     assert_eq!(code(compress("x", "", "AB|", "", 5)), "INVALID_OPTION");
     let huge = "a".repeat(MAX_HISTORY_BYTES + 1);
     assert_eq!(code(compress("x", &huge, "0", "", 5)), "INVALID_OPTION");
-    assert_eq!(
-        code(decompress("#BH|0||AAAA", &huge, "0")),
-        "INVALID_OPTION"
-    );
+    assert_eq!(code(compress("x", "", "ab12", "", 5)), "INVALID_OPTION");
+    assert_eq!(code(compress("x", "", "ab12cd.", "", 5)), "INVALID_OPTION");
+    assert_eq!(code(decompress("#BH|0|AAAA", &huge, "0")), "INVALID_OPTION");
     // An allowed family dictionary that is not loaded is simply not used.
     let plain = compress(EVENT, "", "0", "no-such,sse", 5).unwrap();
-    assert!(plain.starts_with("#BH|0||"));
+    assert!(plain.starts_with("#BH|0|"));
+    assert!(!plain.contains('.'));
     assert_eq!(code(decompress("#BH|", "", "0")), "MISSING_SEPARATOR");
-    assert_eq!(code(decompress("#BH|0|", "", "0")), "MISSING_SEPARATOR");
+    assert_eq!(code(decompress("#BH|0", "", "0")), "MISSING_SEPARATOR");
     assert_eq!(
-        code(decompress("#BH|0|zz|AAAA", "", "0")),
+        code(decompress(
+            &format!("#BH|0.{}|AAAA", "a".repeat(40)),
+            "",
+            "0"
+        )),
+        "MISSING_SEPARATOR"
+    );
+    assert_eq!(
+        code(decompress("#BH|0.zz|AAAA", "", "0")),
         "DICTIONARY_UNAVAILABLE"
     );
-    assert_eq!(code(decompress("#BH|0||!!!", "", "0")), "INVALID_BASE64");
+    assert_eq!(code(decompress("#BH|0.|AAAA", "", "0")), "INVALID_FRAME");
+    assert_eq!(code(decompress("#BH|ab12c|AAAA", "", "0")), "INVALID_FRAME");
+    assert_eq!(
+        code(decompress("#BH|ab12c!|AAAA", "", "0")),
+        "INVALID_FRAME"
+    );
+    assert_eq!(code(decompress("#BH|0|!!!", "", "0")), "INVALID_BASE64");
+    // Padding is not part of the form.
+    assert_eq!(code(decompress("#BH|0|AA==", "", "0")), "INVALID_BASE64");
     assert_eq!(code(decompress("#BR|AAAA", "", "0")), "INVALID_PREFIX");
     // Decoded against other history bytes: an error or other text, never a panic.
     let wire = compress(EVENT, &EVENT.repeat(2), "0", "", 5).unwrap();
     if let Ok(text) = decompress(&wire, &"x".repeat(EVENT.len() * 2), "0") {
         assert_ne!(text, EVENT);
     }
+}
+
+#[test]
+fn the_earlier_head_form_is_a_typed_error_never_a_misread() {
+    // `#BH|<8 hex>|<id>|<padded base64>`, as peers before the 6-character
+    // state wrote it: refused whatever the receiver's state, never decoded.
+    let code = |r: Result<String, Error>| r.unwrap_err().code();
+    let new = compress(EVENT, "", "0", "", 5).unwrap();
+    let payload = new.strip_prefix("#BH|0|").unwrap();
+    for old in [
+        format!("#BH|0||{payload}"),
+        format!("#BH|0|sse|{payload}"),
+        format!("#BH|08b01bb0||{payload}"),
+        format!("#BH|08b01bb0|sse|{payload}"),
+    ] {
+        assert_eq!(code(decompress(&old, "", "0")), "INVALID_FRAME", "{old}");
+        assert_eq!(
+            code(decompress(&old, "", "08b01b")),
+            "INVALID_FRAME",
+            "{old}"
+        );
+    }
+    assert_eq!(decompress(&new, "", "0").unwrap(), EVENT);
 }
