@@ -64,7 +64,8 @@ const EVENT = (n: number) =>
   `data: {"id":"chatcmpl-AbC","object":"chat.completion.chunk","created":1752000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" word${n}"},"finish_reason":null}]}`;
 
 /** A `#BH|` head naming the empty history (`#BH|0|` or `#BH|0.<id>|`). */
-const namesReset = (wire: string | undefined) => wire !== undefined && new RegExp(`^#BH\\|${RESET_LABEL}[.|]`).test(wire);
+const namesReset = (wire: string | undefined) =>
+  wire !== undefined && new RegExp(`^#BH\\|${RESET_LABEL}[.|]`).test(wire);
 
 function send(content: string, from: SessionHistory, params = PARAMS) {
   return encodeData(content, params, NO_SCAN, {}, { history: from }).payload;
