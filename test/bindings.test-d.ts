@@ -7,6 +7,7 @@ import type * as Native from '../build/native/index.cjs';
 import type * as WasmNode from '../build/wasm-node/m2m_wasm.js';
 import type * as WasmWeb from '../build/wasm-web/m2m_wasm.js';
 import type { AsyncCoreFunctions, CoreFunctions } from '../ts/core/backend.js';
+import type { TokenTexts } from '../ts/core/decode-table.js';
 
 /** Compiles only when `T` is `never`. */
 type AssertNever<T extends never> = T;
@@ -23,12 +24,18 @@ export const native: CoreFunctions & SettlesWithFailure<AsyncCoreFunctions> = {}
 export const wasmNode: CoreFunctions = {} as typeof WasmNode;
 export const wasmWeb: CoreFunctions = {} as typeof WasmWeb;
 
+// The wasm bindings' token table has the shape decode-table.ts reads.
+export const tokenTextsNode: (encoding: string) => TokenTexts = {} as typeof WasmNode.tokenTexts;
+export const tokenTextsWeb: (encoding: string) => TokenTexts = {} as typeof WasmWeb.tokenTexts;
+
 /** Exports the TS layer knows of beyond the core functions. */
 type KnownExtras =
   | 'utf8LengthChecked' // native only: a faster UTF-8 length for long text
   | '__napiBindingTarget' // napi-rs's loader
   | 'default' // wasm-bindgen's web init()
-  | 'initSync'; // wasm-bindgen's web synchronous init
+  | 'initSync' // wasm-bindgen's web synchronous init
+  | 'tokenTexts' // wasm only: the token table of decode-table.ts
+  | 'TokenTexts'; // its class
 
 // No binding exports a function the TS layer does not declare.
 export type NativeExtras = AssertNever<

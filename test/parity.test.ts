@@ -105,6 +105,46 @@ describe('backend parity', () => {
     );
   });
 
+  it('token decoding agrees on any ids: whole tokens, tokens that cut characters, specials, unknown ids', () => {
+    // The wasm backend joins strings in JavaScript (ts/core/decode-table.ts) and asks the core only when
+    // it must; the text and every error must be the core's, as the native backend gives them.
+    for (const encoding of ['cl100k_base', 'o200k_base', 'llama3']) {
+      native.ensureEncoding(encoding);
+      wasm.ensureEncoding(encoding);
+    }
+    const special = { cl100k_base: 100_257, o200k_base: 199_999, llama3: 128_000 } as const;
+    // Ids of real text (any code point class), cut at any two points, with specials and unknown ids mixed in.
+    const textIds = fc
+      .tuple(
+        fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 60 })),
+        encodings,
+        fc.nat(),
+        fc.nat(),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom('special', 'unknown', 'any')), { maxLength: 3 }),
+      )
+      .map(([text, encoding, a, b, inserts]) => {
+        const all = Array.from(native.encodeOrdinary(text.replace(/[\ud800-\udfff]/g, ''), encoding));
+        const [from, to] = [a % (all.length + 1), b % (all.length + 1)].sort((x, y) => x - y) as [number, number];
+        const out = all.slice(from, to === from ? all.length : to);
+        for (const [at, kind] of inserts) {
+          const id =
+            kind === 'special'
+              ? special[encoding as keyof typeof special]
+              : kind === 'unknown'
+                ? 0xffff_fff0
+                : at % 300_000;
+          out.splice(at % (out.length + 1), 0, id);
+        }
+        return { encoding, ids: Uint32Array.from(out) };
+      });
+    fc.assert(
+      fc.property(fc.oneof(textIds, fc.tuple(ids, encodings).map(([i, e]) => ({ encoding: e, ids: i }))), (c) => {
+        same((b) => b.decodeTokens(c.ids, c.encoding));
+      }),
+      { numRuns: RUNS * 2 },
+    );
+  });
+
   it('TokenNative packing agrees and round-trips', () => {
     fc.assert(
       fc.property(ids, encodings, (values, encoding) => {

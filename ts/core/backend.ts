@@ -1,3 +1,4 @@
+import { type TokenTexts, withDecodeTable } from './decode-table.js';
 import { M2MError, toM2MError } from './errors.js';
 import { utf8LengthChecked } from './utf8.js';
 
@@ -267,6 +268,20 @@ export function wrapBinding(
         throw toM2MError(err);
       }
     };
+  }
+  const tokenTexts = binding.tokenTexts;
+  if (typeof tokenTexts === 'function') {
+    // The wasm binding: decodes join strings here rather than cross into wasm (decode-table.ts).
+    backend.decodeTokens = withDecodeTable(
+      backend.decodeTokens as (ids: Uint32Array, encoding: string) => string,
+      (encoding) => {
+        try {
+          return tokenTexts(encoding) as TokenTexts;
+        } catch (err) {
+          throw toM2MError(err);
+        }
+      },
+    );
   }
   for (const name of ASYNC_FUNCTION_NAMES) {
     const fn = binding[name];

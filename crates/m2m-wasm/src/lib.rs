@@ -120,6 +120,45 @@ pub fn decode_tokens(ids: &[u32], encoding_name: &str) -> Result<String, JsValue
     tokenizer.decode(ids).map_err(to_js)
 }
 
+/// Every token of an encoding for the JavaScript side's decoder (see
+/// `m2m_core::bpe::TokenTexts`).
+#[wasm_bindgen]
+pub struct TokenTexts(bpe::TokenTexts);
+
+#[wasm_bindgen]
+impl TokenTexts {
+    /// The whole-character tokens' texts, concatenated.
+    #[wasm_bindgen(getter)]
+    pub fn text(&self) -> String {
+        self.0.text.clone()
+    }
+
+    /// Where each token's text ends, in UTF-16 units.
+    #[wasm_bindgen(getter)]
+    pub fn ends(&self) -> Vec<u32> {
+        self.0.ends.clone()
+    }
+
+    /// The bytes of the tokens that cut a character, concatenated.
+    #[wasm_bindgen(getter = cutBytes)]
+    pub fn cut_bytes(&self) -> Vec<u8> {
+        self.0.cut_bytes.clone()
+    }
+
+    /// Where each token's cut bytes end.
+    #[wasm_bindgen(getter = cutEnds)]
+    pub fn cut_ends(&self) -> Vec<u32> {
+        self.0.cut_ends.clone()
+    }
+}
+
+/// The token texts of an encoding.
+#[wasm_bindgen(js_name = tokenTexts)]
+pub fn token_texts(encoding_name: &str) -> Result<TokenTexts, JsValue> {
+    let tokenizer = bpe::get(encoding(encoding_name)?).map_err(to_js)?;
+    Ok(TokenTexts(tokenizer.token_texts()))
+}
+
 /// Counts the tokens of text.
 #[wasm_bindgen(js_name = countTokens)]
 pub fn count_tokens(text: &str, encoding_name: &str) -> Result<u32, JsValue> {

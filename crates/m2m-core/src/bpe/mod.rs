@@ -112,7 +112,7 @@ pub(crate) mod tests;
 
 use once_cell::sync::OnceCell;
 
-pub use tokenizer::{AllowedSpecial, JsText, Tokenizer};
+pub use tokenizer::{AllowedSpecial, JsText, TokenTexts, Tokenizer};
 
 use crate::error::{Error, Result};
 use crate::Encoding;

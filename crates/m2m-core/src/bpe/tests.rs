@@ -293,6 +293,45 @@ fn decode_js_agrees_with_decode() {
 }
 
 #[test]
+fn token_texts_hold_every_token() {
+    for encoding in Encoding::ALL {
+        let t = tok(encoding);
+        let texts = t.token_texts();
+        assert_eq!(texts.ends.len(), t.vocab_size() + 1);
+        assert_eq!(texts.cut_ends.len(), t.vocab_size() + 1);
+        let units: Vec<u16> = texts.text.encode_utf16().collect();
+        assert_eq!(*texts.ends.last().unwrap() as usize, units.len());
+        assert_eq!(
+            *texts.cut_ends.last().unwrap() as usize,
+            texts.cut_bytes.len()
+        );
+        let (mut whole, mut cut) = (0, 0);
+        for id in 0..t.vocab_size() {
+            let text = &units[texts.ends[id] as usize..texts.ends[id + 1] as usize];
+            let bytes =
+                &texts.cut_bytes[texts.cut_ends[id] as usize..texts.cut_ends[id + 1] as usize];
+            match (t.token_bytes(id as u32), t.decode(&[id as u32])) {
+                (Some(_), Ok(s)) => {
+                    assert_eq!(String::from_utf16(text).unwrap(), s, "id {id}");
+                    assert!(bytes.is_empty());
+                    whole += 1;
+                }
+                (Some(b), Err(_)) => {
+                    assert!(text.is_empty(), "id {id}");
+                    assert_eq!(bytes, b);
+                    cut += 1;
+                }
+                (None, _) => assert!(text.is_empty() && bytes.is_empty(), "id {id}"),
+            }
+        }
+        assert!(
+            whole > 90_000 && cut > 0,
+            "{encoding:?}: {whole} whole, {cut} cut"
+        );
+    }
+}
+
+#[test]
 fn pieces_tile_the_text() {
     let t = tok(Encoding::O200kBase);
     let text = "Hello  world\r\n\r\n  x\t\ty 123456 don't";

@@ -117,6 +117,24 @@ fn padded(mut bytes: Vec<u8>) -> Vec<u8> {
 /// block of this many bytes (see [`Vocab::append_token`]).
 const TOKEN_PAD: usize = 16;
 
+/// Every token of an encoding, for a decoder that joins strings
+/// ([`Tokenizer::token_texts`]): token `id` is either whole characters,
+/// `text[ends[id]..ends[id + 1]]` in UTF-16 units, or bytes that cut a
+/// character, `cut_bytes[cut_ends[id]..cut_ends[id + 1]]`; the other range is
+/// empty (no token is empty). Ids the encoding does not define have both
+/// empty. `ends` and `cut_ends` have [`Tokenizer::vocab_size`] + 1 entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenTexts {
+    /// The whole-character tokens' texts, concatenated.
+    pub text: String,
+    /// Where each token's text ends in `text`, in UTF-16 units.
+    pub ends: Vec<u32>,
+    /// The bytes of the tokens that cut a character, concatenated.
+    pub cut_bytes: Vec<u8>,
+    /// Where each token's bytes end in `cut_bytes`.
+    pub cut_ends: Vec<u32>,
+}
+
 /// A BPE tokenizer for one [`Encoding`], producing the same ids as
 /// tiktoken (`cl100k_base`, `o200k_base`) and Meta's Llama 3 tokenizer.
 ///
@@ -360,6 +378,34 @@ impl Tokenizer {
             return Some(self.vocab.token(i));
         }
         self.special_bytes(id)
+    }
+
+    /// Every token's content split for decoders that join strings in
+    /// JavaScript (see [`TokenTexts`]).
+    pub fn token_texts(&self) -> TokenTexts {
+        let n = self.vocab_size();
+        let mut out = TokenTexts {
+            text: String::with_capacity(self.vocab.len() * 8),
+            ends: Vec::with_capacity(n + 1),
+            cut_bytes: Vec::new(),
+            cut_ends: Vec::with_capacity(n + 1),
+        };
+        let mut units = 0u32;
+        out.ends.push(0);
+        out.cut_ends.push(0);
+        for id in 0..n as u32 {
+            match self.token_bytes(id).map(|b| (b, std::str::from_utf8(b))) {
+                Some((_, Ok(piece))) => {
+                    out.text.push_str(piece);
+                    units += piece.encode_utf16().count() as u32;
+                }
+                Some((bytes, Err(_))) => out.cut_bytes.extend_from_slice(bytes),
+                None => {}
+            }
+            out.ends.push(units);
+            out.cut_ends.push(out.cut_bytes.len() as u32);
+        }
+        out
     }
 
     /// The text of special token `id`, if it is one.
