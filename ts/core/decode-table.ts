@@ -41,10 +41,25 @@ export function tableFrom(source: TokenTexts): DecodeTable {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The text of `ids`, or undefined where the core must say what it is (an unknown id, bytes that are not UTF-8). */
+/**
+ * Where joining strings pays (docs/performance.md, "Decoding in the wasm
+ * backend"): calls of at most this many ids, of which at most one in
+ * `MAX_CUT_SHARE` cuts a character; longer calls and text of many cut
+ * characters decode faster in the core.
+ */
+export const TABLE_MAX_IDS = 4096;
+export const MAX_CUT_SHARE = 8;
+
+/**
+ * The text of `ids`, or undefined where the core must decode them: an
+ * unknown id or bytes that are not UTF-8 (the core says what is wrong), or a
+ * call the core does faster (see {@link TABLE_MAX_IDS}).
+ */
 export function joinFromTable({ texts, cuts }: DecodeTable, ids: Uint32Array): string | undefined {
-  let out = '';
   const n = ids.length;
+  if (n > TABLE_MAX_IDS) return undefined;
+  let out = '';
+  let cutIds = 0;
   for (let i = 0; i < n; i++) {
     const piece = texts[ids[i] as number];
     if (piece) {
@@ -59,6 +74,8 @@ export function joinFromTable({ texts, cuts }: DecodeTable, ids: Uint32Array): s
       if (bytes === undefined) return undefined;
       length += bytes.length;
     }
+    cutIds += j - i;
+    if (cutIds * MAX_CUT_SHARE > n) return undefined;
     const run = new Uint8Array(length);
     for (let k = i, at = 0; k < j; k++) {
       const bytes = cuts[ids[k] as number] as Uint8Array;
