@@ -138,9 +138,15 @@ describe('backend parity', () => {
         return { encoding, ids: Uint32Array.from(out) };
       });
     fc.assert(
-      fc.property(fc.oneof(textIds, fc.tuple(ids, encodings).map(([i, e]) => ({ encoding: e, ids: i }))), (c) => {
-        same((b) => b.decodeTokens(c.ids, c.encoding));
-      }),
+      fc.property(
+        fc.oneof(
+          textIds,
+          fc.tuple(ids, encodings).map(([i, e]) => ({ encoding: e, ids: i })),
+        ),
+        (c) => {
+          same((b) => b.decodeTokens(c.ids, c.encoding));
+        },
+      ),
       { numRuns: RUNS * 2 },
     );
   });
