@@ -21,11 +21,14 @@ import {
 import { decodeData, encodeData, type SecurityOptions } from '../ts/protocol/data.js';
 import {
   appendHistory,
+  checkHistoryBytes,
   DEFAULT_HISTORY_BYTES,
   loadedDictionaryNames,
+  maxHistoryBytes,
   newHistoryState,
   newSessionHistory,
   RESET_LABEL,
+  readHistoryExtension,
   resetHistory,
   type SessionHistory,
 } from '../ts/protocol/history.js';
@@ -128,6 +131,15 @@ describe('negotiation', () => {
       false,
     );
     expect(noBrotli.ok && noBrotli.params.history).toBe(undefined);
+  });
+
+  it("the largest history is the core's (1 MiB per direction), for options and for what a peer names", () => {
+    expect(maxHistoryBytes()).toBe(1024 * 1024);
+    expect(checkHistoryBytes(maxHistoryBytes(), 'historyBytes')).toBe(maxHistoryBytes());
+    expect(() => checkHistoryBytes(maxHistoryBytes() + 1, 'historyBytes')).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    expect(readHistoryExtension({ bytes: 2 ** 40, dictionaries: [] })?.bytes).toBe(maxHistoryBytes());
   });
 
   it('a hostile HELLO cannot make the server keep more than its own size, nor name junk dictionaries', () => {

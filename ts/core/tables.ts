@@ -28,6 +28,8 @@ export interface CoreTables {
   errorCodes: string[];
   /** Ids of the trained dictionaries the package ships (`build/dictionaries/<id>.m2md`). */
   dictionaries: string[];
+  /** The largest session history per direction (`#BH|`) the core compresses or decodes against. */
+  maxHistoryBytes: number;
 }
 
 let tables: CoreTables | undefined;

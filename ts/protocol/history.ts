@@ -35,6 +35,7 @@
  */
 import { backend } from '../core/backend.js';
 import { M2MError } from '../core/errors.js';
+import { coreTables } from '../core/tables.js';
 import { utf8Length } from '../core/utf8.js';
 
 /** The history state of one direction. Plain JSON data. */
@@ -64,8 +65,10 @@ export interface SessionHistory {
   recv: HistoryState;
 }
 
-/** The largest history per direction a peer may negotiate (the core's `MAX_HISTORY_BYTES`). */
-export const MAX_HISTORY_BYTES = 1024 * 1024;
+/** The largest history per direction a peer may negotiate: the core's `MAX_HISTORY_BYTES`. */
+export function maxHistoryBytes(): number {
+  return coreTables().maxHistoryBytes;
+}
 /** Default history per direction: 24 KiB, so a session's two directions, base64-free, stay within 48 KiB of text (64 KiB with the JSON in a store). */
 export const DEFAULT_HISTORY_BYTES = 24 * 1024;
 /** The Brotli quality of `#BH|` messages. */
@@ -124,10 +127,10 @@ export function appendHistory(state: HistoryState, content: string, maxBytes: nu
 
 /** Checks a history size given as an option. */
 export function checkHistoryBytes(value: unknown, what: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_HISTORY_BYTES) {
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > maxHistoryBytes()) {
     throw new M2MError(
       'INVALID_OPTION',
-      `${what} must be an integer from 0 to ${MAX_HISTORY_BYTES}, got ${String(value)}`,
+      `${what} must be an integer from 0 to ${maxHistoryBytes()}, got ${String(value)}`,
     );
   }
   return value as number;
@@ -141,7 +144,7 @@ export function readHistoryExtension(value: unknown): HistoryParams | undefined 
   const ids = Array.isArray(dictionaries)
     ? dictionaries.filter((d): d is string => typeof d === 'string' && DICTIONARY_NAME.test(d)).slice(0, 16)
     : [];
-  return { bytes: Math.min(bytes as number, MAX_HISTORY_BYTES), dictionaries: ids };
+  return { bytes: Math.min(bytes as number, maxHistoryBytes()), dictionaries: ids };
 }
 
 /** The trained dictionaries of this install, loaded, by wire name (what an end offers and accepts). */

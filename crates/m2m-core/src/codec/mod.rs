@@ -509,6 +509,7 @@ pub fn tables_json() -> String {
         },
         "errorCodes": Error::CODES,
         "dictionaries": trained::SHIPPED,
+        "maxHistoryBytes": history::MAX_HISTORY_BYTES,
     })
     .to_string()
 }
