@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Backend, type BackendKind, loadBackend, M2MError } from '../ts/index.js';
 
@@ -56,4 +57,16 @@ export function sharedData(name: string, ctx: { skip: (note?: string) => void })
   const dir = sharedPath(`data/${name}`);
   if (dir === undefined) ctx.skip(`../shared/data/${name} is absent: skipped`);
   return dir;
+}
+
+/** The SSE streams of a traffic corpus (`sse-events.jsonl`), each its event bodies in order, streams in file order. */
+export function sseStreams(dir: string): string[][] {
+  const byStream = new Map<number, string[]>();
+  for (const line of readFileSync(join(dir, 'sse-events.jsonl'), 'utf8').trim().split('\n')) {
+    const e = JSON.parse(line) as { stream: number; index: number; body: string };
+    const list = byStream.get(e.stream) ?? [];
+    list[e.index] = e.body;
+    byStream.set(e.stream, list);
+  }
+  return [...byStream.values()];
 }

@@ -40,7 +40,7 @@ import {
   SESSION_DEFAULTS,
   type SessionParams,
 } from '../ts/protocol/negotiate.js';
-import { outcome, sharedData } from './helpers.js';
+import { outcome, sharedData, sseStreams } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -309,13 +309,6 @@ function loadCorpus(dir: string): Corpus {
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { body: string });
-  const byStream = new Map<number, string[]>();
-  for (const l of readFileSync(join(dir, 'sse-events.jsonl'), 'utf8').trim().split('\n')) {
-    const e = JSON.parse(l) as { stream: number; index: number; body: string };
-    const list = byStream.get(e.stream) ?? [];
-    list[e.index] = e.body;
-    byStream.set(e.stream, list);
-  }
   const conversations: string[][] = [];
   for (const l of readFileSync(join(dir, 'sessions.jsonl'), 'utf8').trim().split('\n')) {
     const s = JSON.parse(l) as {
@@ -332,7 +325,7 @@ function loadCorpus(dir: string): Corpus {
       if (turns.length >= 2) conversations.push(turns);
     }
   }
-  return { streams: [...byStream.values()].slice(0, 60), conversations: conversations.slice(0, 120) };
+  return { streams: sseStreams(dir).slice(0, 60), conversations: conversations.slice(0, 120) };
 }
 
 describe('real traffic (../shared/data/traffic-dev), in order', () => {

@@ -2,12 +2,10 @@
 // gives exactly what the event loop gives: the same replies byte for byte,
 // the same history in the store, the same typed errors and the same scanner
 // verdicts — over HTTP and WebSocket, on real recorded SSE streams.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../ts/node/server/index.js';
 import { createMessage, M2MClient, serializeMessage } from '../ts/node/session/index.js';
-import { sharedData } from './helpers.js';
+import { sharedData, sseStreams } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,18 +24,6 @@ async function server(offloadBytes: number | false, mode: 'monitor' | 'blocking'
   });
   cleanups.push(() => s.close());
   return s;
-}
-
-/** The first SSE streams of the corpus, events in order. */
-function streams(dir: string, count: number): string[][] {
-  const byStream = new Map<number, string[]>();
-  for (const l of readFileSync(join(dir, 'sse-events.jsonl'), 'utf8').trim().split('\n')) {
-    const e = JSON.parse(l) as { stream: number; index: number; body: string };
-    const list = byStream.get(e.stream) ?? [];
-    list[e.index] = e.body;
-    byStream.set(e.stream, list);
-  }
-  return [...byStream.values()].filter((s) => s.length >= 5).slice(0, count);
 }
 
 /** Sends `messages` in one session; the replies' contents and wires, and the history the server stored. */
@@ -70,7 +56,9 @@ describe('session DATA on the work pool', () => {
     if (dir === undefined) return;
     const inline = await server(false);
     const offloaded = await server(1);
-    const groups = streams(dir, 6);
+    const groups = sseStreams(dir)
+      .filter((s) => s.length >= 5)
+      .slice(0, 6);
     expect(groups.length).toBe(6);
     let historyWires = 0;
     for (const transport of ['http', 'websocket'] as const) {
