@@ -221,6 +221,17 @@ function plain<T>(value: T): T {
   return value;
 }
 
+/** A binding function as the TS layer calls it: its errors as `M2MError`, Buffers as plain Uint8Arrays. */
+function coreCall(fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args) => {
+    try {
+      return plain(fn(...args));
+    } catch (err) {
+      throw toM2MError(err);
+    }
+  };
+}
+
 /**
  * Wraps a binding module as a `Backend`: checks that it exports every core
  * function, converts thrown errors to `M2MError` and Buffers to Uint8Arrays,
@@ -261,26 +272,14 @@ export function wrapBinding(
     if (typeof fn !== 'function') {
       throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend does not export ${name}()`);
     }
-    backend[name] = (...args: unknown[]) => {
-      try {
-        return plain(fn(...args));
-      } catch (err) {
-        throw toM2MError(err);
-      }
-    };
+    backend[name] = coreCall(fn as (...args: unknown[]) => unknown);
   }
   const tokenTexts = binding.tokenTexts;
   if (typeof tokenTexts === 'function') {
     // The wasm binding: decodes join strings here rather than cross into wasm (decode-table.ts).
     backend.decodeTokens = withDecodeTable(
       backend.decodeTokens as (ids: Uint32Array, encoding: string) => string,
-      (encoding) => {
-        try {
-          return tokenTexts(encoding) as TokenTexts;
-        } catch (err) {
-          throw toM2MError(err);
-        }
-      },
+      coreCall(tokenTexts as (...args: unknown[]) => unknown) as (encoding: string) => TokenTexts,
     );
   }
   for (const name of ASYNC_FUNCTION_NAMES) {
