@@ -35,7 +35,7 @@
  */
 import { backend } from '../core/backend.js';
 import { M2MError } from '../core/errors.js';
-import { coreTables } from '../core/tables.js';
+import { coreTables, wirePrefix } from '../core/tables.js';
 import { utf8Length } from '../core/utf8.js';
 
 /** The history state of one direction. Plain JSON data. */
@@ -182,8 +182,9 @@ export function afterSend(state: HistoryState, content: string, history: boolean
 export function decompressWithHistory(wire: string, state: HistoryState): string {
   const core = backend();
   // `#BH|<state>[.<id>]|` (the core checks the head; this only reads it).
-  const bar = wire.indexOf('|', 4);
-  const [named, id] = wire.slice(4, bar < 0 ? 4 : bar).split('.', 2);
+  const head = wirePrefix('HISTORY').length;
+  const bar = wire.indexOf('|', head);
+  const [named, id] = wire.slice(head, bar < 0 ? head : bar).split('.', 2);
   if (named === RESET_LABEL) Object.assign(state, newHistoryState());
   // Load the trained dictionary it names, if this install has it (else the core refuses it).
   if (id && /^[a-z0-9-]{1,32}$/.test(id)) core.ensureDictionary(id);
