@@ -350,7 +350,7 @@ describe('two server processes sharing sessions through Redis', () => {
       .map((b) => JSON.parse(b) as { type: string; payload: { content?: string } })
       .filter((m) => m.type === 'DATA')
       .map((m) => m.payload.content as string);
-    expect(contents.slice(2).every((c) => c.startsWith('#BH|') && !/^#BH\|0[.|]/.test(c))).toBe(true);
+    expect(contents.slice(2).every((c) => c.startsWith('#BH|') && !/^#BH\|0[.|:]/.test(c))).toBe(true);
     const info = (await (await fetch(`${urls[1]}/v1/session/${client.sessionId}`)).json()) as {
       messages_received: number;
     };

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compress, useBackend } from '../ts/index.js';
@@ -66,9 +67,9 @@ const NO_SCAN: SecurityOptions = { blocking: true };
 const EVENT = (n: number) =>
   `data: {"id":"chatcmpl-AbC","object":"chat.completion.chunk","created":1752000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" word${n}"},"finish_reason":null}]}`;
 
-/** A `#BH|` head naming the empty history (`#BH|0|` or `#BH|0.<id>|`). */
+/** A `#BH|` head naming the empty history (`#BH|0|` or `#BH|0.<id>|`; `:` for `|` before a deflate payload). */
 const namesReset = (wire: string | undefined) =>
-  wire !== undefined && new RegExp(`^#BH\\|${RESET_LABEL}[.|]`).test(wire);
+  wire !== undefined && new RegExp(`^#BH\\|${RESET_LABEL}[.|:]`).test(wire);
 
 function send(content: string, from: SessionHistory, params = PARAMS) {
   return encodeData(content, params, NO_SCAN, {}, { history: from }).payload;
@@ -185,7 +186,7 @@ describe('one direction of a session', () => {
       expect(b.recv).toEqual(a.send);
     }
     const later = send(EVENT(99), a);
-    expect(later.content.startsWith(`#BH|${b.recv.hash}|`)).toBe(true);
+    expect(later.content).toMatch(new RegExp(`^#BH\\|${b.recv.hash}[|:]`));
     expect(b.recv.hash).toMatch(/^[A-Za-z0-9_-]{6}$/);
     expect(b.recv.seq).toBe(20);
     // Later events cost a fraction of what they cost stateless.
@@ -218,11 +219,11 @@ describe('one direction of a session', () => {
     expect(receive(send('ok', a, params), b, NO_SCAN, params)).toBe('ok');
     expect(a.send.seq).toBe(0);
     const fresh = send(EVENT(5), a, params);
-    expect(fresh.content.startsWith(`#BH|${RESET_LABEL}.sse|`)).toBe(true);
+    expect(fresh.content).toMatch(new RegExp(`^#BH\\|${RESET_LABEL}\\.sse[|:]`));
     expect(receive(fresh, b, NO_SCAN, params)).toBe(EVENT(5));
     expect(b.recv).toEqual(a.send);
     const next = send(EVENT(6), a, params);
-    expect(next.content.startsWith(`#BH|${b.recv.hash}.sse|`)).toBe(true);
+    expect(next.content).toMatch(new RegExp(`^#BH\\|${b.recv.hash}\\.sse[|:]`));
     expect(receive(next, b, NO_SCAN, params)).toBe(EVENT(6));
     expect(b.recv).toEqual(a.send);
   });
@@ -262,12 +263,12 @@ describe('one direction of a session', () => {
     const a = newSessionHistory();
     const b = newSessionHistory();
     const first = send(EVENT(1), a, params);
-    expect(first.content.startsWith('#BH|0.sse|')).toBe(true);
+    expect(first.content).toMatch(/^#BH\|0\.sse[|:]/);
     expect(receive(first, b, NO_SCAN, params)).toBe(EVENT(1));
     // Without dictionaries negotiated none is used; a dictionary this install lacks is a typed refusal, never other text.
     const plain = send(EVENT(1), newSessionHistory(), { ...PARAMS, history: { bytes: 4096, dictionaries: [] } });
-    expect(plain.content.includes('.sse|')).toBe(false);
-    const forged = { ...first, content: first.content.replace('#BH|0.sse|', '#BH|0.nope|') };
+    expect(plain.content.includes('.sse')).toBe(false);
+    const forged = { ...first, content: first.content.replace('#BH|0.sse', '#BH|0.nope') };
     expect(outcome(() => receive(forged, newSessionHistory(), NO_SCAN, params))).toEqual({
       ok: false,
       code: 'DICTIONARY_UNAVAILABLE',
@@ -277,7 +278,7 @@ describe('one direction of a session', () => {
   it('the earlier head form (#BH|<8 hex>|<id>|, padded) is a typed error, never a misread', () => {
     const params: SessionParams = { ...PARAMS, history: { bytes: 4096, dictionaries: names() } };
     const first = send(EVENT(1), newSessionHistory(), params);
-    const payload = first.content.slice(first.content.indexOf('|', 4) + 1);
+    const payload = first.content.slice(5 + first.content.slice(4).search(/[|:]/));
     for (const old of [`#BH|0|sse|${payload}`, `#BH|0||${payload}`, `#BH|08b01bb0||${payload}`]) {
       const b = newSessionHistory();
       expect(outcome(() => receive({ ...first, content: old }, b, NO_SCAN, params))).toEqual({
@@ -286,6 +287,34 @@ describe('one direction of a session', () => {
       });
       expect(b.recv.seq).toBe(0);
     }
+  });
+
+  it('a #BH|<state>: payload is raw deflate against the history: zlib reads it as well as the core', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    let deflated = 0;
+    for (let i = 0; i < 30; i++) {
+      const before = Buffer.from(a.send.text).subarray(-32 * 1024);
+      const payload = send(EVENT(i), a);
+      const head = /^#BH\|[A-Za-z0-9_-]+:/.exec(payload.content);
+      if (head) {
+        deflated++;
+        const packed = Buffer.from(payload.content.slice(head[0].length), 'base64');
+        expect(inflateRawSync(packed, { dictionary: before }).toString()).toBe(EVENT(i));
+      }
+      expect(receive(payload, b)).toBe(EVENT(i));
+    }
+    expect(deflated).toBeGreaterThan(20);
+  });
+
+  it("the README's example wires are what a session sends (the 1st and 10th event)", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const params: SessionParams = { ...PARAMS, history: { bytes: DEFAULT_HISTORY_BYTES, dictionaries: names() } };
+    const a = newSessionHistory();
+    const wires = Array.from({ length: 10 }, (_, i) => send(EVENT(i + 1), a, params).content);
+    expect(readme).toContain(`(${EVENT(1).length} bytes each), the first travels as\n\`${wires[0]}\``);
+    expect(readme).toContain(`(${wires[0]?.length} characters: the trained dictionary alone)`);
+    expect(readme).toContain(`the tenth as\n\`${wires[9]}\` (${wires[9]?.length} characters)`);
   });
 
   it('falls back to the stateless choice when history does not pay, never longer than the input', () => {
@@ -340,6 +369,7 @@ describe('real traffic (../shared/data/traffic-dev), in order', () => {
       history: { bytes: DEFAULT_HISTORY_BYTES, dictionaries: ['req', 'res', 'sse'] },
     };
     let historyUsed = 0;
+    let deflateUsed = 0;
     for (const group of [...streams, ...conversations]) {
       const wires: string[][] = [];
       for (const kind of ['native', 'wasm'] as const) {
@@ -352,6 +382,7 @@ describe('real traffic (../shared/data/traffic-dev), in order', () => {
           expect(receive(payload, b, NO_SCAN, params)).toBe(m);
           expect(Buffer.byteLength(payload.content)).toBeLessThanOrEqual(Buffer.byteLength(m));
           if (payload.content.startsWith('#BH|')) historyUsed++;
+          if (/^#BH\|[^|:]+:/.test(payload.content)) deflateUsed++;
           out.push(payload.content);
         }
         expect(b.recv).toEqual(a.send);
@@ -360,6 +391,9 @@ describe('real traffic (../shared/data/traffic-dev), in order', () => {
       expect(wires[1]).toEqual(wires[0]);
     }
     expect(historyUsed).toBeGreaterThan(100);
+    // Both payload codecs are exercised (counted over both backends).
+    expect(deflateUsed).toBeGreaterThan(50);
+    expect(historyUsed - deflateUsed).toBeGreaterThan(50);
   });
 });
 

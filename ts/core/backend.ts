@@ -45,7 +45,7 @@ export interface CoreFunctions {
   loadedDictionaries(): string[];
   /** `#BD|`: Brotli with the loaded trained dictionary `id`. */
   compressTrained(text: string, id: string, quality: number): string;
-  /** `#BH|<state>|` (`#BH|<state>.<dictionary id>|` with a dictionary): Brotli against a session history in state `state`, after the trained dictionary of the text's family when its id is in `dictionaries` (comma-separated) and loaded. */
+  /** `#BH|<state>|` (`#BH|<state>.<dictionary id>|` with a dictionary; `:` for the last `|` before a deflate payload, which the core sends when shorter, up to 2 KiB): Brotli against a session history in state `state`, after the trained dictionary of the text's family when its id is in `dictionaries` (comma-separated) and loaded. */
   compressHistory(text: string, history: string, state: string, dictionaries: string, quality: number): string;
   /** Decodes `#BH|` against a session history in state `state` (`HISTORY_MISMATCH` when it names another). */
   decompressHistory(wire: string, history: string, state: string): string;

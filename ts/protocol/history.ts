@@ -5,7 +5,9 @@
  * when it names a trained dictionary; unpadded base64: Brotli whose custom
  * dictionary is the trained dictionary of the message's family, while the
  * history is short, followed by the last `bytes` of this direction's
- * history).
+ * history; with `:` before the payload instead of `|`, raw deflate against
+ * the last 32 KiB of that dictionary, which the core picks for short
+ * messages when it is shorter).
  *
  * Decisions:
  * - Negotiation: HELLO offers `extensions.history = { bytes, dictionaries }`
@@ -181,10 +183,10 @@ export function afterSend(state: HistoryState, content: string, history: boolean
 /** Decodes a `#BH|` message against `state` (`HISTORY_MISMATCH` when it names another; state `0` resets it first). */
 export function decompressWithHistory(wire: string, state: HistoryState): string {
   const core = backend();
-  // `#BH|<state>[.<id>]|` (the core checks the head; this only reads it).
+  // `#BH|<state>[.<id>]|` or `…:` (the core checks the head; this only reads it).
   const head = wirePrefix('HISTORY').length;
-  const bar = wire.indexOf('|', head);
-  const [named, id] = wire.slice(head, bar < 0 ? head : bar).split('.', 2);
+  const end = wire.slice(head, head + 48).search(/[|:]/);
+  const [named, id] = wire.slice(head, end < 0 ? head : head + end).split('.', 2);
   if (named === RESET_LABEL) Object.assign(state, newHistoryState());
   // Load the trained dictionary it names, if this install has it (else the core refuses it).
   if (id && /^[a-z0-9-]{1,32}$/.test(id)) core.ensureDictionary(id);

@@ -366,7 +366,7 @@ pub fn compress_trained(
     codec::trained::compress(&text, &dictionary, quality).map_err(to_js)
 }
 
-/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`),
+/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`, or `:` for `|` before a deflate payload),
 /// after the trained dictionary of its family if that id is in `dictionaries` (comma-separated).
 #[napi]
 pub fn compress_history(

@@ -217,7 +217,7 @@ pub fn compress_brotli(text: &str, quality: u32, session: bool) -> Result<String
     codec::compress_brotli(text, quality, framing).map_err(to_js)
 }
 
-/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`).
+/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`, or `:` for `|` before a deflate payload).
 #[wasm_bindgen(js_name = compressHistory)]
 pub fn compress_history(
     text: &str,

@@ -11,7 +11,8 @@ fn round_trips_against_the_history_and_pays_for_what_it_repeats() {
     let history = EVENT.repeat(3);
     let text = EVENT.replace(" the", " a");
     let wire = compress(&text, &history, "3a_Z-9", "", 5).unwrap();
-    assert!(wire.starts_with("#BH|3a_Z-9|"), "{wire}");
+    // A short message repeating the history goes as deflate (`:`).
+    assert!(wire.starts_with("#BH|3a_Z-9:"), "{wire}");
     assert!(!wire.ends_with('='), "{wire}");
     assert_eq!(decompress(&wire, &history, "3a_Z-9").unwrap(), text);
     // Against an empty history the same text costs more.
@@ -88,7 +89,7 @@ fn bad_inputs_are_typed_errors() {
     assert_eq!(code(decompress("#BH|0|AAAA", &huge, "0")), "INVALID_OPTION");
     // An allowed family dictionary that is not loaded is simply not used.
     let plain = compress(EVENT, "", "0", "no-such,sse", 5).unwrap();
-    assert!(plain.starts_with("#BH|0|"));
+    assert!(plain.starts_with("#BH|0|") || plain.starts_with("#BH|0:"));
     assert!(!plain.contains('.'));
     assert_eq!(code(decompress("#BH|", "", "0")), "MISSING_SEPARATOR");
     assert_eq!(code(decompress("#BH|0", "", "0")), "MISSING_SEPARATOR");
@@ -127,7 +128,7 @@ fn the_earlier_head_form_is_a_typed_error_never_a_misread() {
     // state wrote it: refused whatever the receiver's state, never decoded.
     let code = |r: Result<String, Error>| r.unwrap_err().code();
     let new = compress(EVENT, "", "0", "", 5).unwrap();
-    let payload = new.strip_prefix("#BH|0|").unwrap();
+    let payload = &new["#BH|0|".len()..];
     for old in [
         format!("#BH|0||{payload}"),
         format!("#BH|0|sse|{payload}"),
@@ -142,4 +143,39 @@ fn the_earlier_head_form_is_a_typed_error_never_a_misread() {
         );
     }
     assert_eq!(decompress(&new, "", "0").unwrap(), EVENT);
+}
+
+#[test]
+fn the_shorter_of_brotli_and_deflate_is_sent_and_both_decode() {
+    let history = EVENT.repeat(20);
+    // Short and repeating: deflate's fixed codes beat Brotli's tables.
+    let short = EVENT.replace(" the", " one");
+    let wire = compress(&short, &history, "0", "", 5).unwrap();
+    assert!(wire.starts_with("#BH|0:"), "{wire}");
+    assert_eq!(decompress(&wire, &history, "0").unwrap(), short);
+    // Long and new: Brotli.
+    let mut long = String::new();
+    let mut x = 7u32;
+    while long.len() < 40_000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        long.push_str(
+            ["alpha ", "beta ", "gamma ", "delta ", "\n", "{\"k\":"][(x >> 16) as usize % 6],
+        );
+        long.push_str(&(x % 1000).to_string());
+    }
+    let wire = compress(&long, &history, "0", "", 5).unwrap();
+    assert!(wire.starts_with("#BH|0|"), "{}", &wire[..20]);
+    assert_eq!(decompress(&wire, &history, "0").unwrap(), long);
+    // Each payload is read by its own codec only.
+    let deflated = compress(&short, &history, "0", "", 5).unwrap();
+    let as_brotli = deflated.replacen(':', "|", 1);
+    assert!(decompress(&as_brotli, &history, "0").map_or(true, |t| t != short));
+    let code = |r: Result<String, Error>| r.unwrap_err().code();
+    assert_eq!(
+        code(decompress("#BH|0:AAAA", "", "0")),
+        "DECOMPRESSION_FAILED"
+    );
+    assert_eq!(code(decompress("#BH|0:AA|AA", "", "0")), "INVALID_FRAME");
+    assert_eq!(code(decompress("#BH|0|AA:AA", "", "0")), "INVALID_FRAME");
+    assert_eq!(state_of(&deflated), Some("0"));
 }

@@ -17,6 +17,7 @@ pub mod auto;
 #[cfg(test)]
 mod auto_tests;
 pub mod brotli;
+pub mod deflate;
 pub mod dictionary;
 pub mod history;
 #[cfg(test)]
