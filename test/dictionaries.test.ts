@@ -4,6 +4,7 @@
 // auto never uses them unless asked; a receiver without the named dictionary refuses with
 // DICTIONARY_UNAVAILABLE. Skips without the corpus, except under CI (see sharedData).
 import { existsSync, readFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DICTIONARIES, loadFamilies } from '../scripts/gen-dictionaries.mjs';
 import { backend } from '../ts/core/backend.js';
@@ -66,13 +67,42 @@ describe('trained dictionaries', () => {
     );
   });
 
+  it('a #BD|<name>: payload is raw deflate against the dictionary: zlib reads it as well as the core', (ctx) => {
+    const all = bodies(ctx);
+    if (all === undefined) return;
+    m2m.useBackend(backendUnderTest);
+    // The file: "M2MD", format, id length, id, u32 version, u32 content length, content.
+    const content = (id: string) => {
+      const file = readFileSync(dictionaryPath(id));
+      const start = 6 + (file[5] as number) + 8;
+      return file.subarray(start, start + file.readUInt32LE(start - 4));
+    };
+    const counts = { deflate: 0, brotli: 0 };
+    for (const body of all.slice(0, 1500)) {
+      const { wire } = m2m.compress(body, { dictionaries: true });
+      const head = /^#BD\|([a-z0-9-]+)\.\d+\.[0-9a-f]{8}([|:])/.exec(wire);
+      if (!head) continue;
+      if (head[2] === '|') {
+        counts.brotli++;
+        continue;
+      }
+      counts.deflate++;
+      const packed = Buffer.from(wire.slice(head[0].length), 'base64');
+      const dictionary = content(head[1] as string).subarray(-32 * 1024);
+      expect(inflateRawSync(packed, { dictionary }).toString()).toBe(body);
+    }
+    expect(counts.deflate).toBeGreaterThan(100);
+    expect(counts.brotli).toBeGreaterThan(10);
+  });
+
   it('a message naming a dictionary the receiver lacks is refused, never misread', () => {
     m2m.useBackend(backendUnderTest);
     const body = JSON.stringify({ object: 'chat.completion', choices: [{ message: { content: 'x'.repeat(200) } }] });
     const wire = m2m.compress(body, { dictionaries: true }).wire;
     expect(wire.startsWith('#BD|res.')).toBe(true);
-    const rest = wire.slice(wire.indexOf('|', 4));
-    const [, version, hash] = wire.slice(4, wire.indexOf('|', 4)).split('.');
+    const end = 4 + wire.slice(4).search(/[|:]/);
+    const rest = wire.slice(end);
+    const [, version, hash] = wire.slice(4, end).split('.');
     for (const other of [
       `#BD|zzz.${version}.${hash}${rest}`,
       `#BD|res.99.${hash}${rest}`,

@@ -1,6 +1,7 @@
-//! Raw deflate (RFC 1951) against a preset dictionary, for session history
-//! messages of a few hundred bytes, where Brotli's prefix-code descriptions
-//! cost more than the message's own matches.
+//! Raw deflate (RFC 1951) against a preset dictionary, for messages of a few
+//! hundred bytes against a session history or a trained dictionary
+//! ([`super::preset`]), where Brotli's prefix-code descriptions cost more than
+//! the message's own matches.
 //!
 //! The encoder is m2m's own: no deflate crate that builds with Rust 1.63
 //! compresses against a preset dictionary. It writes one final block with
@@ -9,6 +10,8 @@
 //! miniz_oxide's inflate, its output buffer primed with the dictionary, so
 //! any raw deflate stream against the same dictionary decodes (zlib's
 //! `inflateSetDictionary` gives the same bytes).
+
+use std::cell::RefCell;
 
 use miniz_oxide::inflate::core::inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
 use miniz_oxide::inflate::core::{decompress as inflate, DecompressorOxide};
@@ -24,12 +27,15 @@ const MIN_MATCH: usize = 3;
 const MAX_MATCH: usize = 258;
 const HASH_BITS: u32 = 15;
 /// Earlier positions with the same 3-byte hash looked at per position.
-const MAX_CHAIN: usize = 128;
+const MAX_CHAIN: usize = 16;
 /// A match this long ends the search at its position.
-const NICE_MATCH: usize = MAX_MATCH;
+const NICE_MATCH: usize = 64;
 /// Inside a match at least this long, the positions it covers are not
 /// searched: each is offered only the rest of that match.
-const SKIP_MATCH: usize = 32;
+const SKIP_MATCH: usize = 16;
+/// The shortest path weighs every length of a match up to this many past
+/// the shorter matches at its position, then only the match's whole length.
+const EXACT_LENGTHS: usize = 8;
 const NONE: u32 = u32::MAX;
 
 const LENGTH_BASE: [u16; 29] = [
@@ -126,37 +132,118 @@ struct Match {
     distance: u16,
 }
 
+/// A dictionary made ready for [`compress_prepared`]: its last [`WINDOW`]
+/// bytes and their hash chains, made once for a dictionary used many times.
+#[derive(Debug)]
+pub struct Prepared {
+    window: Vec<u8>,
+    head: Vec<u32>,
+    prev: Vec<u32>,
+}
+
+fn hash3(bytes: &[u8], i: usize) -> usize {
+    let v = u32::from(bytes[i]) | u32::from(bytes[i + 1]) << 8 | u32::from(bytes[i + 2]) << 16;
+    (v.wrapping_mul(0x9e37_79b1) >> (32 - HASH_BITS)) as usize
+}
+
+impl Prepared {
+    /// Hashes the last [`WINDOW`] bytes of `dictionary`.
+    pub fn new(dictionary: &[u8]) -> Prepared {
+        let mut prepared = Prepared {
+            window: Vec::new(),
+            head: Vec::new(),
+            prev: Vec::new(),
+        };
+        prepared.refill(dictionary);
+        prepared
+    }
+
+    /// Makes this the preparation of `dictionary`, in the same memory.
+    fn refill(&mut self, dictionary: &[u8]) {
+        self.window.clear();
+        self.window
+            .extend_from_slice(&dictionary[dictionary.len().saturating_sub(WINDOW)..]);
+        self.head.clear();
+        self.head.resize(1 << HASH_BITS, NONE);
+        self.prev.clear();
+        self.prev
+            .resize(self.window.len().saturating_sub(MIN_MATCH - 1), NONE);
+        for (i, p) in self.prev.iter_mut().enumerate() {
+            let h = hash3(&self.window, i);
+            *p = self.head[h];
+            self.head[h] = i as u32;
+        }
+    }
+}
+
+thread_local! {
+    /// The preparation [`compress`] makes of its dictionary, its memory kept
+    /// from call to call (fresh tables of this size are mapped and faulted
+    /// in by the allocator on every call).
+    static PREPARED: RefCell<Prepared> = RefCell::new(Prepared::new(&[]));
+    /// The hash heads of a message's own positions, all `NONE` between calls.
+    static HEADS: RefCell<Vec<u32>> = RefCell::new(vec![NONE; 1 << HASH_BITS]);
+}
+
 /// Compresses `data` as one raw deflate block against the last [`WINDOW`]
-/// bytes of `dictionary`.
+/// bytes of `dictionary`. Meant for short messages: each byte may weigh up
+/// to 258 match lengths.
 pub fn compress(data: &[u8], dictionary: &[u8]) -> Vec<u8> {
-    let dictionary = &dictionary[dictionary.len().saturating_sub(WINDOW)..];
-    let mut window = Vec::with_capacity(dictionary.len() + data.len());
-    window.extend_from_slice(dictionary);
-    window.extend_from_slice(data);
-    let (starts, matches) = find_matches(&window, dictionary.len());
+    PREPARED.with(|prepared| {
+        let mut prepared = prepared.borrow_mut();
+        prepared.refill(dictionary);
+        compress_prepared(data, &prepared)
+    })
+}
+
+/// [`compress`] against a [`Prepared`] dictionary.
+pub fn compress_prepared(data: &[u8], dictionary: &Prepared) -> Vec<u8> {
+    let (starts, matches) = find_matches(dictionary, data);
     let path = shortest_path(data, &starts, &matches);
     write_block(data, &path)
 }
 
-/// For each position of the data (at `start` in `window`), its matches:
+/// For each position of `data` (after the dictionary's window), its matches:
 /// `matches[starts[i]..starts[i + 1]]`, longer and farther in turn.
-fn find_matches(window: &[u8], start: usize) -> (Vec<u32>, Vec<Match>) {
+fn find_matches(dictionary: &Prepared, data: &[u8]) -> (Vec<u32>, Vec<Match>) {
+    let start = dictionary.window.len();
+    let mut window = Vec::with_capacity(start + data.len());
+    window.extend_from_slice(&dictionary.window);
+    window.extend_from_slice(data);
+    let window = &window[..];
     let n = window.len();
-    let hash = |i: usize| {
-        let v =
-            u32::from(window[i]) | u32::from(window[i + 1]) << 8 | u32::from(window[i + 2]) << 16;
-        (v.wrapping_mul(0x9e37_79b1) >> (32 - HASH_BITS)) as usize
-    };
-    let mut head = vec![NONE; 1 << HASH_BITS];
-    let mut prev = vec![NONE; n];
+    // Positions from `base` on (the dictionary's last two, whose 3 bytes
+    // reach into the data, and the data's) are chained here, in front of
+    // the dictionary's own chains.
+    let base = dictionary.prev.len();
+    HEADS.with(|head| {
+        let mut head = head.borrow_mut();
+        let found = chain_matches(dictionary, window, base, &mut head);
+        // Back to all `NONE`, touching only what this message set.
+        for i in base..n.saturating_sub(MIN_MATCH - 1) {
+            head[hash3(window, i)] = NONE;
+        }
+        found
+    })
+}
+
+fn chain_matches(
+    dictionary: &Prepared,
+    window: &[u8],
+    base: usize,
+    head: &mut [u32],
+) -> (Vec<u32>, Vec<Match>) {
+    let start = dictionary.window.len();
+    let n = window.len();
+    let mut prev = vec![NONE; n - base];
+    let hashed = n.saturating_sub(MIN_MATCH - 1);
     let insert = |i: usize, head: &mut [u32], prev: &mut [u32]| {
-        let h = hash(i);
-        prev[i] = head[h];
+        let h = hash3(window, i);
+        prev[i - base] = head[h];
         head[h] = i as u32;
     };
-    let hashed = n.saturating_sub(MIN_MATCH - 1);
-    for i in 0..start.min(hashed) {
-        insert(i, &mut head, &mut prev);
+    for i in base..start.min(hashed) {
+        insert(i, head, &mut prev);
     }
     let mut starts = Vec::with_capacity(n - start + 1);
     let mut matches = Vec::new();
@@ -174,13 +261,17 @@ fn find_matches(window: &[u8], start: usize) -> (Vec<u32>, Vec<Match>) {
                     len: (end - p).min(max_len) as u16,
                     distance: distance as u16,
                 });
-                insert(p, &mut head, &mut prev);
+                insert(p, head, &mut prev);
                 continue;
             }
             skipping = None;
         }
         let mut best = MIN_MATCH - 1;
-        let mut candidate = head[hash(p)];
+        let h = hash3(window, p);
+        let mut candidate = head[h];
+        if candidate == NONE {
+            candidate = dictionary.head[h];
+        }
         let mut chain = 0;
         while candidate != NONE && chain < MAX_CHAIN {
             let c = candidate as usize;
@@ -205,14 +296,21 @@ fn find_matches(window: &[u8], start: usize) -> (Vec<u32>, Vec<Match>) {
                     }
                 }
             }
-            candidate = prev[c];
+            candidate = if c >= base {
+                match prev[c - base] {
+                    NONE => dictionary.head[h],
+                    earlier => earlier,
+                }
+            } else {
+                dictionary.prev[c]
+            };
             chain += 1;
         }
         if best >= SKIP_MATCH {
             let distance = matches.last().map_or(0, |m| usize::from(m.distance));
             skipping = Some((p + best, distance));
         }
-        insert(p, &mut head, &mut prev);
+        insert(p, head, &mut prev);
     }
     starts.push(matches.len() as u32);
     (starts, matches)
@@ -241,7 +339,10 @@ fn shortest_path(data: &[u8], starts: &[u32], matches: &[Match]) -> Vec<Match> {
             let len = usize::from(m.len);
             let distance = usize::from(m.distance);
             let distance_cost = distance_bits(distance);
-            for l in from..=len {
+            // Every length up to EXACT_LENGTHS past the previous entry's, then
+            // only the longest: ending a long match early seldom pays.
+            let exact = len.min(from + EXACT_LENGTHS);
+            for l in (from..=exact).chain((exact < len).then_some(len)) {
                 let c = cost[i + l] + length_bits(l) + distance_cost;
                 if c < best {
                     best = c;
@@ -442,6 +543,24 @@ mod tests {
             }
             round_trip(&data, &dictionary);
         }
+    }
+
+    #[test]
+    fn a_prepared_dictionary_gives_the_same_bytes_and_calls_leave_nothing_behind() {
+        let dictionary = br#"{"role":"assistant","content":"Paris is the capital."}"#.repeat(800);
+        let message = br#"{"role":"user","content":"And the capital of Spain?"}"#;
+        let first = compress(message, &dictionary);
+        // Another message against another dictionary in between.
+        compress(
+            b"other text, other dictionary, other text",
+            b"another dictionary",
+        );
+        assert_eq!(compress(message, &dictionary), first);
+        assert_eq!(
+            compress_prepared(message, &Prepared::new(&dictionary)),
+            first
+        );
+        assert_eq!(decompress(&first, &dictionary).unwrap(), message);
     }
 
     #[test]

@@ -4,10 +4,9 @@
 //! (when the sender names one) followed by the recent history of the session
 //! in this direction, so that a message may copy from what the session
 //! already carried. With `:` in place of the `|` before the payload
-//! (`#BH|<state>:<base64>`), the payload is raw deflate ([`deflate`]) whose
-//! preset dictionary is the last 32 KiB of that same dictionary: the shorter
-//! of the two is sent. The base64 has no padding (the message's end is the
-//! payload's end).
+//! (`#BH|<state>:<base64>`), the payload is raw deflate against the last
+//! 32 KiB of that same dictionary ([`preset`]: the shorter is sent). The
+//! base64 has no padding (the message's end is the payload's end).
 //!
 //! `<state>` names the history the message was compressed against: the hash
 //! chain of [`advance`] over every message of the direction, 6 base64url
@@ -24,7 +23,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{brotli, deflate, prefix, trained};
+use super::{prefix, preset, trained};
 use crate::base64;
 use crate::error::{Error, Result};
 use crate::limits::check_message_size;
@@ -39,13 +38,6 @@ const STATE_LEN: usize = 6;
 pub const EMPTY_STATE: &str = "0";
 /// Separates the state from the dictionary id in a `#BH|` head.
 const ID_SEPARATOR: char = '.';
-/// Ends the head before a Brotli payload.
-const BROTLI_MARK: u8 = b'|';
-/// Ends the head before a deflate payload.
-const DEFLATE_MARK: u8 = b':';
-/// Deflate is tried for messages up to this size: on longer ones Brotli's
-/// prefix codes pay for themselves.
-const DEFLATE_MAX_BYTES: usize = 2048;
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The hash of the history after `text` is appended to a history whose hash
@@ -133,15 +125,7 @@ pub fn compress(
         .filter(|id| allowed.split(',').any(|a| a == *id))
         .and_then(trained::get);
     let custom = custom_dictionary(history, trained.as_deref());
-    let mut packed = brotli::compress_with_dictionary(text.as_bytes(), quality, &custom)?;
-    let mut mark = BROTLI_MARK;
-    if text.len() <= DEFLATE_MAX_BYTES {
-        let deflated = deflate::compress(text.as_bytes(), &custom);
-        if deflated.len() < packed.len() {
-            packed = deflated;
-            mark = DEFLATE_MARK;
-        }
-    }
+    let (codec, packed) = preset::compress(text.as_bytes(), &custom, None, quality)?;
     let id = trained.as_ref().map_or("", |d| d.id.as_str());
     let mut wire = String::with_capacity(
         prefix::HISTORY.len() + state.len() + id.len() + 2 + (packed.len() + 2) / 3 * 4,
@@ -152,25 +136,15 @@ pub fn compress(
         wire.push(ID_SEPARATOR);
         wire.push_str(id);
     }
-    wire.push(char::from(mark));
+    wire.push(codec.mark());
     base64::encode_unpadded_into(&packed, &mut wire);
     check_message_size(wire.len())?;
     Ok(wire)
 }
 
-/// The head of a `#BH|` message after its prefix, the mark that ends it and
-/// the payload.
-fn split_head(rest: &str) -> Option<(&str, u8, &str)> {
-    let end = rest
-        .bytes()
-        .take(MAX_HEAD_LEN + 1)
-        .position(|b| b == BROTLI_MARK || b == DEFLATE_MARK)?;
-    Some((&rest[..end], rest.as_bytes()[end], &rest[end + 1..]))
-}
-
 /// The `<state>` a `#BH|` wire string names, if it has a well-formed one.
 pub fn state_of(wire: &str) -> Option<&str> {
-    let (head, _, _) = split_head(wire.strip_prefix(prefix::HISTORY)?)?;
+    let (head, _, _) = preset::split_head(wire.strip_prefix(prefix::HISTORY)?, MAX_HEAD_LEN)?;
     let state = head.split(ID_SEPARATOR).next()?;
     Some(state).filter(|s| is_state(s))
 }
@@ -196,9 +170,10 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
         .ok_or(Error::InvalidPrefix {
             expected: prefix::HISTORY,
         })?;
-    let (head, mark, payload) = split_head(rest).ok_or(Error::MissingSeparator {
-        after: "the history state",
-    })?;
+    let (head, codec, payload) =
+        preset::split_head(rest, MAX_HEAD_LEN).ok_or(Error::MissingSeparator {
+            after: "the history state",
+        })?;
     let (found, id) = match head.split_once(ID_SEPARATOR) {
         Some((found, id)) => (found, Some(id)),
         None => (head, None),
@@ -206,7 +181,7 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
     if !is_state(found) {
         return Err(bad_head("the state is `0` or 6 base64url characters"));
     }
-    if payload.contains(['|', ':']) || id == Some("") {
+    if preset::has_mark(payload) || id == Some("") {
         return Err(bad_head("one field before the payload"));
     }
     if found != state {
@@ -221,9 +196,5 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
     };
     let custom = custom_dictionary(history, dictionary.as_deref());
     let packed = base64::decode_unpadded(payload)?;
-    super::utf8(if mark == DEFLATE_MARK {
-        deflate::decompress(&packed, &custom)?
-    } else {
-        brotli::decompress_with_dictionary(&packed, &custom)?
-    })
+    super::utf8(preset::decompress(codec, &packed, &custom)?)
 }

@@ -22,6 +22,7 @@ pub mod dictionary;
 pub mod history;
 #[cfg(test)]
 mod history_tests;
+pub mod preset;
 mod recycle;
 #[cfg(test)]
 mod tests;
@@ -334,13 +335,6 @@ pub fn compress_dictionary(text: &str) -> Result<String> {
     let wire = format!("{}{}", prefix::DICTIONARY, dictionary::encode(text));
     check_message_size(wire.len())?;
     Ok(wire)
-}
-
-/// A wire head's field: `rest` up to the first `|` (looked for in its first
-/// `max_len + 1` bytes only), and what follows that `|`; `None` without one.
-fn head_field(rest: &str, max_len: usize) -> Option<(&str, &str)> {
-    let bar = rest.bytes().take(max_len + 1).position(|b| b == b'|')?;
-    Some((&rest[..bar], &rest[bar + 1..]))
 }
 
 fn utf8(bytes: Vec<u8>) -> Result<String> {

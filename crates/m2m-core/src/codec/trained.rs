@@ -1,6 +1,8 @@
 //! Trained dictionaries (`#BD|<id>.<version>.<hash>|<base64>`): Brotli with a
 //! dictionary built from recorded LLM API traffic as the stream's custom
-//! dictionary (the bytes the stream may copy from, as if they preceded it).
+//! dictionary (the bytes the stream may copy from, as if they preceded it);
+//! with `:` for the `|` before the payload, raw deflate against the
+//! dictionary's last 32 KiB ([`preset`]: the shorter is sent).
 //!
 //! A dictionary is loaded from its file (made by scripts/gen-dictionaries.mjs):
 //! `"M2MD"`, format version 1 (u8), id length (u8), the id (ASCII
@@ -14,10 +16,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use once_cell::sync::Lazy;
+use once_cell::sync::{Lazy, OnceCell};
 use sha2::{Digest, Sha256};
 
-use super::{brotli, prefix};
+use super::{deflate, prefix, preset};
 use crate::base64;
 use crate::error::{Error, Result};
 use crate::limits::check_message_size;
@@ -46,9 +48,17 @@ pub struct TrainedDictionary {
     pub hash: String,
     /// The bytes Brotli uses as its custom dictionary.
     pub content: Vec<u8>,
+    /// The content's last 32 KiB made ready for deflate, on first use.
+    deflate: OnceCell<deflate::Prepared>,
 }
 
 impl TrainedDictionary {
+    /// The content made ready for deflate (hashed once, on first use).
+    pub fn deflate(&self) -> &deflate::Prepared {
+        self.deflate
+            .get_or_init(|| deflate::Prepared::new(&self.content))
+    }
+
     /// `<id>.<version>.<hash>`, as the wire names it.
     pub fn name(&self) -> String {
         format!("{}.{}.{}", self.id, self.version, self.hash)
@@ -104,6 +114,7 @@ impl TrainedDictionary {
             version,
             hash,
             content: file[head_end..].to_vec(),
+            deflate: OnceCell::new(),
         })
     }
 }
@@ -177,26 +188,33 @@ pub fn family_of(text: &str) -> Option<&'static str> {
     }
 }
 
-/// Compresses `text` with `dictionary` as `#BD|<name>|<base64>`.
+/// Compresses `text` with `dictionary` as `#BD|<name>|<base64>` (Brotli) or
+/// `#BD|<name>:<base64>` (deflate), whichever is shorter.
 ///
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality outside 2–11.
 pub fn compress(text: &str, dictionary: &TrainedDictionary, quality: u32) -> Result<String> {
     super::check_content_size(text)?;
-    let packed = brotli::compress_with_dictionary(text.as_bytes(), quality, &dictionary.content)?;
+    let (codec, packed) = preset::compress(
+        text.as_bytes(),
+        &dictionary.content,
+        Some(dictionary.deflate()),
+        quality,
+    )?;
     let name = dictionary.name();
     let mut wire = String::with_capacity(
         prefix::BROTLI_DICTIONARY.len() + name.len() + 1 + (packed.len() + 2) / 3 * 4,
     );
     wire.push_str(prefix::BROTLI_DICTIONARY);
     wire.push_str(&name);
-    wire.push('|');
+    wire.push(codec.mark());
     base64::encode_into(&packed, &mut wire);
     check_message_size(wire.len())?;
     Ok(wire)
 }
 
-/// Decodes `#BD|<name>|<base64>`, with the dictionary it names.
+/// Decodes `#BD|<name>|<base64>` or `#BD|<name>:<base64>`, with the
+/// dictionary it names.
 ///
 /// # Errors
 /// [`Error::InvalidPrefix`] / [`Error::MissingSeparator`] for a malformed
@@ -209,9 +227,10 @@ pub fn decompress(wire: &str) -> Result<Vec<u8>> {
         .ok_or(Error::InvalidPrefix {
             expected: prefix::BROTLI_DICTIONARY,
         })?;
-    let (name, payload) = super::head_field(rest, MAX_NAME_LEN).ok_or(Error::MissingSeparator {
-        after: "the dictionary name",
-    })?;
+    let (name, codec, payload) =
+        preset::split_head(rest, MAX_NAME_LEN).ok_or(Error::MissingSeparator {
+            after: "the dictionary name",
+        })?;
     let mut parts = name.splitn(3, '.');
     let (id, version, hash) = match (parts.next(), parts.next(), parts.next()) {
         (Some(id), Some(version), Some(hash)) => (id, version, hash),
@@ -232,5 +251,5 @@ pub fn decompress(wire: &str) -> Result<Vec<u8>> {
             detail: format!("the loaded dictionary is {}", dictionary.name()),
         });
     }
-    brotli::decompress_with_dictionary(&base64::decode(payload)?, &dictionary.content)
+    preset::decompress(codec, &base64::decode(payload)?, &dictionary.content)
 }

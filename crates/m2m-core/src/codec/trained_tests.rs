@@ -28,10 +28,10 @@ fn loaded(id: &str) -> std::sync::Arc<TrainedDictionary> {
 fn round_trips_and_beats_plain_brotli() {
     let d = loaded("t-res");
     let wire = trained::compress(RESPONSE, &d, 5).unwrap();
-    assert!(
-        wire.starts_with(&format!("#BD|t-res.1.{}|", d.hash)),
-        "{wire}"
-    );
+    let head = format!("#BD|t-res.1.{}", d.hash);
+    assert!(wire.starts_with(&head), "{wire}");
+    // A ~600-byte message: the deflate form (`:`) is the shorter here.
+    assert_eq!(&wire[head.len()..head.len() + 1], ":", "{wire}");
     assert_eq!(d.hash.len(), 8);
     let got = decompress(&wire).unwrap();
     assert_eq!(got.text, RESPONSE);
@@ -81,13 +81,14 @@ fn the_recycled_encoder_gives_the_upstream_bytes_with_a_dictionary() {
 fn a_receiver_without_the_named_dictionary_refuses() {
     let d = loaded("t-ref");
     let wire = trained::compress(RESPONSE, &d, 5).unwrap();
-    let body = &wire[wire.rfind('|').unwrap() + 1..];
+    let end = 4 + wire[4..].find(['|', ':']).unwrap();
+    let (mark, body) = (&wire[end..end + 1], &wire[end + 1..]);
     let cases = [
-        format!("#BD|t-none.1.{}|{body}", d.hash),
-        format!("#BD|t-ref.2.{}|{body}", d.hash),
-        format!("#BD|t-ref.1.00000000|{body}"),
-        format!("#BD|t-ref.1|{body}"),
-        format!("#BD|t-ref|{body}"),
+        format!("#BD|t-none.1.{}{mark}{body}", d.hash),
+        format!("#BD|t-ref.2.{}{mark}{body}", d.hash),
+        format!("#BD|t-ref.1.00000000{mark}{body}"),
+        format!("#BD|t-ref.1{mark}{body}"),
+        format!("#BD|t-ref{mark}{body}"),
     ];
     for case in &cases {
         let err = decompress(case).unwrap_err();
@@ -132,7 +133,16 @@ fn corrupt_streams_and_bombs_give_typed_errors() {
     assert!(decompress(truncated).is_err());
     for bad in ["AAAA", "!!", "/w=="] {
         assert!(decompress(&format!("{head}{bad}")).is_err(), "{bad}");
+        let deflate_head = head.replace(&format!("{}|", d.name()), &format!("{}:", d.name()));
+        assert!(
+            decompress(&format!("{deflate_head}{bad}")).is_err(),
+            "{bad}"
+        );
     }
+    // Each codec's payload is read by its own decoder only.
+    assert!(wire.contains(':'));
+    let swapped = wire.replacen(':', "|", 1);
+    assert!(decompress(&swapped).map_or(true, |t| t.text != RESPONSE));
 }
 
 #[test]
