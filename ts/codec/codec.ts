@@ -67,7 +67,7 @@ export interface CompressOptions {
    */
   scan?: boolean | ScanOptions;
   /**
-   * Lets `'auto'` use the trained dictionaries (`#BD|`, Brotli with a
+   * Lets `'auto'` use the trained dictionaries (`#BD|`, Brotli, or deflate for short messages, with a
    * dictionary built from recorded LLM API traffic, see the README): `true`
    * for every dictionary the package ships, or a list of ids. Only for a
    * receiver that has the same dictionaries (an m2m of the same dictionary

@@ -43,7 +43,7 @@ export interface CoreFunctions {
   loadDictionary(file: Uint8Array): string;
   /** The wire names of the loaded trained dictionaries. */
   loadedDictionaries(): string[];
-  /** `#BD|`: Brotli with the loaded trained dictionary `id`. */
+  /** `#BD|`: Brotli with the loaded trained dictionary `id` (or, for up to 2 KiB when shorter, deflate against it: `#BD|<name>:`). */
   compressTrained(text: string, id: string, quality: number): string;
   /** `#BH|<state>|` (`#BH|<state>.<dictionary id>|` with a dictionary; `:` for the last `|` before a deflate payload, which the core sends when shorter, up to 2 KiB): Brotli against a session history in state `state`, after the trained dictionary of the text's family when its id is in `dictionaries` (comma-separated) and loaded. */
   compressHistory(text: string, history: string, state: string, dictionaries: string, quality: number): string;

@@ -58,7 +58,7 @@ export function encodingOfByte(byte: number | undefined): Encoding | undefined {
   return coreTables().encodings.find((e) => e.byte === byte)?.name;
 }
 
-/** The dictionary id a `#BD|<id>.<version>.<hash>|` wire string names, if it is one. */
+/** The dictionary id a `#BD|<id>.<version>.<hash>|` (or `…:`) wire string names, if it is one. */
 export function trainedDictionaryId(wire: string): string | undefined {
   const head = wirePrefix('BROTLI_DICTIONARY');
   if (!wire.startsWith(head)) return undefined;
