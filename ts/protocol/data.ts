@@ -39,6 +39,7 @@ import {
   appendHistory,
   compressWithHistory,
   decompressWithHistory,
+  type HistoryParams,
   historyLabel,
   type SessionHistory,
 } from './history.js';
@@ -85,6 +86,21 @@ export interface HistoryContext {
   history: SessionHistory;
   /** Attach `history_ack` (the receive state): clients do. */
   ack?: boolean;
+}
+
+/** The history a DATA message is carried with: the session negotiated it and the caller passed its state. */
+function negotiatedHistory(
+  params: SessionParams | undefined,
+  context: HistoryContext | undefined,
+): { state: SessionHistory; params: HistoryParams } | undefined {
+  return params?.history && context ? { state: context.history, params: params.history } : undefined;
+}
+
+function algorithmMismatch(declared: string, found: Algorithm): M2MError {
+  return new M2MError(
+    'ALGORITHM_MISMATCH',
+    `DATA declares ${declared} but its content is ${ALGORITHM_WIRE_NAMES[found]}`,
+  );
 }
 
 /** An encoded DATA payload; with `binary`, the content travels as TokenNative bytes and `payload.content` is empty. */
@@ -217,13 +233,13 @@ export function encodeData(
     }
     return { algorithm: requested, wire: compressOne(content, requested, params.encoding) };
   };
-  const history = params?.history && context ? context.history : undefined;
+  const history = negotiatedHistory(params, context);
   let withHistory = false;
   let chosen: { algorithm: Algorithm; wire: string } | undefined;
-  if (history && params?.history && (requested === 'auto' || requested === 'brotli')) {
+  if (history && (requested === 'auto' || requested === 'brotli')) {
     // Against the history first: when that saves at least half, the stateless choice is not computed
     // (docs/performance.md, "Sessions that remember"); otherwise the shorter of the two, never longer than the content.
-    const wire = compressWithHistory(content, history.send, params.history, originalBytes);
+    const wire = compressWithHistory(content, history.state.send, history.params, originalBytes);
     if (wire !== undefined && 2 * wire.length <= originalBytes) chosen = { algorithm: 'brotli', wire };
     else {
       chosen = stateless();
@@ -240,9 +256,9 @@ export function encodeData(
     original_size: originalSize,
   };
   if (status) payload.security_status = status;
-  if (history && params?.history) {
-    if (context?.ack) payload.history_ack = historyLabel(history.recv);
-    afterSend(history.send, carried, withHistory, params.history.bytes);
+  if (history) {
+    if (context?.ack) payload.history_ack = historyLabel(history.state.recv);
+    afterSend(history.state.send, carried, withHistory, history.params.bytes);
   }
   if (params?.binaryFrames && chosen.algorithm === 'token-native') {
     // The binary form of the ids already chosen (no second tokenization).
@@ -263,7 +279,7 @@ export function decodeData(
   binary?: Uint8Array,
   context?: HistoryContext,
 ): DecodedData {
-  const history = params?.history && context ? context.history : undefined;
+  const history = negotiatedHistory(params, context);
   const algorithm = algorithmFromWire(payload.algorithm);
   if (algorithm === undefined) {
     throw new M2MError('UNSUPPORTED_ALGORITHM', `unknown algorithm ${JSON.stringify(payload.algorithm)}`);
@@ -305,23 +321,16 @@ export function decodeData(
       }
     }
     if (history && payload.content.startsWith(wirePrefix('HISTORY'))) {
-      if (algorithm !== 'brotli') {
-        throw new M2MError('ALGORITHM_MISMATCH', `DATA declares ${payload.algorithm} but its content is BROTLI`);
-      }
-      content = decompressWithHistory(payload.content, history.recv);
+      if (algorithm !== 'brotli') throw algorithmMismatch(payload.algorithm, 'brotli');
+      content = decompressWithHistory(payload.content, history.state.recv);
     } else {
       const decoded = decompressDetailed(payload.content);
-      if (decoded.algorithm !== algorithm) {
-        throw new M2MError(
-          'ALGORITHM_MISMATCH',
-          `DATA declares ${payload.algorithm} but its content is ${ALGORITHM_WIRE_NAMES[decoded.algorithm]}`,
-        );
-      }
+      if (decoded.algorithm !== algorithm) throw algorithmMismatch(payload.algorithm, decoded.algorithm);
       content = decoded.text;
     }
   }
   // Decoded: appended as the sender appended it, even if a check below refuses it.
-  if (history && params?.history) appendHistory(history.recv, content, params.history.bytes);
+  if (history) appendHistory(history.state.recv, content, history.params.bytes);
   const size = utf8Length(content);
   if (limit !== undefined && size > limit) {
     throw new M2MError('CONTENT_TOO_LARGE', `decompressed content of ${size} bytes exceeds max_payload_size ${limit}`);

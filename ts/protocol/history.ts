@@ -185,7 +185,7 @@ export function decompressWithHistory(wire: string, state: HistoryState): string
   const core = backend();
   // `#BH|<state>[.<id>]|` or `…:` (the core checks the head; this only reads it).
   const head = wirePrefix('HISTORY').length;
-  const end = wire.slice(head, head + 48).search(/[|:]/);
+  const end = wire.slice(head).search(/[|:]/);
   const [named, id] = wire.slice(head, end < 0 ? head : head + end).split('.', 2);
   if (named === RESET_LABEL) Object.assign(state, newHistoryState());
   // Load the trained dictionary it names, if this install has it (else the core refuses it).
