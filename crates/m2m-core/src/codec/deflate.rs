@@ -496,6 +496,16 @@ fn failed(detail: &str) -> Error {
 mod tests {
     use super::*;
 
+    /// A seeded xorshift64 generator.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     fn round_trip(data: &[u8], dictionary: &[u8]) -> Vec<u8> {
         let packed = compress(data, dictionary);
         assert_eq!(decompress(&packed, dictionary).unwrap(), data);
@@ -517,13 +527,7 @@ mod tests {
 
     #[test]
     fn round_trips_any_bytes() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         for case in 0..400 {
             // Small alphabets make long and overlapping matches; some cases
             // are longer than the window.
@@ -608,13 +612,7 @@ mod tests {
     fn any_bytes_decode_or_fail_typed() {
         let dictionary = br#"{"choices":[{"delta":{"content":"hi"}}]}"#.repeat(30);
         let good = compress(br#"{"choices":[{"delta":{"content":"ho"}}]}"#, &dictionary);
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         for case in 0..20_000 {
             let bytes: Vec<u8> = if case % 2 == 0 {
                 (0..next() % 64).map(|_| next() as u8).collect()
