@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress, decompress, type M2MError } from '../ts/index.js';
 import { type RunningServer, startServer } from '../ts/node/server/index.js';
+import { RedisSessionStore } from '../ts/node/server/redis-store.js';
 import { createMessage, M2MClient, type SessionRecord, serializeMessage } from '../ts/node/session/index.js';
 
 const CHAT = JSON.stringify({
@@ -299,6 +300,29 @@ describe('two server processes sharing sessions through Redis', () => {
     const [a, b] = await Promise.all([spawnServer(), spawnServer()]);
     urls = [a.firstLine.trim(), b.firstLine.trim()];
   }, 60_000);
+
+  it('counts the live sessions from its expiry index, without listing them, as list() does', async () => {
+    const redis = new Redis(redisUrl);
+    const store = new RedisSessionStore<{ n: number }>(redis, {
+      prefix: 'count-test:',
+      peerPrefix: 'count-test-peer:',
+      expiryKey: 'count-test-expiry',
+    });
+    try {
+      await store.set('a', { n: 1 }, 60_000);
+      await store.set('b', { n: 2 }, 60_000);
+      await store.set('b', { n: 3 }, 60_000); // again: still one
+      await store.set('short', { n: 4 }, 30);
+      await store.set('gone', { n: 5 }, 60_000);
+      expect(await store.delete('gone')).toBe(true);
+      expect(await store.delete('gone')).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(await store.count()).toBe(2);
+      expect((await store.list()).sort()).toEqual(['a', 'b']);
+    } finally {
+      await redis.quit();
+    }
+  });
 
   it('completes a session whose requests alternate between the two', async () => {
     expect(urls[0]).not.toBe(urls[1]);

@@ -152,7 +152,7 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
       connections: () => app.m2m.manager.connectionCount,
       loopDelay,
       poolLoad: () => app.m2m.pool?.load ?? { running: 0, queued: 0 },
-      sessions: async () => (await app.m2m.manager.listSessions()).length,
+      sessions: () => app.m2m.manager.countSessions(),
     });
   } catch (err) {
     if (!(err instanceof M2MError)) throw err;

@@ -30,6 +30,9 @@ async function run<T>(command: () => Promise<T>): Promise<T> {
  * is one JSON string under `<prefix><id>` with Redis's own expiry as the TTL.
  * The ids of each client address's sessions are a set under
  * `<peerPrefix><address>`, so the per-address limit counts every process.
+ * Every id is also in a sorted set under `expiryKey`, scored by when it
+ * expires (this process's clock), so the live sessions are counted without
+ * listing them.
  *
  * Every command that fails because Redis is down throws `STORE_UNAVAILABLE`
  * (the server answers 503). A marker key `<prefix>epoch` without expiry tells
@@ -45,6 +48,7 @@ export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
   readonly #lockTtlMs: number;
   readonly #lockWaitMs: number;
   readonly #epochKey: string;
+  readonly #expiryKey: string;
   #epoch: string | undefined;
   #lostAt: number | undefined;
 
@@ -59,6 +63,7 @@ export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
       prefix?: string;
       lockPrefix?: string;
       peerPrefix?: string;
+      expiryKey?: string;
       lockTtlMs?: number;
       lockWaitMs?: number;
     } = {},
@@ -70,6 +75,7 @@ export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
     this.#lockTtlMs = options.lockTtlMs ?? 10_000;
     this.#lockWaitMs = options.lockWaitMs ?? 5_000;
     this.#epochKey = `${this.#prefix}epoch`;
+    this.#expiryKey = options.expiryKey ?? 'm2m:session-expiry';
     this.#redis.on('ready', () => void this.#checkEpoch());
     if (this.#redis.status === 'ready') void this.#checkEpoch();
   }
@@ -124,11 +130,35 @@ export class RedisSessionStore<T = SessionRecord> implements SessionStore<T> {
   }
 
   async set(id: string, value: T, ttlMs: number): Promise<void> {
-    await run(() => this.#redis.set(this.#prefix + id, JSON.stringify(value), 'PX', Math.max(1, Math.ceil(ttlMs))));
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const now = Date.now();
+    await run(() =>
+      this.#redis
+        .multi()
+        .set(this.#prefix + id, JSON.stringify(value), 'PX', ttl)
+        .zadd(this.#expiryKey, now + ttl, id)
+        .zremrangebyscore(this.#expiryKey, '-inf', now)
+        .exec(),
+    );
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await run(() => this.#redis.del(this.#prefix + id))) > 0;
+    const replies = await run(() =>
+      this.#redis
+        .multi()
+        .del(this.#prefix + id)
+        .zrem(this.#expiryKey, id)
+        .exec(),
+    );
+    return Number(replies?.[0]?.[1] ?? 0) > 0;
+  }
+
+  /** Live sessions, from the expiry index (one round trip, whatever their number). */
+  async count(): Promise<number> {
+    const replies = await run(() =>
+      this.#redis.multi().zremrangebyscore(this.#expiryKey, '-inf', Date.now()).zcard(this.#expiryKey).exec(),
+    );
+    return Number(replies?.[1]?.[1] ?? 0);
   }
 
   async list(): Promise<string[]> {

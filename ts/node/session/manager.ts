@@ -416,7 +416,7 @@ export class SessionManager {
     if (opt.rateLimiter && !(await opt.rateLimiter({ ...info, kind: 'hello' }))) {
       return { ok: false as const, code: 'RATE_LIMITED' as RejectCode, message: 'too many new sessions; retry later' };
     }
-    if (opt.maxSessions !== undefined && (await this.store.list()).length >= opt.maxSessions) {
+    if (opt.maxSessions !== undefined && (await this.countSessions()) >= opt.maxSessions) {
       return { ok: false as const, code: 'SERVER_BUSY' as RejectCode, message: 'the server is at capacity' };
     }
     const perPeer = opt.maxSessionsPerPeer;
@@ -813,6 +813,11 @@ export class SessionManager {
   /** Ids of the live sessions in the store. */
   listSessions(): Promise<string[]> {
     return this.store.list();
+  }
+
+  /** How many sessions are live in the store (its count, or its list's length). */
+  async countSessions(): Promise<number> {
+    return this.store.count ? this.store.count() : (await this.store.list()).length;
   }
 
   /**

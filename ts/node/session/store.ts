@@ -48,6 +48,8 @@ export interface SessionStore<T = SessionRecord> {
   delete(id: string): Promise<boolean>;
   /** Ids of the live entries. */
   list(): Promise<string[]>;
+  /** How many entries are live, without listing them; a store without it is counted by `list()`. */
+  count?(): Promise<number>;
   /**
    * For stores shared by several processes: mutual exclusion on one id
    * across all of them. Resolves, once the lock is held, with the function
@@ -119,6 +121,10 @@ export class MemorySessionStore<T = SessionRecord> implements SessionStore<T> {
   async list(): Promise<string[]> {
     this.#sweep(this.#clock.now());
     return [...this.#entries.keys()];
+  }
+
+  async count(): Promise<number> {
+    return this.size;
   }
 
   async addPeerSession(peer: string, id: string): Promise<void> {
