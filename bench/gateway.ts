@@ -6,7 +6,10 @@
  *
  * 1. Bytes on the link per request: every recorded Chat Completions pair with
  *    its response (JSON or SSE) once, request and response bodies as they
- *    cross the link, against the same bodies sent plain (headers not counted).
+ *    cross the link, against the same bodies sent plain (headers not counted);
+ *    with the trained dictionaries both gateways have (the default) and
+ *    without (`dictionaries: false`), over all pairs and over the held-out
+ *    split (the repositories scripts/gen-dictionaries.mjs did not train on).
  * 2. Added latency per request: the same requests sent straight to the
  *    upstream and through the pair, interleaved, for about `SECONDS` seconds;
  *    p50 and p99 of each, and of the difference; both gateways scan requests
@@ -15,6 +18,7 @@
  *   npx tsx bench/gateway.ts            (M2M_BENCH_SECONDS=10 by default)
  */
 import { performance } from 'node:perf_hooks';
+import { isHeldOut, repoOf } from '../scripts/gen-dictionaries.mjs';
 import { startServer } from '../ts/node/server/index.js';
 import { loadReplayPairs, startReplayUpstream } from './replay-upstream.js';
 import { hasTraffic, TRAFFIC_DIR } from './traffic-data.js';
@@ -50,6 +54,13 @@ const local = await startServer({
   rateLimit: { perClient: 100_000_000 },
   gateway: { upstream: `${remote.url}/v1`, upstreamM2M: true, fetch: linkFetch },
 });
+// The same pair without trained dictionaries (the local side names none, so the remote uses none).
+const localPlain = await startServer({
+  port: 0,
+  logLevel: false,
+  rateLimit: { perClient: 100_000_000 },
+  gateway: { upstream: `${remote.url}/v1`, upstreamM2M: true, fetch: linkFetch, dictionaries: false },
+});
 // The same pair with the scanner on one side only (the remote gateway's): each scan costs a few ms.
 const localUnscanned = await startServer({
   port: 0,
@@ -71,15 +82,31 @@ async function send(base: string, body: string): Promise<string> {
 }
 
 // 1. Bytes on the link.
-const rows = { json: { n: 0, plain: 0, wire: 0 }, sse: { n: 0, plain: 0, wire: 0 } };
-for (const pair of pairs) {
-  link = { requestBytes: 0, responseBytes: 0 };
-  const text = await send(`${local.url}/v1`, pair.request);
-  if (!pair.sse && text !== pair.response) throw new Error('a response came back changed');
-  const row = pair.sse ? rows.sse : rows.json;
+type Row = { n: number; plain: number; wire: number };
+const rows = new Map<string, Row>();
+const add = (key: string, plain: number, wire: number) => {
+  const row = rows.get(key) ?? { n: 0, plain: 0, wire: 0 };
   row.n++;
-  row.plain += Buffer.byteLength(pair.request) + Buffer.byteLength(pair.response);
-  row.wire += link.requestBytes + link.responseBytes;
+  row.plain += plain;
+  row.wire += wire;
+  rows.set(key, row);
+};
+for (const [dictionaries, base] of [
+  ['with', local.url],
+  ['without', localPlain.url],
+] as const) {
+  for (const pair of pairs) {
+    link = { requestBytes: 0, responseBytes: 0 };
+    const text = await send(`${base}/v1`, pair.request);
+    if (!pair.sse && text !== pair.response) throw new Error('a response came back changed');
+    const plain = Buffer.byteLength(pair.request) + Buffer.byteLength(pair.response);
+    const wire = link.requestBytes + link.responseBytes;
+    const kind = pair.sse ? 'SSE stream' : 'JSON response';
+    for (const split of isHeldOut(repoOf(pair.source)) ? ['all', 'held-out'] : ['all']) {
+      add(`${kind}|${split}|${dictionaries}`, plain, wire);
+      add(`all|${split}|${dictionaries}`, plain, wire);
+    }
+  }
 }
 measuring = false;
 
@@ -102,6 +129,7 @@ for (let i = 0; performance.now() < deadline; i++) {
 }
 
 await local.close();
+await localPlain.close();
 await localUnscanned.close();
 await remote.close();
 await upstream.close();
@@ -114,21 +142,17 @@ const added = paired.map((t, i) => t - (direct[i] as number));
 const addedOneScan = pairedOneScan.map((t, i) => t - (direct[i] as number));
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`two-gateway pair on ${pairs.length} recorded Chat Completions exchanges (bodies only)\n`);
-console.log('kind             requests  plain/request  link/request  saved');
-for (const [name, r] of Object.entries(rows)) {
-  const label = name === 'json' ? 'JSON response' : 'SSE stream';
-  console.log(
-    `${label.padEnd(16)} ${String(r.n).padStart(8)}  ${kib(r.plain / r.n).padStart(13)}  ${kib(r.wire / r.n).padStart(12)}  ${((1 - r.wire / r.plain) * 100).toFixed(1).padStart(4)}%`,
-  );
+console.log('kind, split                requests  plain/request  link, dictionaries  saved  link, none  saved');
+for (const kind of ['JSON response', 'SSE stream', 'all']) {
+  for (const split of ['all', 'held-out']) {
+    const w = rows.get(`${kind}|${split}|with`) as Row;
+    const o = rows.get(`${kind}|${split}|without`) as Row;
+    const saved = (r: Row) => `${((1 - r.wire / r.plain) * 100).toFixed(1).padStart(4)}%`;
+    console.log(
+      `${`${kind}, ${split}`.padEnd(24)} ${String(w.n).padStart(10)}  ${kib(w.plain / w.n).padStart(13)}  ${kib(w.wire / w.n).padStart(18)}  ${saved(w)}  ${kib(o.wire / o.n).padStart(10)}  ${saved(o)}`,
+    );
+  }
 }
-const all = {
-  n: rows.json.n + rows.sse.n,
-  plain: rows.json.plain + rows.sse.plain,
-  wire: rows.json.wire + rows.sse.wire,
-};
-console.log(
-  `${'all'.padEnd(16)} ${String(all.n).padStart(8)}  ${kib(all.plain / all.n).padStart(13)}  ${kib(all.wire / all.n).padStart(12)}  ${((1 - all.wire / all.plain) * 100).toFixed(1).padStart(4)}%`,
-);
 console.log(`\nlatency over ${direct.length} requests each (ms)   p50     p99`);
 console.log(
   `straight to the upstream              ${pct(direct, 50).toFixed(2).padStart(6)}  ${pct(direct, 99).toFixed(2).padStart(6)}`,

@@ -25,12 +25,14 @@ export interface ReplayPair {
   response: string;
   /** The response is an SSE stream. */
   sse: boolean;
+  /** The recording's source (`owner/repo:path`). */
+  source: string;
 }
 
 /** Every request/response pair of the corpus in `dir` (chat and embeddings), in file order, first of equal requests. */
 export function loadReplayPairs(dir: string): ReplayPair[] {
   const lines = readFileSync(resolve(dir, 'traffic.jsonl'), 'utf8').split('\n');
-  const record = (n: number) => JSON.parse(lines[n] as string) as { kind: string; body: string };
+  const record = (n: number) => JSON.parse(lines[n] as string) as { kind: string; body: string; source: string };
   const seen = new Set<string>();
   const out: ReplayPair[] = [];
   for (const line of readFileSync(resolve(dir, 'sessions.jsonl'), 'utf8').split('\n')) {
@@ -50,7 +52,7 @@ export function loadReplayPairs(dir: string): ReplayPair[] {
       }
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push({ api: i.api, request: req.body, response: res.body, sse: res.kind === 'sse' });
+      out.push({ api: i.api, request: req.body, response: res.body, sse: res.kind === 'sse', source: req.source });
     }
   }
   return out;

@@ -15,7 +15,7 @@ import {
   type ReplayUpstream,
   startReplayUpstream,
 } from '../bench/replay-upstream.js';
-import { createM2MFetch, M2M_CONTENT_TYPE, M2M_EVENTS_HEADER } from '../ts/index.js';
+import { createM2MFetch, M2M_CONTENT_TYPE, M2M_DICTIONARIES_HEADER, M2M_EVENTS_HEADER } from '../ts/index.js';
 import { type RunningServer, startServer } from '../ts/node/server/index.js';
 import { M2MClient } from '../ts/node/session/index.js';
 import { sharedPath } from './helpers.js';
@@ -146,6 +146,48 @@ describe.skipIf(!dir)('gateway: openai SDK → createM2MFetch → m2m gateway �
     }
     expect(compressedResponses).toBeGreaterThan(100);
   }, 120_000);
+
+  it('trained dictionaries: each end names its own, and those both have compress the link (#BD|)', async () => {
+    const seen: { request: string; response: string; named: string | null; events: string | null }[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      seen.push({
+        request: typeof init?.body === 'string' ? init.body : '',
+        response: await res.clone().text(),
+        named: res.headers.get(M2M_DICTIONARIES_HEADER),
+        events: res.headers.get(M2M_EVENTS_HEADER),
+      });
+      return res;
+    };
+    const send = (doFetch: typeof fetch, pair: ReplayPair) =>
+      doFetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: pair.request,
+      }).then((r) => r.text());
+    const plain = chat.filter((p) => !p.sse && p.request.length > 800 && p.response.length > 800).slice(0, 20);
+    const streamed = chat.filter((p) => p.sse).slice(0, 5);
+    const doFetch = createM2MFetch({ fetch: spy });
+    for (const pair of [...plain, ...streamed]) {
+      const text = await send(doFetch, pair);
+      if (pair.sse) expect(events(text)).toEqual(events(pair.response));
+      else expect(text).toBe(pair.response);
+    }
+    // The gateway names its dictionaries; the first request could not use them, later ones do.
+    expect(seen[0]?.named).toMatch(/^req\.\d+\.[0-9a-f]{8},res\.\d+\.[0-9a-f]{8},sse\.\d+\.[0-9a-f]{8}$/);
+    expect(seen[0]?.request.startsWith('#BD|')).toBe(false);
+    const requests = seen.slice(1).filter((x) => x.request.startsWith('#BD|req.')).length;
+    expect(requests).toBeGreaterThan(plain.length / 2);
+    const responses = seen.slice(0, plain.length).filter((x) => x.response.startsWith('#BD|res.')).length;
+    expect(responses).toBeGreaterThan(plain.length / 2);
+    const sse = seen.slice(plain.length).filter((x) => x.events === 'wire' && x.response.includes('data: #BD|sse.'));
+    expect(sse.length).toBe(streamed.length);
+    // A client that names none gets none, and its requests never use them.
+    const before = seen.length;
+    const without = createM2MFetch({ fetch: spy, dictionaries: false });
+    for (const pair of plain.slice(0, 3)) expect(await send(without, pair)).toBe(pair.response);
+    expect(seen.slice(before).some((x) => x.request.startsWith('#BD|') || x.response.startsWith('#BD|'))).toBe(false);
+  });
 
   it('embeddings and models', async () => {
     // The SDK adds encoding_format: base64 to a request that names none: replay one that names it.

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadedDictionaryNames } from '../ts/codec/codec.js';
 import { compress, useBackend } from '../ts/index.js';
 import { startServer } from '../ts/node/server/index.js';
 import {
@@ -24,7 +25,6 @@ import {
   appendHistory,
   checkHistoryBytes,
   DEFAULT_HISTORY_BYTES,
-  loadedDictionaryNames,
   maxHistoryBytes,
   newHistoryState,
   newSessionHistory,

@@ -504,6 +504,39 @@ function ensureTokenNative(core: Backend, wire: string): void {
   if (encoding) core.ensureEncoding(encoding);
 }
 
+/**
+ * The trained dictionaries among `ids` (default: those the package ships)
+ * this install has, loaded, by wire name `<id>.<version>.<hash>`: what an
+ * end offers in a session's HELLO or an `X-M2M-Dictionaries` header.
+ */
+export function loadedDictionaryNames(ids: readonly string[] = coreTables().dictionaries): string[] {
+  const core = backend();
+  const wanted = ids.filter((id) => core.ensureDictionary(id));
+  return core.loadedDictionaries().filter((name) => wanted.includes(name.split('.')[0] as string));
+}
+
+/** Most dictionary names read from a peer's list. */
+const MAX_OFFERED_DICTIONARIES = 16;
+
+/**
+ * The ids of the dictionaries a peer names (`names`: wire names,
+ * comma-separated, as in `X-M2M-Dictionaries`) that this install has under
+ * exactly the same name: the ones both ends may use. Junk is ignored.
+ */
+export function sharedDictionaries(names: string | null | undefined): string[] {
+  if (typeof names !== 'string' || names === '') return [];
+  const offered = new Set(
+    names
+      .split(',', MAX_OFFERED_DICTIONARIES)
+      .map((n) => n.trim())
+      .filter((n) => n !== ''),
+  );
+  const ids = [...offered].map((n) => n.split('.')[0] as string).filter((id) => coreTables().dictionaries.includes(id));
+  return loadedDictionaryNames(ids)
+    .filter((name) => offered.has(name))
+    .map((name) => name.split('.')[0] as string);
+}
+
 /** Loads the trained dictionary a `#BD|` string names, if this install has it (otherwise the core refuses the message). */
 function ensureTrained(core: Backend, wire: string): void {
   const id = trainedDictionaryId(wire);

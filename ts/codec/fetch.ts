@@ -14,8 +14,12 @@
  * - `X-M2M-Accept: wire`: the client decodes compressed responses.
  * - `X-M2M-Events: wire`: an SSE response (`text/event-stream`) whose every
  *   event's data is a wire string; `[DONE]` and the other fields are plain.
+ * - `X-M2M-Dictionaries: <id>.<version>.<hash>,…`: on requests and responses,
+ *   the trained dictionaries the sender has. Each end compresses what it
+ *   sends with the dictionaries both name (`#BD|`): the gateway its responses
+ *   at once, the client its requests once a response has named them.
  */
-import { type CompressOptions, compress, decompress } from './codec.js';
+import { type CompressOptions, compress, decompress, loadedDictionaryNames, sharedDictionaries } from './codec.js';
 import { createSseDecompressStream } from './sse.js';
 
 /** The content type of a body that is one M2M wire string. */
@@ -26,6 +30,8 @@ export const M2M_ORIGINAL_TYPE_HEADER = 'x-m2m-content-type';
 export const M2M_ACCEPT_HEADER = 'x-m2m-accept';
 /** The response header marking an SSE stream whose event data are wire strings (value `wire`). */
 export const M2M_EVENTS_HEADER = 'x-m2m-events';
+/** The header (requests and responses) naming the trained dictionaries its sender has, `<id>.<version>.<hash>` comma-separated. */
+export const M2M_DICTIONARIES_HEADER = 'x-m2m-dictionaries';
 
 /** Options of {@link createM2MFetch}. */
 export interface M2MFetchOptions {
@@ -40,6 +46,13 @@ export interface M2MFetchOptions {
    * (T1 keeps parameters equal to their defaults, so the upstream sees the same request).
    */
   compression?: CompressOptions;
+  /**
+   * Name the trained dictionaries this install has (`X-M2M-Dictionaries`) and
+   * compress requests with those a gateway's response named too (`#BD|`).
+   * Default true; `compression.dictionaries`, when given, decides for
+   * requests instead.
+   */
+  dictionaries?: boolean;
   /** Called after each request body is compressed (e.g. to count bytes saved). */
   onCompress?: (info: { originalBytes: number; wireBytes: number; algorithm: string }) => void;
 }
@@ -84,11 +97,22 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
   const compression: CompressOptions = { omitDefaults: false, ...options.compression };
   const compressing = options.compressRequests !== false;
   const accepting = options.acceptCompressed !== false;
+  const advertising = options.dictionaries !== false;
+  // Per origin, the dictionaries its last response named that this install has too.
+  const shared = new Map<string, string[]>();
+  let own: string | undefined;
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    const origin = originOf(input);
     let body = init?.body;
+    if (advertising) {
+      // Named once loaded (in a browser, after init() was given them).
+      own ||= loadedDictionaryNames().join(',');
+      if (own !== '') headers.set(M2M_DICTIONARIES_HEADER, own);
+    }
     if (compressing && typeof body === 'string' && body !== '' && !isM2MBody(headers.get('content-type'))) {
-      const r = compress(body, compression);
+      const ids = advertising && compression.dictionaries === undefined ? shared.get(origin) : undefined;
+      const r = compress(body, ids?.length ? { ...compression, dictionaries: ids } : compression);
       options.onCompress?.({ originalBytes: r.originalBytes, wireBytes: r.wireBytes, algorithm: r.algorithm });
       if (r.algorithm !== 'none') {
         headers.set(M2M_ORIGINAL_TYPE_HEADER, headers.get('content-type') ?? 'application/json');
@@ -98,7 +122,18 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
     }
     if (accepting) headers.set(M2M_ACCEPT_HEADER, 'wire');
     const response = await base(input, { ...init, headers, ...(body !== undefined ? { body } : {}) });
+    if (advertising) shared.set(origin, sharedDictionaries(response.headers.get(M2M_DICTIONARIES_HEADER)));
     return accepting ? decodeM2MResponse(response) : response;
   };
   return wrapped as typeof fetch;
+}
+
+/** The origin a request goes to ('' when it cannot be told). */
+function originOf(input: RequestInfo | URL): string {
+  try {
+    const url = input instanceof Request ? input.url : String(input);
+    return new URL(url, (globalThis as { location?: { href?: string } }).location?.href).origin;
+  } catch {
+    return '';
+  }
 }

@@ -149,13 +149,6 @@ export function readHistoryExtension(value: unknown): HistoryParams | undefined 
   return { bytes: Math.min(bytes as number, maxHistoryBytes()), dictionaries: ids };
 }
 
-/** The trained dictionaries of this install, loaded, by wire name (what an end offers and accepts). */
-export function loadedDictionaryNames(ids: readonly string[]): string[] {
-  const core = backend();
-  const wanted = ids.filter((id) => core.ensureDictionary(id));
-  return core.loadedDictionaries().filter((name) => wanted.includes(name.split('.')[0] as string));
-}
-
 /** Compresses `content` against `state`, or undefined when that is not shorter than `bound`. */
 export function compressWithHistory(
   content: string,

@@ -3,12 +3,12 @@
  * §6.3.4): version, algorithm intersection, tokenizer encoding, security
  * scanning, payload limit and the `binary_frames` extension.
  */
-import { ALGORITHMS, type Algorithm } from '../codec/codec.js';
+import { ALGORITHMS, type Algorithm, loadedDictionaryNames } from '../codec/codec.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { coreTables } from '../core/tables.js';
-import { type HistoryParams, loadedDictionaryNames, readHistoryExtension } from './history.js';
+import { type HistoryParams, readHistoryExtension } from './history.js';
 import {
   type AcceptPayload,
   ALGORITHM_WIRE_NAMES,

@@ -23,6 +23,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { loadedDictionaryNames, sharedDictionaries } from '../../codec/codec.js';
 import { M2MError } from '../../core/errors.js';
 import {
   type CompressOptions,
@@ -33,6 +34,7 @@ import {
   isM2MBody,
   M2M_ACCEPT_HEADER,
   M2M_CONTENT_TYPE,
+  M2M_DICTIONARIES_HEADER,
   M2M_EVENTS_HEADER,
   M2M_ORIGINAL_TYPE_HEADER,
 } from '../../index.js';
@@ -58,6 +60,13 @@ export interface GatewayOptions {
   security?: Partial<SecurityConfig>;
   /** How responses are compressed for clients that ask. Default auto, `omitDefaults: false`. */
   compression?: CompressOptions;
+  /**
+   * Name this install's trained dictionaries to clients (`X-M2M-Dictionaries`)
+   * and compress responses with those a client names too (`#BD|`); with an
+   * m2m upstream, the same towards it. Default true; `compression.dictionaries`,
+   * when given, decides instead.
+   */
+  dictionaries?: boolean;
   /** The fetch used upstream. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
@@ -77,9 +86,17 @@ const DROP_REQUEST = new Set([
   'accept-encoding',
   M2M_ACCEPT_HEADER,
   M2M_ORIGINAL_TYPE_HEADER,
+  M2M_DICTIONARIES_HEADER,
 ]);
 /** Response headers not passed back (fetch has already decoded the body, the length changes). */
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-encoding', 'content-length']);
+const DROP_RESPONSE = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-encoding',
+  'content-length',
+  M2M_DICTIONARIES_HEADER,
+]);
 
 function upstreamBase(upstream: string): string {
   let url: URL;
@@ -102,7 +119,9 @@ function baseFetch(options: GatewayOptions): typeof fetch {
 /** The upstream's fetch: plain, or through createM2MFetch for an m2m upstream. */
 function upstreamFetch(options: GatewayOptions): typeof fetch {
   const base = baseFetch(options);
-  return options.upstreamM2M ? createM2MFetch({ fetch: base, compression: options.compression }) : base;
+  return options.upstreamM2M
+    ? createM2MFetch({ fetch: base, compression: options.compression, dictionaries: options.dictionaries })
+    : base;
 }
 
 function errorBody(err: M2MError, details?: Record<string, unknown>) {
@@ -205,6 +224,8 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
   const security = securityConfigFrom(options.security);
   const scanOptions = scanOptionsFrom(security);
   const compression: CompressOptions = { omitDefaults: false, ...options.compression };
+  const dictionaries = options.dictionaries !== false && options.compression?.dictionaries === undefined;
+  const ownDictionaries = dictionaries ? loadedDictionaryNames().join(',') : '';
 
   // Bodies are forwarded as they came (after decompression), so every type is read as bytes.
   app.removeAllContentTypeParsers();
@@ -294,6 +315,13 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
     const wantsWire = String(req.headers[M2M_ACCEPT_HEADER] ?? '')
       .split(',')
       .some((v) => v.trim() === 'wire');
+    // The dictionaries both ends have compress the response; the client learns this end's.
+    const peerNames = req.headers[M2M_DICTIONARIES_HEADER];
+    const both = dictionaries && typeof peerNames === 'string' ? sharedDictionaries(peerNames) : [];
+    const responseCompression = both.length > 0 ? { ...compression, dictionaries: both } : compression;
+    if (ownDictionaries !== '' && (wantsWire || peerNames !== undefined)) {
+      reply.header(M2M_DICTIONARIES_HEADER, ownDictionaries);
+    }
     const type = res.headers.get('content-type') ?? '';
     const sse = type.toLowerCase().startsWith('text/event-stream');
     const stream = (web: ReadableStream<Uint8Array>) =>
@@ -303,7 +331,7 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
       if (!wantsWire) return reply.send(stream(res.body));
       reply.header(M2M_EVENTS_HEADER, 'wire');
       return reply.send(
-        stream(res.body.pipeThrough(createSseCompressStream(compression)).pipeThrough(new TextEncoderStream())),
+        stream(res.body.pipeThrough(createSseCompressStream(responseCompression)).pipeThrough(new TextEncoderStream())),
       );
     }
     if (!wantsWire) return reply.send(stream(res.body));
@@ -315,7 +343,7 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
       reply.raw.destroy(err as Error); // the upstream broke off: so does the client's response
       return reply;
     }
-    const r = compress(text, compression);
+    const r = compress(text, responseCompression);
     if (r.algorithm === 'none') return reply.send(text);
     reply.header(M2M_ORIGINAL_TYPE_HEADER, type || 'application/json');
     reply.header('content-type', M2M_CONTENT_TYPE);
