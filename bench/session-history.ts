@@ -24,12 +24,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPUS_DIR, isHeldOut, repoOf } from '../scripts/gen-dictionaries.mjs';
 import { loadedDictionaryNames } from '../ts/codec/codec.js';
+import { DEFAULT_HISTORY_BYTES, newSessionHistory } from '../ts/codec/history.js';
 import { backend } from '../ts/core/backend.js';
 import { coreTables } from '../ts/core/tables.js';
 import { utf8Length } from '../ts/core/utf8.js';
 import { compress, decompress, useBackend } from '../ts/index.js';
 import { decodeData, encodeData } from '../ts/protocol/data.js';
-import { DEFAULT_HISTORY_BYTES, newSessionHistory } from '../ts/protocol/history.js';
 import { SESSION_DEFAULTS, type SessionParams } from '../ts/protocol/negotiate.js';
 import { mdHeader, mdRow } from './util.js';
 

@@ -11,16 +11,6 @@ import { inflateRawSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadedDictionaryNames } from '../ts/codec/codec.js';
-import { compress, useBackend } from '../ts/index.js';
-import { startServer } from '../ts/node/server/index.js';
-import {
-  attachSessionWebSocket,
-  M2MClient,
-  MemorySessionStore,
-  registerSessionRoutes,
-  SessionManager,
-} from '../ts/node/session/index.js';
-import { decodeData, encodeData, type SecurityOptions } from '../ts/protocol/data.js';
 import {
   appendHistory,
   checkHistoryBytes,
@@ -32,7 +22,17 @@ import {
   readHistoryExtension,
   resetHistory,
   type SessionHistory,
-} from '../ts/protocol/history.js';
+} from '../ts/codec/history.js';
+import { compress, useBackend } from '../ts/index.js';
+import { startServer } from '../ts/node/server/index.js';
+import {
+  attachSessionWebSocket,
+  M2MClient,
+  MemorySessionStore,
+  registerSessionRoutes,
+  SessionManager,
+} from '../ts/node/session/index.js';
+import { decodeData, encodeData, type SecurityOptions } from '../ts/protocol/data.js';
 import {
   acceptPayload,
   helloPayload,

@@ -29,11 +29,6 @@ import {
   decompressBinary,
   decompressDetailed,
 } from '../codec/codec.js';
-import type { Encoding } from '../core/encoding.js';
-import { M2MError } from '../core/errors.js';
-import { encodingOfByte, tokenNativeEncoding, wirePrefix } from '../core/tables.js';
-import { utf8Length } from '../core/utf8.js';
-import { packTokenNativeBinary, unpackTokenNative } from '../core/wire.js';
 import {
   afterSend,
   appendHistory,
@@ -42,7 +37,12 @@ import {
   type HistoryParams,
   historyLabel,
   type SessionHistory,
-} from './history.js';
+} from '../codec/history.js';
+import type { Encoding } from '../core/encoding.js';
+import { M2MError } from '../core/errors.js';
+import { encodingOfByte, tokenNativeEncoding, wirePrefix } from '../core/tables.js';
+import { utf8Length } from '../core/utf8.js';
+import { packTokenNativeBinary, unpackTokenNative } from '../core/wire.js';
 import { ALGORITHM_WIRE_NAMES, algorithmFromWire, type DataPayload, type SecurityStatus } from './messages.js';
 import type { SessionParams } from './negotiate.js';
 

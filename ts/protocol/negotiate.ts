@@ -4,11 +4,11 @@
  * scanning, payload limit and the `binary_frames` extension.
  */
 import { ALGORITHMS, type Algorithm, loadedDictionaryNames } from '../codec/codec.js';
+import { type HistoryParams, readHistoryExtension } from '../codec/history.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { coreTables } from '../core/tables.js';
-import { type HistoryParams, readHistoryExtension } from './history.js';
 import {
   type AcceptPayload,
   ALGORITHM_WIRE_NAMES,

@@ -9,9 +9,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { SessionHistory } from '../../codec/history.js';
 import { asM2MError, type ErrorCode, M2MError } from '../../core/errors.js';
 import type { DecodedData, EncodedData } from '../../protocol/data.js';
-import type { SessionHistory } from '../../protocol/history.js';
 import type { CodecJobResult, DecodeJob, EncodeJob } from '../session/manager.js';
 import { errorResult, type Route, type Verdict, type WorkSettings, type WorkStats } from './work.js';
 

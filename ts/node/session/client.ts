@@ -12,12 +12,12 @@
  * ```
  */
 import { ALGORITHMS, type Algorithm } from '../../codec/codec.js';
+import { checkHistoryBytes, newSessionHistory, resetHistory, type SessionHistory } from '../../codec/history.js';
 import { ENCODINGS, type Encoding } from '../../core/encoding.js';
 import { asM2MError, errorFromPeer, M2MError } from '../../core/errors.js';
 import { x25519KeyPair } from '../../core/keys.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../protocol/binary.js';
 import { decodeData, encodeData, type Scanner, type SecurityOptions, type SendOptions } from '../../protocol/data.js';
-import { checkHistoryBytes, newSessionHistory, resetHistory, type SessionHistory } from '../../protocol/history.js';
 import {
   type CloseReason,
   createMessage,
@@ -83,7 +83,7 @@ export interface M2MClientOptions extends Partial<Omit<TimingOptions, 'sessionTi
   /** Offer binary frames (WebSocket only). Default true. */
   binaryFrames?: boolean;
   /**
-   * Offer the history extension (sessions that remember, protocol/history.ts):
+   * Offer the history extension (sessions that remember, codec/history.ts):
    * the history kept per direction, in bytes; 0 does not offer it. Default 0
    * (off).
    */

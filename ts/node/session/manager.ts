@@ -21,6 +21,14 @@
  */
 import type { Algorithm } from '../../codec/codec.js';
 import { ALGORITHMS } from '../../codec/codec.js';
+import {
+  checkHistoryBytes,
+  DEFAULT_HISTORY_BYTES,
+  historyLabel,
+  newSessionHistory,
+  resetHistory,
+  type SessionHistory,
+} from '../../codec/history.js';
 import { ENCODINGS, type Encoding } from '../../core/encoding.js';
 import { asM2MError, M2MError } from '../../core/errors.js';
 import { decodeBinaryFrame, encodeBinaryFrame } from '../../protocol/binary.js';
@@ -34,14 +42,6 @@ import {
   type SecurityOptions,
   type SendOptions,
 } from '../../protocol/data.js';
-import {
-  checkHistoryBytes,
-  DEFAULT_HISTORY_BYTES,
-  historyLabel,
-  newSessionHistory,
-  resetHistory,
-  type SessionHistory,
-} from '../../protocol/history.js';
 import { generateSessionId, SESSION_ID_PATTERN } from '../../protocol/ids.js';
 import {
   type AcceptMessage,
@@ -153,7 +153,7 @@ export interface SessionManagerOptions extends Partial<TimingOptions> {
   binaryFrames?: boolean;
   /**
    * History kept per direction for clients that offer the history extension
-   * (sessions that remember, see protocol/history.ts), in bytes; 0 turns it
+   * (sessions that remember, see codec/history.ts), in bytes; 0 turns it
    * off. Default `DEFAULT_HISTORY_BYTES` (24 KiB).
    */
   historyBytes?: number;

@@ -4,7 +4,7 @@
  * store (e.g. Redis) can let several processes serve one session over HTTP.
  */
 
-import type { SessionHistory } from '../../protocol/history.js';
+import type { SessionHistory } from '../../codec/history.js';
 import type { SessionParams } from '../../protocol/negotiate.js';
 import type { SealState } from '../../protocol/secure.js';
 import type { SessionState } from '../../protocol/state.js';
