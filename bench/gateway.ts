@@ -6,10 +6,12 @@
  *
  * 1. Bytes on the link per request: every recorded Chat Completions pair with
  *    its response (JSON or SSE) once, request and response bodies as they
- *    cross the link, against the same bodies sent plain (headers not counted);
- *    with the trained dictionaries both gateways have (the default) and
- *    without (`dictionaries: false`), over all pairs and over the held-out
- *    split (the repositories scripts/gen-dictionaries.mjs did not train on).
+ *    cross the link, against the same bodies sent plain (headers not counted):
+ *    the default (trained dictionaries both gateways have, and SSE events
+ *    against their stream's earlier events), without the dictionaries
+ *    (`dictionaries: false`), and with neither (also `streamHistory: 0`); over
+ *    all pairs and over the held-out split (the repositories
+ *    scripts/gen-dictionaries.mjs did not train on).
  * 2. Added latency per request: the same requests sent straight to the
  *    upstream and through the pair, interleaved, for about `SECONDS` seconds;
  *    p50 and p99 of each, and of the difference; both gateways scan requests
@@ -54,12 +56,25 @@ const local = await startServer({
   rateLimit: { perClient: 100_000_000 },
   gateway: { upstream: `${remote.url}/v1`, upstreamM2M: true, fetch: linkFetch },
 });
-// The same pair without trained dictionaries (the local side names none, so the remote uses none).
+// The same pair without trained dictionaries (the local side names none, so the remote uses none), and with
+// neither those nor a stream history (the local side offers none).
 const localPlain = await startServer({
   port: 0,
   logLevel: false,
   rateLimit: { perClient: 100_000_000 },
   gateway: { upstream: `${remote.url}/v1`, upstreamM2M: true, fetch: linkFetch, dictionaries: false },
+});
+const localBare = await startServer({
+  port: 0,
+  logLevel: false,
+  rateLimit: { perClient: 100_000_000 },
+  gateway: {
+    upstream: `${remote.url}/v1`,
+    upstreamM2M: true,
+    fetch: linkFetch,
+    dictionaries: false,
+    streamHistory: 0,
+  },
 });
 // The same pair with the scanner on one side only (the remote gateway's): each scan costs a few ms.
 const localUnscanned = await startServer({
@@ -94,6 +109,7 @@ const add = (key: string, plain: number, wire: number) => {
 for (const [dictionaries, base] of [
   ['with', local.url],
   ['without', localPlain.url],
+  ['neither', localBare.url],
 ] as const) {
   for (const pair of pairs) {
     link = { requestBytes: 0, responseBytes: 0 };
@@ -130,6 +146,7 @@ for (let i = 0; performance.now() < deadline; i++) {
 
 await local.close();
 await localPlain.close();
+await localBare.close();
 await localUnscanned.close();
 await remote.close();
 await upstream.close();
@@ -142,14 +159,17 @@ const added = paired.map((t, i) => t - (direct[i] as number));
 const addedOneScan = pairedOneScan.map((t, i) => t - (direct[i] as number));
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 console.log(`two-gateway pair on ${pairs.length} recorded Chat Completions exchanges (bodies only)\n`);
-console.log('kind, split                requests  plain/request  link, dictionaries  saved  link, none  saved');
+console.log(
+  'kind, split                requests  plain/request  link, default  saved  no dictionaries  saved  neither  saved',
+);
 for (const kind of ['JSON response', 'SSE stream', 'all']) {
   for (const split of ['all', 'held-out']) {
     const w = rows.get(`${kind}|${split}|with`) as Row;
     const o = rows.get(`${kind}|${split}|without`) as Row;
+    const b = rows.get(`${kind}|${split}|neither`) as Row;
     const saved = (r: Row) => `${((1 - r.wire / r.plain) * 100).toFixed(1).padStart(4)}%`;
     console.log(
-      `${`${kind}, ${split}`.padEnd(24)} ${String(w.n).padStart(10)}  ${kib(w.plain / w.n).padStart(13)}  ${kib(w.wire / w.n).padStart(18)}  ${saved(w)}  ${kib(o.wire / o.n).padStart(10)}  ${saved(o)}`,
+      `${`${kind}, ${split}`.padEnd(24)} ${String(w.n).padStart(10)}  ${kib(w.plain / w.n).padStart(13)}  ${kib(w.wire / w.n).padStart(13)}  ${saved(w)}  ${kib(o.wire / o.n).padStart(15)}  ${saved(o)}  ${kib(b.wire / b.n).padStart(7)}  ${saved(b)}`,
     );
   }
 }

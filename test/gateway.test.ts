@@ -15,7 +15,13 @@ import {
   type ReplayUpstream,
   startReplayUpstream,
 } from '../bench/replay-upstream.js';
-import { createM2MFetch, M2M_CONTENT_TYPE, M2M_DICTIONARIES_HEADER, M2M_EVENTS_HEADER } from '../ts/index.js';
+import {
+  createM2MFetch,
+  M2M_CONTENT_TYPE,
+  M2M_DICTIONARIES_HEADER,
+  M2M_EVENTS_HEADER,
+  M2M_HISTORY_HEADER,
+} from '../ts/index.js';
 import { type RunningServer, startServer } from '../ts/node/server/index.js';
 import { M2MClient } from '../ts/node/session/index.js';
 import { sharedPath } from './helpers.js';
@@ -180,13 +186,56 @@ describe.skipIf(!dir)('gateway: openai SDK → createM2MFetch → m2m gateway �
     expect(requests).toBeGreaterThan(plain.length / 2);
     const responses = seen.slice(0, plain.length).filter((x) => x.response.startsWith('#BD|res.')).length;
     expect(responses).toBeGreaterThan(plain.length / 2);
-    const sse = seen.slice(plain.length).filter((x) => x.events === 'wire' && x.response.includes('data: #BD|sse.'));
+    // SSE events go against the stream's earlier events, the trained dictionary first (#BH|0.sse…).
+    const sse = seen.slice(plain.length).filter((x) => x.events === 'wire' && /data: #BH\|0\.sse[|:]/.test(x.response));
     expect(sse.length).toBe(streamed.length);
     // A client that names none gets none, and its requests never use them.
     const before = seen.length;
     const without = createM2MFetch({ fetch: spy, dictionaries: false });
     for (const pair of plain.slice(0, 3)) expect(await send(without, pair)).toBe(pair.response);
     expect(seen.slice(before).some((x) => x.request.startsWith('#BD|') || x.response.startsWith('#BD|'))).toBe(false);
+  });
+
+  it('stream history: SSE events compressed against the earlier events of their stream arrive exact, and shorter', async () => {
+    const seen: { response: string; history: string | null }[] = [];
+    const spy: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      seen.push({ response: await res.clone().text(), history: res.headers.get(M2M_HISTORY_HEADER) });
+      return res;
+    };
+    const streams = chat.filter((p) => p.sse).slice(0, 30);
+    const sizes = { history: 0, stateless: 0 };
+    for (const [key, doFetch] of [
+      ['history', createM2MFetch({ fetch: spy })],
+      ['stateless', createM2MFetch({ fetch: spy, streamHistory: 0 })],
+    ] as const) {
+      for (const pair of streams) {
+        const res = await doFetch(`${gateway.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: pair.request,
+        });
+        expect(events(await res.text())).toEqual(events(pair.response));
+        sizes[key] += Buffer.byteLength(seen.at(-1)?.response ?? '');
+        expect(seen.at(-1)?.history).toBe(key === 'history' ? '24576' : null);
+      }
+    }
+    expect(sizes.history).toBeLessThan(sizes.stateless * 0.6);
+    // A gateway naming a larger history than the client offered is refused, never decoded with another window.
+    const liar: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const headers = new Headers(res.headers);
+      headers.set(M2M_HISTORY_HEADER, '1048576');
+      return new Response(res.body, { status: res.status, headers });
+    };
+    const pair = streams[0] as ReplayPair;
+    await expect(
+      createM2MFetch({ fetch: liar })(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: pair.request,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
   });
 
   it('embeddings and models', async () => {

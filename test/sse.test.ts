@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as m2m from '../ts/index.js';
+import { sharedData, sseStreams } from './helpers.js';
 
 const STREAM = [
   'data: {"id":"chatcmpl-abc123","object":"chat.completion.chunk","created":1705520400,"model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}',
@@ -59,5 +60,38 @@ describe('SSE streams', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('with a stream history: real streams round-trip exactly, shorter, the same wire on both backends', async (ctx) => {
+    const dir = sharedData('traffic-dev', ctx);
+    if (dir === undefined) return;
+    const streams = sseStreams(dir).slice(0, 40);
+    const asText = (events: string[]) => events.map((e) => `data: ${e}\n\n`).join('');
+    let withHistory = 0;
+    let without = 0;
+    for (const events of streams) {
+      const text = asText(events);
+      const wires: string[] = [];
+      for (const kind of ['native', 'wasm'] as const) {
+        m2m.useBackend(kind);
+        const out = (await pipe([text], m2m.createSseCompressStream({}, { bytes: 24576 }))).join('');
+        expect((await pipe([out], m2m.createSseDecompressStream({}, { bytes: 24576 }))).join('')).toBe(text);
+        wires.push(out);
+      }
+      m2m.useBackend((process.env.M2M_BACKEND ?? 'native') as 'native' | 'wasm');
+      expect(wires[1]).toBe(wires[0]);
+      withHistory += (wires[0] as string).length;
+      without += m2m.compressSse(text).length;
+    }
+    expect(withHistory).toBeLessThan(without * 0.5);
+    // Decoded with another history size, a #BH| event is refused or differs: never silently the same.
+    const text = asText(streams[0] as string[]);
+    const out = (await pipe([text], m2m.createSseCompressStream({}, { bytes: 24576 }))).join('');
+    const body = new Response(out).body as ReadableStream<Uint8Array>;
+    const decoded = body
+      .pipeThrough(m2m.createSseDecompressStream({}, { bytes: 100 }))
+      .pipeThrough(new TextEncoderStream());
+    const other = await new Response(decoded).text().catch((err: m2m.M2MError) => err.code);
+    expect(other).not.toBe(text);
   });
 });

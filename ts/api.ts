@@ -36,6 +36,7 @@ export {
   M2M_CONTENT_TYPE,
   M2M_DICTIONARIES_HEADER,
   M2M_EVENTS_HEADER,
+  M2M_HISTORY_HEADER,
   M2M_ORIGINAL_TYPE_HEADER,
   type M2MFetchOptions,
 } from './codec/fetch.js';

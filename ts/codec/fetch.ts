@@ -18,8 +18,14 @@
  *   the trained dictionaries the sender has. Each end compresses what it
  *   sends with the dictionaries both name (`#BD|`): the gateway its responses
  *   at once, the client its requests once a response has named them.
+ * - `X-M2M-History: <bytes>`: on a request, the largest stream history the
+ *   client keeps for an SSE response; on an SSE response with `X-M2M-Events:
+ *   wire`, the history its events were compressed against (`#BH|` events
+ *   against the stream's earlier events, ts/codec/sse.ts).
  */
+import { M2MError } from '../core/errors.js';
 import { type CompressOptions, compress, decompress, loadedDictionaryNames, sharedDictionaries } from './codec.js';
+import { DEFAULT_HISTORY_BYTES, maxHistoryBytes } from './history.js';
 import { createSseDecompressStream } from './sse.js';
 
 /** The content type of a body that is one M2M wire string. */
@@ -32,6 +38,15 @@ export const M2M_ACCEPT_HEADER = 'x-m2m-accept';
 export const M2M_EVENTS_HEADER = 'x-m2m-events';
 /** The header (requests and responses) naming the trained dictionaries its sender has, `<id>.<version>.<hash>` comma-separated. */
 export const M2M_DICTIONARIES_HEADER = 'x-m2m-dictionaries';
+/** The header of a stream history's size in UTF-8 bytes: the most a client keeps (request), what an SSE response's events use (response). */
+export const M2M_HISTORY_HEADER = 'x-m2m-history';
+
+/** A stream history size from an `X-M2M-History` value, if it is one (1 to the core's largest history). */
+export function readHistoryHeader(value: string | null | undefined): number | undefined {
+  if (typeof value !== 'string' || !/^\d{1,8}$/.test(value.trim())) return undefined;
+  const bytes = Number(value.trim());
+  return bytes >= 1 && bytes <= maxHistoryBytes() ? bytes : undefined;
+}
 
 /** Options of {@link createM2MFetch}. */
 export interface M2MFetchOptions {
@@ -53,6 +68,12 @@ export interface M2MFetchOptions {
    * requests instead.
    */
   dictionaries?: boolean;
+  /**
+   * The most UTF-8 bytes of an SSE response's earlier events to keep, so its
+   * events may come compressed against them (`X-M2M-History`). Default 24 KiB;
+   * 0 turns it off.
+   */
+  streamHistory?: number;
   /** Called after each request body is compressed (e.g. to count bytes saved). */
   onCompress?: (info: { originalBytes: number; wireBytes: number; algorithm: string }) => void;
 }
@@ -62,18 +83,33 @@ export function isM2MBody(contentType: string | null | undefined): boolean {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === M2M_CONTENT_TYPE;
 }
 
-/** Decodes a response the gateway compressed; other responses are returned as they are. */
-export async function decodeM2MResponse(response: Response): Promise<Response> {
+/**
+ * Decodes a response the gateway compressed; other responses are returned as
+ * they are. An SSE response whose events use a stream history larger than
+ * `maxHistory` (what the request offered) is refused (`INVALID_MESSAGE`).
+ */
+export async function decodeM2MResponse(response: Response, maxHistory = maxHistoryBytes()): Promise<Response> {
   const type = response.headers.get('content-type');
   const events = response.headers.get(M2M_EVENTS_HEADER) === 'wire';
   if (!isM2MBody(type) && !events) return response;
   const headers = new Headers(response.headers);
   headers.delete('content-length');
   headers.delete(M2M_EVENTS_HEADER);
+  headers.delete(M2M_HISTORY_HEADER);
   const init = { status: response.status, statusText: response.statusText, headers };
   if (events) {
+    const named = response.headers.get(M2M_HISTORY_HEADER);
+    const bytes = named === null ? 0 : readHistoryHeader(named);
+    if (bytes === undefined || bytes > maxHistory) {
+      throw new M2MError(
+        'INVALID_MESSAGE',
+        `the response's events use a stream history of ${JSON.stringify(named)} bytes; this client keeps at most ${maxHistory}`,
+      );
+    }
     if (response.body === null) return new Response(null, init);
-    const body = response.body.pipeThrough(createSseDecompressStream()).pipeThrough(new TextEncoderStream());
+    const body = response.body
+      .pipeThrough(createSseDecompressStream({}, bytes > 0 ? { bytes } : undefined))
+      .pipeThrough(new TextEncoderStream());
     return new Response(body, init);
   }
   headers.set('content-type', response.headers.get(M2M_ORIGINAL_TYPE_HEADER) ?? 'application/json');
@@ -98,11 +134,20 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
   const compressing = options.compressRequests !== false;
   const accepting = options.acceptCompressed !== false;
   const advertising = options.dictionaries !== false;
+  const streamHistory = options.streamHistory ?? DEFAULT_HISTORY_BYTES;
+  // Checked against the core's bound on the first request (in a browser the core loads in init()).
+  const checkStreamHistory = () => {
+    if (!Number.isSafeInteger(streamHistory) || streamHistory < 0 || streamHistory > maxHistoryBytes()) {
+      throw new M2MError('INVALID_OPTION', `streamHistory must be an integer from 0 to ${maxHistoryBytes()}`);
+    }
+  };
+  if (!Number.isSafeInteger(streamHistory) || streamHistory < 0) checkStreamHistory();
   // Per origin, the dictionaries its last response named that this install has too.
   const shared = new Map<string, string[]>();
   let own: string | undefined;
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    checkStreamHistory();
     const origin = originOf(input);
     let body = init?.body;
     if (advertising) {
@@ -121,9 +166,10 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
       }
     }
     if (accepting) headers.set(M2M_ACCEPT_HEADER, 'wire');
+    if (accepting && streamHistory > 0) headers.set(M2M_HISTORY_HEADER, String(streamHistory));
     const response = await base(input, { ...init, headers, ...(body !== undefined ? { body } : {}) });
     if (advertising) shared.set(origin, sharedDictionaries(response.headers.get(M2M_DICTIONARIES_HEADER)));
-    return accepting ? decodeM2MResponse(response) : response;
+    return accepting ? decodeM2MResponse(response, streamHistory) : response;
   };
   return wrapped as typeof fetch;
 }

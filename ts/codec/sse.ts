@@ -5,8 +5,24 @@
  * transformed, and `[DONE]` passes through untouched.
  *
  * Output uses `\n` line endings and ends every event with a blank line.
+ *
+ * With a stream history (both ends agree on its size), each event may be
+ * compressed against the stream's earlier events (`#BH|`, as in sessions
+ * that remember): one stream arrives whole and in order, so both ends keep
+ * the same history without acknowledgements; the state each `#BH|` event
+ * names is still checked (`HISTORY_MISMATCH`).
  */
+import { wirePrefix } from '../core/tables.js';
+import { utf8Length } from '../core/utf8.js';
 import { type CompressOptions, compress, type DecompressOptions, decompress } from './codec.js';
+import {
+  appendHistory,
+  compressWithHistory,
+  decompressWithHistory,
+  type HistoryState,
+  newHistoryState,
+} from './history.js';
+import { T1_PREFIX } from './t1.js';
 
 const DONE = '[DONE]';
 
@@ -75,17 +91,58 @@ function sseTransformStream(transform: Transform): TransformStream<string | Uint
   });
 }
 
+/** A stream history: the UTF-8 bytes of earlier events each end keeps, and (sender) the trained dictionaries both have. */
+export interface SseHistory {
+  /** History kept, in UTF-8 bytes (both ends the same). */
+  bytes: number;
+  /** Trained dictionaries the receiver has, by wire name `<id>.<version>.<hash>` (sender only). */
+  dictionaries?: readonly string[];
+}
+
 /**
  * A Web `TransformStream` that compresses an SSE stream event by event.
  * Accepts text or bytes (e.g. a `fetch` body) and emits text, one event per chunk.
+ * With `history`, events may go as `#BH|` against the stream's earlier events.
  */
-export function createSseCompressStream(options: CompressOptions = {}): TransformStream<string | Uint8Array, string> {
-  return sseTransformStream((p) => compress(p, options).wire);
+export function createSseCompressStream(
+  options: CompressOptions = {},
+  history?: SseHistory,
+): TransformStream<string | Uint8Array, string> {
+  if (!history || history.bytes <= 0) return sseTransformStream((p) => compress(p, options).wire);
+  const state = newHistoryState();
+  const params = { bytes: history.bytes, dictionaries: [...(history.dictionaries ?? [])] };
+  return sseTransformStream((p) => {
+    const bytes = utf8Length(p);
+    // Against the history first; the stateless choice only when that saves less than half.
+    const against = compressWithHistory(p, state, params, bytes);
+    let wire = against;
+    let carried = p;
+    if (against === undefined || 2 * against.length > bytes) {
+      const alone = compress(p, options).wire;
+      if (against === undefined || alone.length <= against.length) {
+        wire = alone;
+        // The receiver appends what it decodes: T1 drops whitespace and defaults.
+        if (alone.startsWith(T1_PREFIX)) carried = decompress(alone);
+      }
+    }
+    appendHistory(state, carried, params.bytes);
+    return wire as string;
+  });
 }
 
-/** A Web `TransformStream` that decompresses an SSE stream event by event. */
+/**
+ * A Web `TransformStream` that decompresses an SSE stream event by event;
+ * with `history`, also `#BH|` events against the stream's earlier events.
+ */
 export function createSseDecompressStream(
   options: DecompressOptions = {},
+  history?: SseHistory,
 ): TransformStream<string | Uint8Array, string> {
-  return sseTransformStream((p) => decompress(p, options));
+  if (!history || history.bytes <= 0) return sseTransformStream((p) => decompress(p, options));
+  const state: HistoryState = newHistoryState();
+  return sseTransformStream((p) => {
+    const text = p.startsWith(wirePrefix('HISTORY')) ? decompressWithHistory(p, state) : decompress(p, options);
+    appendHistory(state, text, history.bytes);
+    return text;
+  });
 }

@@ -24,6 +24,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { loadedDictionaryNames, sharedDictionaries } from '../../codec/codec.js';
+import { readHistoryHeader } from '../../codec/fetch.js';
+import { checkHistoryBytes, DEFAULT_HISTORY_BYTES } from '../../codec/history.js';
 import { M2MError } from '../../core/errors.js';
 import {
   type CompressOptions,
@@ -36,6 +38,7 @@ import {
   M2M_CONTENT_TYPE,
   M2M_DICTIONARIES_HEADER,
   M2M_EVENTS_HEADER,
+  M2M_HISTORY_HEADER,
   M2M_ORIGINAL_TYPE_HEADER,
 } from '../../index.js';
 import { type SecurityConfig, scan, scanOptionsFrom, securityConfigFrom } from '../../security/index.js';
@@ -67,6 +70,13 @@ export interface GatewayOptions {
    * when given, decides instead.
    */
   dictionaries?: boolean;
+  /**
+   * The most UTF-8 bytes of an SSE response's earlier events to compress its
+   * events against, for clients that offer a stream history (`X-M2M-History`;
+   * the smaller of the two is used); with an m2m upstream, what this end offers
+   * it. Default 24 KiB; 0 turns it off.
+   */
+  streamHistory?: number;
   /** The fetch used upstream. Default `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
@@ -87,6 +97,7 @@ const DROP_REQUEST = new Set([
   M2M_ACCEPT_HEADER,
   M2M_ORIGINAL_TYPE_HEADER,
   M2M_DICTIONARIES_HEADER,
+  M2M_HISTORY_HEADER,
 ]);
 /** Response headers not passed back (fetch has already decoded the body, the length changes). */
 const DROP_RESPONSE = new Set([
@@ -96,6 +107,7 @@ const DROP_RESPONSE = new Set([
   'content-encoding',
   'content-length',
   M2M_DICTIONARIES_HEADER,
+  M2M_HISTORY_HEADER,
 ]);
 
 function upstreamBase(upstream: string): string {
@@ -120,7 +132,12 @@ function baseFetch(options: GatewayOptions): typeof fetch {
 function upstreamFetch(options: GatewayOptions): typeof fetch {
   const base = baseFetch(options);
   return options.upstreamM2M
-    ? createM2MFetch({ fetch: base, compression: options.compression, dictionaries: options.dictionaries })
+    ? createM2MFetch({
+        fetch: base,
+        compression: options.compression,
+        dictionaries: options.dictionaries,
+        streamHistory: options.streamHistory,
+      })
     : base;
 }
 
@@ -226,6 +243,7 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
   const compression: CompressOptions = { omitDefaults: false, ...options.compression };
   const dictionaries = options.dictionaries !== false && options.compression?.dictionaries === undefined;
   const ownDictionaries = dictionaries ? loadedDictionaryNames().join(',') : '';
+  const streamHistory = checkHistoryBytes(options.streamHistory ?? DEFAULT_HISTORY_BYTES, 'streamHistory');
 
   // Bodies are forwarded as they came (after decompression), so every type is read as bytes.
   app.removeAllContentTypeParsers();
@@ -330,8 +348,20 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
     if (sse) {
       if (!wantsWire) return reply.send(stream(res.body));
       reply.header(M2M_EVENTS_HEADER, 'wire');
+      // Against the stream's earlier events, within what the client keeps.
+      const offered = readHistoryHeader(String(req.headers[M2M_HISTORY_HEADER] ?? '')) ?? 0;
+      const bytes = Math.min(offered, streamHistory);
+      if (bytes > 0) reply.header(M2M_HISTORY_HEADER, String(bytes));
+      const history =
+        bytes > 0
+          ? { bytes, dictionaries: ownDictionaries.split(',').filter((n) => both.includes(n.split('.')[0] as string)) }
+          : undefined;
       return reply.send(
-        stream(res.body.pipeThrough(createSseCompressStream(responseCompression)).pipeThrough(new TextEncoderStream())),
+        stream(
+          res.body
+            .pipeThrough(createSseCompressStream(responseCompression, history))
+            .pipeThrough(new TextEncoderStream()),
+        ),
       );
     }
     if (!wantsWire) return reply.send(stream(res.body));
