@@ -173,14 +173,21 @@ function validateChoices(command: Command, values: Values): void {
 
 /** The gateway's options from the config; the API key is read from its environment variable here. */
 function gatewayOptions(config: Config): GatewayOptions {
-  const { upstream, apiKeyEnv, timeoutMs, upstreamM2M } = config.gateway;
+  const { upstream, apiKeyEnv, timeoutMs, upstreamM2M, dictionaries, streamHistoryBytes } = config.gateway;
   if (upstream === undefined) {
     throw new UsageError(
       "m2m gateway: give the upstream API with --upstream <url> (or gateway.upstream / M2M_GATEWAY_UPSTREAM). Run 'm2m gateway --help'.",
     );
   }
   const apiKey = process.env[apiKeyEnv];
-  return { upstream, timeoutMs, upstreamM2M, ...(apiKey ? { apiKey } : {}) };
+  return {
+    upstream,
+    timeoutMs,
+    upstreamM2M,
+    dictionaries,
+    streamHistory: streamHistoryBytes,
+    ...(apiKey ? { apiKey } : {}),
+  };
 }
 
 async function runServer(config: Config, json: boolean, gateway?: GatewayOptions): Promise<number> {

@@ -154,6 +154,10 @@ export interface GatewayConfig {
   timeoutMs: number;
   /** The upstream is another m2m gateway. */
   upstreamM2M: boolean;
+  /** Name and use the trained dictionaries both ends have (`X-M2M-Dictionaries`). */
+  dictionaries: boolean;
+  /** SSE events against their stream's earlier events, up to this many bytes (`X-M2M-History`); 0 off. */
+  streamHistoryBytes: number;
 }
 
 export interface Config {
@@ -467,6 +471,24 @@ export const CONFIG_SETTINGS: readonly SettingSpec[] = [
     'the upstream is another m2m gateway: compress requests to it, ask for compressed responses',
     ['M2M_GATEWAY_UPSTREAM_M2M'],
     'upstream-m2m',
+  ),
+  setting(
+    'gateway.dictionaries',
+    'bool',
+    z.boolean(),
+    true,
+    'true or false',
+    "name this install's trained dictionaries (X-M2M-Dictionaries) and compress with those the other end names too",
+    ['M2M_GATEWAY_DICTIONARIES'],
+  ),
+  setting(
+    'gateway.stream_history',
+    'size',
+    int(0, MiB),
+    24 * 1024,
+    `from 0 to 1 MiB, ${sizeHelp}; 0 turns it off`,
+    "compress SSE events against their stream's earlier events, up to this much (X-M2M-History; the smaller of both ends')",
+    ['M2M_GATEWAY_STREAM_HISTORY'],
   ),
   setting(
     'compression.algorithm',
@@ -919,6 +941,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     apiKeyEnv: get('gateway.api_key_env'),
     timeoutMs: Math.round(get<number>('gateway.timeout') * 1000),
     upstreamM2M: get('gateway.upstream_m2m'),
+    dictionaries: get('gateway.dictionaries'),
+    streamHistoryBytes: get('gateway.stream_history'),
   };
   return {
     server,
