@@ -236,6 +236,12 @@ describe.skipIf(!dir)('gateway: openai SDK → createM2MFetch → m2m gateway �
         body: pair.request,
       }),
     ).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    // The client's own setting is checked: a negative or fractional size at once, one past the core's bound on use.
+    expect(() => createM2MFetch({ streamHistory: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    expect(() => createM2MFetch({ streamHistory: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    await expect(createM2MFetch({ streamHistory: 2 ** 21 })(`${gateway.url}/health`)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
   });
 
   it('embeddings and models', async () => {

@@ -135,13 +135,15 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
   const accepting = options.acceptCompressed !== false;
   const advertising = options.dictionaries !== false;
   const streamHistory = options.streamHistory ?? DEFAULT_HISTORY_BYTES;
-  // Checked against the core's bound on the first request (in a browser the core loads in init()).
+  if (!Number.isSafeInteger(streamHistory) || streamHistory < 0) {
+    throw new M2MError('INVALID_OPTION', `streamHistory must be a non-negative integer, got ${String(streamHistory)}`);
+  }
+  // The core's bound is checked on the first request (in a browser the core loads in init()).
   const checkStreamHistory = () => {
-    if (!Number.isSafeInteger(streamHistory) || streamHistory < 0 || streamHistory > maxHistoryBytes()) {
-      throw new M2MError('INVALID_OPTION', `streamHistory must be an integer from 0 to ${maxHistoryBytes()}`);
+    if (streamHistory > maxHistoryBytes()) {
+      throw new M2MError('INVALID_OPTION', `streamHistory must be at most ${maxHistoryBytes()}, got ${streamHistory}`);
     }
   };
-  if (!Number.isSafeInteger(streamHistory) || streamHistory < 0) checkStreamHistory();
   // Per origin, the dictionaries its last response named that this install has too.
   const shared = new Map<string, string[]>();
   let own: string | undefined;
