@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORPUS_DIR, isHeldOut, repoOf } from '../scripts/gen-dictionaries.mjs';
 import { loadedDictionaryNames } from '../ts/codec/codec.js';
-import { DEFAULT_HISTORY_BYTES, newSessionHistory } from '../ts/codec/history.js';
+import { DEFAULT_HISTORY_BYTES, type HistoryParams, newSessionHistory } from '../ts/codec/history.js';
 import { backend } from '../ts/core/backend.js';
 import { coreTables } from '../ts/core/tables.js';
 import { utf8Length } from '../ts/core/utf8.js';
@@ -129,23 +129,34 @@ for (const l of readFileSync(join(CORPUS_DIR, 'sse-events.jsonl'), 'utf8').trim(
   streams.set(e.stream, list);
 }
 
-// Conversations and recorded sequences of requests.
+// Conversations and recorded sequences of requests; conversations also with their replies, in order.
 const conversations: string[][] = [];
+const exchanges: [string, string | undefined][][] = [];
 const sequences: string[][] = [];
 for (const l of readFileSync(join(CORPUS_DIR, 'sessions.jsonl'), 'utf8').trim().split('\n')) {
   const s = JSON.parse(l) as {
     source: string;
-    interactions: { interaction: number; request: number | null }[];
+    interactions: { interaction: number; request: number | null; response: number | null }[];
     conversations: { interactions: number[] }[];
   };
   if (!isHeldOut(repoOf(s.source))) continue;
-  const byInteraction = new Map(s.interactions.map((i) => [i.interaction, i.request]));
+  const byInteraction = new Map(s.interactions.map((i) => [i.interaction, i]));
   for (const c of s.conversations) {
-    const bodies = c.interactions
+    const turns = c.interactions
       .map((i) => byInteraction.get(i))
-      .filter((r): r is number => typeof r === 'number')
-      .map((r) => (records[r] as { body: string }).body);
-    if (bodies.length >= 2) conversations.push(bodies);
+      .filter(
+        (t): t is { interaction: number; request: number; response: number | null } => typeof t?.request === 'number',
+      );
+    const bodies = turns.map((t) => (records[t.request] as { body: string }).body);
+    if (bodies.length >= 2) {
+      conversations.push(bodies);
+      exchanges.push(
+        turns.map((t, k) => [
+          bodies[k] as string,
+          typeof t.response === 'number' ? (records[t.response] as { body: string }).body : undefined,
+        ]),
+      );
+    }
   }
   const requests = s.interactions
     .map((i) => i.request)
@@ -217,11 +228,71 @@ function row(
   );
 }
 
+/**
+ * A conversation as a client session carries it over HTTP: each request (with
+ * its `history_ack`, and against both directions where negotiated), then the
+ * server's reply with the recorded response. Per request: [original, wire].
+ */
+function converse(turns: readonly [string, string | undefined][], both: boolean): [number, number][] {
+  const client = newSessionHistory();
+  const server = newSessionHistory();
+  const p: SessionParams = { ...params, history: { ...(params.history as HistoryParams), bothDirections: both } };
+  const sizes: [number, number][] = [];
+  for (const [request, response] of turns) {
+    const sent = encodeData(request, p, security, {}, { history: client, ack: true, bothDirections: true }).payload;
+    if (decodeData(sent, p, security, undefined, { history: server }).content !== request)
+      throw new Error('not a round trip');
+    sizes.push([utf8Length(request), utf8Length(sent.content) + `"history_ack":"${sent.history_ack}",`.length]);
+    if (response === undefined) continue;
+    const reply = encodeData(response, p, security, {}, { history: server }).payload;
+    if (decodeData(reply, p, security, undefined, { history: client }).content !== response) {
+      throw new Error('not a round trip');
+    }
+  }
+  return sizes;
+}
+
+function conversationRow(name: string, both: boolean) {
+  const saved: number[] = [];
+  for (const turns of exchanges) {
+    converse(turns, both).forEach(([orig, wire], i) => {
+      if (i > 0) saved.push(pct(orig, wire));
+    });
+  }
+  const auto = exchanges.flatMap((t) => t.slice(1).map(([r]) => pct(utf8Length(r), utf8Length(compress(r).wire))));
+  const time = (() => {
+    let best = Number.POSITIVE_INFINITY;
+    // Per message: the requests and the replies.
+    const n = exchanges.reduce((a, t) => a + t.length + t.filter(([, r]) => r !== undefined).length, 0);
+    for (let rep = 0; rep < 3; rep++) {
+      const start = process.hrtime.bigint();
+      for (const t of exchanges) converse(t, both);
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e3 / n);
+    }
+    return best;
+  })();
+  const autoTime = timeAuto(exchanges.map((t) => t.flatMap(([r, s]) => (s === undefined ? [r] : [r, s]))));
+  say(
+    mdRow([
+      name,
+      exchanges.length,
+      saved.length,
+      `${f1(quantile(auto, 0.5))}% (${f1(quantile(auto, 0.9))}%)`,
+      `${f1(quantile(saved, 0.5))}% (${f1(quantile(saved, 0.9))}%)`,
+      '—',
+      (time / autoTime).toFixed(2),
+      '—',
+    ]),
+  );
+}
+
 const sseGroups = [...streams.values()].map((l) => l.filter((b) => typeof b === 'string'));
 const sseWholes = [...streams.keys()].map((line) => (records[line] as { body: string }).body);
 row('SSE events, event by event (server to client)', sseGroups, false, false, sseWholes);
 row('requests after the first, multi-turn conversations', conversations, true, true);
 row('requests after the first, recorded request sequences', sequences, true, true);
+conversationRow('requests after the first, conversations with their replies, one direction', false);
+conversationRow('requests after the first, conversations with their replies, both directions', true);
 say('');
 say(
   'Bytes saved per message: 1 − wire/original, the wire being the DATA content, plus its `"history_ack":"<state>",` field for requests (clients send it). p90 is the 90th percentile of bytes saved (the better end). Time: encode + decode per message in a session with history, over stateless auto compress + decompress.',

@@ -104,11 +104,11 @@ describe('negotiation', () => {
 
   it('agrees on the smaller history and the dictionaries both have', () => {
     const hello = helloPayload({ ...client, historyBytes: 8192 });
-    expect(hello.extensions?.history).toEqual({ bytes: 8192, dictionaries: names() });
+    expect(hello.extensions?.history).toEqual({ bytes: 8192, dictionaries: names(), both_directions: true });
     expect(names().map((n) => n.split('.')[0])).toEqual(['req', 'res', 'sse']);
     const result = negotiate(hello, { ...server, historyBytes: 4096 }, false);
     if (!result.ok) throw new Error(result.message);
-    expect(result.params.history).toEqual({ bytes: 4096, dictionaries: names() });
+    expect(result.params.history).toEqual({ bytes: 4096, dictionaries: names(), bothDirections: true });
     // A dictionary in another version or with another hash is not agreed on.
     const other = negotiate(
       { ...hello, extensions: { history: { bytes: 8192, dictionaries: ['sse.1.00000000', ...names().slice(0, 1)] } } },
@@ -116,6 +116,8 @@ describe('negotiation', () => {
       false,
     );
     expect(other.ok && other.params.history?.dictionaries).toEqual(names().slice(0, 1));
+    // A peer that does not offer both directions does not get them.
+    expect(other.ok && other.params.history?.bothDirections).toBeUndefined();
     const params = paramsFromAccept(acceptPayload(result.params), { ...client, historyBytes: 8192 }, timing);
     expect(params.history).toEqual(result.params.history);
   });
@@ -307,6 +309,79 @@ describe('one direction of a session', () => {
     expect(deflated).toBeGreaterThan(20);
   });
 
+  it('both directions: a request after a #BH| reply goes against what the server sent too; a stale ack is refused', () => {
+    const both: SessionParams = { ...PARAMS, history: { bytes: 8192, dictionaries: [], bothDirections: true } };
+    // Each answer's text is new: a request can copy it only from the reply that carried it.
+    const WORDS = ['river', 'stone', 'lantern', 'orbit', 'maple', 'quartz', 'harbor', 'violet', 'ember', 'summit'];
+    const said = (n: number) =>
+      Array.from({ length: 40 }, (_, i) => WORDS[(n * 7 + i * i * 3 + i) % WORDS.length]).join(' ');
+    const answer = (n: number) =>
+      JSON.stringify({
+        id: `chatcmpl-${n}`,
+        object: 'chat.completion',
+        choices: [{ index: 0, message: { role: 'assistant', content: said(n) } }],
+      });
+    // Request n resends the conversation so far: answers 1 … n-1.
+    const request = (n: number) =>
+      JSON.stringify({
+        model: 'gpt-4o',
+        messages: Array.from({ length: n }, (_, i) => [
+          { role: 'user', content: `Question ${i}?` },
+          ...(i + 1 < n ? [{ role: 'assistant', content: said(i + 1) }] : []),
+        ]).flat(),
+      });
+    const client = newSessionHistory();
+    const server = newSessionHistory();
+    const wires: string[] = [];
+    for (let n = 1; n <= 4; n++) {
+      const sent = encodeData(
+        request(n),
+        both,
+        NO_SCAN,
+        {},
+        { history: client, ack: true, bothDirections: true },
+      ).payload;
+      wires.push(sent.content);
+      expect(receive(sent, server, NO_SCAN, both)).toBe(request(n));
+      const reply = encodeData(answer(n), both, NO_SCAN, {}, { history: server }).payload;
+      expect(receive(reply, client, NO_SCAN, both)).toBe(answer(n));
+      expect(client).toMatchObject({ send: server.recv, recv: server.send });
+    }
+    // Once a #BH| reply confirmed the client's receive state, requests name both directions (`+`).
+    expect(client.recvConfirmed).toBe(true);
+    expect(wires.slice(2).every((w) => /^#BH\|[A-Za-z0-9_-]{6}\+[|:]/.test(w))).toBe(true);
+    // Shorter than against one direction.
+    const one = newSessionHistory();
+    const oneServer = newSessionHistory();
+    const oneParams: SessionParams = { ...both, history: { bytes: 8192, dictionaries: [] } };
+    let last = '';
+    for (let n = 1; n <= 4; n++) {
+      const sent = encodeData(request(n), oneParams, NO_SCAN, {}, { history: one, ack: true, bothDirections: true });
+      last = sent.payload.content;
+      receive(sent.payload, oneServer, NO_SCAN, oneParams);
+      receive(encodeData(answer(n), oneParams, NO_SCAN, {}, { history: oneServer }).payload, one, NO_SCAN, oneParams);
+    }
+    expect((wires[3] as string).length).toBeLessThan(last.length);
+    // The server sent a reply the client never got: the next request's ack is stale, and it is refused, changing nothing.
+    encodeData(answer(9), both, NO_SCAN, {}, { history: server });
+    const stale = encodeData(
+      request(5),
+      both,
+      NO_SCAN,
+      {},
+      { history: client, ack: true, bothDirections: true },
+    ).payload;
+    expect(stale.content).toMatch(/^#BH\|[A-Za-z0-9_-]{6}\+/);
+    const before = structuredClone(server.recv);
+    expect(outcome(() => receive(stale, server, NO_SCAN, both))).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
+    expect(server.recv).toEqual(before);
+    // And a `+` message where both directions were not negotiated is refused too.
+    expect(outcome(() => receive(stale, newSessionHistory(), NO_SCAN, oneParams))).toEqual({
+      ok: false,
+      code: 'HISTORY_MISMATCH',
+    });
+  });
+
   it("the README's example wires are what a session sends (the 1st and 10th event)", () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const params: SessionParams = { ...PARAMS, history: { bytes: DEFAULT_HISTORY_BYTES, dictionaries: names() } };
@@ -394,6 +469,68 @@ describe('real traffic (../shared/data/traffic-dev), in order', () => {
     // Both payload codecs are exercised (counted over both backends).
     expect(deflateUsed).toBeGreaterThan(50);
     expect(historyUsed - deflateUsed).toBeGreaterThan(50);
+  });
+});
+
+describe('real conversations with their replies, both directions (../shared/data/traffic-dev)', () => {
+  it('round trip exactly, the same wire on both backends, and requests go against both directions', (ctx) => {
+    const dir = sharedData('traffic-dev', ctx);
+    if (dir === undefined) return;
+    const records = readFileSync(join(dir, 'traffic.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { body: string }).body);
+    const conversations: [string, string | undefined][][] = [];
+    for (const l of readFileSync(join(dir, 'sessions.jsonl'), 'utf8').trim().split('\n')) {
+      const s = JSON.parse(l) as {
+        interactions: { interaction: number; request: number | null; response: number | null }[];
+        conversations: { interactions: number[] }[];
+      };
+      const by = new Map(s.interactions.map((i) => [i.interaction, i]));
+      for (const c of s.conversations) {
+        const turns = c.interactions
+          .map((i) => by.get(i))
+          .filter((t) => typeof t?.request === 'number')
+          .map(
+            (t) =>
+              [
+                records[t?.request as number] as string,
+                typeof t?.response === 'number' ? records[t.response] : undefined,
+              ] as [string, string | undefined],
+          );
+        if (turns.length >= 2) conversations.push(turns);
+      }
+    }
+    expect(conversations.length).toBeGreaterThan(20);
+    const params: SessionParams = {
+      ...PARAMS,
+      history: { bytes: DEFAULT_HISTORY_BYTES, dictionaries: names(), bothDirections: true },
+    };
+    let both = 0;
+    for (const turns of conversations.slice(0, 60)) {
+      const wires: string[][] = [];
+      for (const kind of ['native', 'wasm'] as const) {
+        useBackend(kind);
+        const client = newSessionHistory();
+        const server = newSessionHistory();
+        const out: string[] = [];
+        for (const [request, response] of turns) {
+          const sent = encodeData(request, params, NO_SCAN, {}, { history: client, ack: true, bothDirections: true });
+          expect(receive(sent.payload, server, NO_SCAN, params)).toBe(request);
+          expect(Buffer.byteLength(sent.payload.content)).toBeLessThanOrEqual(Buffer.byteLength(request));
+          out.push(sent.payload.content);
+          if (kind === 'native' && /^#BH\|[A-Za-z0-9_-]{6}\+/.test(sent.payload.content)) both++;
+          if (response === undefined) continue;
+          const reply = encodeData(response, params, NO_SCAN, {}, { history: server });
+          expect(receive(reply.payload, client, NO_SCAN, params)).toBe(response);
+          out.push(reply.payload.content);
+        }
+        wires.push(out);
+      }
+      expect(wires[1]).toEqual(wires[0]);
+    }
+    useBackend((process.env.M2M_BACKEND ?? 'native') as 'native' | 'wasm');
+    expect(both).toBeGreaterThan(20);
   });
 });
 

@@ -31,6 +31,12 @@
  * - Every decoded DATA is appended on the receiving side, also one refused
  *   afterwards (by a scan or a size check), as the sender appended it;
  *   messages refused before decoding are not.
+ * - Both directions (`both_directions` in the extension, both ends offering
+ *   it): a client request may be compressed against what the server sent (at
+ *   the client's `history_ack` state) followed by what the client sent,
+ *   named by `+` after the state; the server decodes it only when that
+ *   acknowledged state is its send state (else `HISTORY_MISMATCH`). Clients
+ *   use it over HTTP with nothing else in flight, while `recvConfirmed`.
  * - The receiver's history is bounded by its own negotiated `bytes`: a peer
  *   cannot make it keep more. The state is plain JSON, so a session store
  *   (Redis) holds it and any worker can serve the next message.
@@ -57,6 +63,12 @@ export interface HistoryState {
 export interface HistoryParams {
   /** History kept per direction, in UTF-8 bytes. */
   bytes: number;
+  /**
+   * Client messages may be compressed against both directions: what the
+   * server sent (at the client's `history_ack` state), then what the client
+   * sent (`#BH|<state>+…`). Both ends offered it.
+   */
+  bothDirections?: boolean;
   /** Trained dictionaries both ends have, as `<id>.<version>.<hash>` (the start of a message's dictionary). */
   dictionaries: string[];
 }
@@ -65,6 +77,11 @@ export interface HistoryParams {
 export interface SessionHistory {
   send: HistoryState;
   recv: HistoryState;
+  /**
+   * The last message received was `#BH|` and decoded, so the sender's state
+   * is known to be `recv` (a client then may compress against both directions).
+   */
+  recvConfirmed?: boolean;
 }
 
 /** The largest history per direction a peer may negotiate: the core's `MAX_HISTORY_BYTES`. */
@@ -141,20 +158,40 @@ export function checkHistoryBytes(value: unknown, what: string): number {
 /** The `extensions.history` value of a HELLO or ACCEPT, if it is well-formed. */
 export function readHistoryExtension(value: unknown): HistoryParams | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { bytes, dictionaries } = value as { bytes?: unknown; dictionaries?: unknown };
+  const { bytes, dictionaries, both_directions } = value as {
+    bytes?: unknown;
+    dictionaries?: unknown;
+    both_directions?: unknown;
+  };
   if (!Number.isSafeInteger(bytes) || (bytes as number) < 1) return undefined;
   const ids = Array.isArray(dictionaries)
     ? dictionaries.filter((d): d is string => typeof d === 'string' && DICTIONARY_NAME.test(d)).slice(0, 16)
     : [];
-  return { bytes: Math.min(bytes as number, maxHistoryBytes()), dictionaries: ids };
+  const params: HistoryParams = { bytes: Math.min(bytes as number, maxHistoryBytes()), dictionaries: ids };
+  if (both_directions === true) params.bothDirections = true;
+  return params;
 }
 
-/** Compresses `content` against `state`, or undefined when that is not shorter than `bound`. */
+/** The `extensions.history` value of a HELLO or ACCEPT for `params`. */
+export function historyExtension(params: HistoryParams): Record<string, unknown> {
+  return {
+    bytes: params.bytes,
+    dictionaries: params.dictionaries,
+    ...(params.bothDirections ? { both_directions: true } : {}),
+  };
+}
+
+/**
+ * Compresses `content` against `state` (after `other`, the receiver's own
+ * sending direction, when given: `#BH|<state>+…`), or undefined when that is
+ * not shorter than `bound`.
+ */
 export function compressWithHistory(
   content: string,
   state: HistoryState,
   params: HistoryParams,
   bound: number,
+  other?: HistoryState,
 ): string | undefined {
   const core = backend();
   let allowed = '';
@@ -163,7 +200,8 @@ export function compressWithHistory(
     for (const id of ids) core.ensureDictionary(id);
     allowed = ids.join(',');
   }
-  const wire = core.compressHistory(content, state.text, state.hash, allowed, HISTORY_QUALITY);
+  const history = other ? other.text + state.text : state.text;
+  const wire = core.compressHistory(content, history, state.hash, allowed, HISTORY_QUALITY, other !== undefined);
   return wire.length < bound ? wire : undefined;
 }
 
@@ -173,15 +211,36 @@ export function afterSend(state: HistoryState, content: string, history: boolean
   if (state.synced) appendHistory(state, content, maxBytes);
 }
 
-/** Decodes a `#BH|` message against `state` (`HISTORY_MISMATCH` when it names another; state `0` resets it first). */
-export function decompressWithHistory(wire: string, state: HistoryState): string {
-  const core = backend();
-  // `#BH|<state>[.<id>]|` or `…:` (the core checks the head; this only reads it).
+/** Whether a `#BH|` message was compressed against both directions (`#BH|<state>+…`). */
+export function holdsBothDirections(wire: string): boolean {
+  return readHead(wire).both;
+}
+
+/** The state, the both-directions mark and the dictionary id a `#BH|<state>[+][.<id>]|` (or `…:`) head names. */
+function readHead(wire: string): { named: string | undefined; both: boolean; id: string | undefined } {
+  // The core checks the head; this only reads it.
   const head = wirePrefix('HISTORY').length;
   const end = wire.slice(head).search(/[|:]/);
-  const [named, id] = wire.slice(head, end < 0 ? head : head + end).split('.', 2);
+  const [state, id] = wire.slice(head, end < 0 ? head : head + end).split('.', 2);
+  const both = state?.endsWith('+') === true;
+  return { named: both ? state?.slice(0, -1) : state, both, id };
+}
+
+/**
+ * Decodes a `#BH|` message against `state` (`HISTORY_MISMATCH` when it names
+ * another; state `0` resets it first); one that holds both directions, after
+ * `other` (this end's sending direction, which the caller has checked is at
+ * the state the sender acknowledged).
+ */
+export function decompressWithHistory(wire: string, state: HistoryState, other?: HistoryState): string {
+  const core = backend();
+  const { named, both, id } = readHead(wire);
+  if (both && other === undefined) {
+    throw new M2MError('HISTORY_MISMATCH', 'a #BH| message against both directions where they were not negotiated');
+  }
   if (named === RESET_LABEL) Object.assign(state, newHistoryState());
   // Load the trained dictionary it names, if this install has it (else the core refuses it).
   if (id && /^[a-z0-9-]{1,32}$/.test(id)) core.ensureDictionary(id);
-  return core.decompressHistory(wire, state.text, state.hash);
+  const history = both && other ? other.text + state.text : state.text;
+  return core.decompressHistory(wire, history, state.hash);
 }

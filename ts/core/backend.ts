@@ -46,7 +46,14 @@ export interface CoreFunctions {
   /** `#BD|`: Brotli with the loaded trained dictionary `id` (or, for up to 2 KiB when shorter, deflate against it: `#BD|<name>:`). */
   compressTrained(text: string, id: string, quality: number): string;
   /** `#BH|<state>|` (`#BH|<state>.<dictionary id>|` with a dictionary; `:` for the last `|` before a deflate payload, which the core sends when shorter, up to 2 KiB): Brotli against a session history in state `state`, after the trained dictionary of the text's family when its id is in `dictionaries` (comma-separated) and loaded. */
-  compressHistory(text: string, history: string, state: string, dictionaries: string, quality: number): string;
+  compressHistory(
+    text: string,
+    history: string,
+    state: string,
+    dictionaries: string,
+    quality: number,
+    both: boolean,
+  ): string;
   /** Decodes `#BH|` against a session history in state `state` (`HISTORY_MISMATCH` when it names another). */
   decompressHistory(wire: string, history: string, state: string): string;
   /** The history hash after appending `text` to a history of hash `previous`. */

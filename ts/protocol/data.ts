@@ -36,6 +36,8 @@ import {
   decompressWithHistory,
   type HistoryParams,
   historyLabel,
+  holdsBothDirections,
+  maxHistoryBytes,
   type SessionHistory,
 } from '../codec/history.js';
 import type { Encoding } from '../core/encoding.js';
@@ -86,6 +88,11 @@ export interface HistoryContext {
   history: SessionHistory;
   /** Attach `history_ack` (the receive state): clients do. */
   ack?: boolean;
+  /**
+   * A client with no other message in flight: it may compress against both
+   * directions (when negotiated and its receive state is confirmed).
+   */
+  bothDirections?: boolean;
 }
 
 /** The history a DATA message is carried with: the session negotiated it and the caller passed its state. */
@@ -239,7 +246,19 @@ export function encodeData(
   if (history && (requested === 'auto' || requested === 'brotli')) {
     // Against the history first: when that saves at least half, the stateless choice is not computed
     // (docs/performance.md, "Sessions that remember"); otherwise the shorter of the two, never longer than the content.
-    const wire = compressWithHistory(content, history.state.send, history.params, originalBytes);
+    const both =
+      context?.ack === true &&
+      context.bothDirections === true &&
+      history.params.bothDirections === true &&
+      history.state.recvConfirmed === true &&
+      2 * history.params.bytes <= maxHistoryBytes();
+    const wire = compressWithHistory(
+      content,
+      history.state.send,
+      history.params,
+      originalBytes,
+      both ? history.state.recv : undefined,
+    );
     if (wire !== undefined && 2 * wire.length <= originalBytes) chosen = { algorithm: 'brotli', wire };
     else {
       chosen = stateless();
@@ -289,6 +308,8 @@ export function decodeData(
   }
   const limit = params?.maxPayloadSize;
   let content: string;
+  // Confirmed again only by a #BH| message that decodes.
+  if (history) history.state.recvConfirmed = false;
   if (binary !== undefined) {
     if (algorithm !== 'token-native' || (params && !params.binaryFrames)) {
       throw new M2MError(
@@ -322,7 +343,16 @@ export function decodeData(
     }
     if (history && payload.content.startsWith(wirePrefix('HISTORY'))) {
       if (algorithm !== 'brotli') throw algorithmMismatch(payload.algorithm, 'brotli');
-      content = decompressWithHistory(payload.content, history.state.recv);
+      // Against both directions: only at the state of ours the sender acknowledged.
+      const both = holdsBothDirections(payload.content);
+      if (both && (!history.params.bothDirections || payload.history_ack !== history.state.send.hash)) {
+        throw new M2MError(
+          'HISTORY_MISMATCH',
+          'DATA compressed against both directions names a receive state other than ours (or none)',
+        );
+      }
+      content = decompressWithHistory(payload.content, history.state.recv, both ? history.state.send : undefined);
+      history.state.recvConfirmed = true;
     } else {
       const decoded = decompressDetailed(payload.content);
       if (decoded.algorithm !== algorithm) throw algorithmMismatch(payload.algorithm, decoded.algorithm);

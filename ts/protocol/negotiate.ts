@@ -4,7 +4,7 @@
  * scanning, payload limit and the `binary_frames` extension.
  */
 import { ALGORITHMS, type Algorithm, loadedDictionaryNames } from '../codec/codec.js';
-import { type HistoryParams, readHistoryExtension } from '../codec/history.js';
+import { type HistoryParams, historyExtension, readHistoryExtension } from '../codec/history.js';
 import { ENCODINGS, type Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
@@ -177,6 +177,7 @@ export function negotiate(
       ? {
           bytes: Math.min(offered.bytes, server.historyBytes as number),
           dictionaries: offered.dictionaries.filter((name) => ours.includes(name)),
+          ...(offered.bothDirections ? { bothDirections: true } : {}),
         }
       : undefined;
   return {
@@ -227,7 +228,7 @@ export function acceptPayload(params: SessionParams): AcceptPayload {
     ping_timeout_ms: params.pingTimeoutMs,
   };
   if (params.binaryFrames) payload.extensions = { binary_frames: true };
-  if (params.history) payload.extensions = { ...payload.extensions, history: params.history };
+  if (params.history) payload.extensions = { ...payload.extensions, history: historyExtension(params.history) };
   return payload;
 }
 
@@ -251,7 +252,11 @@ export function helloPayload(client: ClientCapabilities): HelloPayload {
   if ((client.historyBytes ?? 0) > 0) {
     payload.extensions = {
       ...payload.extensions,
-      history: { bytes: client.historyBytes, dictionaries: availableDictionaries() },
+      history: historyExtension({
+        bytes: client.historyBytes as number,
+        dictionaries: availableDictionaries(),
+        bothDirections: true,
+      }),
     };
   }
   return payload;

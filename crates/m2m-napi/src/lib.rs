@@ -366,7 +366,7 @@ pub fn compress_trained(
     codec::trained::compress(&text, &dictionary, quality).map_err(to_js)
 }
 
-/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`, or `:` for `|` before a deflate payload),
+/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`, or `:` for `|` before a deflate payload; `both`: `history` holds the other direction's history before this one's, named by `+` after the state),
 /// after the trained dictionary of its family if that id is in `dictionaries` (comma-separated).
 #[napi]
 pub fn compress_history(
@@ -375,8 +375,9 @@ pub fn compress_history(
     state: String,
     dictionaries: String,
     quality: u32,
+    both: bool,
 ) -> Result<String> {
-    codec::history::compress(&text, &history, &state, &dictionaries, quality).map_err(to_js)
+    codec::history::compress(&text, &history, &state, &dictionaries, quality, both).map_err(to_js)
 }
 
 /// Decodes a `#BH|` message against a session history in state `state`.

@@ -217,7 +217,7 @@ pub fn compress_brotli(text: &str, quality: u32, session: bool) -> Result<String
     codec::compress_brotli(text, quality, framing).map_err(to_js)
 }
 
-/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`, or `:` for `|` before a deflate payload).
+/// Compresses text against a session history in state `state` (`#BH|<state>[.<dictionary id>]|…`, or `:` for `|` before a deflate payload; `both`: `history` holds the other direction's history before this one's, named by `+` after the state).
 #[wasm_bindgen(js_name = compressHistory)]
 pub fn compress_history(
     text: &str,
@@ -225,8 +225,9 @@ pub fn compress_history(
     state: &str,
     dictionaries: &str,
     quality: u32,
+    both: bool,
 ) -> Result<String, JsValue> {
-    codec::history::compress(text, history, state, dictionaries, quality).map_err(to_js)
+    codec::history::compress(text, history, state, dictionaries, quality, both).map_err(to_js)
 }
 
 /// Decodes a `#BH|` message against a session history in state `state`.

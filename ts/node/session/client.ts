@@ -154,6 +154,8 @@ export class M2MClient {
   #params: SessionParams | undefined;
   /** With the history extension: what each direction carried. */
   #history: SessionHistory | undefined;
+  /** DATA sends not yet settled. */
+  #sending = 0;
   #rejection: RejectPayload | undefined;
   #closeInfo: CloseInfo | undefined;
   #lastError: M2MError | undefined;
@@ -395,13 +397,16 @@ export class M2MClient {
   async send(content: string, options: SendOptions = {}): Promise<void> {
     this.#machine.check('send_data');
     const params = this.#params as SessionParams;
+    // Against both directions only over HTTP (each send waits for its reply) with no other send in flight.
+    const bothDirections = this.transport === 'http' && this.#sending === 0;
     let encoded = encodeData(
       content,
       params,
       this.#security,
       options,
-      this.#history ? { history: this.#history, ack: true } : undefined,
+      this.#history ? { history: this.#history, ack: true, bothDirections } : undefined,
     );
+    this.#sending++;
     try {
       const at = this.#clock.now();
       if (this.#seal) encoded = sealData(this.#seal, this.#sessionId as string, at, encoded.payload, encoded.binary);
@@ -410,9 +415,15 @@ export class M2MClient {
       if (encoded.binary) await this.#sendRaw(encodeBinaryFrame(message, encoded.binary), message);
       else await this.#sendMessage(message);
     } catch (err) {
-      // Not sent, refused or lost: it may not be in the server's history (see the ERROR case), though it is in ours.
-      if (this.#history) resetHistory(this.#history.send);
+      // Not sent, refused or lost: it may not be in the server's history (see the ERROR case), though it is in ours;
+      // and the server's send state is no longer known.
+      if (this.#history) {
+        resetHistory(this.#history.send);
+        this.#history.recvConfirmed = false;
+      }
       throw err;
+    } finally {
+      this.#sending--;
     }
   }
 

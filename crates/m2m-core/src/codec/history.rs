@@ -38,6 +38,9 @@ const STATE_LEN: usize = 6;
 pub const EMPTY_STATE: &str = "0";
 /// Separates the state from the dictionary id in a `#BH|` head.
 const ID_SEPARATOR: char = '.';
+/// After the state: the history also held the receiver's own sending
+/// direction, before the sender's (`#BH|<state>+|…`).
+const BOTH_DIRECTIONS: char = '+';
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The hash of the history after `text` is appended to a history whose hash
@@ -107,6 +110,8 @@ fn custom_dictionary(history: &str, dictionary: Option<&trained::TrainedDictiona
 /// dictionary of its family ([`trained::family_of`]) when that id is in
 /// `allowed` (comma-separated ids) and loaded, as
 /// `#BH|<state>|<base64>` (`#BH|<state>.<id>|<base64>` with a dictionary).
+/// `both`: `history` is the other direction's history followed by this
+/// one's, and the head says so (`#BH|<state>+…`); the caller composes it.
 ///
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality outside
@@ -117,6 +122,7 @@ pub fn compress(
     state: &str,
     allowed: &str,
     quality: u32,
+    both: bool,
 ) -> Result<String> {
     super::check_content_size(text)?;
     check_state(state)?;
@@ -132,6 +138,9 @@ pub fn compress(
     );
     wire.push_str(prefix::HISTORY);
     wire.push_str(state);
+    if both {
+        wire.push(BOTH_DIRECTIONS);
+    }
     if !id.is_empty() {
         wire.push(ID_SEPARATOR);
         wire.push_str(id);
@@ -146,11 +155,12 @@ pub fn compress(
 pub fn state_of(wire: &str) -> Option<&str> {
     let (head, _, _) = preset::split_head(wire.strip_prefix(prefix::HISTORY)?, MAX_HEAD_LEN)?;
     let state = head.split(ID_SEPARATOR).next()?;
+    let state = state.strip_suffix(BOTH_DIRECTIONS).unwrap_or(state);
     Some(state).filter(|s| is_state(s))
 }
 
 /// The longest head (state, separator, id) a decoder reads.
-const MAX_HEAD_LEN: usize = STATE_LEN + 1 + MAX_ID_LEN;
+const MAX_HEAD_LEN: usize = STATE_LEN + 2 + MAX_ID_LEN;
 
 /// Decodes a `#BH|` message against `history`, whose state is `state`.
 ///
@@ -178,6 +188,8 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
         Some((found, id)) => (found, Some(id)),
         None => (head, None),
     };
+    // The caller composed `history` for a message with `+` (both directions).
+    let found = found.strip_suffix(BOTH_DIRECTIONS).unwrap_or(found);
     if !is_state(found) {
         return Err(bad_head("the state is `0` or 6 base64url characters"));
     }

@@ -1,8 +1,19 @@
 //! Session history compression (`#BH|`).
 
-use super::history::{advance, compress, decompress, state_of, MAX_HISTORY_BYTES};
+use super::history::{advance, decompress, state_of, MAX_HISTORY_BYTES};
 use super::{decompress as decompress_any, WireKind};
 use crate::error::Error;
+
+/// One direction's history (the common case).
+fn compress(
+    text: &str,
+    history: &str,
+    state: &str,
+    allowed: &str,
+    quality: u32,
+) -> Result<String, Error> {
+    super::history::compress(text, history, state, allowed, quality, false)
+}
 
 const EVENT: &str = r#"{"id":"chatcmpl-Bx1","object":"chat.completion.chunk","created":1752000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":" the"},"finish_reason":null}]}"#;
 
@@ -178,4 +189,23 @@ fn the_shorter_of_brotli_and_deflate_is_sent_and_both_decode() {
     assert_eq!(code(decompress("#BH|0:AA|AA", "", "0")), "INVALID_FRAME");
     assert_eq!(code(decompress("#BH|0|AA:AA", "", "0")), "INVALID_FRAME");
     assert_eq!(state_of(&deflated), Some("0"));
+}
+
+#[test]
+fn a_history_of_both_directions_is_named_by_a_plus_after_the_state() {
+    let theirs = EVENT.repeat(3);
+    let wire = super::history::compress(EVENT, &theirs, "ab12cd", "", 5, true).unwrap();
+    assert!(wire.starts_with("#BH|ab12cd+"), "{wire}");
+    assert_eq!(state_of(&wire), Some("ab12cd"));
+    assert_eq!(decompress(&wire, &theirs, "ab12cd").unwrap(), EVENT);
+    assert_eq!(
+        decompress(&wire, &theirs, "ab13cd").unwrap_err().code(),
+        "HISTORY_MISMATCH"
+    );
+    let code = |r: Result<String, Error>| r.unwrap_err().code();
+    assert_eq!(
+        code(decompress("#BH|ab12cd++|AAAA", "", "ab12cd")),
+        "INVALID_FRAME"
+    );
+    assert_eq!(code(decompress("#BH|+|AAAA", "", "0")), "INVALID_FRAME");
 }
