@@ -405,15 +405,18 @@ describe('one direction of a session', () => {
 
 interface Corpus {
   streams: string[][];
+  /** The requests of multi-turn conversations, in order. */
   conversations: string[][];
+  /** The same conversations with each request's recorded reply. */
+  exchanges: [string, string | undefined][][];
 }
 
 function loadCorpus(dir: string): Corpus {
   const records = readFileSync(join(dir, 'traffic.jsonl'), 'utf8')
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as { body: string });
-  const conversations: string[][] = [];
+    .map((l) => (JSON.parse(l) as { body: string }).body);
+  const exchanges: [string, string | undefined][][] = [];
   for (const l of readFileSync(join(dir, 'sessions.jsonl'), 'utf8').trim().split('\n')) {
     const s = JSON.parse(l) as {
       interactions: { interaction: number; request: number | null; response: number | null }[];
@@ -421,15 +424,20 @@ function loadCorpus(dir: string): Corpus {
     };
     const by = new Map(s.interactions.map((i) => [i.interaction, i]));
     for (const c of s.conversations) {
-      const turns: string[] = [];
+      const turns: [string, string | undefined][] = [];
       for (const i of c.interactions) {
         const ix = by.get(i);
-        if (typeof ix?.request === 'number') turns.push((records[ix.request] as { body: string }).body);
+        if (typeof ix?.request !== 'number') continue;
+        turns.push([records[ix.request] as string, typeof ix.response === 'number' ? records[ix.response] : undefined]);
       }
-      if (turns.length >= 2) conversations.push(turns);
+      if (turns.length >= 2) exchanges.push(turns);
     }
   }
-  return { streams: sseStreams(dir).slice(0, 60), conversations: conversations.slice(0, 120) };
+  return {
+    streams: sseStreams(dir).slice(0, 60),
+    conversations: exchanges.slice(0, 120).map((turns) => turns.map(([request]) => request)),
+    exchanges: exchanges.slice(0, 60),
+  };
 }
 
 describe('real traffic (../shared/data/traffic-dev), in order', () => {
@@ -476,38 +484,14 @@ describe('real conversations with their replies, both directions (../shared/data
   it('round trip exactly, the same wire on both backends, and requests go against both directions', (ctx) => {
     const dir = sharedData('traffic-dev', ctx);
     if (dir === undefined) return;
-    const records = readFileSync(join(dir, 'traffic.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => (JSON.parse(l) as { body: string }).body);
-    const conversations: [string, string | undefined][][] = [];
-    for (const l of readFileSync(join(dir, 'sessions.jsonl'), 'utf8').trim().split('\n')) {
-      const s = JSON.parse(l) as {
-        interactions: { interaction: number; request: number | null; response: number | null }[];
-        conversations: { interactions: number[] }[];
-      };
-      const by = new Map(s.interactions.map((i) => [i.interaction, i]));
-      for (const c of s.conversations) {
-        const turns = c.interactions
-          .map((i) => by.get(i))
-          .filter((t) => typeof t?.request === 'number')
-          .map(
-            (t) =>
-              [
-                records[t?.request as number] as string,
-                typeof t?.response === 'number' ? records[t.response] : undefined,
-              ] as [string, string | undefined],
-          );
-        if (turns.length >= 2) conversations.push(turns);
-      }
-    }
+    const conversations = loadCorpus(dir).exchanges;
     expect(conversations.length).toBeGreaterThan(20);
     const params: SessionParams = {
       ...PARAMS,
       history: { bytes: DEFAULT_HISTORY_BYTES, dictionaries: names(), bothDirections: true },
     };
     let both = 0;
-    for (const turns of conversations.slice(0, 60)) {
+    for (const turns of conversations) {
       const wires: string[][] = [];
       for (const kind of ['native', 'wasm'] as const) {
         useBackend(kind);
