@@ -375,6 +375,8 @@ describe('two server processes sharing sessions through Redis', () => {
       .filter((m) => m.type === 'DATA')
       .map((m) => m.payload.content as string);
     expect(contents.slice(2).every((c) => c.startsWith('#BH|') && !/^#BH\|0[.|:]/.test(c))).toBe(true);
+    // Requests against both directions (`+`): the other process had the replies this one sent, too.
+    expect(contents.slice(3).filter((c) => /^#BH\|[A-Za-z0-9_-]{6}\+/.test(c)).length).toBeGreaterThan(2);
     const info = (await (await fetch(`${urls[1]}/v1/session/${client.sessionId}`)).json()) as {
       messages_received: number;
     };
