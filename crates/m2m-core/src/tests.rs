@@ -2,6 +2,16 @@ use proptest::prelude::*;
 
 use crate::{base64, token_native, varint, Encoding, Error};
 
+/// A small deterministic generator (xorshift64) for the tests' random inputs.
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 #[test]
 fn varint_vectors() {
     let cases: &[(u32, &[u8])] = &[

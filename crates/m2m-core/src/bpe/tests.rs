@@ -15,6 +15,7 @@ use regex_automata::{Anchored, Input};
 
 use super::pretok::{self, Pattern};
 use super::{AllowedSpecial, JsText, Tokenizer};
+use crate::tests::xorshift;
 use crate::{base64, bpe, Encoding, Error};
 
 fn root() -> PathBuf {
@@ -1042,15 +1043,5 @@ fn merged_piece_cache_keeps_results_exact() {
             "{encoding:?} sample"
         );
         assert_eq!(t.count(&text), expected.len());
-    }
-}
-
-/// A small deterministic generator (xorshift64) for the tests' random inputs.
-fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
-    move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
     }
 }

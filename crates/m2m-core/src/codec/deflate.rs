@@ -495,16 +495,7 @@ fn failed(detail: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A seeded xorshift64 generator.
-    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        }
-    }
+    use crate::tests::xorshift;
 
     fn round_trip(data: &[u8], dictionary: &[u8]) -> Vec<u8> {
         let packed = compress(data, dictionary);
