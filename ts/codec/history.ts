@@ -205,6 +205,23 @@ export function compressWithHistory(
   return wire.length < bound ? wire : undefined;
 }
 
+/**
+ * The choice between `against` (the message against the history, already
+ * made) and the stateless choice: `undefined` when `against` goes, else the
+ * stateless choice. That is only computed when the history saves less than
+ * half of the content's `bytes` (docs/performance.md, "Sessions that
+ * remember"); ties go stateless, so nothing is longer than the content.
+ */
+export function preferHistory<T extends { wire: string }>(
+  against: string | undefined,
+  bytes: number,
+  stateless: () => T,
+): T | undefined {
+  if (against !== undefined && 2 * against.length <= bytes) return undefined;
+  const alone = stateless();
+  return against !== undefined && against.length < alone.wire.length ? undefined : alone;
+}
+
 /** The sender's side after sending `content` (`history`: it went as `#BH|`). */
 export function afterSend(state: HistoryState, content: string, history: boolean, maxBytes: number): void {
   if (history) state.synced = true;

@@ -21,6 +21,7 @@ import {
   decompressWithHistory,
   type HistoryState,
   newHistoryState,
+  preferHistory,
 } from './history.js';
 import { T1_PREFIX } from './t1.js';
 
@@ -113,20 +114,11 @@ export function createSseCompressStream(
   const params = { bytes: history.bytes, dictionaries: [...(history.dictionaries ?? [])] };
   return sseTransformStream((p) => {
     const bytes = utf8Length(p);
-    // Against the history first; the stateless choice only when that saves less than half.
     const against = compressWithHistory(p, state, params, bytes);
-    let wire = against;
-    let carried = p;
-    if (against === undefined || 2 * against.length > bytes) {
-      const alone = compress(p, options).wire;
-      if (against === undefined || alone.length <= against.length) {
-        wire = alone;
-        // The receiver appends what it decodes: T1 drops whitespace and defaults.
-        if (alone.startsWith(T1_PREFIX)) carried = decompress(alone);
-      }
-    }
-    appendHistory(state, carried, params.bytes);
-    return wire as string;
+    const alone = preferHistory(against, bytes, () => ({ wire: compress(p, options).wire }));
+    // The receiver appends what it decodes: T1 drops whitespace and defaults.
+    appendHistory(state, alone?.wire.startsWith(T1_PREFIX) ? decompress(alone.wire) : p, params.bytes);
+    return alone ? alone.wire : (against as string);
   });
 }
 

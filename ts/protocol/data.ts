@@ -38,6 +38,7 @@ import {
   historyLabel,
   holdsBothDirections,
   maxHistoryBytes,
+  preferHistory,
   type SessionHistory,
 } from '../codec/history.js';
 import type { Encoding } from '../core/encoding.js';
@@ -244,8 +245,6 @@ export function encodeData(
   let withHistory = false;
   let chosen: { algorithm: Algorithm; wire: string } | undefined;
   if (history && (requested === 'auto' || requested === 'brotli')) {
-    // Against the history first: when that saves at least half, the stateless choice is not computed
-    // (docs/performance.md, "Sessions that remember"); otherwise the shorter of the two, never longer than the content.
     const both =
       context?.ack === true &&
       context.bothDirections === true &&
@@ -259,12 +258,9 @@ export function encodeData(
       originalBytes,
       both ? history.state.recv : undefined,
     );
-    if (wire !== undefined && 2 * wire.length <= originalBytes) chosen = { algorithm: 'brotli', wire };
-    else {
-      chosen = stateless();
-      if (wire !== undefined && wire.length < chosen.wire.length) chosen = { algorithm: 'brotli', wire };
-    }
-    withHistory = chosen.wire === wire;
+    const alone = preferHistory(wire, originalBytes, stateless);
+    chosen = alone ?? { algorithm: 'brotli', wire: wire as string };
+    withHistory = alone === undefined;
   } else chosen = stateless();
   // What the receiver rebuilds (T1 drops whitespace and defaults): its size is the original size.
   const carried = chosen.algorithm === 'token' ? decompress(chosen.wire) : content;
