@@ -522,8 +522,9 @@ const MAX_OFFERED_DICTIONARIES = 16;
  * The ids of the dictionaries a peer names (`names`: wire names,
  * comma-separated, as in `X-M2M-Dictionaries`) that this install has under
  * exactly the same name: the ones both ends may use. Junk is ignored.
+ * `own`: this end's names, when already known (else those offered are loaded).
  */
-export function sharedDictionaries(names: string | null | undefined): string[] {
+export function sharedDictionaries(names: string | null | undefined, own?: readonly string[]): string[] {
   if (typeof names !== 'string' || names === '') return [];
   const offered = new Set(
     names
@@ -532,7 +533,7 @@ export function sharedDictionaries(names: string | null | undefined): string[] {
       .filter((n) => n !== ''),
   );
   const ids = [...offered].map((n) => n.split('.')[0] as string).filter((id) => coreTables().dictionaries.includes(id));
-  return loadedDictionaryNames(ids)
+  return (own ?? loadedDictionaryNames(ids))
     .filter((name) => offered.has(name))
     .map((name) => name.split('.')[0] as string);
 }

@@ -242,7 +242,8 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
   const scanOptions = scanOptionsFrom(security);
   const compression: CompressOptions = { omitDefaults: false, ...options.compression };
   const dictionaries = options.dictionaries !== false && options.compression?.dictionaries === undefined;
-  const ownDictionaries = dictionaries ? loadedDictionaryNames().join(',') : '';
+  const ownNames = dictionaries ? loadedDictionaryNames() : [];
+  const ownDictionaries = ownNames.join(',');
   const streamHistory = checkHistoryBytes(options.streamHistory ?? DEFAULT_HISTORY_BYTES, 'streamHistory');
 
   // Bodies are forwarded as they came (after decompression), so every type is read as bytes.
@@ -335,7 +336,7 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
       .some((v) => v.trim() === 'wire');
     // The dictionaries both ends have compress the response; the client learns this end's.
     const peerNames = req.headers[M2M_DICTIONARIES_HEADER];
-    const both = dictionaries && typeof peerNames === 'string' ? sharedDictionaries(peerNames) : [];
+    const both = dictionaries && typeof peerNames === 'string' ? sharedDictionaries(peerNames, ownNames) : [];
     const responseCompression = both.length > 0 ? { ...compression, dictionaries: both } : compression;
     if (ownDictionaries !== '' && (wantsWire || peerNames !== undefined)) {
       reply.header(M2M_DICTIONARIES_HEADER, ownDictionaries);
@@ -354,7 +355,7 @@ const plugin: FastifyPluginAsync<GatewayOptions> = async (app: FastifyInstance, 
       if (bytes > 0) reply.header(M2M_HISTORY_HEADER, String(bytes));
       const history =
         bytes > 0
-          ? { bytes, dictionaries: ownDictionaries.split(',').filter((n) => both.includes(n.split('.')[0] as string)) }
+          ? { bytes, dictionaries: ownNames.filter((n) => both.includes(n.split('.')[0] as string)) }
           : undefined;
       return reply.send(
         stream(
