@@ -10,7 +10,7 @@ import { DICTIONARIES, loadFamilies } from '../scripts/gen-dictionaries.mjs';
 import { backend } from '../ts/core/backend.js';
 import { coreTables, wirePrefix } from '../ts/core/tables.js';
 import * as m2m from '../ts/index.js';
-import { sharedData } from './helpers.js';
+import { base85Decode, sharedData } from './helpers.js';
 
 const backendUnderTest = (process.env.M2M_BACKEND ?? 'native') as 'native' | 'wasm';
 
@@ -87,7 +87,7 @@ describe('trained dictionaries', () => {
         continue;
       }
       counts.deflate++;
-      const packed = Buffer.from(wire.slice(head[0].length), 'base64');
+      const packed = base85Decode(wire.slice(head[0].length));
       const dictionary = content(head[1] as string).subarray(-32 * 1024);
       expect(inflateRawSync(packed, { dictionary }).toString()).toBe(body);
     }

@@ -70,3 +70,25 @@ export function sseStreams(dir: string): string[][] {
   }
   return [...byStream.values()];
 }
+
+/**
+ * Decodes the base85 payload of a `#BD|` / `#BH|` message (written here
+ * apart from the core's, to check it): 5 digits per 4 bytes, big-endian, a
+ * last group of n + 1 digits for n bytes, padded with the highest digit.
+ */
+export function base85Decode(text: string): Buffer {
+  const alphabet = '!#$%()*+,-./0123456789;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{}~';
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i += 5) {
+    const group = text.slice(i, i + 5);
+    let value = 0;
+    for (let k = 0; k < 5; k++) {
+      const digit = k < group.length ? alphabet.indexOf(group[k] as string) : 84;
+      if (digit < 0) throw new Error(`not a base85 digit: ${group[k]}`);
+      value = value * 85 + digit;
+    }
+    const bytes = [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255];
+    out.push(...bytes.slice(0, group.length === 5 ? 4 : group.length - 1));
+  }
+  return Buffer.from(out);
+}

@@ -41,7 +41,7 @@ import {
   SESSION_DEFAULTS,
   type SessionParams,
 } from '../ts/protocol/negotiate.js';
-import { outcome, sharedData, sseStreams } from './helpers.js';
+import { base85Decode, outcome, sharedData, sseStreams } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -301,7 +301,7 @@ describe('one direction of a session', () => {
       const head = /^#BH\|[A-Za-z0-9_-]+:/.exec(payload.content);
       if (head) {
         deflated++;
-        const packed = Buffer.from(payload.content.slice(head[0].length), 'base64');
+        const packed = base85Decode(payload.content.slice(head[0].length));
         expect(inflateRawSync(packed, { dictionary: before }).toString()).toBe(EVENT(i));
       }
       expect(receive(payload, b)).toBe(EVENT(i));

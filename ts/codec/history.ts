@@ -1,8 +1,8 @@
 /**
  * Sessions that remember (the `history` extension): each DATA in a direction
  * may be compressed against what the session already carried in that
- * direction (`#BH|<state>|<base64>`, `#BH|<state>.<dictionary id>|<base64>`
- * when it names a trained dictionary; unpadded base64: Brotli whose custom
+ * direction (`#BH|<state>|<base85>`, `#BH|<state>.<dictionary id>|<base85>`
+ * when it names a trained dictionary: Brotli whose custom
  * dictionary is the trained dictionary of the message's family, while the
  * history is short, followed by the last `bytes` of this direction's
  * history; with `:` before the payload instead of `|`, raw deflate against

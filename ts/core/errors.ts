@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   VARINT_OVERFLOW: { status: 400, scope: 'core', summary: 'a varint is longer than 5 bytes or exceeds 2^32-1' },
   NON_CANONICAL_VARINT: { status: 400, scope: 'core', summary: 'a varint carries needless zero groups' },
   INVALID_BASE64: { status: 400, scope: 'core', summary: 'the text is not standard padded base64' },
+  INVALID_BASE85: { status: 400, scope: 'core', summary: 'the payload of a `#BD|` or `#BH|` message is not base85' },
   UNKNOWN_TOKENIZER: {
     status: 400,
     scope: 'core',

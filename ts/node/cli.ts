@@ -102,6 +102,7 @@ function hint(command: string, err: M2MError, values: Values): string | undefine
       }
       return decoding ? 'the #T1| payload is damaged: pass the wire string exactly as it was produced.' : undefined;
     case 'INVALID_BASE64':
+    case 'INVALID_BASE85':
     case 'DECOMPRESSION_FAILED':
     case 'MISSING_SEPARATOR':
     case 'TRUNCATED_VARINT':

@@ -30,6 +30,11 @@ pub enum Error {
         /// What the base64 decoder objected to.
         detail: String,
     },
+    /// The payload of a `#BD|` or `#BH|` message is not base85 (`crate::base85`).
+    InvalidBase85 {
+        /// What the decoder objected to.
+        detail: String,
+    },
     /// The tokenizer id is none of those the protocol defines.
     UnknownTokenizer {
         /// The id as received (a wire character, a byte, or a name).
@@ -177,11 +182,12 @@ pub enum Error {
 
 impl Error {
     /// Every code [`Error::code`] returns.
-    pub const CODES: [&'static str; 27] = [
+    pub const CODES: [&'static str; 28] = [
         "TRUNCATED_VARINT",
         "VARINT_OVERFLOW",
         "NON_CANONICAL_VARINT",
         "INVALID_BASE64",
+        "INVALID_BASE85",
         "UNKNOWN_TOKENIZER",
         "MISSING_SEPARATOR",
         "INVALID_PREFIX",
@@ -214,6 +220,7 @@ impl Error {
             Error::VarintOverflow { .. } => "VARINT_OVERFLOW",
             Error::NonCanonicalVarint { .. } => "NON_CANONICAL_VARINT",
             Error::InvalidBase64 { .. } => "INVALID_BASE64",
+            Error::InvalidBase85 { .. } => "INVALID_BASE85",
             Error::UnknownTokenizer { .. } => "UNKNOWN_TOKENIZER",
             Error::MissingSeparator { .. } => "MISSING_SEPARATOR",
             Error::InvalidPrefix { .. } => "INVALID_PREFIX",
@@ -256,6 +263,7 @@ impl fmt::Display for Error {
                 "varint at byte {offset} is not in its shortest form"
             ),
             Error::InvalidBase64 { detail } => write!(f, "invalid base64: {detail}"),
+            Error::InvalidBase85 { detail } => write!(f, "invalid base85: {detail}"),
             Error::UnknownTokenizer { id } => write!(
                 f,
                 "unknown tokenizer id {id:?} (expected C/O/L, 0/1/2, or cl100k_base/o200k_base/llama3)"
@@ -335,6 +343,7 @@ mod tests {
             Error::VarintOverflow { offset: 0 },
             Error::NonCanonicalVarint { offset: 0 },
             Error::InvalidBase64 { detail: s() },
+            Error::InvalidBase85 { detail: s() },
             Error::UnknownTokenizer { id: s() },
             Error::MissingSeparator { after: "" },
             Error::InvalidPrefix { expected: "" },

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod base64;
+pub mod base85;
 pub mod bpe;
 pub mod classifier;
 pub mod codec;

@@ -1,12 +1,12 @@
-//! Session history (`#BH|<state>|<base64>`, or `#BH|<state>.<dictionary
-//! id>|<base64>` when the sender names a trained dictionary): Brotli with, as
+//! Session history (`#BH|<state>|<base85>`, or `#BH|<state>.<dictionary
+//! id>|<base85>` when the sender names a trained dictionary): Brotli with, as
 //! its custom dictionary, the trained dictionary of the message's family
 //! (when the sender names one) followed by the recent history of the session
 //! in this direction, so that a message may copy from what the session
 //! already carried. With `:` in place of the `|` before the payload
-//! (`#BH|<state>:<base64>`), the payload is raw deflate against the last
+//! (`#BH|<state>:<base85>`), the payload is raw deflate against the last
 //! 32 KiB of that same dictionary ([`preset`]: the shorter is sent). The
-//! base64 has no padding (the message's end is the payload's end).
+//! payload is [`base85`] (the message's end is the payload's end).
 //!
 //! `<state>` names the history the message was compressed against: the hash
 //! chain of [`advance`] over every message of the direction, 6 base64url
@@ -24,7 +24,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{prefix, preset, trained};
-use crate::base64;
+use crate::base85;
 use crate::error::{Error, Result};
 use crate::limits::check_message_size;
 
@@ -81,7 +81,7 @@ fn check_state(state: &str) -> Result<()> {
 
 fn bad_head(detail: &str) -> Error {
     Error::InvalidFrame {
-        detail: format!("#BH|: {detail} (the head is #BH|<state>|<base64> or #BH|<state>.<dictionary id>|<base64>, with `:` for `|` before a deflate payload)"),
+        detail: format!("#BH|: {detail} (the head is #BH|<state>|<base85> or #BH|<state>.<dictionary id>|<base85>, with `:` for `|` before a deflate payload)"),
     }
 }
 
@@ -109,7 +109,7 @@ fn custom_dictionary(history: &str, dictionary: Option<&trained::TrainedDictiona
 /// Compresses `text` against `history` (in state `state`), after the trained
 /// dictionary of its family ([`trained::family_of`]) when that id is in
 /// `allowed` (comma-separated ids) and loaded, as
-/// `#BH|<state>|<base64>` (`#BH|<state>.<id>|<base64>` with a dictionary).
+/// `#BH|<state>|<base85>` (`#BH|<state>.<id>|<base85>` with a dictionary).
 /// `both`: `history` is the other direction's history followed by this
 /// one's, and the head says so (`#BH|<state>+…`); the caller composes it.
 ///
@@ -134,7 +134,7 @@ pub fn compress(
     let (codec, packed) = preset::compress(text.as_bytes(), &custom, None, quality)?;
     let id = trained.as_ref().map_or("", |d| d.id.as_str());
     let mut wire = String::with_capacity(
-        prefix::HISTORY.len() + state.len() + id.len() + 2 + (packed.len() + 2) / 3 * 4,
+        prefix::HISTORY.len() + state.len() + id.len() + 2 + base85::encoded_len(packed.len()),
     );
     wire.push_str(prefix::HISTORY);
     wire.push_str(state);
@@ -146,7 +146,7 @@ pub fn compress(
         wire.push_str(id);
     }
     wire.push(codec.mark());
-    base64::encode_unpadded_into(&packed, &mut wire);
+    base85::encode_into(&packed, &mut wire);
     check_message_size(wire.len())?;
     Ok(wire)
 }
@@ -207,6 +207,6 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
         Some(id) => Some(trained::require(id)?),
     };
     let custom = custom_dictionary(history, dictionary.as_deref());
-    let packed = base64::decode_unpadded(payload)?;
+    let packed = base85::decode(payload)?;
     super::utf8(preset::decompress(codec, &packed, &custom)?)
 }

@@ -4,7 +4,7 @@
 //! | --- | --- | --- |
 //! | `#TK\|<C\|O\|L>\|` | TokenNative: base64 varint BPE ids | encode + decode |
 //! | `#BR\|` | Brotli + base64 (stateless) | encode + decode |
-//! | `#BD\|<id>.<version>.<hash>\|` | Brotli with a trained dictionary + base64 (see [`trained`]) | encode + decode |
+//! | `#BD\|<id>.<version>.<hash>\|` | Brotli or deflate with a trained dictionary + base85 (see [`trained`]) | encode + decode |
 //! | `#M2M[v3.0]\|DATA:` | Brotli + base64 (inside sessions) | encode + decode |
 //! | `#M2M[v2.0]\|DATA:` | zlib + base64, deprecated | decode only |
 //! | `#M2M\|1\|` | M2M v1 frame (see [`crate::frame`]) | encode + decode |

@@ -50,7 +50,7 @@ pub fn split_head(rest: &str, max_len: usize) -> Option<(&str, Codec, &str)> {
     Some((&rest[..end], codec, &rest[end + 1..]))
 }
 
-/// Whether `payload` holds a mark (a payload is base64: it never does).
+/// Whether `payload` holds a mark (a payload is base85: it never does).
 pub fn has_mark(payload: &str) -> bool {
     payload.contains([Codec::Brotli.mark(), Codec::Deflate.mark()])
 }

@@ -1,4 +1,4 @@
-//! Trained dictionaries (`#BD|<id>.<version>.<hash>|<base64>`): Brotli with a
+//! Trained dictionaries (`#BD|<id>.<version>.<hash>|<base85>`): Brotli with a
 //! dictionary built from recorded LLM API traffic as the stream's custom
 //! dictionary (the bytes the stream may copy from, as if they preceded it);
 //! with `:` for the `|` before the payload, raw deflate against the
@@ -20,7 +20,7 @@ use once_cell::sync::{Lazy, OnceCell};
 use sha2::{Digest, Sha256};
 
 use super::{deflate, prefix, preset};
-use crate::base64;
+use crate::base85;
 use crate::error::{Error, Result};
 use crate::limits::check_message_size;
 
@@ -188,8 +188,8 @@ pub fn family_of(text: &str) -> Option<&'static str> {
     }
 }
 
-/// Compresses `text` with `dictionary` as `#BD|<name>|<base64>` (Brotli) or
-/// `#BD|<name>:<base64>` (deflate), whichever is shorter.
+/// Compresses `text` with `dictionary` as `#BD|<name>|<base85>` (Brotli) or
+/// `#BD|<name>:<base85>` (deflate), whichever is shorter.
 ///
 /// # Errors
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality outside 2–11.
@@ -203,17 +203,17 @@ pub fn compress(text: &str, dictionary: &TrainedDictionary, quality: u32) -> Res
     )?;
     let name = dictionary.name();
     let mut wire = String::with_capacity(
-        prefix::BROTLI_DICTIONARY.len() + name.len() + 1 + (packed.len() + 2) / 3 * 4,
+        prefix::BROTLI_DICTIONARY.len() + name.len() + 1 + base85::encoded_len(packed.len()),
     );
     wire.push_str(prefix::BROTLI_DICTIONARY);
     wire.push_str(&name);
     wire.push(codec.mark());
-    base64::encode_into(&packed, &mut wire);
+    base85::encode_into(&packed, &mut wire);
     check_message_size(wire.len())?;
     Ok(wire)
 }
 
-/// Decodes `#BD|<name>|<base64>` or `#BD|<name>:<base64>`, with the
+/// Decodes `#BD|<name>|<base85>` or `#BD|<name>:<base85>`, with the
 /// dictionary it names.
 ///
 /// # Errors
@@ -251,5 +251,5 @@ pub fn decompress(wire: &str) -> Result<Vec<u8>> {
             detail: format!("the loaded dictionary is {}", dictionary.name()),
         });
     }
-    preset::decompress(codec, &base64::decode(payload)?, &dictionary.content)
+    preset::decompress(codec, &base85::decode(payload)?, &dictionary.content)
 }

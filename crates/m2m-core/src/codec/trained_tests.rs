@@ -126,7 +126,7 @@ fn corrupt_streams_and_bombs_give_typed_errors() {
     let big = vec![b'a'; 17 << 20];
     let packed = super::brotli::compress_with_dictionary(&big, 5, &d.content).unwrap();
     let mut bomb = head.clone();
-    crate::base64::encode_into(&packed, &mut bomb);
+    crate::base85::encode_into(&packed, &mut bomb);
     assert_eq!(decompress(&bomb).unwrap_err().code(), "CONTENT_TOO_LARGE");
     let wire = trained::compress(RESPONSE, &d, 5).unwrap();
     let truncated = &wire[..wire.len() - 8];
