@@ -112,6 +112,24 @@ describe('trained dictionaries', () => {
     }
   });
 
+  it('a payload that is not base85 is INVALID_BASE85, never decoded', () => {
+    m2m.useBackend(backendUnderTest);
+    const body = JSON.stringify({ object: 'chat.completion', choices: [{ message: { content: 'x'.repeat(200) } }] });
+    const wire = m2m.compress(body, { dictionaries: true }).wire;
+    const end = 5 + wire.slice(4).search(/[|:]/);
+    expect(m2m.decompress(wire)).toBe(body);
+    // A character outside the alphabet, a lone last digit, a group over 2^32 - 1, a non-canonical last group.
+    for (const payload of [
+      `${wire.slice(end, -1)}"`,
+      `${wire.slice(end)}${'!'.repeat(6 - ((wire.length - end) % 5))}`,
+      '{=^0#',
+      'z{',
+    ]) {
+      const bad = wire.slice(0, end) + payload;
+      expect(() => m2m.decompress(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_BASE85' }));
+    }
+  });
+
   it.runIf(backendUnderTest === 'native')('native and wasm give the same wire for every body', (ctx) => {
     const all = bodies(ctx);
     if (all === undefined) return;
