@@ -6,7 +6,7 @@
 //! already carried. With `:` in place of the `|` before the payload
 //! (`#BH|<state>:<base85>`), the payload is raw deflate against the last
 //! 32 KiB of that same dictionary ([`preset`]: the shorter is sent). The
-//! payload is [`base85`] (the message's end is the payload's end).
+//! payload is [`crate::base85`] (the message's end is the payload's end).
 //!
 //! `<state>` names the history the message was compressed against: the hash
 //! chain of [`advance`] over every message of the direction, 6 base64url
@@ -24,7 +24,6 @@
 use sha2::{Digest, Sha256};
 
 use super::{prefix, preset, trained};
-use crate::base85;
 use crate::error::{Error, Result};
 use crate::limits::check_message_size;
 
@@ -131,11 +130,8 @@ pub fn compress(
         .filter(|id| allowed.split(',').any(|a| a == *id))
         .and_then(trained::get);
     let custom = custom_dictionary(history, trained.as_deref());
-    let (codec, packed) = preset::compress(text.as_bytes(), &custom, None, quality)?;
     let id = trained.as_ref().map_or("", |d| d.id.as_str());
-    let mut wire = String::with_capacity(
-        prefix::HISTORY.len() + state.len() + id.len() + 2 + base85::encoded_len(packed.len()),
-    );
+    let mut wire = String::new();
     wire.push_str(prefix::HISTORY);
     wire.push_str(state);
     if both {
@@ -145,8 +141,7 @@ pub fn compress(
         wire.push(ID_SEPARATOR);
         wire.push_str(id);
     }
-    wire.push(codec.mark());
-    base85::encode_into(&packed, &mut wire);
+    preset::compress_into(&mut wire, text.as_bytes(), &custom, None, quality)?;
     check_message_size(wire.len())?;
     Ok(wire)
 }
@@ -207,6 +202,5 @@ pub fn decompress(wire: &str, history: &str, state: &str) -> Result<String> {
         Some(id) => Some(trained::require(id)?),
     };
     let custom = custom_dictionary(history, dictionary.as_deref());
-    let packed = base85::decode(payload)?;
-    super::utf8(preset::decompress(codec, &packed, &custom)?)
+    super::utf8(preset::decompress(codec, payload, &custom)?)
 }

@@ -5,6 +5,7 @@
 //! the wire's head says which: `|` before Brotli, `:` before deflate.
 
 use super::{brotli, deflate};
+use crate::base85;
 use crate::error::Result;
 
 /// Deflate is tried for messages up to this size: on longer ones Brotli's
@@ -55,14 +56,29 @@ pub fn has_mark(payload: &str) -> bool {
     payload.contains([Codec::Brotli.mark(), Codec::Deflate.mark()])
 }
 
-/// Compresses `data` against `dictionary`: Brotli at `quality`, or deflate
-/// when the message is at most [`DEFLATE_MAX_BYTES`] and that is shorter.
+/// Compresses `data` against `dictionary` and appends the codec's mark and
+/// the payload, in [`base85`], to `wire` (which holds the head).
 /// `prepared` is `dictionary` made ready for deflate, when the caller keeps
 /// one (else it is made here).
 ///
 /// # Errors
 /// Brotli's: [`crate::error::Error::InvalidOption`] for a quality outside 2–11.
-pub fn compress(
+pub fn compress_into(
+    wire: &mut String,
+    data: &[u8],
+    dictionary: &[u8],
+    prepared: Option<&deflate::Prepared>,
+    quality: u32,
+) -> Result<()> {
+    let (codec, packed) = compress(data, dictionary, prepared, quality)?;
+    wire.push(codec.mark());
+    base85::encode_into(&packed, wire);
+    Ok(())
+}
+
+/// Brotli at `quality`, or deflate when the message is at most
+/// [`DEFLATE_MAX_BYTES`] and that is shorter.
+fn compress(
     data: &[u8],
     dictionary: &[u8],
     prepared: Option<&deflate::Prepared>,
@@ -81,13 +97,15 @@ pub fn compress(
     Ok((Codec::Brotli, packed))
 }
 
-/// Decodes a `codec` payload made against `dictionary`, bounded like every
-/// decoder of the core.
+/// Decodes a `codec` payload (its [`base85`] text) made against
+/// `dictionary`, bounded like every decoder of the core.
 ///
 /// # Errors
-/// The codec's: [`crate::error::Error::DecompressionFailed`],
+/// [`crate::error::Error::InvalidBase85`]; the codec's:
+/// [`crate::error::Error::DecompressionFailed`],
 /// [`crate::error::Error::ContentTooLarge`].
-pub fn decompress(codec: Codec, packed: &[u8], dictionary: &[u8]) -> Result<Vec<u8>> {
+pub fn decompress(codec: Codec, payload: &str, dictionary: &[u8]) -> Result<Vec<u8>> {
+    let packed = &base85::decode(payload)?[..];
     match codec {
         Codec::Brotli => brotli::decompress_with_dictionary(packed, dictionary),
         Codec::Deflate => deflate::decompress(packed, dictionary),

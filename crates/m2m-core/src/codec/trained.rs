@@ -20,7 +20,6 @@ use once_cell::sync::{Lazy, OnceCell};
 use sha2::{Digest, Sha256};
 
 use super::{deflate, prefix, preset};
-use crate::base85;
 use crate::error::{Error, Result};
 use crate::limits::check_message_size;
 
@@ -195,20 +194,16 @@ pub fn family_of(text: &str) -> Option<&'static str> {
 /// [`Error::ContentTooLarge`], [`Error::InvalidOption`] for a quality outside 2–11.
 pub fn compress(text: &str, dictionary: &TrainedDictionary, quality: u32) -> Result<String> {
     super::check_content_size(text)?;
-    let (codec, packed) = preset::compress(
+    let mut wire = String::new();
+    wire.push_str(prefix::BROTLI_DICTIONARY);
+    wire.push_str(&dictionary.name());
+    preset::compress_into(
+        &mut wire,
         text.as_bytes(),
         &dictionary.content,
         Some(dictionary.deflate()),
         quality,
     )?;
-    let name = dictionary.name();
-    let mut wire = String::with_capacity(
-        prefix::BROTLI_DICTIONARY.len() + name.len() + 1 + base85::encoded_len(packed.len()),
-    );
-    wire.push_str(prefix::BROTLI_DICTIONARY);
-    wire.push_str(&name);
-    wire.push(codec.mark());
-    base85::encode_into(&packed, &mut wire);
     check_message_size(wire.len())?;
     Ok(wire)
 }
@@ -251,5 +246,5 @@ pub fn decompress(wire: &str) -> Result<Vec<u8>> {
             detail: format!("the loaded dictionary is {}", dictionary.name()),
         });
     }
-    preset::decompress(codec, &base85::decode(payload)?, &dictionary.content)
+    preset::decompress(codec, payload, &dictionary.content)
 }
