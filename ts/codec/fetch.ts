@@ -146,7 +146,7 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
   };
   // Per origin, the dictionaries its last response named that this install has too.
   const shared = new Map<string, string[]>();
-  let own: string | undefined;
+  let own: string[] = [];
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
     checkStreamHistory();
@@ -154,8 +154,8 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
     let body = init?.body;
     if (advertising) {
       // Named once loaded (in a browser, after init() was given them).
-      own ||= loadedDictionaryNames().join(',');
-      if (own !== '') headers.set(M2M_DICTIONARIES_HEADER, own);
+      if (own.length === 0) own = loadedDictionaryNames();
+      if (own.length > 0) headers.set(M2M_DICTIONARIES_HEADER, own.join(','));
     }
     if (compressing && typeof body === 'string' && body !== '' && !isM2MBody(headers.get('content-type'))) {
       const ids = advertising && compression.dictionaries === undefined ? shared.get(origin) : undefined;
@@ -170,7 +170,7 @@ export function createM2MFetch(options: M2MFetchOptions = {}): typeof fetch {
     if (accepting) headers.set(M2M_ACCEPT_HEADER, 'wire');
     if (accepting && streamHistory > 0) headers.set(M2M_HISTORY_HEADER, String(streamHistory));
     const response = await base(input, { ...init, headers, ...(body !== undefined ? { body } : {}) });
-    if (advertising) shared.set(origin, sharedDictionaries(response.headers.get(M2M_DICTIONARIES_HEADER)));
+    if (advertising) shared.set(origin, sharedDictionaries(response.headers.get(M2M_DICTIONARIES_HEADER), own));
     return accepting ? decodeM2MResponse(response, streamHistory) : response;
   };
   return wrapped as typeof fetch;
