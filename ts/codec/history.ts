@@ -45,6 +45,8 @@ import { backend } from '../core/backend.js';
 import { M2MError } from '../core/errors.js';
 import { coreTables, wirePrefix } from '../core/tables.js';
 import { utf8Length } from '../core/utf8.js';
+import { decompress } from './codec.js';
+import { T1_PREFIX } from './t1.js';
 
 /** The history state of one direction. Plain JSON data. */
 export interface HistoryState {
@@ -220,6 +222,11 @@ export function preferHistory<T extends { wire: string }>(
   if (against !== undefined && 2 * against.length <= bytes) return undefined;
   const alone = stateless();
   return against !== undefined && against.length < alone.wire.length ? undefined : alone;
+}
+
+/** What the receiver of `wire`, sent for `content`, appends to its history: T1 drops whitespace and defaults, so its decoding; else `content`. */
+export function receivedText(wire: string, content: string): string {
+  return wire.startsWith(T1_PREFIX) ? decompress(wire) : content;
 }
 
 /** The sender's side after sending `content` (`history`: it went as `#BH|`). */

@@ -22,8 +22,8 @@ import {
   type HistoryState,
   newHistoryState,
   preferHistory,
+  receivedText,
 } from './history.js';
-import { T1_PREFIX } from './t1.js';
 
 const DONE = '[DONE]';
 
@@ -116,8 +116,7 @@ export function createSseCompressStream(
     const bytes = utf8Length(p);
     const against = compressWithHistory(p, state, params, bytes);
     const alone = preferHistory(against, bytes, () => ({ wire: compress(p, options).wire }));
-    // The receiver appends what it decodes: T1 drops whitespace and defaults.
-    appendHistory(state, alone?.wire.startsWith(T1_PREFIX) ? decompress(alone.wire) : p, params.bytes);
+    appendHistory(state, alone ? receivedText(alone.wire, p) : p, params.bytes);
     return alone ? alone.wire : (against as string);
   });
 }

@@ -21,14 +21,7 @@
  *   `security_status` when security scanning was negotiated. A blocking
  *   verdict is `SECURITY_VIOLATION` on either side.
  */
-import {
-  type Algorithm,
-  compress,
-  compressAmong,
-  decompress,
-  decompressBinary,
-  decompressDetailed,
-} from '../codec/codec.js';
+import { type Algorithm, compress, compressAmong, decompressBinary, decompressDetailed } from '../codec/codec.js';
 import {
   afterSend,
   appendHistory,
@@ -39,6 +32,7 @@ import {
   holdsBothDirections,
   maxHistoryBytes,
   preferHistory,
+  receivedText,
   type SessionHistory,
 } from '../codec/history.js';
 import type { Encoding } from '../core/encoding.js';
@@ -263,7 +257,7 @@ export function encodeData(
     withHistory = alone === undefined;
   } else chosen = stateless();
   // What the receiver rebuilds (T1 drops whitespace and defaults): its size is the original size.
-  const carried = chosen.algorithm === 'token' ? decompress(chosen.wire) : content;
+  const carried = receivedText(chosen.wire, content);
   const originalSize = chosen.algorithm === 'token' ? utf8Length(carried) : originalBytes;
   const payload: DataPayload = {
     algorithm: ALGORITHM_WIRE_NAMES[chosen.algorithm],
