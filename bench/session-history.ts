@@ -11,7 +11,9 @@
  *
  * Per message: bytes saved (percent of the original) by today's stateless
  * auto (`compress()`), and in a session with the history extension (the
- * DATA content, plus `"history_ack":"<state>",` on requests), median and p90; the
+ * DATA content, plus `"history_ack":"<state>",` on requests), median and p90;
+ * the same over WebSocket binary frames (`binary_payloads`: the binary body
+ * in place of the content); the
  * whole-stream figure (the stream compressed at once by auto); the time per
  * message (encode + decode, in a session with history vs stateless auto
  * compress + decompress) as a ratio; the history kept per session.
@@ -72,21 +74,28 @@ const records = lines.map((l) => JSON.parse(l) as { source: string; kind: string
  * bytes, bytes on the wire]. `ack`: a client's direction, whose DATA also
  * carries `"history_ack":"<state>",`.
  */
-function carry(messages: readonly string[], ack: boolean): { sizes: [number, number][]; memory: number } {
+function carry(
+  messages: readonly string[],
+  ack: boolean,
+  over = params,
+): { sizes: [number, number][]; memory: number } {
   const sender = newSessionHistory();
   const receiver = newSessionHistory();
   const sizes: [number, number][] = [];
   for (const m of messages) {
-    const { payload } = encodeData(m, params, security, {}, { history: sender, ack });
-    const back = decodeData(payload, params, security, undefined, { history: receiver });
+    const { payload, binary } = encodeData(m, over, security, {}, { history: sender, ack });
+    const back = decodeData(payload, over, security, binary, { history: receiver });
     if (back.content !== m) throw new Error('not a round trip');
     const field = ack ? `"history_ack":"${payload.history_ack}",`.length : 0;
-    sizes.push([utf8Length(m), utf8Length(payload.content) + field]);
+    sizes.push([utf8Length(m), (binary?.length ?? utf8Length(payload.content)) + field]);
   }
   return { sizes, memory: utf8Length(JSON.stringify(receiver)) };
 }
 
-function timeCarry(groups: readonly string[][]): number {
+/** The same session over WebSocket binary frames: TokenNative, session Brotli and `#BH|` bodies as bytes. */
+const binaryParams: SessionParams = { ...params, binaryFrames: true, binaryPayloads: true };
+
+function timeCarry(groups: readonly string[][], over = params): number {
   let best = Number.POSITIVE_INFINITY;
   const n = groups.reduce((a, g) => a + g.length, 0);
   for (let rep = 0; rep < 3; rep++) {
@@ -95,8 +104,8 @@ function timeCarry(groups: readonly string[][]): number {
       const sender = newSessionHistory();
       const receiver = newSessionHistory();
       for (const m of g) {
-        const { payload } = encodeData(m, params, security, {}, { history: sender });
-        decodeData(payload, params, security, undefined, { history: receiver });
+        const { payload, binary } = encodeData(m, over, security, {}, { history: sender });
+        decodeData(payload, over, security, binary, { history: receiver });
       }
     }
     best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e3 / n);
@@ -180,6 +189,7 @@ for (const line of mdHeader([
   'messages',
   'auto saved median (p90)',
   'history saved median (p90)',
+  'binary frames saved median (p90)',
   'whole-stream saved',
   'time × auto',
   'history per direction (JSON, max)',
@@ -195,12 +205,16 @@ function row(
 ) {
   const autoSaved: number[] = [];
   const histSaved: number[] = [];
+  const binarySaved: number[] = [];
   let wholeOrig = 0;
   let wholeWire = 0;
   let memory = 0;
   groups.forEach((g, gi) => {
     const { sizes, memory: m } = carry(g, client);
     memory = Math.max(memory, m);
+    carry(g, client, binaryParams).sizes.forEach(([orig, wire], i) => {
+      if (!(skipFirst && i === 0)) binarySaved.push(pct(orig, wire));
+    });
     sizes.forEach(([orig, wire], i) => {
       if (skipFirst && i === 0) return;
       const msg = g[i] as string;
@@ -213,7 +227,9 @@ function row(
       wholeWire += utf8Length(compress(whole).wire);
     }
   });
-  const ratio = timeCarry(groups) / timeAuto(groups);
+  const autoTime = timeAuto(groups);
+  const ratio = timeCarry(groups) / autoTime;
+  const binaryRatio = timeCarry(groups, binaryParams) / autoTime;
   say(
     mdRow([
       name,
@@ -221,8 +237,9 @@ function row(
       histSaved.length,
       `${f1(quantile(autoSaved, 0.5))}% (${f1(quantile(autoSaved, 0.9))}%)`,
       `${f1(quantile(histSaved, 0.5))}% (${f1(quantile(histSaved, 0.9))}%)`,
+      `${f1(quantile(binarySaved, 0.5))}% (${f1(quantile(binarySaved, 0.9))}%)`,
       wholeOrig > 0 ? `${f1(pct(wholeOrig, wholeWire))}%` : '—',
-      ratio.toFixed(2),
+      `${ratio.toFixed(2)} (binary ${binaryRatio.toFixed(2)})`,
       `${memory} B`,
     ]),
   );
@@ -233,19 +250,26 @@ function row(
  * its `history_ack`, and against both directions where negotiated), then the
  * server's reply with the recorded response. Per request: [original, wire].
  */
-function converse(turns: readonly [string, string | undefined][], both: boolean): [number, number][] {
+function converse(turns: readonly [string, string | undefined][], both: boolean, over = params): [number, number][] {
   const client = newSessionHistory();
   const server = newSessionHistory();
-  const p: SessionParams = { ...params, history: { ...(params.history as HistoryParams), bothDirections: both } };
+  const p: SessionParams = { ...over, history: { ...(params.history as HistoryParams), bothDirections: both } };
   const sizes: [number, number][] = [];
   for (const [request, response] of turns) {
-    const sent = encodeData(request, p, security, {}, { history: client, ack: true, bothDirections: true }).payload;
-    if (decodeData(sent, p, security, undefined, { history: server }).content !== request)
+    const { payload: sent, binary } = encodeData(
+      request,
+      p,
+      security,
+      {},
+      { history: client, ack: true, bothDirections: true },
+    );
+    if (decodeData(sent, p, security, binary, { history: server }).content !== request)
       throw new Error('not a round trip');
-    sizes.push([utf8Length(request), utf8Length(sent.content) + `"history_ack":"${sent.history_ack}",`.length]);
+    const wire = binary?.length ?? utf8Length(sent.content);
+    sizes.push([utf8Length(request), wire + `"history_ack":"${sent.history_ack}",`.length]);
     if (response === undefined) continue;
-    const reply = encodeData(response, p, security, {}, { history: server }).payload;
-    if (decodeData(reply, p, security, undefined, { history: client }).content !== response) {
+    const { payload: reply, binary: replyBody } = encodeData(response, p, security, {}, { history: server });
+    if (decodeData(reply, p, security, replyBody, { history: client }).content !== response) {
       throw new Error('not a round trip');
     }
   }
@@ -254,10 +278,17 @@ function converse(turns: readonly [string, string | undefined][], both: boolean)
 
 function conversationRow(name: string, both: boolean) {
   const saved: number[] = [];
+  const binarySaved: number[] = [];
   for (const turns of exchanges) {
     converse(turns, both).forEach(([orig, wire], i) => {
       if (i > 0) saved.push(pct(orig, wire));
     });
+    // Over WebSocket (one direction: both directions are used over HTTP only).
+    if (!both) {
+      converse(turns, false, binaryParams).forEach(([orig, wire], i) => {
+        if (i > 0) binarySaved.push(pct(orig, wire));
+      });
+    }
   }
   const auto = exchanges.flatMap((t) => t.slice(1).map(([r]) => pct(utf8Length(r), utf8Length(compress(r).wire))));
   const time = (() => {
@@ -279,6 +310,7 @@ function conversationRow(name: string, both: boolean) {
       saved.length,
       `${f1(quantile(auto, 0.5))}% (${f1(quantile(auto, 0.9))}%)`,
       `${f1(quantile(saved, 0.5))}% (${f1(quantile(saved, 0.9))}%)`,
+      both ? '—' : `${f1(quantile(binarySaved, 0.5))}% (${f1(quantile(binarySaved, 0.9))}%)`,
       '—',
       (time / autoTime).toFixed(2),
       '—',
@@ -295,6 +327,6 @@ conversationRow('requests after the first, conversations with their replies, one
 conversationRow('requests after the first, conversations with their replies, both directions', true);
 say('');
 say(
-  'Bytes saved per message: 1 − wire/original, the wire being the DATA content, plus its `"history_ack":"<state>",` field for requests (clients send it). p90 is the 90th percentile of bytes saved (the better end). Time: encode + decode per message in a session with history, over stateless auto compress + decompress.',
+  'Bytes saved per message: 1 − wire/original, the wire being the DATA content (over binary frames: the binary body), plus its `"history_ack":"<state>",` field for requests (clients send it). p90 is the 90th percentile of bytes saved (the better end). Time: encode + decode per message in a session with history, over stateless auto compress + decompress (binary: over binary frames, which rebuild the text form on receipt).',
 );
 if (values.write) writeFileSync(new URL('./results/session-history.md', import.meta.url), `${out.join('\n')}\n`);

@@ -23,6 +23,7 @@ import {
   resetHistory,
   type SessionHistory,
 } from '../ts/codec/history.js';
+import { backend } from '../ts/core/backend.js';
 import { compress, useBackend } from '../ts/index.js';
 import { startServer } from '../ts/node/server/index.js';
 import {
@@ -480,6 +481,93 @@ describe('real traffic (../shared/data/traffic-dev), in order', () => {
   });
 });
 
+describe('binary payloads (WebSocket binary frames, binary_payloads)', () => {
+  const BINARY: SessionParams = { ...PARAMS, binaryPayloads: true };
+  const encodeBinary = (content: string, from: SessionHistory, params = BINARY) =>
+    encodeData(content, params, NO_SCAN, {}, { history: from });
+
+  it('real traffic in order: exactly the text wires as bytes, round trips, native == wasm bytes', (ctx) => {
+    const dir = sharedData('traffic-dev', ctx);
+    if (dir === undefined) return;
+    const { streams, conversations } = loadCorpus(dir);
+    const history = { bytes: DEFAULT_HISTORY_BYTES, dictionaries: ['req', 'res', 'sse'] };
+    const textParams: SessionParams = { ...PARAMS, history };
+    const binaryParams: SessionParams = { ...BINARY, history };
+    let bodies = 0;
+    let textBytes = 0;
+    let binaryBytes = 0;
+    for (const group of [...streams.slice(0, 40), ...conversations.slice(0, 40)]) {
+      const perBackend: number[][][] = [];
+      for (const kind of ['native', 'wasm'] as const) {
+        useBackend(kind);
+        const [ta, tb, ba, bb] = [newSessionHistory(), newSessionHistory(), newSessionHistory(), newSessionHistory()];
+        const out: number[][] = [];
+        for (const m of group) {
+          const text = send(m, ta, textParams);
+          expect(receive(text, tb, NO_SCAN, textParams)).toBe(m);
+          const sent = encodeBinary(m, ba, binaryParams);
+          const carriesBytes = /^(#BH\||#M2M\[v3\.0\]\|DATA:)/.test(text.content);
+          expect(sent.binary !== undefined).toBe(carriesBytes);
+          if (sent.binary === undefined) {
+            expect(sent.payload.content).toBe(text.content);
+          } else {
+            expect(sent.payload.content).toBe('');
+            expect(backend().binaryToWire(sent.binary)).toBe(text.content);
+            expect(sent.binary.length).toBeLessThan(text.content.length);
+            bodies++;
+            textBytes += text.content.length;
+            binaryBytes += sent.binary.length;
+            out.push([...sent.binary]);
+          }
+          expect(decodeData(sent.payload, binaryParams, NO_SCAN, sent.binary, { history: bb }).content).toBe(m);
+        }
+        expect(bb.recv).toEqual(ta.send);
+        perBackend.push(out);
+      }
+      expect(perBackend[1]).toEqual(perBackend[0]);
+    }
+    expect(bodies).toBeGreaterThan(200);
+    // Base85 writes 4 bytes as 5 characters, base64 3 as 4; the heads (up to ~20 characters) stay as they are.
+    expect(binaryBytes / textBytes).toBeLessThan(0.85);
+  });
+
+  it('hostile or unnegotiated binary bodies are typed errors and change no history', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    for (let i = 0; i < 3; i++) {
+      const sent = encodeBinary(EVENT(i), a);
+      expect(decodeData(sent.payload, BINARY, NO_SCAN, sent.binary, { history: b }).content).toBe(EVENT(i));
+    }
+    const sent = encodeBinary(EVENT(3), a);
+    const body = sent.binary as Uint8Array;
+    expect(new TextDecoder().decode(body.subarray(0, 4))).toBe('#BH|');
+    const before = structuredClone(b.recv);
+    const tryBody = (bytes: Uint8Array, params = BINARY) =>
+      outcome(() => decodeData(sent.payload, params, NO_SCAN, bytes, { history: b }));
+    // Not negotiated: refused before anything is read.
+    expect(tryBody(body, { ...BINARY, binaryPayloads: false })).toEqual({ ok: false, code: 'INVALID_MESSAGE' });
+    // Over the negotiated payload limit.
+    expect(tryBody(body, { ...BINARY, maxPayloadSize: body.length - 1 })).toEqual({
+      ok: false,
+      code: 'CONTENT_TOO_LARGE',
+    });
+    // Not a form with a binary body; a head without its mark; a head that is not ASCII.
+    const enc = (t: string) => new TextEncoder().encode(t);
+    expect(tryBody(enc('#TK|C|abc'))).toEqual({ ok: false, code: 'INVALID_FRAME' });
+    expect(tryBody(enc('#BH|0'))).toEqual({ ok: false, code: 'MISSING_SEPARATOR' });
+    expect(tryBody(new Uint8Array([...enc('#BH|é'), 0x7c, 1, 2]))).toEqual({ ok: false, code: 'INVALID_FRAME' });
+    // Truncated or flipped payload bytes: the codec refuses them.
+    expect(tryBody(body.subarray(0, body.length - 3)).ok).toBe(false);
+    // Another state: HISTORY_MISMATCH, as for text.
+    const other = new Uint8Array(body);
+    other.set(enc('#BH|zzzzzz'), 0);
+    expect(tryBody(other)).toEqual({ ok: false, code: 'HISTORY_MISMATCH' });
+    expect(b.recv).toEqual(before);
+    // The real body still decodes after all that.
+    expect(tryBody(body)).toEqual({ ok: true, value: { content: EVENT(3), algorithm: 'brotli' } });
+  });
+});
+
 describe('real conversations with their replies, both directions (../shared/data/traffic-dev)', () => {
   it('round trip exactly, the same wire on both backends, and requests go against both directions', (ctx) => {
     const dir = sharedData('traffic-dev', ctx);
@@ -600,14 +688,20 @@ describe('HTTP sessions', () => {
 });
 
 describe('WebSocket sessions', () => {
-  it('compresses against the history over WebSocket (binary frames offered too); a refused message resynchronises', async () => {
+  /** A session over WebSocket; the server echoes, refuses `word3` by its scan, and records what it received. */
+  async function wsSession(binaryFrames: boolean, sealed = false) {
     const store = new MemorySessionStore();
-    const wires: string[] = [];
+    const received: { content: string; wire: string; bytes: number }[] = [];
+    const sizes: number[] = [];
     const manager = new SessionManager({
       store,
       historyBytes: 4096,
+      rateLimiter: (ctx) => {
+        if (ctx.kind === 'message' && ctx.bytes !== undefined) sizes.push(ctx.bytes);
+        return true;
+      },
       onData: (content, ctx) => {
-        wires.push(ctx.message.payload.content);
+        received.push({ content, wire: ctx.message.payload.content, bytes: sizes.at(-1) ?? -1 });
         return `echo:${content}`;
       },
       scanner: (c) => ({
@@ -624,7 +718,12 @@ describe('WebSocket sessions', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
     const { port } = server.address() as AddressInfo;
-    const c = new M2MClient({ url: `ws://127.0.0.1:${port}/v1/ws`, historyBytes: 8192, sessionSecurity: false });
+    const c = new M2MClient({
+      url: `ws://127.0.0.1:${port}/v1/ws`,
+      historyBytes: 8192,
+      ...(sealed ? {} : { sessionSecurity: false as const }),
+      binaryFrames,
+    });
     cleanups.push(async () => {
       if (c.state === 'ESTABLISHED') await c.close();
     });
@@ -633,32 +732,73 @@ describe('WebSocket sessions', () => {
     c.onData((content) => got.push(content));
     c.onError((e) => errors.push(e.code));
     const params = await c.connect();
-    expect(params.history?.bytes).toBe(4096);
-    expect(params.binaryFrames).toBe(true);
     const until = async (n: number) => {
       for (let i = 0; i < 200 && got.length + errors.length < n; i++) await new Promise((r) => setTimeout(r, 10));
     };
-    for (let i = 0; i < 3; i++) {
-      await c.send(EVENT(i));
-      await until(i + 1);
-    }
+    const sendAll = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        await c.send(EVENT(i));
+        await until(i + 1);
+      }
+    };
+    return { c, params, store, received, got, errors, sendAll };
+  }
+
+  it('compresses against the history over text frames; a refused message resynchronises', async () => {
+    const { c, params, store, received, got, errors, sendAll } = await wsSession(false);
+    expect(params.history?.bytes).toBe(4096);
+    expect(params.binaryFrames).toBe(false);
+    await sendAll(0, 3);
     expect(got).toEqual([0, 1, 2].map((i) => `echo:${EVENT(i)}`));
-    expect(wires[2]?.startsWith('#BH|')).toBe(true);
-    expect(namesReset(wires[2])).toBe(false);
+    const wires = () => received.map((r) => r.wire);
+    expect(wires()[2]?.startsWith('#BH|')).toBe(true);
+    expect(namesReset(wires()[2])).toBe(false);
     // Refused by the server's scan (after decoding): ERROR, the client resets, the next names state 0.
-    await c.send(EVENT(3));
-    await until(4);
+    await sendAll(3, 4);
     expect(errors).toEqual(['SECURITY_VIOLATION']);
-    await c.send(EVENT(4));
-    await until(5);
-    await c.send(EVENT(5));
-    await until(6);
+    await sendAll(4, 6);
     expect(got.slice(-2)).toEqual([`echo:${EVENT(4)}`, `echo:${EVENT(5)}`]);
-    expect(namesReset(wires.at(-2))).toBe(true);
-    expect(wires.at(-1)?.startsWith('#BH|')).toBe(true);
-    expect(namesReset(wires.at(-1))).toBe(false);
+    expect(namesReset(wires().at(-2))).toBe(true);
+    expect(wires().at(-1)?.startsWith('#BH|')).toBe(true);
+    expect(namesReset(wires().at(-1))).toBe(false);
     const record = await store.get(c.sessionId as string);
     expect(record?.history?.recv.seq).toBe(2);
+  });
+
+  it('over binary frames, history messages carry their payload as bytes: the same content, fewer bytes, the same resync', async () => {
+    const text = await wsSession(false);
+    await text.sendAll(0, 12);
+    const binary = await wsSession(true);
+    expect(binary.params.binaryFrames).toBe(true);
+    expect(binary.params.binaryPayloads).toBe(true);
+    await binary.sendAll(0, 12);
+    // The same content both ways (word3 refused by the scan both ways), and the replies came back.
+    expect(binary.received.map((r) => r.content)).toEqual(text.received.map((r) => r.content));
+    expect(binary.got).toEqual(text.got);
+    expect(binary.got).toHaveLength(11);
+    expect(binary.errors).toEqual(['SECURITY_VIOLATION']);
+    // Each message that went as #BH| in text went as a binary body here, about 4/5 of its size.
+    let compared = 0;
+    for (const [i, t] of text.received.entries()) {
+      const b = binary.received[i];
+      if (!t.wire.startsWith('#BH|') || b === undefined) continue;
+      expect(b.wire).toBe('');
+      expect(b.bytes).toBeLessThan(t.bytes);
+      expect(b.bytes).toBeGreaterThanOrEqual(Math.floor(t.bytes * 0.75));
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(6);
+    const record = await binary.store.get(binary.c.sessionId as string);
+    const textRecord = await text.store.get(text.c.sessionId as string);
+    expect(record?.history?.recv).toEqual(textRecord?.history?.recv);
+    expect(record?.history?.send).toEqual(textRecord?.history?.send);
+    // Sealed (ChaCha20-Poly1305 over the binary body): the same content and replies.
+    const sealed = await wsSession(true, true);
+    expect(sealed.c.sessionSecurity).toBe('aead');
+    await sealed.sendAll(0, 12);
+    expect(sealed.received.map((r) => r.content)).toEqual(text.received.map((r) => r.content));
+    expect(sealed.received.filter((r) => r.wire === '').length).toBeGreaterThan(6);
+    expect(sealed.got).toEqual(text.got);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type ServerCapabilities,
   SessionManager,
 } from '../ts/node/session/index.js';
+import { acceptPayload, helloPayload, paramsFromAccept } from '../ts/protocol/negotiate.js';
 import { errorCode } from './fixtures/session/helpers.js';
 
 const SERVER: ServerCapabilities = {
@@ -48,6 +49,7 @@ describe('negotiate()', () => {
         pingIntervalMs: 60_000,
         pingTimeoutMs: 10_000,
         binaryFrames: false,
+        binaryPayloads: false,
       },
     });
   });
@@ -107,6 +109,50 @@ describe('negotiate()', () => {
       const r = negotiate(h, s, t);
       expect(r.ok && r.params.binaryFrames).toBe(false);
     }
+  });
+
+  it('enables binary payloads only with their extension on both sides, a binary transport and BROTLI', () => {
+    const hello = { ...CLIENT_HELLO, extensions: { binary_frames: true, binary_payloads: true } };
+    const yes = negotiate(hello, SERVER, true);
+    expect(yes.ok && yes.params.binaryPayloads).toBe(true);
+    // Without TOKEN_NATIVE too: binary payloads need only BROTLI.
+    const brotliOnly = negotiate({ ...hello, algorithms: ['BROTLI'] }, SERVER, true);
+    expect(brotliOnly.ok && [brotliOnly.params.binaryFrames, brotliOnly.params.binaryPayloads]).toEqual([false, true]);
+    expect(yes.ok && acceptPayload(yes.params).extensions).toEqual({ binary_frames: true, binary_payloads: true });
+    const noes: [HelloPayload, ServerCapabilities, boolean][] = [
+      [{ ...CLIENT_HELLO, extensions: { binary_frames: true } }, SERVER, true],
+      [hello, SERVER, false],
+      [hello, { ...SERVER, binaryFrames: false }, true],
+      [{ ...hello, algorithms: ['TOKEN_NATIVE'] }, SERVER, true],
+    ];
+    for (const [h, s, t] of noes) {
+      const r = negotiate(h, s, t);
+      expect(r.ok && r.params.binaryPayloads).toBe(false);
+    }
+    // The client: offered with binary frames, used only when the ACCEPT names it.
+    const client = {
+      version: '1.0',
+      algorithms: ['brotli'],
+      encodings: ['cl100k_base'],
+      preferredEncoding: 'cl100k_base',
+      securityScanning: false,
+      maxPayloadSize: 1 << 20,
+      binaryFrames: true,
+    } as const;
+    expect(helloPayload(client).extensions).toEqual({ binary_frames: true, binary_payloads: true });
+    const timing = { pingIntervalMs: 1000, pingTimeoutMs: 1000 };
+    const accept = (extensions?: Record<string, unknown>) => ({
+      version: '1.0',
+      algorithms: ['BROTLI'],
+      security_scanning: false,
+      session_timeout_ms: 1000,
+      ...(extensions ? { extensions } : {}),
+    });
+    expect(paramsFromAccept(accept({ binary_payloads: true }), client, timing).binaryPayloads).toBe(true);
+    expect(paramsFromAccept(accept(), client, timing).binaryPayloads).toBe(false);
+    expect(
+      paramsFromAccept(accept({ binary_payloads: true }), { ...client, binaryFrames: false }, timing).binaryPayloads,
+    ).toBe(false);
   });
 
   it('rejects an unknown version with VERSION_MISMATCH', () => {

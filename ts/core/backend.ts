@@ -38,6 +38,10 @@ export interface CoreFunctions {
   compressTokenNativeBinary(text: string, encoding: string): Uint8Array;
   decompressTokenNativeBinary(bytes: Uint8Array): string;
   compressBrotli(text: string, quality: number, session: boolean): string;
+  /** The binary form of a session Brotli (`#M2M[v3.0]|DATA:`) or `#BH|` message: its head, then its payload's bytes (core `codec::binary`). */
+  wireToBinary(wire: string): Uint8Array;
+  /** The text form of a body made by `wireToBinary` (the same text, byte for byte). */
+  binaryToWire(bytes: Uint8Array): string;
   compressDictionary(text: string): string;
   /** Loads a trained dictionary file (`build/dictionaries/<id>.m2md`); returns its wire name `<id>.<version>.<hash>`. */
   loadDictionary(file: Uint8Array): string;
@@ -190,6 +194,8 @@ const CORE_FUNCTION_NAMES = [
   'compressTokenNativeBinary',
   'decompressTokenNativeBinary',
   'compressBrotli',
+  'wireToBinary',
+  'binaryToWire',
   'compressDictionary',
   'loadDictionary',
   'loadedDictionaries',

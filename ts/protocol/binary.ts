@@ -1,19 +1,28 @@
 /**
- * Binary WebSocket frames for DATA with TokenNative content.
+ * Binary WebSocket frames for DATA.
  *
  * When both sides put `"binary_frames": true` in the `extensions` of HELLO
  * and ACCEPT and TOKEN_NATIVE is negotiated, a DATA message whose algorithm
  * is TOKEN_NATIVE may be sent as one binary frame instead of a text frame,
- * saving the base64 step (spec §5.4.5). Layout:
+ * saving the base64 step (spec §5.4.5). With `"binary_payloads": true` too
+ * (and BROTLI negotiated), so may a BROTLI message whose content is session
+ * Brotli (`#M2M[v3.0]|DATA:`) or a history message (`#BH|`), saving the
+ * base64 or base85 step. Layout:
  *
  * ```
- * offset 0       1 byte    frame kind: 0x01 = DATA with binary TokenNative content
+ * offset 0       1 byte    frame kind: 0x01 = DATA with a binary body
  *                          (other values are reserved and refused)
  * offset 1       4 bytes   N: length of the header, unsigned 32-bit big-endian
  * offset 5       N bytes   header: the DATA message as UTF-8 JSON, exactly as a
  *                          text frame would carry it but with payload.content ""
- * offset 5+N     rest      body: TokenNative binary form, <encoding byte 0|1|2>
- *                          followed by the LEB128 varint token ids
+ * offset 5+N     rest      body, by the header's algorithm:
+ *                          TOKEN_NATIVE: <encoding byte 0|1|2> followed by the
+ *                            LEB128 varint token ids;
+ *                          BROTLI: the content's head as text (`#M2M[v3.0]|DATA:`,
+ *                            or `#BH|<state>…` up to and including the `|` or `:`
+ *                            before the payload) followed by the payload's bytes
+ *                            (the core's `codec::binary`; the receiver rebuilds
+ *                            the text form, byte for byte, and checks it as text)
  * ```
  *
  * The header goes through the same checks as a text message (size, nesting,
@@ -32,7 +41,7 @@ export const MAX_BINARY_HEADER_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Builds a binary frame from a DATA message (its content is ignored) and a TokenNative binary body. */
+/** Builds a binary frame from a DATA message (its content is ignored) and its binary body. */
 export function encodeBinaryFrame(message: DataMessage, body: Uint8Array): Uint8Array {
   const header = encoder.encode(JSON.stringify({ ...message, payload: { ...message.payload, content: '' } }));
   if (header.length > MAX_BINARY_HEADER_BYTES) {

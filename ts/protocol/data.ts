@@ -35,6 +35,7 @@ import {
   receivedText,
   type SessionHistory,
 } from '../codec/history.js';
+import { backend } from '../core/backend.js';
 import type { Encoding } from '../core/encoding.js';
 import { M2MError } from '../core/errors.js';
 import { encodingOfByte, tokenNativeEncoding, wirePrefix } from '../core/tables.js';
@@ -98,6 +99,11 @@ function negotiatedHistory(
   return params?.history && context ? { state: context.history, params: params.history } : undefined;
 }
 
+/** Whether `wire` has a binary form (session Brotli or `#BH|`: a payload of bytes written as text). */
+function hasBinaryPayload(wire: string): boolean {
+  return wire.startsWith(wirePrefix('BROTLI_SESSION')) || wire.startsWith(wirePrefix('HISTORY'));
+}
+
 function algorithmMismatch(declared: string, found: Algorithm): M2MError {
   return new M2MError(
     'ALGORITHM_MISMATCH',
@@ -105,7 +111,7 @@ function algorithmMismatch(declared: string, found: Algorithm): M2MError {
   );
 }
 
-/** An encoded DATA payload; with `binary`, the content travels as TokenNative bytes and `payload.content` is empty. */
+/** An encoded DATA payload; with `binary`, the content travels as a binary body (binary.ts) and `payload.content` is empty. */
 export interface EncodedData {
   payload: DataPayload;
   binary?: Uint8Array;
@@ -274,6 +280,9 @@ export function encodeData(
     const { ids, encoding } = unpackTokenNative(chosen.wire);
     return { payload: { ...payload, content: '' }, binary: packTokenNativeBinary(ids, encoding) };
   }
+  if (params?.binaryPayloads && hasBinaryPayload(chosen.wire)) {
+    return { payload: { ...payload, content: '' }, binary: backend().wireToBinary(chosen.wire) };
+  }
   return { payload };
 }
 
@@ -300,30 +309,37 @@ export function decodeData(
   let content: string;
   // Confirmed again only by a #BH| message that decodes.
   if (history) history.state.recvConfirmed = false;
+  let wire = payload.content;
+  let tokenBody = binary;
   if (binary !== undefined) {
-    if (algorithm !== 'token-native' || (params && !params.binaryFrames)) {
+    if (limit !== undefined && binary.length > limit) {
+      throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
+    }
+    if (algorithm === 'brotli' && (!params || params.binaryPayloads)) {
+      // The text form, byte for byte as the sender had it: every check below applies to it.
+      wire = backend().binaryToWire(binary);
+      tokenBody = undefined;
+    } else if (algorithm !== 'token-native' || (params && !params.binaryFrames)) {
       throw new M2MError(
         'INVALID_MESSAGE',
-        'binary DATA frames need TOKEN_NATIVE and the negotiated binary_frames extension',
+        'binary DATA frames carry TOKEN_NATIVE content (binary_frames) or BROTLI content (binary_payloads), as negotiated',
       );
     }
-    const encoding = encodingOfByte(binary[0]);
+  } else if (limit !== undefined && wire.length > limit && utf8Length(wire) > limit) {
+    throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
+  }
+  if (tokenBody !== undefined) {
+    const encoding = encodingOfByte(tokenBody[0]);
     if (params && encoding !== params.encoding) {
       throw new M2MError(
         'ENCODING_MISMATCH',
         `TokenNative content uses ${encoding ?? 'an unknown encoding'}, negotiated ${params.encoding}`,
       );
     }
-    if (limit !== undefined && binary.length > limit) {
-      throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
-    }
-    content = decompressBinary(binary);
+    content = decompressBinary(tokenBody);
   } else {
-    if (limit !== undefined && payload.content.length > limit && utf8Length(payload.content) > limit) {
-      throw new M2MError('CONTENT_TOO_LARGE', `content exceeds the negotiated max_payload_size of ${limit}`);
-    }
-    if (algorithm === 'token-native' && params && payload.content.startsWith(wirePrefix('TOKEN_NATIVE'))) {
-      const encoding = tokenNativeEncoding(payload.content);
+    if (algorithm === 'token-native' && params && wire.startsWith(wirePrefix('TOKEN_NATIVE'))) {
+      const encoding = tokenNativeEncoding(wire);
       if (encoding !== params.encoding) {
         throw new M2MError(
           'ENCODING_MISMATCH',
@@ -331,20 +347,20 @@ export function decodeData(
         );
       }
     }
-    if (history && payload.content.startsWith(wirePrefix('HISTORY'))) {
+    if (history && wire.startsWith(wirePrefix('HISTORY'))) {
       if (algorithm !== 'brotli') throw algorithmMismatch(payload.algorithm, 'brotli');
       // Against both directions: only at the state of ours the sender acknowledged.
-      const both = holdsBothDirections(payload.content);
+      const both = holdsBothDirections(wire);
       if (both && (!history.params.bothDirections || payload.history_ack !== history.state.send.hash)) {
         throw new M2MError(
           'HISTORY_MISMATCH',
           'DATA compressed against both directions names a receive state other than ours (or none)',
         );
       }
-      content = decompressWithHistory(payload.content, history.state.recv, both ? history.state.send : undefined);
+      content = decompressWithHistory(wire, history.state.recv, both ? history.state.send : undefined);
       history.state.recvConfirmed = true;
     } else {
-      const decoded = decompressDetailed(payload.content);
+      const decoded = decompressDetailed(wire);
       if (decoded.algorithm !== algorithm) throw algorithmMismatch(payload.algorithm, decoded.algorithm);
       content = decoded.text;
     }

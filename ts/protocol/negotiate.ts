@@ -1,7 +1,7 @@
 /**
  * Session parameters (spec §6.4) and capability negotiation (spec §6.3.3,
  * §6.3.4): version, algorithm intersection, tokenizer encoding, security
- * scanning, payload limit and the `binary_frames` extension.
+ * scanning, payload limit and the `binary_frames` and `binary_payloads` extensions.
  */
 import { ALGORITHMS, type Algorithm, loadedDictionaryNames } from '../codec/codec.js';
 import { type HistoryParams, historyExtension, readHistoryExtension } from '../codec/history.js';
@@ -78,6 +78,11 @@ export interface SessionParams {
   pingTimeoutMs: number;
   /** DATA with TokenNative content may travel as binary WebSocket frames (see binary.ts). */
   binaryFrames: boolean;
+  /**
+   * DATA with session Brotli or `#BH|` content may travel as binary WebSocket
+   * frames, its payload as bytes (the `binary_payloads` extension, see binary.ts).
+   */
+  binaryPayloads?: boolean;
   /** Present when both sides keep a history per direction (history.ts). */
   history?: HistoryParams;
 }
@@ -197,6 +202,11 @@ export function negotiate(
         server.binaryFrames &&
         hello.extensions?.binary_frames === true &&
         algorithms.includes('token-native'),
+      binaryPayloads:
+        binaryTransport &&
+        server.binaryFrames &&
+        hello.extensions?.binary_payloads === true &&
+        algorithms.includes('brotli'),
     },
   };
 }
@@ -228,6 +238,7 @@ export function acceptPayload(params: SessionParams): AcceptPayload {
     ping_timeout_ms: params.pingTimeoutMs,
   };
   if (params.binaryFrames) payload.extensions = { binary_frames: true };
+  if (params.binaryPayloads) payload.extensions = { ...payload.extensions, binary_payloads: true };
   if (params.history) payload.extensions = { ...payload.extensions, history: historyExtension(params.history) };
   return payload;
 }
@@ -248,7 +259,7 @@ export function helloPayload(client: ClientCapabilities): HelloPayload {
     max_payload_size: client.maxPayloadSize,
     supports_streaming: false,
   };
-  if (client.binaryFrames) payload.extensions = { binary_frames: true };
+  if (client.binaryFrames) payload.extensions = { binary_frames: true, binary_payloads: true };
   if ((client.historyBytes ?? 0) > 0) {
     payload.extensions = {
       ...payload.extensions,
@@ -323,6 +334,7 @@ export function paramsFromAccept(
     pingTimeoutMs: timing.pingTimeoutMs,
     binaryFrames:
       client.binaryFrames && accept.extensions?.binary_frames === true && algorithms.includes('token-native'),
+    binaryPayloads: client.binaryFrames && accept.extensions?.binary_payloads === true && algorithms.includes('brotli'),
   };
 }
 

@@ -327,6 +327,18 @@ pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String> {
     codec::decompress_token_native_binary(bytes).map_err(to_js)
 }
 
+/// The binary form of a session Brotli or `#BH|` message: its head, then its payload's bytes.
+#[napi]
+pub fn wire_to_binary(#[napi(ts_arg_type = "string")] wire: Text) -> Result<Buffer> {
+    Ok(codec::binary::to_binary(&wire).map_err(to_js)?.into())
+}
+
+/// The text form of a binary body made by `wireToBinary`.
+#[napi]
+pub fn binary_to_wire(bytes: &[u8]) -> Result<String> {
+    codec::binary::to_text(bytes).map_err(to_js)
+}
+
 /// Brotli-compresses text as `#BR|…` (or `#M2M[v3.0]|DATA:…` in a session).
 #[napi]
 pub fn compress_brotli(

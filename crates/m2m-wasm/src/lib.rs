@@ -184,7 +184,18 @@ pub fn decompress_token_native_binary(bytes: &[u8]) -> Result<String, JsValue> {
     codec::decompress_token_native_binary(bytes).map_err(to_js)
 }
 
-/// Brotli-compresses text as `#BR|…` (or `#M2M[v3.0]|DATA:…` in a session).
+/// The binary form of a session Brotli or `#BH|` message: its head, then its payload's bytes.
+#[wasm_bindgen(js_name = wireToBinary)]
+pub fn wire_to_binary(wire: &str) -> Result<Vec<u8>, JsValue> {
+    codec::binary::to_binary(wire).map_err(to_js)
+}
+
+/// The text form of a binary body made by `wireToBinary`.
+#[wasm_bindgen(js_name = binaryToWire)]
+pub fn binary_to_wire(bytes: &[u8]) -> Result<String, JsValue> {
+    codec::binary::to_text(bytes).map_err(to_js)
+}
+
 /// Loads a trained dictionary file into the core; returns its wire name.
 #[wasm_bindgen(js_name = loadDictionary)]
 pub fn load_dictionary(file: &[u8]) -> Result<String, JsValue> {
@@ -207,6 +218,7 @@ pub fn compress_trained(text: &str, id: &str, quality: u32) -> Result<String, Js
     codec::trained::compress(text, &dictionary, quality).map_err(to_js)
 }
 
+/// Brotli-compresses text as `#BR|…` (or `#M2M[v3.0]|DATA:…` in a session).
 #[wasm_bindgen(js_name = compressBrotli)]
 pub fn compress_brotli(text: &str, quality: u32, session: bool) -> Result<String, JsValue> {
     let framing = if session {

@@ -155,7 +155,7 @@ pub fn state_of(wire: &str) -> Option<&str> {
 }
 
 /// The longest head (state, separator, id) a decoder reads.
-const MAX_HEAD_LEN: usize = STATE_LEN + 2 + MAX_ID_LEN;
+pub(crate) const MAX_HEAD_LEN: usize = STATE_LEN + 2 + MAX_ID_LEN;
 
 /// Decodes a `#BH|` message against `history`, whose state is `state`.
 ///

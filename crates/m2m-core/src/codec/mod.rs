@@ -12,10 +12,16 @@
 //! | `#DI\|`, `#M2M\|` | Dictionary | encode `#DI\|`, decode both |
 //! | `#T1\|` | Token (abbreviated JSON) | in the TypeScript layer |
 //! | anything else | None (passthrough) | decodes to itself |
+//!
+//! Over channels that carry bytes, session Brotli and `#BH|` messages also
+//! have a binary form: their head, then the payload's bytes ([`binary`]).
 
 pub mod auto;
 #[cfg(test)]
 mod auto_tests;
+pub mod binary;
+#[cfg(test)]
+mod binary_tests;
 pub mod brotli;
 pub mod deflate;
 pub mod dictionary;
