@@ -235,9 +235,18 @@ export function afterSend(state: HistoryState, content: string, history: boolean
   if (state.synced) appendHistory(state, content, maxBytes);
 }
 
-/** Whether a `#BH|` message was compressed against both directions (`#BH|<state>+…`). */
-export function holdsBothDirections(wire: string): boolean {
-  return readHead(wire).both;
+/**
+ * Whether a client's next message may be compressed against both directions
+ * (as far as the session goes: the caller knows whether anything is in
+ * flight): negotiated, its receive state confirmed, and both histories
+ * within the core's bound.
+ */
+export function mayUseBothDirections(history: { state: SessionHistory; params: HistoryParams }): boolean {
+  return (
+    history.params.bothDirections === true &&
+    history.state.recvConfirmed === true &&
+    2 * history.params.bytes <= maxHistoryBytes()
+  );
 }
 
 /** The state, the both-directions mark and the dictionary id a `#BH|<state>[+][.<id>]|` (or `…:`) head names. */
@@ -253,14 +262,18 @@ function readHead(wire: string): { named: string | undefined; both: boolean; id:
 /**
  * Decodes a `#BH|` message against `state` (`HISTORY_MISMATCH` when it names
  * another; state `0` resets it first); one that holds both directions, after
- * `other` (this end's sending direction, which the caller has checked is at
- * the state the sender acknowledged).
+ * `other`: this end's sending direction, which the caller passes only where
+ * both directions were negotiated and the sender acknowledged its state (else
+ * such a message is `HISTORY_MISMATCH`).
  */
 export function decompressWithHistory(wire: string, state: HistoryState, other?: HistoryState): string {
   const core = backend();
   const { named, both, id } = readHead(wire);
   if (both && other === undefined) {
-    throw new M2MError('HISTORY_MISMATCH', 'a #BH| message against both directions where they were not negotiated');
+    throw new M2MError(
+      'HISTORY_MISMATCH',
+      'a #BH| message against both directions names a receive state other than ours (or they were not negotiated)',
+    );
   }
   if (named === RESET_LABEL) Object.assign(state, newHistoryState());
   // Load the trained dictionary it names, if this install has it (else the core refuses it).

@@ -29,8 +29,7 @@ import {
   decompressWithHistory,
   type HistoryParams,
   historyLabel,
-  holdsBothDirections,
-  maxHistoryBytes,
+  mayUseBothDirections,
   preferHistory,
   receivedText,
   type SessionHistory,
@@ -245,12 +244,7 @@ export function encodeData(
   let withHistory = false;
   let chosen: { algorithm: Algorithm; wire: string } | undefined;
   if (history && (requested === 'auto' || requested === 'brotli')) {
-    const both =
-      context?.ack === true &&
-      context.bothDirections === true &&
-      history.params.bothDirections === true &&
-      history.state.recvConfirmed === true &&
-      2 * history.params.bytes <= maxHistoryBytes();
+    const both = context?.ack === true && context.bothDirections === true && mayUseBothDirections(history);
     const wire = compressWithHistory(
       content,
       history.state.send,
@@ -349,15 +343,12 @@ export function decodeData(
     }
     if (history && wire.startsWith(wirePrefix('HISTORY'))) {
       if (algorithm !== 'brotli') throw algorithmMismatch(payload.algorithm, 'brotli');
-      // Against both directions: only at the state of ours the sender acknowledged.
-      const both = holdsBothDirections(wire);
-      if (both && (!history.params.bothDirections || payload.history_ack !== history.state.send.hash)) {
-        throw new M2MError(
-          'HISTORY_MISMATCH',
-          'DATA compressed against both directions names a receive state other than ours (or none)',
-        );
-      }
-      content = decompressWithHistory(wire, history.state.recv, both ? history.state.send : undefined);
+      // Against both directions: only where negotiated, at the state of ours the sender acknowledged.
+      const ours =
+        history.params.bothDirections && payload.history_ack === history.state.send.hash
+          ? history.state.send
+          : undefined;
+      content = decompressWithHistory(wire, history.state.recv, ours);
       history.state.recvConfirmed = true;
     } else {
       const decoded = decompressDetailed(wire);
