@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import fc from 'fast-check';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadedDictionaryNames } from '../ts/codec/codec.js';
@@ -565,6 +566,49 @@ describe('binary payloads (WebSocket binary frames, binary_payloads)', () => {
     expect(b.recv).toEqual(before);
     // The real body still decodes after all that.
     expect(tryBody(body)).toEqual({ ok: true, value: { content: EVENT(3), algorithm: 'brotli' } });
+  });
+
+  it('random bodies after real and random heads: a typed error or the content, and a refused one changes nothing (fast-check)', () => {
+    const a = newSessionHistory();
+    const b = newSessionHistory();
+    for (let i = 0; i < 3; i++) {
+      const sent = encodeBinary(EVENT(i), a);
+      decodeData(sent.payload, BINARY, NO_SCAN, sent.binary, { history: b });
+    }
+    const real = encodeBinary(EVENT(3), a);
+    const body = real.binary as Uint8Array;
+    const mark = body.findIndex((x, i) => i >= 4 && (x === 0x7c || x === 0x3a));
+    const enc = (t: string) => new TextEncoder().encode(t);
+    const heads = [body.subarray(0, mark + 1), enc(`#BH|${b.recv.hash}|`), enc('#BH|0:'), enc('#M2M[v3.0]|DATA:')];
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.tuple(fc.constantFrom(...heads), fc.uint8Array({ maxLength: 300 })),
+          fc.tuple(fc.constant(new Uint8Array()), fc.uint8Array({ maxLength: 300 })),
+          // The real body with one byte changed.
+          fc
+            .tuple(fc.nat(body.length - 1), fc.integer({ min: 1, max: 255 }))
+            .map(([i, x]): [Uint8Array, Uint8Array] => {
+              const copy = new Uint8Array(body);
+              copy[i] = (copy[i] as number) ^ x;
+              return [copy, new Uint8Array()];
+            }),
+        ),
+        ([head, tail]) => {
+          const bytes = new Uint8Array([...head, ...tail]);
+          const at = structuredClone(b);
+          const got = outcome(() => decodeData(real.payload, BINARY, NO_SCAN, bytes, { history: at }));
+          // Refused before decoding: nothing changes. Decoded and then refused (a size check): appended, as
+          // the sender would have (a changed byte in a deflate payload can decode; the next state then differs).
+          if (!got.ok && ['SIZE_MISMATCH', 'CONTENT_TOO_LARGE'].includes(got.code))
+            expect(at.recv.seq).toBe(b.recv.seq + 1);
+          else if (!got.ok) expect(at.recv).toEqual(b.recv);
+          // What decodes is what the sender meant, or what those bytes hold and says so in original_size.
+          else expect(Buffer.byteLength(got.value.content)).toBe(real.payload.original_size);
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
 

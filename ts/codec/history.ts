@@ -261,7 +261,8 @@ function readHead(wire: string): { named: string | undefined; both: boolean; id:
 
 /**
  * Decodes a `#BH|` message against `state` (`HISTORY_MISMATCH` when it names
- * another; state `0` resets it first); one that holds both directions, after
+ * another; state `0`: against the empty history, and `state` is reset once
+ * it decodes, so a message that does not changes nothing); one that holds both directions, after
  * `other`: this end's sending direction, which the caller passes only where
  * both directions were negotiated and the sender acknowledged its state (else
  * such a message is `HISTORY_MISMATCH`).
@@ -275,9 +276,12 @@ export function decompressWithHistory(wire: string, state: HistoryState, other?:
       'a #BH| message against both directions names a receive state other than ours (or they were not negotiated)',
     );
   }
-  if (named === RESET_LABEL) Object.assign(state, newHistoryState());
+  const reset = named === RESET_LABEL;
+  const against = reset ? newHistoryState() : state;
   // Load the trained dictionary it names, if this install has it (else the core refuses it).
   if (id && /^[a-z0-9-]{1,32}$/.test(id)) core.ensureDictionary(id);
-  const history = both && other ? other.text + state.text : state.text;
-  return core.decompressHistory(wire, history, state.hash);
+  const history = both && other ? other.text + against.text : against.text;
+  const text = core.decompressHistory(wire, history, against.hash);
+  if (reset) Object.assign(state, against);
+  return text;
 }
