@@ -5,6 +5,11 @@ use base64::Engine as _;
 
 use crate::error::{Error, Result};
 
+/// The number of characters the padded base64 of `len` bytes takes.
+pub const fn encoded_len(len: usize) -> usize {
+    (len + 2) / 3 * 4
+}
+
 /// Encodes bytes as standard, padded base64.
 pub fn encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)

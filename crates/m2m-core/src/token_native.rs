@@ -25,8 +25,8 @@ pub struct TokenIds {
 /// [`Error::ContentTooLarge`] if the wire string would exceed the message limit.
 pub fn pack_text(encoding: Encoding, ids: &[u32]) -> Result<String> {
     let packed = varint::encode(ids);
-    limits::check_message_size(PREFIX.len() + 2 + (packed.len() + 2) / 3 * 4)?;
-    let mut wire = String::with_capacity(PREFIX.len() + 2 + (packed.len() + 2) / 3 * 4);
+    limits::check_message_size(PREFIX.len() + 2 + base64::encoded_len(packed.len()))?;
+    let mut wire = String::with_capacity(PREFIX.len() + 2 + base64::encoded_len(packed.len()));
     wire.push_str(PREFIX);
     wire.push(encoding.wire_char());
     wire.push('|');

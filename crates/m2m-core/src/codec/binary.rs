@@ -66,11 +66,8 @@ pub fn to_text(body: &[u8]) -> Result<String> {
         (prefix::BROTLI_SESSION.len(), false)
     } else if body.starts_with(prefix::HISTORY.as_bytes()) {
         let rest = &body[prefix::HISTORY.len()..];
-        let mark = rest
-            .iter()
-            .take(history::MAX_HEAD_LEN + 1)
-            .position(|&b| preset::Codec::of_mark(b).is_some())
-            .ok_or(Error::MissingSeparator {
+        let (mark, _) =
+            preset::find_mark(rest, history::MAX_HEAD_LEN).ok_or(Error::MissingSeparator {
                 after: "the history state",
             })?;
         if !rest[..mark].iter().all(u8::is_ascii_graphic) {
@@ -84,9 +81,9 @@ pub fn to_text(body: &[u8]) -> Result<String> {
     };
     let (head, payload) = body.split_at(head_len);
     let text_len = if base85_payload {
-        payload.len() / 4 * 5 + payload.len() % 4 + usize::from(payload.len() % 4 > 0)
+        base85::encoded_len(payload.len())
     } else {
-        (payload.len() + 2) / 3 * 4
+        base64::encoded_len(payload.len())
     };
     check_message_size(head_len + text_len)?;
     let mut wire = String::with_capacity(head_len + text_len);

@@ -325,7 +325,7 @@ pub fn compress_brotli_tuned(
         BrotliFraming::Stateless => prefix::BROTLI,
         BrotliFraming::Session => prefix::BROTLI_SESSION,
     };
-    let mut wire = String::with_capacity(head.len() + (packed.len() + 2) / 3 * 4);
+    let mut wire = String::with_capacity(head.len() + base64::encoded_len(packed.len()));
     wire.push_str(head);
     base64::encode_into(&packed, &mut wire);
     check_message_size(wire.len())?;

@@ -40,14 +40,19 @@ impl Codec {
     }
 }
 
+/// The offset of the first mark within `max_len` bytes of `rest` (text, or
+/// a binary body: [`super::binary`]), and the codec it names.
+pub fn find_mark(rest: &[u8], max_len: usize) -> Option<(usize, Codec)> {
+    rest.iter()
+        .take(max_len + 1)
+        .enumerate()
+        .find_map(|(i, &b)| Codec::of_mark(b).map(|c| (i, c)))
+}
+
 /// The head before the first mark within `max_len` bytes of `rest`, the
 /// codec that mark names, and the payload after it.
 pub fn split_head(rest: &str, max_len: usize) -> Option<(&str, Codec, &str)> {
-    let (end, codec) = rest
-        .bytes()
-        .take(max_len + 1)
-        .enumerate()
-        .find_map(|(i, b)| Codec::of_mark(b).map(|c| (i, c)))?;
+    let (end, codec) = find_mark(rest.as_bytes(), max_len)?;
     Some((&rest[..end], codec, &rest[end + 1..]))
 }
 
