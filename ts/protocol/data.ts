@@ -98,11 +98,6 @@ function negotiatedHistory(
   return params?.history && context ? { state: context.history, params: params.history } : undefined;
 }
 
-/** Whether `wire` has a binary form (session Brotli or `#BH|`: a payload of bytes written as text). */
-function hasBinaryPayload(wire: string): boolean {
-  return wire.startsWith(wirePrefix('BROTLI_SESSION')) || wire.startsWith(wirePrefix('HISTORY'));
-}
-
 function algorithmMismatch(declared: string, found: Algorithm): M2MError {
   return new M2MError(
     'ALGORITHM_MISMATCH',
@@ -274,7 +269,8 @@ export function encodeData(
     const { ids, encoding } = unpackTokenNative(chosen.wire);
     return { payload: { ...payload, content: '' }, binary: packTokenNativeBinary(ids, encoding) };
   }
-  if (params?.binaryPayloads && hasBinaryPayload(chosen.wire)) {
+  // In a session, Brotli is session framing or #BH|: both have a binary form (the core's codec::binary).
+  if (params?.binaryPayloads && chosen.algorithm === 'brotli') {
     return { payload: { ...payload, content: '' }, binary: backend().wireToBinary(chosen.wire) };
   }
   return { payload };
