@@ -22,7 +22,7 @@ bash scripts/build-playground.sh
 echo "==> third-party notices (build/THIRD_PARTY_NOTICES.md)"
 node scripts/gen-notices.mjs > /dev/null
 echo "==> TypeScript"
-rm -rf dist # tsc never deletes outputs whose source is gone
-npx tsc -p tsconfig.build.json
-# tsc writes files without the executable bit; npm linked the bin before it existed.
-chmod 755 dist/node/cli.js
+# build:ts empties dist/ first (tsc never deletes outputs whose source is gone), bundles
+# the Node entries (scripts/bundle.mjs) and sets the bin's executable bit, which tsc does
+# not and which npm linked before the file existed.
+npm run -s build:ts

@@ -78,3 +78,23 @@ describe('error codes', () => {
     expect(cells(current)).toEqual(cells(table()));
   });
 });
+
+describe('M2MError across copies of its module', () => {
+  it('is instanceof-equal between copies (the bundled Node entries and the browser modules), and nothing else is', async () => {
+    const { M2MError } = await import('../ts/core/errors.js');
+    const { UsageError } = await import('../ts/node/cli/args.js');
+    const copyUrl = new URL('../ts/core/errors.ts?copy', import.meta.url).href; // another module instance
+    const copy = (await import(/* @vite-ignore */ copyUrl)) as typeof import('../ts/core/errors.js');
+    expect(copy.M2MError).not.toBe(M2MError);
+    expect(new copy.M2MError('INTERNAL_ERROR', 'x')).toBeInstanceOf(M2MError);
+    expect(new M2MError('INTERNAL_ERROR', 'x')).toBeInstanceOf(copy.M2MError);
+    expect(copy.errorFromPeer('HISTORY_MISMATCH', 'x')).toBeInstanceOf(M2MError);
+    expect(new UsageError('x')).toBeInstanceOf(M2MError);
+    expect(new UsageError('x')).toBeInstanceOf(copy.M2MError);
+    expect(new M2MError('USAGE_ERROR', 'x')).not.toBeInstanceOf(UsageError);
+    for (const other of [new Error('x'), { code: 'INTERNAL_ERROR' }, null, undefined, 'M2MError', 1]) {
+      expect(other instanceof M2MError).toBe(false);
+      expect(other instanceof copy.M2MError).toBe(false);
+    }
+  });
+});

@@ -693,13 +693,17 @@ const missing = await (await fetch(base + '/m2m/nope')).status;
 await app.close();
 const server = await startServer({ port: 0, logLevel: false });
 const viaServer = (await post(server.url + '/v1/compress', { content: input, algorithm: 'token-native' })).wire;
+// Past the default offload size (16 KiB): compressed and decoded on the server's worker threads.
+const large = input.repeat(Math.ceil(40000 / input.length));
+const largeWire = (await post(server.url + '/v1/compress', { content: large, algorithm: 'brotli' })).wire;
+const largeBack = (await post(server.url + '/v1/decompress', { wire: largeWire })).content;
 const page = await (await fetch(server.url + '/')).text();
 const wasm = await fetch(server.url + '/m2m_wasm_bg.wasm');
 await server.close();
-console.log(JSON.stringify({ backend: 'native', tk, br, same: back === input && mine === true && missing === 404 && viaServer === tk && page.includes('<html') && wasm.ok }));
+console.log(JSON.stringify({ backend: 'native', tk, br, same: back === input && mine === true && missing === 404 && viaServer === tk && largeBack === large && page.includes('<html') && wasm.ok }));
 `,
 );
-await row('fastify plugin in a user app, and startServer() with the playground', () =>
+await row('fastify plugin in a user app, and startServer() with the playground and its worker threads', () =>
   checkProbe(run(process.execPath, ['plugin.mjs'], { cwd: srv }), 'native'),
 );
 writeFileSync(

@@ -1,22 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { type Backend, type BackendKind, wrapBinding } from './backend.js';
 import { M2MError } from './errors.js';
+import { packageManifest, packagePath } from './package-files.js';
 
 const require = createRequire(import.meta.url);
 
-/** Where each backend's build output lives, relative to this file (ts/ or dist/). */
+/** Where each backend's build output lives in the package. */
 const BINDING_PATHS: Record<BackendKind, string> = {
-  native: '../../build/native/index.cjs',
-  wasm: '../../build/wasm-node/m2m_wasm.js',
+  native: 'build/native/index.cjs',
+  wasm: 'build/wasm-node/m2m_wasm.js',
 };
 
 const loaded = new Map<BackendKind, Backend>();
 
 /** Reads an encoding's rank data from `build/ranks/` (made by the set-up). */
 export function readRankFile(encoding: string): Uint8Array {
-  const path = fileURLToPath(new URL(`../../build/ranks/${encoding}.bpe`, import.meta.url));
+  const path = packagePath(`build/ranks/${encoding}.bpe`);
   try {
     return readFileSync(path);
   } catch (err) {
@@ -31,7 +31,7 @@ export function readRankFile(encoding: string): Uint8Array {
 /** Reads a trained dictionary from `build/dictionaries/` (made by the set-up); undefined when absent. */
 export function readDictionaryFile(id: string): Uint8Array | undefined {
   if (!/^[a-z0-9-]{1,32}$/.test(id)) return undefined;
-  const path = fileURLToPath(new URL(`../../build/dictionaries/${id}.m2md`, import.meta.url));
+  const path = packagePath(`build/dictionaries/${id}.m2md`);
   return existsSync(path) ? readFileSync(path) : undefined;
 }
 
@@ -47,7 +47,7 @@ export function loadNodeBackend(kind: BackendKind): Backend {
   if (!(kind in BINDING_PATHS)) {
     throw new M2MError('BACKEND_UNAVAILABLE', `unknown backend ${JSON.stringify(kind)}: use 'native' or 'wasm'`);
   }
-  const path = fileURLToPath(new URL(BINDING_PATHS[kind], import.meta.url));
+  const path = packagePath(BINDING_PATHS[kind]);
   let binding: Record<string, unknown>;
   try {
     if (!existsSync(path)) throw new Error(`${path} does not exist`);
@@ -80,10 +80,7 @@ export function platformName(): string {
  * message (about npm bugs and reinstalling) is kept as the error's `cause`.
  */
 function nativeUnavailable(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    name: string;
-    optionalDependencies?: Record<string, string>;
-  };
+  const pkg = packageManifest();
   const platforms = Object.keys(pkg.optionalDependencies ?? {}).map((name) => name.slice(pkg.name.length + 1));
   const here = platformName();
   return platforms.includes(here)

@@ -235,6 +235,9 @@ export function httpStatusFor(code: string): number {
   return isErrorCode(code) ? ERROR_CODES[code].status : 400;
 }
 
+/** Marks every M2MError, so `instanceof` holds across copies of this module (the bundled Node entries and the browser modules). */
+const BRAND = Symbol.for('m2m-protocol.M2MError');
+
 export class M2MError extends Error {
   /** Stable, machine-readable code, e.g. `INVALID_PREFIX` or `TRUNCATED_VARINT`. */
   readonly code: ErrorCode;
@@ -243,6 +246,14 @@ export class M2MError extends Error {
     super(message, options);
     this.name = 'M2MError';
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** True for an M2MError made by any copy of this module; subclasses keep the plain prototype test. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asked about, a subclass such as UsageError included
+    if (this !== M2MError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && BRAND in value;
   }
 }
 

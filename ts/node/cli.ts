@@ -5,7 +5,7 @@
  * error, 2 usage error, 3 security threat); `m2m help config` every setting.
  */
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { packageManifest } from '../core/package-files.js';
 import { ALGORITHMS, backendKind, ENCODINGS, M2MError } from '../index.js';
 import { isSecurityViolation } from '../security/index.js';
 import { checkChoice, type OptionSpec, parseCommandArgs, UsageError, type Values } from './cli/args.js';
@@ -25,7 +25,7 @@ import { closest } from './cli/suggest.js';
 import { CONFIG_FLAGS, type Config, loadConfig, readServerKeys } from './config.js';
 import type { GatewayOptions } from './gateway/plugin.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = packageManifest();
 
 /** The flags of configuration settings, as the settings tables define them (see config.ts). */
 function settingFlags(...names: string[]): Record<string, OptionSpec> {

@@ -23,11 +23,11 @@ import { STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { Redis, type RedisOptions } from 'ioredis';
 import { LIMITS } from '../../core/limits.js';
+import { packagePath } from '../../core/package-files.js';
 import { ENCODINGS, M2MError } from '../../index.js';
 import { gatewayDataHandler, m2mGatewayPlugin, upstreamHealth } from '../gateway/plugin.js';
 import type { SessionStore } from '../session/index.js';
@@ -254,12 +254,12 @@ export async function startServerApp(options: ServerOptions = {}): Promise<Runni
     return reply.type(metrics.contentType).send(await metrics.text());
   });
 
-  const playground = options.playgroundDir ?? fileURLToPath(new URL('../../../build/playground/', import.meta.url));
+  const playground = options.playgroundDir ?? packagePath('build/playground/');
   if (existsSync(playground)) {
     await app.register(fastifyStatic, { root: playground, prefix: '/', index: 'index.html', wildcard: false });
     // The package ships the playground without its copies of the wasm module and the rank files: they are
     // served from the package's own build/wasm-web/ and build/ranks/.
-    const build = (dir: string) => fileURLToPath(new URL(`../../../build/${dir}/`, import.meta.url));
+    const build = (dir: string) => packagePath(`build/${dir}/`);
     if (!existsSync(join(playground, 'm2m_wasm_bg.wasm'))) {
       app.get('/m2m_wasm_bg.wasm', (_req, reply) => reply.sendFile('m2m_wasm_bg.wasm', build('wasm-web')));
     }

@@ -18,9 +18,9 @@
  * `app.m2m.manager` is the `SessionManager`, `app.m2m.pool` the worker
  * threads. Needs the `fastify` and `fastify-plugin` peer dependencies.
  */
-import { readFileSync } from 'node:fs';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type fastifyPlugin from 'fastify-plugin';
+import { packageManifest } from '../../core/package-files.js';
 import { backendKind, M2MError } from '../../index.js';
 import { type SecurityConfig, securityConfigFrom } from '../../security/index.js';
 import { requirePeer } from '../peers.js';
@@ -108,9 +108,7 @@ declare module 'fastify' {
   }
 }
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+const VERSION = packageManifest().version;
 
 /** A request body large enough to be parsed on a worker thread: its bytes, unparsed. */
 class LargeBody {

@@ -8,9 +8,11 @@
  * terminated (a fresh one replaces it) and answers `BUDGET_EXCEEDED`.
  */
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SessionHistory } from '../../codec/history.js';
 import { asM2MError, type ErrorCode, M2MError } from '../../core/errors.js';
+import { packagePath } from '../../core/package-files.js';
 import type { DecodedData, EncodedData } from '../../protocol/data.js';
 import type { CodecJobResult, DecodeJob, EncodeJob } from '../session/manager.js';
 import { errorResult, type Route, type Verdict, type WorkSettings, type WorkStats } from './work.js';
@@ -74,7 +76,9 @@ export interface WorkPoolOptions {
 }
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './pool-worker.ts' : './pool-worker.js', import.meta.url);
+const WORKER_URL = FROM_SOURCE
+  ? new URL('./pool-worker.ts', import.meta.url)
+  : pathToFileURL(packagePath('dist/node/server/pool-worker.js'));
 // Run from the TypeScript sources (tests), the thread registers tsx before loading the worker.
 const BOOTSTRAP = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
 
