@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { M2MError } from './errors.js';
 
 /** The `name` in this package's package.json. */
 export const PACKAGE_NAME = 'm2m-protocol';
@@ -32,7 +33,12 @@ function locate(): { root: string; manifest: PackageManifest } {
         return found;
       }
     }
-    if (dirname(dir) === dir) throw new Error(`no package.json of ${PACKAGE_NAME} above ${start}`);
+    if (dirname(dir) === dir) {
+      throw new M2MError(
+        'BACKEND_UNAVAILABLE',
+        `this install of ${PACKAGE_NAME} is incomplete: no package.json of ${PACKAGE_NAME} in ${start} or above it`,
+      );
+    }
   }
 }
 
