@@ -4,7 +4,7 @@
 // entries (dist/browser.js, dist/security/index.js, dist/worker.js) stay as tsc
 // wrote them, for the bundlers of browser apps. Dependencies stay imports.
 // Run by scripts/build.sh; docs/performance.md "Start-up" has the figures.
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -19,6 +19,18 @@ const ENTRIES = [
   'node/gateway/plugin.js',
 ];
 const BROWSER_ENTRIES = ['browser.js', 'security/index.js', 'worker.js'];
+// Every JS file package.json's exports and bin name must be in one of the two lists.
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const targets = (value) =>
+  typeof value === 'string' ? [value] : Object.values(value ?? {}).flatMap((inner) => targets(inner));
+for (const target of [...targets(pkg.exports), ...targets(pkg.bin)]) {
+  const file = target.replace(/^\.\//, '');
+  if (!file.startsWith('dist/') || !file.endsWith('.js')) continue;
+  const entry = file.slice('dist/'.length);
+  if (!ENTRIES.includes(entry) && !BROWSER_ENTRIES.includes(entry)) {
+    throw new Error(`scripts/bundle.mjs: package.json names ${file}, which neither entry list holds`);
+  }
+}
 const out = 'build/bundle';
 rmSync(out, { recursive: true, force: true });
 await build({
