@@ -246,7 +246,6 @@ export class M2MError extends Error {
     super(message, options);
     this.name = 'M2MError';
     this.code = code;
-    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** True for an M2MError made by any copy of this module; subclasses keep the plain prototype test. */
@@ -256,6 +255,8 @@ export class M2MError extends Error {
     return typeof value === 'object' && value !== null && BRAND in value;
   }
 }
+// On the prototype, once, rather than on each error.
+Object.defineProperty(M2MError.prototype, BRAND, { value: true });
 
 /** Codes raised by the Rust core (identical from the native and the wasm backend). */
 export const CORE_ERROR_CODES: readonly ErrorCode[] = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { M2MError } from './errors.js';
 
 /** The `name` in this package's package.json. */
-export const PACKAGE_NAME = 'm2m-protocol';
+const PACKAGE_NAME = 'm2m-protocol';
 
 /** The fields of package.json the code reads. */
 export interface PackageManifest {
