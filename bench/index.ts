@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 const quick = process.argv.includes('--quick');
 const SUITES: [name: string, args: string[], writesOwn: boolean][] = [
   ['tokenize', quick ? ['--quick'] : [], true],
+  ['boundary', quick ? ['--quick'] : [], false],
   ['codec', quick ? ['--quick'] : [], false],
   ['frame', quick ? ['--quick'] : [], false],
   ['session-keys', quick ? ['--quick'] : [], false],

@@ -8,6 +8,7 @@ import type * as WasmNode from '../build/wasm-node/m2m_wasm.js';
 import type * as WasmWeb from '../build/wasm-web/m2m_wasm.js';
 import type { AsyncCoreFunctions, CoreFunctions } from '../ts/core/backend.js';
 import type { TokenTexts } from '../ts/core/decode-table.js';
+import type { EncodeInto } from '../ts/core/id-pool.js';
 
 /** Compiles only when `T` is `never`. */
 type AssertNever<T extends never> = T;
@@ -28,9 +29,13 @@ export const wasmWeb: CoreFunctions = {} as typeof WasmWeb;
 export const tokenTextsNode: (encoding: string) => TokenTexts = {} as typeof WasmNode.tokenTexts;
 export const tokenTextsWeb: (encoding: string) => TokenTexts = {} as typeof WasmWeb.tokenTexts;
 
+// The native binding's pooled encode has the shape id-pool.ts calls.
+export const encodeInto: EncodeInto = {} as typeof Native.encodeOrdinaryInto;
+
 /** Exports the TS layer knows of beyond the core functions. */
 type KnownExtras =
   | 'utf8LengthChecked' // native only: a faster UTF-8 length for long text
+  | 'encodeOrdinaryInto' // native only: encode into a pool of id-pool.ts
   | '__napiBindingTarget' // napi-rs's loader
   | 'default' // wasm-bindgen's web init()
   | 'initSync' // wasm-bindgen's web synchronous init

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { markAsUntransferable } from 'node:worker_threads';
 import { type Backend, type BackendKind, wrapBinding } from './backend.js';
 import { M2MError } from './errors.js';
+import { ID_POOL_IDS } from './id-pool.js';
 import { packageManifest, packagePath } from './package-files.js';
 
 const require = createRequire(import.meta.url);
@@ -36,6 +38,17 @@ export function readDictionaryFile(id: string): Uint8Array | undefined {
 }
 
 /**
+ * A pool for small encode results, marked untransferable: `postMessage` with
+ * a result's `buffer` in the transfer list would otherwise detach every other
+ * result in it (Node copies it instead, or from Node 21 refuses it).
+ */
+function newIdPool(): Uint32Array {
+  const pool = new Uint32Array(ID_POOL_IDS);
+  markAsUntransferable(pool.buffer);
+  return pool;
+}
+
+/**
  * Loads one backend in Node.
  *
  * @throws M2MError `BACKEND_UNAVAILABLE` when it is not built or cannot load
@@ -63,7 +76,7 @@ export function loadNodeBackend(kind: BackendKind): Backend {
       cause: napiCause ?? err,
     });
   }
-  const backend = wrapBinding(kind, binding, readRankFile, readDictionaryFile);
+  const backend = wrapBinding(kind, binding, readRankFile, readDictionaryFile, newIdPool);
   loaded.set(kind, backend);
   return backend;
 }

@@ -1,5 +1,6 @@
 import { type TokenTexts, withDecodeTable } from './decode-table.js';
 import { M2MError, toM2MError } from './errors.js';
+import { type EncodeInto, pooledEncodeOrdinary } from './id-pool.js';
 import { utf8LengthChecked } from './utf8.js';
 
 /** Which implementation of the Rust core is in use. */
@@ -248,13 +249,16 @@ function coreCall(fn: (...args: unknown[]) => unknown): (...args: unknown[]) => 
 /**
  * Wraps a binding module as a `Backend`: checks that it exports every core
  * function, converts thrown errors to `M2MError` and Buffers to Uint8Arrays,
- * and loads rank data from `ranks` the first time an encoding is used.
+ * and loads rank data from `ranks` the first time an encoding is used. With
+ * `newIdPool`, a binding that has `encodeOrdinaryInto` returns small encode
+ * results as views of the pools it makes.
  */
 export function wrapBinding(
   kind: BackendKind,
   binding: Record<string, unknown>,
   ranks: RankSource,
   dictionaries: DictionarySource = () => undefined,
+  newIdPool?: () => Uint32Array,
 ): Backend {
   const loaded = new Set<string>();
   const loadedDictionaries = new Set<string>();
@@ -286,6 +290,11 @@ export function wrapBinding(
       throw new M2MError('BACKEND_UNAVAILABLE', `the ${kind} backend does not export ${name}()`);
     }
     backend[name] = coreCall(fn as (...args: unknown[]) => unknown);
+  }
+  const encodeInto = binding.encodeOrdinaryInto;
+  if (newIdPool !== undefined && typeof encodeInto === 'function') {
+    // The native binding: small results are views of shared pools (id-pool.ts).
+    backend.encodeOrdinary = pooledEncodeOrdinary(encodeInto as EncodeInto, newIdPool);
   }
   const tokenTexts = binding.tokenTexts;
   if (typeof tokenTexts === 'function') {

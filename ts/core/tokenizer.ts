@@ -19,7 +19,12 @@ function ready(encoding: Encoding) {
   return { core, name };
 }
 
-/** Tokenizes text with a BPE encoding; the ids equal tiktoken's (and Meta's Llama 3). */
+/**
+ * Tokenizes text with a BPE encoding; the ids equal tiktoken's (and Meta's Llama 3).
+ * With the native addon, a small result is a view of a shared buffer (as Node
+ * pools small Buffers): its `buffer` holds other results, `ids.slice()` is a copy
+ * of its own.
+ */
 export function encode(text: string, encoding: Encoding, options: EncodeOptions = {}): Uint32Array {
   const { core, name } = ready(encoding);
   const allowed = options.allowedSpecial;

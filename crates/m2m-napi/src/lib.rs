@@ -3,6 +3,8 @@
 //! here. Errors reach JavaScript with `err.code` set to the core's stable code.
 #![deny(clippy::all)]
 
+use std::cell::RefCell;
+
 use m2m_core::bpe::{self, AllowedSpecial};
 use m2m_core::classifier::Classifier;
 use m2m_core::codec::{self, BrotliFraming};
@@ -84,14 +86,89 @@ impl napi::bindgen_prelude::FromNapiValue for Utf16 {
     }
 }
 
+/// Units [`Text`] reads in one napi call into this thread's buffer; a longer
+/// string is measured first and read into a buffer of its own.
+const TEXT_BUFFER_UNITS: usize = 16 * 1024;
+
+thread_local! {
+    /// Where [`Text`] reads strings of up to [`TEXT_BUFFER_UNITS`] - 1 units.
+    static TEXT_UNITS: RefCell<Vec<u16>> = RefCell::new(Vec::with_capacity(TEXT_BUFFER_UNITS));
+}
+
 impl napi::bindgen_prelude::FromNapiValue for Text {
     unsafe fn from_napi_value(
         env: napi::sys::napi_env,
         value: napi::sys::napi_value,
     ) -> napi::Result<Self> {
+        let short = TEXT_UNITS.with(|units| {
+            let mut units = units.borrow_mut();
+            let capacity = units.capacity();
+            // SAFETY: `units` has room for `capacity` units, as the call is told.
+            let written = unsafe { read_utf16(env, value, units.as_mut_ptr(), capacity) }?;
+            // A string that filled the buffer may have been cut: read it whole below.
+            Ok::<_, napi::Error>((written + 1 < capacity).then(|| {
+                // SAFETY: napi wrote `written` units; the length goes back to 0 below.
+                unsafe { units.set_len(written) };
+                let text = m2m_core::utf16::to_utf8_lossy(&units);
+                units.clear();
+                text
+            }))
+        })?;
+        if let Some(text) = short {
+            return Ok(Text(text));
+        }
         // SAFETY: as the caller's.
         let Utf16(units) = unsafe { Utf16::from_napi_value(env, value) }?;
         Ok(Text(m2m_core::utf16::to_utf8_lossy(&units)))
+    }
+}
+
+/// An encoding's name, read as UTF-16 in one napi call into a stack buffer
+/// (the names are short; V8 copies UTF-16 far faster than it writes UTF-8),
+/// so a tokenizer call allocates nothing for it.
+pub struct Name(NameText);
+
+enum NameText {
+    /// An ASCII name of up to [`NAME_BUFFER_UNITS`] - 2 bytes.
+    Ascii([u8; NAME_BUFFER_UNITS], usize),
+    /// Anything else (never an encoding's name), read whole for the error.
+    Other(String),
+}
+
+/// Units of [`Name`]'s stack buffer, with the terminating zero napi writes.
+const NAME_BUFFER_UNITS: usize = 32;
+
+impl napi::bindgen_prelude::FromNapiValue for Name {
+    unsafe fn from_napi_value(
+        env: napi::sys::napi_env,
+        value: napi::sys::napi_value,
+    ) -> napi::Result<Self> {
+        let mut units = [0u16; NAME_BUFFER_UNITS];
+        // SAFETY: `units` holds `NAME_BUFFER_UNITS` units, as the call is told.
+        let len = unsafe { read_utf16(env, value, units.as_mut_ptr(), units.len()) }?;
+        let units = &units[..len];
+        if len + 1 < NAME_BUFFER_UNITS && units.iter().all(|&u| u < 0x80) {
+            let mut ascii = [0u8; NAME_BUFFER_UNITS];
+            for (b, &u) in ascii.iter_mut().zip(units) {
+                *b = u as u8;
+            }
+            return Ok(Name(NameText::Ascii(ascii, len)));
+        }
+        // SAFETY: as the caller's.
+        let Utf16(units) = unsafe { Utf16::from_napi_value(env, value) }?;
+        Ok(Name(NameText::Other(m2m_core::utf16::to_utf8_lossy(
+            &units,
+        ))))
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match &self.0 {
+            NameText::Ascii(bytes, len) => std::str::from_utf8(&bytes[..*len]).unwrap_or_default(),
+            NameText::Other(name) => name,
+        }
     }
 }
 
@@ -134,7 +211,7 @@ macro_rules! string_type_name {
         }
     )*};
 }
-string_type_name!(Text, Utf16, Head);
+string_type_name!(Text, Utf16, Head, Name);
 
 /// The UTF-8 length of a string, or `-1 - i` when a lone surrogate (which
 /// UTF-8 cannot carry) stands at UTF-16 index `i`.
@@ -222,13 +299,16 @@ fn encoding(name: &str) -> Result<Encoding> {
 
 /// Loads an encoding's rank data (a `build/ranks/<name>.bpe` file) into the core.
 #[napi]
-pub fn load_encoding(encoding_name: String, rank_data: &[u8]) -> Result<()> {
+pub fn load_encoding(
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
+    rank_data: &[u8],
+) -> Result<()> {
     bpe::load(encoding(&encoding_name)?, rank_data).map_err(to_js)
 }
 
 /// True when the encoding's rank data is loaded.
 #[napi]
-pub fn is_encoding_loaded(encoding_name: String) -> Result<bool> {
+pub fn is_encoding_loaded(#[napi(ts_arg_type = "string")] encoding_name: Name) -> Result<bool> {
     Ok(bpe::is_loaded(encoding(&encoding_name)?))
 }
 
@@ -243,10 +323,33 @@ fn ids_to_js<'env>(env: &'env Env, ids: &[u32]) -> Result<Uint32ArraySlice<'env>
 pub fn encode_ordinary<'env>(
     env: &'env Env,
     #[napi(ts_arg_type = "string")] text: Text,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
 ) -> Result<Uint32ArraySlice<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
     ids_to_js(env, &tokenizer.encode_ordinary(&text))
+}
+
+/// Tokenizes text, special-token text as plain text, into `pool` from
+/// `offset` when the ids fit there (returning how many), else into a new
+/// typed array. Small results then share one buffer the caller made, since a
+/// new ArrayBuffer is the largest part of a small call (docs/performance.md).
+#[napi(ts_return_type = "number | Uint32Array")]
+pub fn encode_ordinary_into<'env>(
+    env: &'env Env,
+    #[napi(ts_arg_type = "string")] text: Text,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
+    #[napi(ts_arg_type = "Uint32Array")] mut pool: Uint32ArraySlice<'_>,
+    offset: u32,
+) -> Result<Either<u32, Uint32ArraySlice<'env>>> {
+    let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
+    // SAFETY: JavaScript waits for this call to return and `text` is a copy,
+    // so nothing else reads or writes the pool's memory meanwhile.
+    let pool = unsafe { pool.as_mut() };
+    let room = pool.get_mut(offset as usize..).unwrap_or_default();
+    match tokenizer.encode_ordinary_into(&text, room) {
+        Ok(n) => Ok(Either::A(n as u32)),
+        Err(ids) => ids_to_js(env, &ids).map(Either::B),
+    }
 }
 
 /// Tokenizes text, recognising the named special tokens (all of them for `null`).
@@ -254,7 +357,7 @@ pub fn encode_ordinary<'env>(
 pub fn encode_with_special<'env>(
     env: &'env Env,
     #[napi(ts_arg_type = "string")] text: Text,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
     allowed_special: Option<Vec<String>>,
 ) -> Result<Uint32ArraySlice<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
@@ -267,7 +370,7 @@ pub fn encode_with_special<'env>(
 pub fn decode_tokens<'env>(
     env: &'env Env,
     #[napi(ts_arg_type = "Uint32Array")] ids: Uint32ArraySlice<'_>,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
 ) -> Result<JsString<'env>> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
     let created = match tokenizer.decode_js(&ids).map_err(to_js)? {
@@ -293,7 +396,7 @@ fn text_to_js<'env>(env: &'env Env, text: &str) -> Result<JsString<'env>> {
 #[napi]
 pub fn count_tokens(
     #[napi(ts_arg_type = "string")] text: Text,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
 ) -> Result<u32> {
     let tokenizer = bpe::get(encoding(&encoding_name)?).map_err(to_js)?;
     Ok(tokenizer.count(&text) as u32)
@@ -303,7 +406,7 @@ pub fn count_tokens(
 #[napi]
 pub fn compress_token_native(
     #[napi(ts_arg_type = "string")] text: Text,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
 ) -> Result<String> {
     codec::compress_token_native(&text, encoding(&encoding_name)?).map_err(to_js)
 }
@@ -312,7 +415,7 @@ pub fn compress_token_native(
 #[napi]
 pub fn compress_token_native_binary(
     #[napi(ts_arg_type = "string")] text: Text,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
 ) -> Result<Buffer> {
     Ok(
         codec::compress_token_native_binary(&text, encoding(&encoding_name)?)
@@ -725,7 +828,7 @@ impl<T: Send + ToNapiValue + TypeName + 'static> Task for CoreJob<T> {
 #[napi(ts_return_type = "Promise<string | CoreFailure>")]
 pub fn compress_token_native_async(
     #[napi(ts_arg_type = "string")] text: Text,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
 ) -> Result<AsyncTask<CoreJob<String>>> {
     let encoding = encoding(&encoding_name)?;
     Ok(job(move || codec::compress_token_native(&text, encoding)))
@@ -770,7 +873,7 @@ pub fn decompress_async(
 #[napi(ts_return_type = "Promise<number | CoreFailure>")]
 pub fn count_tokens_async(
     #[napi(ts_arg_type = "string")] text: Text,
-    encoding_name: String,
+    #[napi(ts_arg_type = "string")] encoding_name: Name,
 ) -> Result<AsyncTask<CoreJob<u32>>> {
     let encoding = encoding(&encoding_name)?;
     Ok(job(move || {

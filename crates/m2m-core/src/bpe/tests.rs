@@ -259,6 +259,33 @@ fn round_trips_on_corpus() {
     }
 }
 
+#[test]
+fn encode_into_equals_encode() {
+    let cases = fixtures("cl100k_base");
+    for encoding in Encoding::ALL {
+        let t = tok(encoding);
+        for case in cases.iter().step_by(5) {
+            let ids = t.encode_ordinary(&case.text);
+            let n = ids.len();
+            // Rooms too small by one, exactly the size, one larger, none at all.
+            for room in [n.saturating_sub(1), n, n + 1, 0] {
+                let mut buf = vec![u32::MAX; room];
+                match t.encode_ordinary_into(&case.text, &mut buf) {
+                    Ok(written) => {
+                        assert!(n <= room);
+                        assert_eq!((written, &buf[..written]), (n, &ids[..]));
+                        assert!(buf[written..].iter().all(|&x| x == u32::MAX));
+                    }
+                    Err(all) => {
+                        assert!(n > room);
+                        assert_eq!(all, ids);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What [`Tokenizer::decode_js`] must return: `decode`'s text as bytes when
 /// ASCII, else as UTF-16, or `decode`'s error.
 fn js_text_of(t: &Tokenizer, ids: &[u32]) -> Result<JsText, Error> {

@@ -424,6 +424,33 @@ impl Tokenizer {
         out
     }
 
+    /// [`Tokenizer::encode_ordinary`] into `room`: `Ok(count)` when the ids
+    /// fit there, else `Err(ids)`, all of them in a new vector (and `room`
+    /// holding the first of them).
+    pub fn encode_ordinary_into(
+        &self,
+        text: &str,
+        room: &mut [u32],
+    ) -> std::result::Result<usize, Vec<u32>> {
+        let mut n = 0;
+        let mut rest = Vec::new();
+        let mut scratch = Scratch::for_encoding(self.encoding);
+        self.for_each_ordinary(text, &mut scratch, &mut |id| {
+            match room.get_mut(n) {
+                Some(slot) => *slot = id,
+                None => rest.push(id),
+            }
+            n += 1;
+        });
+        if rest.is_empty() {
+            return Ok(n);
+        }
+        let mut all = Vec::with_capacity(n);
+        all.extend_from_slice(room);
+        all.append(&mut rest);
+        Err(all)
+    }
+
     /// Encodes `text`; special tokens in `allowed` become their ids, any other
     /// special-token text is encoded as plain text.
     pub fn encode(&self, text: &str, allowed: &AllowedSpecial) -> Vec<u32> {
