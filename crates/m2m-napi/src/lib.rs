@@ -124,8 +124,8 @@ impl napi::bindgen_prelude::FromNapiValue for Text {
 }
 
 /// An encoding's name, read as UTF-16 in one napi call into a stack buffer
-/// (the names are short; V8 copies UTF-16 far faster than it writes UTF-8),
-/// so a tokenizer call allocates nothing for it.
+/// (the names are short), where napi's `String` measures the string, then
+/// allocates and copies it (docs/performance.md).
 pub struct Name(NameText);
 
 enum NameText {
