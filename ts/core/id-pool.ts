@@ -1,7 +1,7 @@
 /**
  * Small tokenizer results as views into shared buffers, as Node's
- * `Buffer.allocUnsafe` pools small Buffers: a new ArrayBuffer costs V8 about
- * as much as tokenizing 300 bytes (docs/performance.md, "The Node boundary").
+ * `Buffer.allocUnsafe` pools small Buffers: a new ArrayBuffer is the largest
+ * part of a small call (docs/performance.md, "The fixed cost of a call").
  * A result's `buffer` may therefore hold other results; `ids.slice()` is a
  * copy of its own.
  */
