@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { compress, ENCODINGS } from '../../ts/index.js';
+import { compress, ENCODINGS, encode } from '../../ts/index.js';
 import { launchChromium } from '../browser/chromium.js';
 import { serveStatic } from '../browser/static-server.js';
 
@@ -105,6 +105,7 @@ const INPUT = JSON.stringify({
 const EXPECTED = {
   tk: compress(INPUT, { algorithm: 'token-native', encoding: 'cl100k_base' }).wire,
   br: compress(INPUT, { algorithm: 'brotli' }).wire,
+  ids: Array.from(encode(INPUT, 'cl100k_base')).join(','),
 };
 
 /** The check every runtime's script performs, as source (ESM or CommonJS by `load`). */
@@ -116,14 +117,21 @@ const tk = m2m.compress(input, { algorithm: 'token-native', encoding: 'cl100k_ba
 const br = m2m.compress(input, { algorithm: 'brotli' }).wire;
 const same = m2m.decompress(tk) === input && m2m.decompress(br) === input;
 const backend = typeof m2m.backendKind === 'function' ? m2m.backendKind() : 'wasm';
-console.log(JSON.stringify({ backend, tk, br, same }));
+// Two results in a row (the native backend hands out views of one pool): the first must survive the second.
+const first = m2m.encode(input, 'cl100k_base');
+m2m.encode(input + ' and more', 'cl100k_base');
+const ids = Array.from(first).join(',');
+console.log(JSON.stringify({ backend, tk, br, same, ids }));
 `;
 }
 
-/** Checks a probe's output: the expected backend, identical wire strings, exact round trips. */
-function checkProbe(stdout: string, backend: string): string {
+/**
+ * Checks a probe's output: the expected backend, identical wire strings, exact
+ * round trips, and with `withIds` (the probes of `probeSource`) encode's ids.
+ */
+function checkProbe(stdout: string, backend: string, withIds = false): string {
   const line = stdout.trim().split('\n').at(-1) ?? '';
-  let got: { backend: string; tk: string; br: string; same: boolean };
+  let got: { backend: string; tk: string; br: string; same: boolean; ids?: string };
   try {
     got = JSON.parse(line);
   } catch {
@@ -133,6 +141,7 @@ function checkProbe(stdout: string, backend: string): string {
   if (got.tk !== EXPECTED.tk) fail(`token-native wire differs from the repository build's: ${got.tk.slice(0, 60)}`);
   if (got.br !== EXPECTED.br) fail(`brotli wire differs from the repository build's: ${got.br.slice(0, 60)}`);
   if (!got.same) fail('round trip not exact');
+  if (withIds && got.ids !== EXPECTED.ids) fail(`encode gave other ids: ${String(got.ids).slice(0, 60)}`);
   return `${backend}, wire identical to the repository build`;
 }
 
@@ -246,10 +255,12 @@ for (const [label, node] of [
   ['Node 20', process.execPath],
   ['Node 22', node22],
 ] as const) {
-  await row(`${label} ESM import, native`, () => checkProbe(run(node, ['esm.mjs'], { cwd: lib }), 'native'));
-  await row(`${label} CommonJS require, native`, () => checkProbe(run(node, ['cjs.cjs'], { cwd: lib }), 'native'));
+  await row(`${label} ESM import, native`, () => checkProbe(run(node, ['esm.mjs'], { cwd: lib }), 'native', true));
+  await row(`${label} CommonJS require, native`, () =>
+    checkProbe(run(node, ['cjs.cjs'], { cwd: lib }), 'native', true),
+  );
   await row(`${label} ESM, M2M_BACKEND=wasm`, () =>
-    checkProbe(run(node, ['esm.mjs'], { cwd: lib, env: { M2M_BACKEND: 'wasm' } }), 'wasm'),
+    checkProbe(run(node, ['esm.mjs'], { cwd: lib, env: { M2M_BACKEND: 'wasm' } }), 'wasm', true),
   );
 }
 await row('Node 20 browser entry (m2m-protocol/browser, default init fetching file: URLs)', () => {
@@ -269,7 +280,7 @@ await row('Node 20 without the addon (platform package removed): wasm, and a cle
   const dir = join(lib, 'node_modules', `${pkg.name}-linux-x64-gnu`);
   renameSync(dir, `${dir}.off`);
   try {
-    checkProbe(run(process.execPath, ['esm.mjs'], { cwd: lib }), 'wasm');
+    checkProbe(run(process.execPath, ['esm.mjs'], { cwd: lib }), 'wasm', true);
     const forced = spawnSync(process.execPath, ['esm.mjs'], {
       cwd: lib,
       env: { ...process.env, M2M_BACKEND: 'native' },
@@ -351,22 +362,24 @@ await row('CLI (npx m2m) in the library-only install; `m2m server` names its mis
 // ---------------------------------------------------------------------------
 // Bun and Deno on the same project.
 
-await row('Bun ESM import', () => checkProbe(run(bin('bun'), ['esm.mjs'], { cwd: lib }), 'native'));
-await row('Bun CommonJS require', () => checkProbe(run(bin('bun'), ['cjs.cjs'], { cwd: lib }), 'native'));
+await row('Bun ESM import', () => checkProbe(run(bin('bun'), ['esm.mjs'], { cwd: lib }), 'native', true));
+await row('Bun CommonJS require', () => checkProbe(run(bin('bun'), ['cjs.cjs'], { cwd: lib }), 'native', true));
 await row('Bun browser entry (default init)', () =>
-  checkProbe(run(bin('bun'), ['browser-entry.mjs'], { cwd: lib }), 'wasm'),
+  checkProbe(run(bin('bun'), ['browser-entry.mjs'], { cwd: lib }), 'wasm', true),
 );
 const denoEnv = { DENO_DIR: join(work, 'deno-dir'), DENO_NO_UPDATE_CHECK: '1' };
 await row('Deno ESM import (Node entry)', () =>
   checkProbe(
     run(bin('deno'), ['run', '-A', '--node-modules-dir=manual', 'esm.mjs'], { cwd: lib, env: denoEnv }),
     'native',
+    true,
   ),
 );
 await row('Deno browser entry (default init)', () =>
   checkProbe(
     run(bin('deno'), ['run', '-A', '--node-modules-dir=manual', 'browser-entry.mjs'], { cwd: lib, env: denoEnv }),
     'wasm',
+    true,
   ),
 );
 
