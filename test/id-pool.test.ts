@@ -27,6 +27,17 @@ describe('pooled encode results (native)', () => {
     for (const [ids, expected] of kept) expect(Array.from(ids)).toEqual(expected);
   });
 
+  it('can be handed back to the core as views: decoded and packed from their own offset', () => {
+    for (let i = 0; i < 200; i++) {
+      const text = words(i);
+      const ids = native.encodeOrdinary(text, 'cl100k_base');
+      expect(native.decodeTokens(ids, 'cl100k_base')).toBe(text);
+      expect(Array.from(native.unpackTokenNative(native.packTokenNative(ids, 'cl100k_base')).ids)).toEqual(
+        Array.from(ids),
+      );
+    }
+  });
+
   it('never lets one result overlap another, so writing one leaves the others alone', () => {
     const a = native.encodeOrdinary(words(1), 'cl100k_base');
     const b = native.encodeOrdinary(words(2), 'cl100k_base');
