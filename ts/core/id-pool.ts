@@ -25,7 +25,8 @@ export function pooledEncodeOrdinary(
   into: EncodeInto,
   newPool: () => Uint32Array,
 ): (text: string, encoding: string) => Uint32Array {
-  let pool = newPool();
+  // No pool until the first call, so loading the backend allocates nothing.
+  let pool: Uint32Array = new Uint32Array(0);
   let used = 0;
   return (text, encoding) => {
     // A pool whose buffer was detached (ArrayBuffer.prototype.transfer) has length 0 and is left too.
